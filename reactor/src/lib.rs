@@ -1,0 +1,71 @@
+//! wakeful's reactor: the OS side of the runtime. It waits for file descriptors and
+//! timers and wakes [`Waker`](std::task::Waker)s; it knows nothing of tasks, executors
+//! or how futures are polled.
+//!
+//! | OS                       | backend  | file                 |
+//! |--------------------------|----------|----------------------|
+//! | Linux, Android           | epoll    | `src/sys/epoll.rs`   |
+//! | FreeBSD, macOS, OpenBSD  | kqueue   | `src/sys/kqueue.rs`  |
+//!
+//! # In the life of one wakeup
+//!
+//! 1. An operation on a non-blocking fd returns `WouldBlock`; its owner calls
+//!    [`Reactor::clear_readiness`] and [`Reactor::poll_ready`], which stores the task's
+//!    waker in the source's read or write slot ([`registration.rs`](registration)).
+//! 2. The executor, out of work, calls [`Reactor::turn`] with no timeout; the reactor
+//!    bounds the wait by its nearest timer ([`timer_wheel.rs`](timer_wheel)).
+//! 3. `epoll_wait` / `kevent` returns an event ([`sys`]); its token finds the source,
+//!    the readiness is merged and the stored waker taken.
+//! 4. With all tables released, the waker is woken — what that does is the
+//!    executor's business.
+//!
+//! From another thread, an [`Unparker`] interrupts a blocked turn (eventfd /
+//! `EVFILT_USER`), one syscall per burst of unparks.
+//!
+//! # Example
+//!
+//! ```
+//! use std::io::Write;
+//! use std::os::fd::AsRawFd;
+//! use std::os::unix::net::UnixStream;
+//! use std::task::{Context, Poll, Waker};
+//! use std::time::Duration;
+//! use wakeful_reactor::{Direction, Reactor};
+//!
+//! let reactor = Reactor::new()?;
+//! let (mut a, b) = UnixStream::pair()?;
+//! b.set_nonblocking(true)?;
+//! let token = reactor.register(b.as_raw_fd())?;
+//!
+//! // Nothing to read yet: the waker is stored.
+//! let mut cx = Context::from_waker(Waker::noop());
+//! assert!(reactor.poll_ready(token, Direction::Read, &mut cx).is_pending());
+//!
+//! a.write_all(b"ping")?;
+//! reactor.turn(Some(Duration::from_secs(5)))?;
+//! assert!(matches!(reactor.poll_ready(token, Direction::Read, &mut cx), Poll::Ready(Ok(_))));
+//! reactor.deregister(token)?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! # What users must rely on
+//!
+//! - Readiness is a hint and wakeups may be spurious: retry the operation, and clear
+//!   readiness only when it returns `WouldBlock`.
+//! - Timers never fire early; they fire at most about a millisecond late (plus
+//!   scheduling), as ticks are whole milliseconds.
+//! - Deregister before closing an fd.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs, missing_debug_implementations)]
+
+mod reactor;
+mod readiness;
+mod registration;
+mod sys;
+mod timer_wheel;
+
+pub use reactor::{Reactor, ReactorStats, Unparker};
+pub use readiness::{Direction, Readiness};
+pub use registration::Token;
+pub use timer_wheel::TimerKey;

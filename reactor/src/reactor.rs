@@ -1,0 +1,278 @@
+//! [`Reactor`]: the selector, the registration table and the timer wheel, turned
+//! together by [`Reactor::turn`].
+
+use std::cell::{Cell, RefCell};
+use std::io;
+use std::os::fd::RawFd;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use crate::registration::Registrations;
+use crate::sys::{self, NOTIFY_TOKEN};
+use crate::timer_wheel::{TimerKey, TimerWheel};
+use crate::{Direction, Readiness, Token};
+
+/// Events taken from the OS per turn; more stay queued in the kernel for the next.
+const EVENTS_PER_TURN: usize = 1024;
+
+/// Waits for I/O readiness and timers, and wakes whoever waits on them.
+///
+/// A reactor belongs to one thread (it is `!Send`); other threads reach it only
+/// through an [`Unparker`]. All methods take `&self`: tables live in `RefCell`s that
+/// are never borrowed while a waker runs.
+#[derive(Debug)]
+pub struct Reactor {
+    selector: sys::Selector,
+    /// Shared with every [`Unparker`]; also drained here when its event arrives.
+    notify: Arc<Notify>,
+    /// Reused by every turn, so waiting allocates nothing.
+    events: RefCell<sys::Events>,
+    sources: RefCell<Registrations>,
+    timers: RefCell<TimerWheel>,
+    /// Tick 0 of the timer wheel; ticks are whole milliseconds since.
+    start: Instant,
+    /// The wakers a turn collects, woken after every table borrow is released.
+    /// Kept between turns for its capacity.
+    due: RefCell<Vec<Waker>>,
+    stats: Cell<ReactorStats>,
+}
+
+/// Counters of one reactor since it was created.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReactorStats {
+    /// Calls to [`Reactor::turn`] (blocking or not).
+    pub turns: u64,
+    /// I/O events delivered to a live registration (stale and notifier events excluded).
+    pub events: u64,
+    /// Timers that reached their deadline.
+    pub timers_fired: u64,
+}
+
+impl Reactor {
+    /// Creates the OS poller and its cross-thread notifier.
+    pub fn new() -> io::Result<Reactor> {
+        let selector = sys::Selector::new()?;
+        let notifier = sys::Notifier::new(&selector)?;
+        Ok(Reactor {
+            selector,
+            notify: Arc::new(Notify { pending: AtomicBool::new(false), sys: notifier }),
+            events: RefCell::new(sys::Events::with_capacity(EVENTS_PER_TURN)),
+            sources: RefCell::new(Registrations::default()),
+            timers: RefCell::new(TimerWheel::default()),
+            start: Instant::now(),
+            due: RefCell::new(Vec::new()),
+            stats: Cell::new(ReactorStats::default()),
+        })
+    }
+
+    /// Starts watching `fd`, which must be non-blocking and stay open until
+    /// [`deregister`](Self::deregister). Edge-triggered, read and write, once.
+    pub fn register(&self, fd: RawFd) -> io::Result<Token> {
+        let token = self.sources.borrow_mut().insert(fd);
+        if let Err(e) = self.selector.register(fd, token.as_u64()) {
+            self.sources.borrow_mut().remove(token);
+            return Err(e);
+        }
+        Ok(token)
+    }
+
+    /// Stops watching the fd of `token`; call before closing it. Events already queued
+    /// for it are dropped by the token's generation check.
+    pub fn deregister(&self, token: Token) -> io::Result<()> {
+        let source = self.sources.borrow_mut().remove(token);
+        match source {
+            Some(source) => self.selector.deregister(source.fd),
+            None => Err(not_registered()),
+        }
+    }
+
+    /// `Ready` with the cached readiness if `dir` may proceed; otherwise the waker is
+    /// stored in `dir`'s slot and woken by the turn that sees the source change.
+    pub fn poll_ready(
+        &self,
+        token: Token,
+        dir: Direction,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<Readiness>> {
+        match self.sources.borrow_mut().get_mut(token) {
+            Some(source) => source.poll_ready(dir, cx).map(Ok),
+            None => Poll::Ready(Err(not_registered())),
+        }
+    }
+
+    /// Forgets `dir`'s readiness, if it was part of `observed`: call this when an
+    /// operation tried because of `observed` returned `WouldBlock`.
+    pub fn clear_readiness(&self, token: Token, dir: Direction, observed: Readiness) {
+        if let Some(source) = self.sources.borrow_mut().get_mut(token) {
+            source.clear_readiness(dir, observed);
+        }
+    }
+
+    /// Adds a timer that wakes `waker` at or after `deadline`, never before.
+    pub fn insert_timer(&self, deadline: Instant, waker: &Waker) -> TimerKey {
+        let tick = self.deadline_tick(deadline);
+        self.timers.borrow_mut().insert(tick, waker.clone())
+    }
+
+    /// True once the timer has fired; otherwise `waker` is the one it will wake.
+    pub fn poll_timer(&self, key: TimerKey, waker: &Waker) -> bool {
+        self.timers.borrow_mut().poll(key, waker)
+    }
+
+    /// Moves a timer to a new deadline, re-arming it if it had fired.
+    pub fn reset_timer(&self, key: TimerKey, deadline: Instant) {
+        let tick = self.deadline_tick(deadline);
+        self.timers.borrow_mut().reset(key, tick);
+    }
+
+    /// Cancels a timer and frees its entry; the key must not be used again.
+    pub fn remove_timer(&self, key: TimerKey) {
+        self.timers.borrow_mut().remove(key);
+    }
+
+    /// A handle that interrupts [`turn`](Self::turn) from any thread.
+    pub fn unparker(&self) -> Unparker {
+        Unparker(self.notify.clone())
+    }
+
+    /// Counters since creation.
+    pub fn stats(&self) -> ReactorStats {
+        self.stats.get()
+    }
+
+    /// Registered sources and pending timers: what could still wake someone.
+    pub fn len(&self) -> (usize, usize) {
+        (self.sources.borrow().len(), self.timers.borrow().len())
+    }
+
+    /// One turn of the event loop — the heart of a wakeup:
+    ///
+    /// 1. bound the wait by the nearest timer (`None` = no other bound);
+    /// 2. block in `epoll_wait` / `kevent` until an event, the timeout, or an unpark;
+    /// 3. for each event, find its source by token, merge the readiness, and take the
+    ///    wakers of the directions it ends;
+    /// 4. advance the timer wheel to now, taking the wakers of timers due;
+    /// 5. with every table released, wake them all.
+    ///
+    /// Returns how many wakers were woken. Wakeups may be spurious: a woken task must
+    /// retry its operation and be ready to wait again.
+    pub fn turn(&self, timeout: Option<Duration>) -> io::Result<usize> {
+        // ① The wait ends no later than the first timer's tick (rounded up to whole
+        // milliseconds by the selector, so no busy-spin on a sub-millisecond rest).
+        let timeout = match self.timers.borrow().next_expiration() {
+            Some(tick) => {
+                let until = self.tick_instant(tick).saturating_duration_since(Instant::now());
+                Some(timeout.map_or(until, |t| t.min(until)))
+            }
+            None => timeout,
+        };
+
+        // ② Block.
+        let mut events = self.events.borrow_mut();
+        self.selector.select(&mut events, timeout)?;
+        // From here on a new unpark must write again: the executor drains its remote
+        // queue after this returns, so any wake it misses has a fresh notification.
+        self.notify.pending.store(false, Ordering::SeqCst);
+
+        // ③ Readiness.
+        let mut due = self.due.take();
+        let mut delivered = 0;
+        let mut drained = Ok(());
+        {
+            let mut sources = self.sources.borrow_mut();
+            for (raw, ready) in events.iter() {
+                if raw == NOTIFY_TOKEN {
+                    drained = self.notify.sys.drain();
+                } else if let Some(source) = sources.get_mut(Token::from_event(raw)) {
+                    source.set_readiness(ready, &mut due);
+                    delivered += 1;
+                }
+                // Otherwise the token is stale: its source was deregistered after
+                // the kernel queued the event. Dropping it is the point of tokens.
+            }
+        }
+        drop(events);
+
+        // ④ Timers.
+        let now = self.now_tick(Instant::now());
+        let fired = self.timers.borrow_mut().advance(now, &mut due);
+
+        let mut stats = self.stats.get();
+        stats.turns += 1;
+        stats.events += delivered;
+        stats.timers_fired += fired as u64;
+        self.stats.set(stats);
+
+        // ⑤ Wake, outside every borrow. A panicking waker does not stop the others.
+        let woken = due.len();
+        let mut panic = None;
+        for waker in due.drain(..) {
+            if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| waker.wake())) {
+                panic.get_or_insert(payload);
+            }
+        }
+        *self.due.borrow_mut() = due;
+        if let Some(payload) = panic {
+            panic::resume_unwind(payload);
+        }
+        // Reported only now, so that no collected waker was lost to it.
+        drained.map(|()| woken)
+    }
+
+    /// The first tick at or after `deadline`: timers round up, never down.
+    fn deadline_tick(&self, deadline: Instant) -> u64 {
+        let since = deadline.saturating_duration_since(self.start);
+        u64::try_from(since.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX)
+    }
+
+    /// The last tick at or before `now`.
+    fn now_tick(&self, now: Instant) -> u64 {
+        now.saturating_duration_since(self.start).as_millis() as u64
+    }
+
+    /// When `tick` begins; far ticks saturate to "a century from now".
+    fn tick_instant(&self, tick: u64) -> Instant {
+        let far = Instant::now() + Duration::from_secs(100 * 365 * 86_400);
+        self.start.checked_add(Duration::from_millis(tick)).map_or(far, |t| t.min(far))
+    }
+}
+
+fn not_registered() -> io::Error {
+    io::Error::new(io::ErrorKind::NotFound, "wakeful-reactor: source is not registered with this reactor")
+}
+
+/// The notifier and its coalescing flag.
+#[derive(Debug)]
+struct Notify {
+    /// Set by the first unpark since the last turn; later unparks skip the syscall.
+    pending: AtomicBool,
+    sys: sys::Notifier,
+}
+
+/// Interrupts a reactor's blocking [`Reactor::turn`] from any thread.
+///
+/// A burst of unparks between two turns costs one syscall. Unparking a reactor that
+/// is not waiting makes its next turn return at once. Safe to use after the reactor is
+/// dropped: it then does nothing useful, and nothing harmful.
+#[derive(Clone, Debug)]
+pub struct Unparker(Arc<Notify>);
+
+impl Unparker {
+    /// Makes the reactor's current or next turn return.
+    pub fn unpark(&self) {
+        if self.0.pending.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        if self.0.sys.notify().is_err() {
+            // Writing to our own eventfd / kqueue cannot fail short of fd exhaustion
+            // bugs; let the next unpark retry the syscall instead of trusting the flag.
+            self.0.pending.store(false, Ordering::SeqCst);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

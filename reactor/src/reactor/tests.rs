@@ -1,0 +1,205 @@
+use super::*;
+use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::AtomicUsize;
+use std::sync::Barrier;
+use std::task::Wake;
+
+/// A waker that counts its wakes.
+#[derive(Default)]
+struct Counter(AtomicUsize);
+
+impl Wake for Counter {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn counter() -> (Arc<Counter>, Waker) {
+    let counter = Arc::new(Counter::default());
+    (counter.clone(), Waker::from(counter))
+}
+
+fn pair() -> (UnixStream, UnixStream) {
+    let (a, b) = UnixStream::pair().unwrap();
+    a.set_nonblocking(true).unwrap();
+    b.set_nonblocking(true).unwrap();
+    (a, b)
+}
+
+const PATIENCE: Option<Duration> = Some(Duration::from_secs(10));
+
+#[test]
+fn readable_after_write_wakes_reader() {
+    let reactor = Reactor::new().unwrap();
+    let (mut a, mut b) = pair();
+    let token = reactor.register(b.as_raw_fd()).unwrap();
+    let (count, waker) = counter();
+    let mut cx = Context::from_waker(&waker);
+
+    // A fresh socket is writable: the first turn reports it, with no reader waiting.
+    assert!(reactor.poll_ready(token, Direction::Read, &mut cx).is_pending());
+    a.write_all(b"hello").unwrap();
+    assert_eq!(reactor.turn(PATIENCE).unwrap(), 1, "one waker woken");
+    assert_eq!(count.0.load(Ordering::SeqCst), 1);
+    let Poll::Ready(Ok(ready)) = reactor.poll_ready(token, Direction::Read, &mut cx) else {
+        panic!("source should be readable");
+    };
+    assert!(ready.contains(Readiness::READABLE | Readiness::WRITABLE), "{ready:?}");
+
+    // Drain to WouldBlock, clear, and the source waits again.
+    let mut buf = [0; 16];
+    assert_eq!(b.read(&mut buf).unwrap(), 5);
+    assert_eq!(b.read(&mut buf).unwrap_err().kind(), io::ErrorKind::WouldBlock);
+    reactor.clear_readiness(token, Direction::Read, ready);
+    assert!(reactor.poll_ready(token, Direction::Read, &mut cx).is_pending());
+    assert!(reactor.poll_ready(token, Direction::Write, &mut cx).is_ready(), "write readiness kept");
+    reactor.deregister(token).unwrap();
+}
+
+#[test]
+fn peer_close_reports_read_closed() {
+    let reactor = Reactor::new().unwrap();
+    let (a, b) = pair();
+    let token = reactor.register(b.as_raw_fd()).unwrap();
+    let (count, waker) = counter();
+    assert!(reactor.poll_ready(token, Direction::Read, &mut Context::from_waker(&waker)).is_pending());
+    drop(a);
+    reactor.turn(PATIENCE).unwrap();
+    assert_eq!(count.0.load(Ordering::SeqCst), 1, "reader woken by the hang-up");
+    let Poll::Ready(Ok(ready)) = reactor.poll_ready(token, Direction::Read, &mut Context::from_waker(&waker))
+    else {
+        panic!("closed source must be ready");
+    };
+    assert!(ready.contains(Readiness::READ_CLOSED), "{ready:?}");
+}
+
+#[test]
+fn pipe_write_end_reports_writable() {
+    let reactor = Reactor::new().unwrap();
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two fds pipe writes.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: both fds were just created and are owned only here.
+    let (rx, tx) = unsafe { (std::fs::File::from_raw_fd(fds[0]), std::fs::File::from_raw_fd(fds[1])) };
+    // SAFETY: F_SETFL with an integer flag on a live fd.
+    assert_eq!(unsafe { libc::fcntl(tx.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) }, 0);
+    let token = reactor.register(tx.as_raw_fd()).unwrap();
+    let (_, waker) = counter();
+    let mut cx = Context::from_waker(&waker);
+    assert!(reactor.poll_ready(token, Direction::Write, &mut cx).is_pending(), "nothing reported yet");
+    reactor.turn(PATIENCE).unwrap();
+    assert!(reactor.poll_ready(token, Direction::Write, &mut cx).is_ready());
+    assert!(reactor.poll_ready(token, Direction::Read, &mut cx).is_pending());
+    reactor.deregister(token).unwrap();
+    drop(rx);
+}
+
+use std::os::fd::FromRawFd;
+
+#[test]
+fn deregistered_source_gets_no_events() {
+    let reactor = Reactor::new().unwrap();
+    let (mut a, b) = pair();
+    let token = reactor.register(b.as_raw_fd()).unwrap();
+    reactor.turn(PATIENCE).unwrap(); // the initial writable event
+    reactor.deregister(token).unwrap();
+    a.write_all(b"x").unwrap();
+    reactor.turn(Some(Duration::ZERO)).unwrap();
+    assert_eq!(reactor.stats().events, 1, "only the event from before deregistration");
+    let (_, waker) = counter();
+    let err = match reactor.poll_ready(token, Direction::Read, &mut Context::from_waker(&waker)) {
+        Poll::Ready(Err(e)) => e,
+        other => panic!("expected an error, got {other:?}"),
+    };
+    assert_eq!(err.kind(), io::ErrorKind::NotFound);
+    assert!(err.to_string().contains("not registered"), "{err}");
+    assert_eq!(reactor.deregister(token).unwrap_err().kind(), io::ErrorKind::NotFound);
+}
+
+#[test]
+fn reused_fd_is_not_reached_by_stale_token() {
+    let reactor = Reactor::new().unwrap();
+    let (_a, b) = pair();
+    let fd = b.as_raw_fd();
+    let old = reactor.register(fd).unwrap();
+    reactor.deregister(old).unwrap();
+
+    // Reuse the fd number for another socket (dup2 closes the old one atomically,
+    // so no test running in parallel can take the number in between).
+    let (mut c, d) = pair();
+    // SAFETY: both fds are live; `b` owns `fd` and now owns the duplicate instead.
+    assert_eq!(unsafe { libc::dup2(d.as_raw_fd(), fd) }, fd);
+    let new = reactor.register(fd).unwrap();
+    assert_ne!(old, new, "same fd, same slot, new token");
+
+    let (count, waker) = counter();
+    let mut cx = Context::from_waker(&waker);
+    assert!(reactor.poll_ready(old, Direction::Read, &mut cx).is_ready(), "stale token errs at once");
+    assert!(reactor.deregister(old).is_err(), "stale token cannot deregister the new source");
+    reactor.clear_readiness(old, Direction::Write, Readiness::WRITABLE);
+    assert!(reactor.poll_ready(new, Direction::Read, &mut cx).is_pending());
+    c.write_all(b"x").unwrap();
+    reactor.turn(PATIENCE).unwrap();
+    assert_eq!(count.0.load(Ordering::SeqCst), 1, "the new owner is woken");
+    assert!(reactor.poll_ready(new, Direction::Write, &mut cx).is_ready(), "stale clear was ignored");
+    reactor.deregister(new).unwrap();
+}
+
+#[test]
+fn unpark_from_another_thread_ends_a_blocked_turn() {
+    let reactor = Reactor::new().unwrap();
+    let unparker = reactor.unparker();
+    let barrier = Arc::new(Barrier::new(2));
+    let thread = std::thread::spawn({
+        let barrier = barrier.clone();
+        move || {
+            barrier.wait();
+            // A burst: one syscall, one wakeup.
+            for _ in 0..1000 {
+                unparker.unpark();
+            }
+        }
+    });
+    barrier.wait();
+    let started = Instant::now();
+    reactor.turn(Some(Duration::from_secs(30))).unwrap();
+    assert!(started.elapsed() < Duration::from_secs(20), "the unpark did not end the wait");
+    thread.join().unwrap();
+
+    // The notification was consumed: the next wait runs its full timeout.
+    let started = Instant::now();
+    reactor.turn(Some(Duration::from_millis(20))).unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(20), "a stale notification ended the wait");
+    assert_eq!(reactor.stats().events, 0, "the notifier is not counted as an I/O event");
+}
+
+#[test]
+fn timer_bounds_the_wait_and_never_fires_early() {
+    let reactor = Reactor::new().unwrap();
+    let (count, waker) = counter();
+    let deadline = Instant::now() + Duration::from_millis(30);
+    let key = reactor.insert_timer(deadline, &waker);
+    assert!(!reactor.poll_timer(key, &waker));
+    while count.0.load(Ordering::SeqCst) == 0 {
+        reactor.turn(None).unwrap();
+        assert!(Instant::now() < deadline + Duration::from_secs(10), "timer never fired");
+    }
+    assert!(Instant::now() >= deadline, "timer fired early");
+    assert!(reactor.poll_timer(key, &waker));
+    assert_eq!(reactor.stats().timers_fired, 1);
+    reactor.remove_timer(key);
+    assert_eq!(reactor.len(), (0, 0));
+}
+
+#[test]
+fn removed_timer_does_not_fire() {
+    let reactor = Reactor::new().unwrap();
+    let (count, waker) = counter();
+    let key = reactor.insert_timer(Instant::now(), &waker);
+    reactor.remove_timer(key);
+    reactor.turn(Some(Duration::ZERO)).unwrap();
+    assert_eq!(count.0.load(Ordering::SeqCst), 0);
+    assert_eq!(reactor.stats().timers_fired, 0);
+}

@@ -1,0 +1,183 @@
+//! The registration table: one [`Source`] per registered fd, found by [`Token`].
+//!
+//! A token is a slab index plus the slot's *generation*, bumped every time the slot is
+//! freed. The OS reports tokens, not fds, and an event may already be queued in the
+//! kernel when its fd is deregistered and closed; when the fd number and the slot are
+//! reused, the stale event carries the old generation and is dropped here instead of
+//! waking the new owner.
+
+use std::os::fd::RawFd;
+use std::task::{Context, Poll, Waker};
+
+use crate::{Direction, Readiness};
+
+/// Identifies one registration. Copy it freely; after deregistration it matches nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Token(u64);
+
+impl Token {
+    fn new(index: u32, generation: u32) -> Token {
+        Token(u64::from(generation) << 32 | u64::from(index))
+    }
+
+    pub(crate) fn from_event(raw: u64) -> Token {
+        Token(raw)
+    }
+
+    pub(crate) fn as_u64(self) -> u64 {
+        self.0
+    }
+
+    fn index(self) -> usize {
+        self.0 as u32 as usize
+    }
+
+    fn generation(self) -> u32 {
+        (self.0 >> 32) as u32
+    }
+}
+
+/// What the reactor knows of one registered fd.
+#[derive(Debug)]
+pub(crate) struct Source {
+    /// Needed to deregister; the fd itself is owned by the caller.
+    pub(crate) fd: RawFd,
+    /// Bits the OS reported and no `WouldBlock` has cleared since.
+    readiness: Readiness,
+    /// The task waiting to read, if any: one slot, the most recent poller wins.
+    reader: Option<Waker>,
+    /// The task waiting to write, if any.
+    writer: Option<Waker>,
+}
+
+impl Source {
+    /// Merges an event into the cached bits and takes the wakers it ends the wait of.
+    pub(crate) fn set_readiness(&mut self, ready: Readiness, wake: &mut Vec<Waker>) {
+        self.readiness |= ready;
+        if ready.intersects(Direction::Read.wakes_on()) {
+            wake.extend(self.reader.take());
+        }
+        if ready.intersects(Direction::Write.wakes_on()) {
+            wake.extend(self.writer.take());
+        }
+    }
+
+    /// Ready with the cached bits if `dir` may proceed; otherwise stores the waker.
+    pub(crate) fn poll_ready(&mut self, dir: Direction, cx: &mut Context<'_>) -> Poll<Readiness> {
+        if self.readiness.intersects(dir.wakes_on()) {
+            return Poll::Ready(self.readiness);
+        }
+        let slot = match dir {
+            Direction::Read => &mut self.reader,
+            Direction::Write => &mut self.writer,
+        };
+        match slot {
+            // The same task polling again: keep the waker, skip a refcount round trip.
+            Some(waker) if waker.will_wake(cx.waker()) => {}
+            _ => *slot = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+
+    /// Clears `dir`'s ready bit, if it was among `observed`: called when an operation
+    /// that `observed` readiness hit `WouldBlock`. Closed and error bits are final.
+    pub(crate) fn clear_readiness(&mut self, dir: Direction, observed: Readiness) {
+        let bit = match dir {
+            Direction::Read => Readiness::READABLE,
+            Direction::Write => Readiness::WRITABLE,
+        };
+        if observed.contains(bit) {
+            self.readiness = self.readiness.without(bit);
+        }
+    }
+}
+
+/// A slab of sources with generation-checked tokens.
+#[derive(Debug, Default)]
+pub(crate) struct Registrations {
+    slots: Vec<Slot>,
+    /// Indices of empty slots, reused last-freed first.
+    free: Vec<u32>,
+}
+
+#[derive(Debug)]
+struct Slot {
+    generation: u32,
+    source: Option<Source>,
+}
+
+impl Registrations {
+    pub(crate) fn insert(&mut self, fd: RawFd) -> Token {
+        let source = Source { fd, readiness: Readiness::EMPTY, reader: None, writer: None };
+        let index = match self.free.pop() {
+            Some(index) => index,
+            None => {
+                // The top index is never handed out, so no token equals NOTIFY_TOKEN.
+                assert!(self.slots.len() < u32::MAX as usize, "too many registrations");
+                self.slots.push(Slot { generation: 0, source: None });
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let slot = &mut self.slots[index as usize];
+        slot.source = Some(source);
+        Token::new(index, slot.generation)
+    }
+
+    /// Removes the source, if the token is current. Its wakers are dropped unwoken:
+    /// only the owner of the fd deregisters, and it is not waiting on it.
+    pub(crate) fn remove(&mut self, token: Token) -> Option<Source> {
+        let slot = self.slots.get_mut(token.index())?;
+        if slot.generation != token.generation() {
+            return None;
+        }
+        let source = slot.source.take()?;
+        slot.generation = slot.generation.wrapping_add(1);
+        self.free.push(token.index() as u32);
+        Some(source)
+    }
+
+    /// The source for `token`, or `None` if it was removed since (a stale event).
+    pub(crate) fn get_mut(&mut self, token: Token) -> Option<&mut Source> {
+        let slot = self.slots.get_mut(token.index())?;
+        if slot.generation != token.generation() {
+            return None;
+        }
+        slot.source.as_mut()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_token_misses_reused_slot() {
+        let mut regs = Registrations::default();
+        let old = regs.insert(7);
+        assert!(regs.remove(old).is_some());
+        let new = regs.insert(7);
+        assert_eq!(old.index(), new.index(), "slot is reused");
+        assert_ne!(old, new, "but under a new generation");
+        assert!(regs.get_mut(old).is_none(), "stale token must not reach the new source");
+        assert!(regs.remove(old).is_none(), "stale token must not remove the new source");
+        assert!(regs.get_mut(new).is_some());
+        assert_eq!(regs.len(), 1);
+    }
+
+    #[test]
+    fn readiness_is_cleared_only_if_observed() {
+        let mut regs = Registrations::default();
+        let token = regs.insert(3);
+        let source = regs.get_mut(token).unwrap();
+        let mut wake = Vec::new();
+        source.set_readiness(Readiness::WRITABLE, &mut wake);
+        source.clear_readiness(Direction::Read, Readiness::WRITABLE);
+        assert!(source.readiness.contains(Readiness::WRITABLE));
+        source.clear_readiness(Direction::Write, Readiness::WRITABLE);
+        assert!(source.readiness.is_empty());
+    }
+}

@@ -1,0 +1,283 @@
+//! [`TimerWheel`]: a hierarchical timing wheel with 1 ms ticks.
+//!
+//! ```text
+//! level 0: 64 slots × 1 ms       covers the next 64 ms
+//! level 1: 64 slots × 64 ms      covers the next ~4 s
+//! level 2: 64 slots × ~4 s       covers the next ~4.4 min
+//! level 3: 64 slots × ~4.4 min   covers the next ~4.7 h
+//! level 4: 64 slots × ~4.7 h     covers the next ~12.4 days
+//! level 5: 64 slots × ~12.4 days covers the next ~2.2 years
+//! ```
+//!
+//! A timer goes to the level of the highest bit in which its deadline differs from the
+//! wheel's current tick (`elapsed`), in the slot named by the deadline's digit at that
+//! level. Each slot is an intrusive doubly-linked list through the entry slab, so
+//! insert and cancel are O(1); a 64-bit mask per level finds the next occupied slot in
+//! O(1). When time reaches a slot of level > 0, its timers *cascade* to lower levels.
+//!
+//! Invariants (checked with `debug_assert!` where cheap):
+//! - every linked entry's deadline is ≥ the start of the slot it sits in, except a
+//!   deadline already past when inserted, which sits in the current level-0 slot;
+//! - every timer in level L expires before any timer in level L + 1, so the first
+//!   occupied slot of the lowest non-empty level is the next expiration;
+//! - a timer fires only when `now ≥ deadline`: entries carry their exact deadline and
+//!   one that is not due when its slot is processed is re-inserted, never fired.
+//!
+//! Deadlines past the ~2.2 year horizon (up to `u64::MAX` ms) park in the top level and
+//! are re-inserted each time their slot comes round, until they are due.
+
+use std::task::Waker;
+
+const SLOT_BITS: u32 = 6;
+const SLOTS: usize = 1 << SLOT_BITS;
+const LEVELS: usize = 6;
+/// Ticks covered by the whole wheel.
+const HORIZON: u64 = 1 << (SLOT_BITS * LEVELS as u32);
+/// Ticks covered by one slot of the top level.
+const TOP_SLOT: u64 = 1 << (SLOT_BITS * (LEVELS as u32 - 1));
+/// End of an intrusive list.
+const NIL: u32 = u32::MAX;
+
+/// Identifies one timer of the wheel until it is removed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimerKey {
+    index: u32,
+    generation: u32,
+}
+
+#[derive(Debug)]
+struct Entry {
+    /// The exact deadline, in ticks.
+    deadline: u64,
+    waker: Option<Waker>,
+    state: EntryState,
+    /// Bumped when the entry is freed, so a stale key matches nothing.
+    generation: u32,
+    prev: u32,
+    /// Next in the slot's list, or in the free list.
+    next: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum EntryState {
+    Linked { level: u8, slot: u8 },
+    Fired,
+    Free,
+}
+
+/// The timers of one reactor.
+#[derive(Debug)]
+pub(crate) struct TimerWheel {
+    /// The current tick: every timer with a deadline ≤ `elapsed` has fired.
+    elapsed: u64,
+    /// Per level, one bit per non-empty slot.
+    occupied: [u64; LEVELS],
+    /// Per level and slot, the head of the slot's list.
+    heads: [[u32; SLOTS]; LEVELS],
+    entries: Vec<Entry>,
+    free_head: u32,
+    /// Timers linked in the wheel (not yet fired).
+    pending: usize,
+}
+
+impl Default for TimerWheel {
+    fn default() -> Self {
+        TimerWheel {
+            elapsed: 0,
+            occupied: [0; LEVELS],
+            heads: [[NIL; SLOTS]; LEVELS],
+            entries: Vec::new(),
+            free_head: NIL,
+            pending: 0,
+        }
+    }
+}
+
+impl TimerWheel {
+    /// Adds a timer that wakes `waker` once the tick reaches `deadline`.
+    pub(crate) fn insert(&mut self, deadline: u64, waker: Waker) -> TimerKey {
+        let entry = Entry {
+            deadline,
+            waker: Some(waker),
+            state: EntryState::Fired,
+            generation: 0,
+            prev: NIL,
+            next: NIL,
+        };
+        let index = if self.free_head != NIL {
+            let index = self.free_head;
+            let slot = &mut self.entries[index as usize];
+            self.free_head = slot.next;
+            *slot = Entry { generation: slot.generation, ..entry };
+            index
+        } else {
+            assert!(self.entries.len() < NIL as usize, "too many timers");
+            self.entries.push(entry);
+            (self.entries.len() - 1) as u32
+        };
+        self.link(index);
+        TimerKey { index, generation: self.entries[index as usize].generation }
+    }
+
+    /// True if the timer fired. If not, `waker` replaces the stored one, unless it
+    /// would wake the same task.
+    pub(crate) fn poll(&mut self, key: TimerKey, waker: &Waker) -> bool {
+        let Some(entry) = self.entry_mut(key) else { return true };
+        if entry.state == EntryState::Fired {
+            return true;
+        }
+        match &entry.waker {
+            Some(w) if w.will_wake(waker) => {}
+            _ => entry.waker = Some(waker.clone()),
+        }
+        false
+    }
+
+    /// Moves the timer to a new deadline, re-arming it if it had fired.
+    pub(crate) fn reset(&mut self, key: TimerKey, deadline: u64) {
+        if self.entry_mut(key).is_none() {
+            return;
+        }
+        self.unlink(key.index);
+        self.entries[key.index as usize].deadline = deadline;
+        self.link(key.index);
+    }
+
+    /// Cancels the timer (if pending) and frees its entry. The key is dead afterwards.
+    pub(crate) fn remove(&mut self, key: TimerKey) {
+        if self.entry_mut(key).is_none() {
+            return;
+        }
+        self.unlink(key.index);
+        let entry = &mut self.entries[key.index as usize];
+        entry.state = EntryState::Free;
+        entry.waker = None;
+        entry.generation = entry.generation.wrapping_add(1);
+        entry.next = self.free_head;
+        self.free_head = key.index;
+    }
+
+    /// The tick at which the wheel next has work: a timer to fire or a slot to cascade.
+    /// Never later than the earliest deadline.
+    pub(crate) fn next_expiration(&self) -> Option<u64> {
+        (0..LEVELS).find_map(|level| self.next_slot(level).map(|(_, start)| start))
+    }
+
+    /// Advances to tick `now`, pushing the wakers of every timer due onto `fired`.
+    /// Returns how many timers fired.
+    pub(crate) fn advance(&mut self, now: u64, fired: &mut Vec<Waker>) -> usize {
+        let mut count = 0;
+        while let Some((level, slot, start)) = self.next_due(now) {
+            // Step into the slot (time never goes back) and detach its whole list.
+            self.elapsed = self.elapsed.max(start);
+            let mut index = self.heads[level][slot];
+            self.heads[level][slot] = NIL;
+            self.occupied[level] &= !(1 << slot);
+            while index != NIL {
+                let entry = &mut self.entries[index as usize];
+                let next = entry.next;
+                debug_assert!(entry.deadline >= start || level == 0, "entry before its slot");
+                if entry.deadline <= now {
+                    entry.state = EntryState::Fired;
+                    self.pending -= 1;
+                    fired.extend(entry.waker.take());
+                    count += 1;
+                } else {
+                    // Not due yet: cascade to a lower level (or round the top level).
+                    self.pending -= 1;
+                    self.link(index);
+                }
+                index = next;
+            }
+        }
+        self.elapsed = self.elapsed.max(now);
+        count
+    }
+
+    /// Timers waiting to fire.
+    pub(crate) fn len(&self) -> usize {
+        self.pending
+    }
+
+    fn next_due(&self, now: u64) -> Option<(usize, usize, u64)> {
+        let level = (0..LEVELS).find(|&level| self.occupied[level] != 0)?;
+        let (slot, start) = self.next_slot(level)?;
+        (start <= now).then_some((level, slot, start))
+    }
+
+    /// The first occupied slot of `level` at or after the current position, and the
+    /// tick at which it starts.
+    fn next_slot(&self, level: usize) -> Option<(usize, u64)> {
+        let occupied = self.occupied[level];
+        if occupied == 0 {
+            return None;
+        }
+        let shift = SLOT_BITS * level as u32;
+        let position = ((self.elapsed >> shift) as usize) & (SLOTS - 1);
+        let slot = (position + occupied.rotate_right(position as u32).trailing_zeros() as usize) % SLOTS;
+        let level_span = 1u64 << (shift + SLOT_BITS);
+        let level_start = self.elapsed & !(level_span - 1);
+        let mut start = level_start + ((slot as u64) << shift);
+        if slot < position {
+            // Only the top level wraps: the slot is in the next turn of the wheel.
+            debug_assert_eq!(level, LEVELS - 1);
+            start = start.saturating_add(level_span);
+        }
+        Some((slot, start))
+    }
+
+    fn link(&mut self, index: u32) {
+        let (level, slot) = self.place(self.entries[index as usize].deadline);
+        let head = self.heads[level][slot];
+        if head != NIL {
+            self.entries[head as usize].prev = index;
+        }
+        let entry = &mut self.entries[index as usize];
+        entry.prev = NIL;
+        entry.next = head;
+        entry.state = EntryState::Linked { level: level as u8, slot: slot as u8 };
+        self.heads[level][slot] = index;
+        self.occupied[level] |= 1 << slot;
+        self.pending += 1;
+    }
+
+    fn unlink(&mut self, index: u32) {
+        let entry = &self.entries[index as usize];
+        let EntryState::Linked { level, slot } = entry.state else { return };
+        let (prev, next) = (entry.prev, entry.next);
+        let (level, slot) = (level as usize, slot as usize);
+        if prev == NIL {
+            self.heads[level][slot] = next;
+            if next == NIL {
+                self.occupied[level] &= !(1 << slot);
+            }
+        } else {
+            self.entries[prev as usize].next = next;
+        }
+        if next != NIL {
+            self.entries[next as usize].prev = prev;
+        }
+        self.entries[index as usize].state = EntryState::Fired;
+        self.pending -= 1;
+    }
+
+    /// The level and slot for a deadline, relative to the current tick.
+    fn place(&self, deadline: u64) -> (usize, usize) {
+        // Past deadlines go to the current level-0 slot (due at the next advance).
+        // Deadlines beyond the horizon are clamped short of the current top slot, so a
+        // re-inserted far timer never lands in the slot being processed.
+        let when = deadline.clamp(self.elapsed, self.elapsed + (HORIZON - TOP_SLOT - 1));
+        let differing = ((self.elapsed ^ when) | (SLOTS as u64 - 1)).min(HORIZON - 1);
+        let level = ((63 - differing.leading_zeros()) / SLOT_BITS) as usize;
+        let slot = ((when >> (SLOT_BITS * level as u32)) as usize) & (SLOTS - 1);
+        (level, slot)
+    }
+
+    fn entry_mut(&mut self, key: TimerKey) -> Option<&mut Entry> {
+        let entry = self.entries.get_mut(key.index as usize)?;
+        (entry.generation == key.generation && entry.state != EntryState::Free).then_some(entry)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,196 @@
+//! The wheel against a reference model, over random insert / reset / cancel / advance.
+
+use super::*;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::task::Wake;
+
+/// A waker that records its timer's id when woken.
+struct Recorder {
+    id: usize,
+    log: Arc<Mutex<Vec<usize>>>,
+}
+
+impl Wake for Recorder {
+    fn wake(self: Arc<Self>) {
+        self.log.lock().unwrap().push(self.id);
+    }
+}
+
+fn recorder(id: usize, log: &Arc<Mutex<Vec<usize>>>) -> Waker {
+    Waker::from(Arc::new(Recorder { id, log: log.clone() }))
+}
+
+/// xorshift64*: small, seeded, reproducible.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    /// A distance in ticks, spread over every level of the wheel and past it.
+    fn span(&mut self) -> u64 {
+        match self.below(10) {
+            0..=3 => self.below(70),
+            4..=5 => self.below(5_000),
+            6 => self.below(300_000),
+            7 => self.below(1 << 30),
+            8 => self.below(1 << 40),
+            _ => [0, 1, 63, 64, 65, 4095, 4096, TOP_SLOT, HORIZON - 1, HORIZON, HORIZON * 3]
+                [self.below(11) as usize],
+        }
+    }
+}
+
+/// The reference: a binary heap of (deadline, id), with cancellation by id.
+#[derive(Default)]
+struct Model {
+    heap: BinaryHeap<Reverse<(u64, usize)>>,
+    live: HashMap<usize, u64>,
+}
+
+impl Model {
+    fn insert(&mut self, id: usize, deadline: u64) {
+        self.live.insert(id, deadline);
+        self.heap.push(Reverse((deadline, id)));
+    }
+
+    fn remove(&mut self, id: usize) {
+        self.live.remove(&id);
+    }
+
+    fn earliest(&mut self) -> Option<u64> {
+        while let Some(&Reverse((deadline, id))) = self.heap.peek() {
+            if self.live.get(&id) == Some(&deadline) {
+                return Some(deadline);
+            }
+            self.heap.pop();
+        }
+        None
+    }
+
+    fn advance(&mut self, now: u64) -> Vec<usize> {
+        let mut fired = Vec::new();
+        while let Some(deadline) = self.earliest() {
+            if deadline > now {
+                break;
+            }
+            let Reverse((_, id)) = self.heap.pop().unwrap();
+            self.live.remove(&id);
+            fired.push(id);
+        }
+        fired.sort_unstable();
+        fired
+    }
+}
+
+fn run(seed: u64, steps: usize) {
+    let mut rng = Rng(seed);
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mut wheel = TimerWheel::default();
+    let mut model = Model::default();
+    let mut keys: Vec<(usize, TimerKey)> = Vec::new();
+    let mut now = 0u64;
+    let mut next_id = 0;
+    for step in 0..steps {
+        match rng.below(10) {
+            0..=3 => {
+                let deadline = now.saturating_sub(rng.below(3)) + rng.span();
+                let key = wheel.insert(deadline, recorder(next_id, &log));
+                model.insert(next_id, deadline);
+                keys.push((next_id, key));
+                next_id += 1;
+            }
+            4 if !keys.is_empty() => {
+                let (id, key) = keys.swap_remove(rng.below(keys.len() as u64) as usize);
+                wheel.remove(key);
+                model.remove(id);
+            }
+            5 if !keys.is_empty() => {
+                let (id, key) = keys[rng.below(keys.len() as u64) as usize];
+                let deadline = now + rng.span();
+                wheel.reset(key, deadline);
+                // A fired timer gave its waker away; re-arming needs a poll, as in Sleep.
+                assert!(!wheel.poll(key, &recorder(id, &log)), "a re-armed timer is pending");
+                model.insert(id, deadline);
+            }
+            _ => {
+                now += rng.span() / (1 + rng.below(4));
+                let mut due = Vec::new();
+                wheel.advance(now, &mut due);
+                due.into_iter().for_each(Waker::wake);
+                let mut fired = std::mem::take(&mut *log.lock().unwrap());
+                fired.sort_unstable();
+                assert_eq!(fired, model.advance(now), "seed {seed} step {step}: fired set at tick {now}");
+            }
+        }
+        assert_eq!(wheel.len(), model.live.len(), "seed {seed} step {step}: pending count");
+        if let Some(earliest) = model.earliest() {
+            let next = wheel.next_expiration().expect("wheel has pending timers");
+            assert!(
+                next <= earliest.max(now),
+                "seed {seed} step {step}: wheel would sleep to {next}, past {earliest}"
+            );
+        }
+    }
+}
+
+#[test]
+fn matches_binary_heap_model() {
+    for seed in 1..=40u64 {
+        run(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15), 3_000);
+    }
+}
+
+#[test]
+fn never_fires_early_and_fires_on_time() {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mut wheel = TimerWheel::default();
+    wheel.insert(1000, recorder(1, &log));
+    let mut wakers = Vec::new();
+    assert_eq!(wheel.advance(999, &mut wakers), 0, "one tick early");
+    assert_eq!(wheel.advance(1000, &mut wakers), 1, "on the deadline");
+}
+
+#[test]
+fn zero_and_far_deadlines() {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mut wheel = TimerWheel::default();
+    let now_key = wheel.insert(0, recorder(0, &log));
+    let far = wheel.insert(u64::MAX, recorder(1, &log));
+    assert_eq!(wheel.next_expiration(), Some(0));
+    let mut wakers = Vec::new();
+    assert_eq!(wheel.advance(0, &mut wakers), 1);
+    assert!(wheel.poll(now_key, &wakers[0]));
+    // Ten years of ticks in big jumps: the far timer keeps cascading, never fires.
+    for year in 1..=10u64 {
+        assert_eq!(wheel.advance(year * 365 * 86_400_000, &mut wakers), 0);
+    }
+    assert!(!wheel.poll(far, &wakers[0]));
+    wheel.remove(far);
+    assert_eq!(wheel.len(), 0);
+    assert_eq!(wheel.next_expiration(), None);
+}
+
+#[test]
+fn stale_key_is_ignored() {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mut wheel = TimerWheel::default();
+    let old = wheel.insert(10, recorder(0, &log));
+    wheel.remove(old);
+    let new = wheel.insert(20, recorder(1, &log));
+    wheel.remove(old);
+    wheel.reset(old, 5);
+    assert_eq!(wheel.len(), 1, "stale key must not cancel the slot's new timer");
+    assert!(!wheel.poll(new, &recorder(2, &log)));
+    assert!(wheel.poll(old, &recorder(2, &log)), "a dead key reads as fired");
+}
