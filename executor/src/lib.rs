@@ -1,1 +1,96 @@
-//! wakeful-executor
+//! wakeful's executor: single-threaded, waker-based, and free of syscalls of its own.
+//!
+//! It runs `'static` futures that need not be `Send` as *tasks*, each one heap
+//! allocation, and waits through a [`Park`] when none is ready — the facade plugs in
+//! the reactor; [`ThreadPark`] needs nothing but std (and runs under Miri).
+//!
+//! # The life of a task
+//!
+//! ```text
+//!   spawn ──(1)──► QUEUED ──(2)──► RUNNING ──(3)──► IDLE ──(4)──► QUEUED ──► …
+//!                    ▲                │   │                          
+//!                    └──────(5)───────┘   └──(6)──► COMPLETE ──(7)──► freed
+//! ```
+//!
+//! 1. [`spawn`] allocates the task ([`task.rs`](task)) with `SCHEDULED` set and pushes
+//!    it onto the ready queue ([`queue.rs`](queue)).
+//! 2. The run loop ([`Runtime::block_on`]) pops it, clears `SCHEDULED`
+//!    ([`state.rs`](state)) and polls the future with a waker that borrows the
+//!    queue's reference ([`waker.rs`](waker)).
+//! 3. The future returns `Pending`, having stored a clone of the waker with whatever
+//!    it waits on (a socket's slot in the reactor, a timer, a channel).
+//! 4. `Waker::wake` → `schedule` → ready queue: the local queue on the runtime's
+//!    thread; from another thread the remote queue plus [`Unpark::unpark`], which
+//!    ends the reactor's wait. A task is queued at most once, however many wakes.
+//! 5. A wake *during* the poll queues it again at once (`SCHEDULED` was cleared first).
+//! 6. `Ready`, a panic (caught, reported as [`JoinError`]), or
+//!    [`JoinHandle::abort`] completes it; its [`JoinHandle`] is woken.
+//! 7. When the last reference (live list, handle, wakers, queue entries) is dropped,
+//!    the allocation is freed. Wakes after completion are no-ops.
+//!
+//! Every `event_interval` polls (default 61) the loop parks for zero time, so that
+//! I/O and timers get their turn even when some task is always ready; the ready queue
+//! is FIFO, so a task that wakes itself forever lets every other task run in between.
+//!
+//! Dropping the [`Runtime`] drops every unfinished future on its thread.
+//!
+//! ```
+//! use wakeful_executor::{spawn, yield_now, Runtime};
+//!
+//! let rt = Runtime::new();
+//! let sum = rt.block_on(async {
+//!     let tasks: Vec<_> = (0..10).map(|i| spawn(async move { yield_now().await; i })).collect();
+//!     let mut sum = 0;
+//!     for task in tasks {
+//!         sum += task.await.unwrap();
+//!     }
+//!     sum
+//! });
+//! assert_eq!(sum, 45);
+//! ```
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs, missing_debug_implementations)]
+
+mod join;
+mod park;
+mod queue;
+mod runtime;
+mod state;
+mod task;
+mod waker;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+pub use join::{JoinError, JoinHandle};
+pub use park::{Park, ThreadPark, Unpark};
+pub use runtime::{spawn, Builder, Runtime, Stats, DEFAULT_EVENT_INTERVAL};
+
+/// Runs `future` to completion on a new [`Runtime`] without I/O.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    Runtime::new().block_on(future)
+}
+
+/// Gives the other ready tasks a turn: wakes itself and returns `Pending` once.
+pub async fn yield_now() {
+    YieldNow { yielded: false }.await
+}
+
+struct YieldNow {
+    yielded: bool,
+}
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}

@@ -1,0 +1,166 @@
+//! [`JoinHandle`]: awaiting, aborting or detaching a spawned task; [`JoinError`].
+
+use std::any::Any;
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use crate::runtime;
+use crate::task::TaskRef;
+
+/// An owned permission to await a spawned task's output.
+///
+/// Awaiting it gives `Ok(output)`, or a [`JoinError`] if the task panicked or was
+/// aborted. Dropping it *detaches* the task: it keeps running, and its output is
+/// dropped when it finishes. A handle stays on the runtime's thread (`!Send`), like the
+/// task itself.
+///
+/// Cancel-safe: dropping an unfinished `.await` on a handle loses nothing.
+pub struct JoinHandle<T> {
+    task: TaskRef,
+    /// The output type, and `!Send` / `!Sync`: the handle touches thread-local state.
+    _output: PhantomData<*const T>,
+}
+
+impl<T> JoinHandle<T> {
+    pub(crate) fn new(task: TaskRef) -> JoinHandle<T> {
+        JoinHandle { task, _output: PhantomData }
+    }
+
+    /// Cancels the task: its future is dropped the next time the runtime would run
+    /// it, and the handle resolves to a cancelled [`JoinError`]. Does nothing if the
+    /// task already finished.
+    pub fn abort(&self) {
+        let header = self.task.header();
+        if header.state.is_complete() || header.cancelled.replace(true) {
+            return;
+        }
+        runtime::wake_by_ref(&self.task);
+    }
+
+    /// True once the task finished (returned, panicked, or was aborted).
+    pub fn is_finished(&self) -> bool {
+        self.task.header().state.is_complete()
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: `JoinHandle<T>` is only made by `spawn` for a future whose output is
+        // `T`.
+        if let Some(output) = unsafe { self.task.take_output::<T>() } {
+            return Poll::Ready(output);
+        }
+        assert!(!self.task.header().state.is_complete(), "JoinHandle polled after it returned the output");
+        let header = self.task.header();
+        let waker = match header.join_waker.take() {
+            Some(waker) if waker.will_wake(cx.waker()) => waker,
+            _ => cx.waker().clone(),
+        };
+        header.join_waker.set(Some(waker));
+        Poll::Pending
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        let header = self.task.header();
+        header.detached.set(true);
+        drop(header.join_waker.take());
+        if header.state.is_complete() {
+            self.task.drop_output();
+        }
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle").field("state", &self.task.header().state).finish()
+    }
+}
+
+/// Why a task produced no output.
+pub struct JoinError {
+    repr: Repr,
+}
+
+enum Repr {
+    Cancelled,
+    Panicked(Box<dyn Any + Send + 'static>),
+}
+
+impl JoinError {
+    pub(crate) fn cancelled() -> JoinError {
+        JoinError { repr: Repr::Cancelled }
+    }
+
+    pub(crate) fn panicked(payload: Box<dyn Any + Send + 'static>) -> JoinError {
+        JoinError { repr: Repr::Panicked(payload) }
+    }
+
+    /// The task was aborted, or the runtime shut down before it finished.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self.repr, Repr::Cancelled)
+    }
+
+    /// The task panicked.
+    pub fn is_panic(&self) -> bool {
+        matches!(self.repr, Repr::Panicked(_))
+    }
+
+    /// The panic's payload, to inspect or to `std::panic::resume_unwind`.
+    ///
+    /// # Panics
+    /// If the task was cancelled rather than panicking; see [`try_into_panic`](Self::try_into_panic).
+    pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
+        self.try_into_panic().expect("JoinError::into_panic on a cancelled task")
+    }
+
+    /// The panic's payload, or the error back if the task was cancelled.
+    pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
+        match self.repr {
+            Repr::Panicked(payload) => Ok(payload),
+            Repr::Cancelled => Err(self),
+        }
+    }
+}
+
+/// The panic message, when the payload is a string (as with `panic!("...")`).
+fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
+    payload.downcast_ref::<&str>().copied().or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.repr {
+            Repr::Cancelled => f.write_str("task was cancelled"),
+            Repr::Panicked(payload) => match panic_message(payload.as_ref()) {
+                Some(message) => write!(f, "task panicked: {message}"),
+                None => f.write_str("task panicked"),
+            },
+        }
+    }
+}
+
+impl fmt::Debug for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.repr {
+            Repr::Cancelled => f.write_str("JoinError::Cancelled"),
+            Repr::Panicked(payload) => {
+                f.debug_tuple("JoinError::Panicked").field(&panic_message(payload.as_ref())).finish()
+            }
+        }
+    }
+}
+
+impl std::error::Error for JoinError {}
+
+impl From<JoinError> for std::io::Error {
+    fn from(err: JoinError) -> std::io::Error {
+        std::io::Error::other(err.to_string())
+    }
+}

@@ -1,0 +1,85 @@
+//! The two ready queues: [`ReadyQueue`] for wakes on the runtime's thread, and
+//! [`RemoteQueue`] for wakes from anywhere else.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use crate::task::TaskRef;
+
+/// Tasks to poll, first in first out, so that a task that keeps waking itself goes to
+/// the back and every other ready task runs before it again. Runtime thread only.
+#[derive(Default)]
+pub(crate) struct ReadyQueue(RefCell<VecDeque<TaskRef>>);
+
+impl ReadyQueue {
+    pub(crate) fn push(&self, task: TaskRef) {
+        self.0.borrow_mut().push_back(task);
+    }
+
+    pub(crate) fn pop(&self) -> Option<TaskRef> {
+        self.0.borrow_mut().pop_front()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.borrow().is_empty()
+    }
+}
+
+/// Tasks woken from other threads, waiting to be moved to the [`ReadyQueue`].
+pub(crate) struct RemoteQueue {
+    inner: Mutex<Remote>,
+    /// True while `inner.tasks` may be non-empty: lets the run loop skip the lock.
+    pending: AtomicBool,
+}
+
+struct Remote {
+    tasks: Vec<TaskRef>,
+    /// The runtime is gone: pushes are refused, so nothing waits here forever.
+    closed: bool,
+}
+
+impl RemoteQueue {
+    pub(crate) fn new() -> RemoteQueue {
+        RemoteQueue {
+            inner: Mutex::new(Remote { tasks: Vec::new(), closed: false }),
+            pending: AtomicBool::new(false),
+        }
+    }
+
+    /// Queues `task`, or hands it back if the runtime is gone. The caller drops a
+    /// returned task *after* this call: it may be the last reference to the task,
+    /// whose `Arc<Shared>` may be the last one keeping this queue alive.
+    pub(crate) fn push(&self, task: TaskRef) -> Result<(), TaskRef> {
+        let mut inner = self.lock();
+        if inner.closed {
+            return Err(task);
+        }
+        inner.tasks.push(task);
+        self.pending.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Moves every queued task to `ready`, in the order they were woken.
+    pub(crate) fn drain_into(&self, ready: &ReadyQueue) {
+        if !self.pending.load(Ordering::Acquire) {
+            return;
+        }
+        let mut inner = self.lock();
+        self.pending.store(false, Ordering::Relaxed);
+        inner.tasks.drain(..).for_each(|task| ready.push(task));
+    }
+
+    /// Refuses later pushes and returns what was queued, to be dropped by the caller.
+    pub(crate) fn close(&self) -> Vec<TaskRef> {
+        let mut inner = self.lock();
+        inner.closed = true;
+        std::mem::take(&mut inner.tasks)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Remote> {
+        // No user code runs under this lock, so a poisoned lock's data is intact.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}

@@ -1,0 +1,252 @@
+//! One allocation per task: a type-erased [`Header`] followed by the future's stage.
+//!
+//! ```text
+//!  TaskRef ──► ┌──────────── Header ────────────┐
+//!  Waker   ──► │ state   (atomic: flags + refs) │  any thread
+//!              │ vtable  shared                 │  any thread (read-only)
+//!              │ join_waker, detached,          │  runtime thread only
+//!              │ cancelled, slot                │
+//!              ├──────────── Stage<F> ──────────┤  runtime thread only
+//!              │ Running(F) │ Finished(result)  │
+//!              │            │ │ Consumed        │
+//!              └────────────────────────────────┘
+//! ```
+//!
+//! Why a waker may travel to other threads although `F` need not be `Send`: from
+//! there it only touches `state` and `shared`, and the future or its output is always
+//! dropped on the runtime's thread, before the last reference can go (the live list,
+//! or the `JoinHandle` — both on that thread — hold one until then). When the last
+//! reference drops elsewhere, the stage is `Consumed` and freeing it runs no user code.
+
+use std::cell::{Cell, UnsafeCell};
+use std::future::Future;
+use std::mem;
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use crate::join::JoinError;
+use crate::runtime::Shared;
+use crate::state::State;
+
+/// The part of every task that does not depend on its future's type.
+pub(crate) struct Header {
+    pub(crate) state: State,
+    vtable: &'static TaskVTable,
+    /// The runtime's cross-thread half: where remote wakes push the task. An `Arc`,
+    /// so that a waker outliving the runtime still finds a (closed) queue.
+    pub(crate) shared: Arc<Shared>,
+    /// Woken when the task completes; set by `JoinHandle::poll`. Runtime thread only.
+    pub(crate) join_waker: Cell<Option<Waker>>,
+    /// The `JoinHandle` was dropped: nobody will read the output. Runtime thread only.
+    pub(crate) detached: Cell<bool>,
+    /// `abort()` was called: the next run drops the future. Runtime thread only.
+    pub(crate) cancelled: Cell<bool>,
+    /// Index in the runtime's list of live tasks. Runtime thread only.
+    pub(crate) slot: Cell<usize>,
+}
+
+/// What only the typed code can do.
+struct TaskVTable {
+    /// Polls the future; true if it is gone (ready or panicked), output stored.
+    poll: unsafe fn(NonNull<Header>, &Waker) -> bool,
+    /// Drops the future and stores `JoinError::Cancelled`.
+    cancel: unsafe fn(NonNull<Header>),
+    /// Moves the output into `*dst` (an `Option<Result<T, JoinError>>`), if finished.
+    take_output: unsafe fn(NonNull<Header>, dst: *mut ()),
+    /// Drops the output, if any.
+    drop_output: unsafe fn(NonNull<Header>),
+    /// Frees the allocation.
+    dealloc: unsafe fn(NonNull<Header>),
+}
+
+/// The allocation. `repr(C)` puts the header first, so a `*Task<F>` is a `*Header`.
+#[repr(C)]
+struct Task<F: Future> {
+    header: Header,
+    stage: UnsafeCell<Stage<F>>,
+}
+
+enum Stage<F: Future> {
+    Running(F),
+    Finished(Result<F::Output, JoinError>),
+    Consumed,
+}
+
+/// One counted reference to a task; dropping it may free the task.
+pub(crate) struct TaskRef(NonNull<Header>);
+
+// SAFETY: a `TaskRef` moves between threads only inside a ready queue or a waker;
+// off the runtime's thread it touches only `state` (atomic) and `shared` (`Sync`), and
+// a free there runs no user code (see the module docs).
+unsafe impl Send for TaskRef {}
+
+impl TaskRef {
+    /// Allocates a task. Returns three references: for the live list, for the
+    /// `JoinHandle` and for the ready queue, as counted by [`State::new`].
+    pub(crate) fn new<F: Future + 'static>(future: F, shared: Arc<Shared>) -> [TaskRef; 3] {
+        let task = Box::new(Task {
+            header: Header {
+                state: State::new(),
+                vtable: &TaskVTable {
+                    poll: poll::<F>,
+                    cancel: cancel::<F>,
+                    take_output: take_output::<F>,
+                    drop_output: drop_output::<F>,
+                    dealloc: dealloc::<F>,
+                },
+                shared,
+                join_waker: Cell::new(None),
+                detached: Cell::new(false),
+                cancelled: Cell::new(false),
+                slot: Cell::new(0),
+            },
+            stage: UnsafeCell::new(Stage::Running(future)),
+        });
+        let ptr = NonNull::from(Box::leak(task)).cast::<Header>();
+        [TaskRef(ptr), TaskRef(ptr), TaskRef(ptr)]
+    }
+
+    /// Takes over a reference that was counted but not owned by a `TaskRef`.
+    ///
+    /// # Safety
+    /// - `ptr` came from [`TaskRef::as_ptr`] of a live task;
+    /// - the reference it stands for is owned by the caller and counted in `state`.
+    pub(crate) unsafe fn from_raw(ptr: *const ()) -> TaskRef {
+        // SAFETY: the caller promises `ptr` is a live task header, so not null.
+        TaskRef(unsafe { NonNull::new_unchecked(ptr as *mut Header) })
+    }
+
+    pub(crate) fn as_ptr(&self) -> *const () {
+        self.0.as_ptr() as *const ()
+    }
+
+    pub(crate) fn header(&self) -> &Header {
+        // SAFETY: a `TaskRef` holds a reference, so the allocation is live.
+        unsafe { self.0.as_ref() }
+    }
+
+    /// Polls the future once; true if it is gone. Runtime thread only.
+    pub(crate) fn poll(&self, waker: &Waker) -> bool {
+        // SAFETY: the vtable matches the allocation's type; we are on the runtime's
+        // thread (the only caller is the run loop), which owns the stage.
+        unsafe { (self.header().vtable.poll)(self.0, waker) }
+    }
+
+    /// Drops the future, leaving `JoinError::Cancelled`. Runtime thread only.
+    pub(crate) fn cancel(&self) {
+        // SAFETY: as in `poll`; the future is not being polled (the run loop calls
+        // this instead of `poll`, and shutdown calls it outside any poll).
+        unsafe { (self.header().vtable.cancel)(self.0) }
+    }
+
+    /// Moves the output out, if finished. Runtime thread only.
+    ///
+    /// # Safety
+    /// - `T` is the task's `F::Output`.
+    pub(crate) unsafe fn take_output<T>(&self) -> Option<Result<T, JoinError>> {
+        let mut out: Option<Result<T, JoinError>> = None;
+        // SAFETY: the caller guarantees the type; `out` is a live local of it.
+        unsafe { (self.header().vtable.take_output)(self.0, (&mut out as *mut Option<_>).cast()) };
+        out
+    }
+
+    /// Drops the output, if any. Runtime thread only.
+    pub(crate) fn drop_output(&self) {
+        // SAFETY: the vtable matches the allocation; the stage is not borrowed.
+        unsafe { (self.header().vtable.drop_output)(self.0) }
+    }
+}
+
+impl Clone for TaskRef {
+    fn clone(&self) -> TaskRef {
+        self.header().state.ref_inc();
+        TaskRef(self.0)
+    }
+}
+
+impl Drop for TaskRef {
+    fn drop(&mut self) {
+        if self.header().state.ref_dec() {
+            // SAFETY: that was the last reference: no one else can reach the task.
+            unsafe { (self.header().vtable.dealloc)(self.0) }
+        }
+    }
+}
+
+/// # Safety
+/// - `ptr` is a live `Task<F>`;
+/// - the caller is on the runtime's thread and nothing else borrows the stage.
+unsafe fn stage<'a, F: Future>(ptr: NonNull<Header>) -> &'a mut Stage<F> {
+    // SAFETY: `repr(C)` makes the header the first field; the caller vouches for `F`
+    // and for exclusive access to the stage.
+    unsafe { &mut *ptr.cast::<Task<F>>().as_ref().stage.get() }
+}
+
+/// Runs `f`, swallowing a panic: for drops of user values inside the runtime, where a
+/// panic would otherwise tear through the scheduler's bookkeeping.
+fn quietly(f: impl FnOnce()) {
+    let _ = panic::catch_unwind(AssertUnwindSafe(f));
+}
+
+unsafe fn poll<F: Future>(ptr: NonNull<Header>, waker: &Waker) -> bool {
+    // SAFETY: forwarded from `TaskRef::poll`.
+    let stage = unsafe { stage::<F>(ptr) };
+    let Stage::Running(future) = stage else { return true };
+    // SAFETY: the future lives in the heap allocation and is never moved out of it
+    // while `Running`: it is only dropped in place (by `finish` below or `cancel`).
+    let future = unsafe { Pin::new_unchecked(future) };
+    let result = match panic::catch_unwind(AssertUnwindSafe(|| future.poll(&mut Context::from_waker(waker))))
+    {
+        Ok(Poll::Pending) => return false,
+        Ok(Poll::Ready(output)) => Ok(output),
+        Err(payload) => Err(JoinError::panicked(payload)),
+    };
+    finish(stage, result);
+    true
+}
+
+unsafe fn cancel<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: forwarded from `TaskRef::cancel`.
+    let stage = unsafe { stage::<F>(ptr) };
+    if matches!(stage, Stage::Running(_)) {
+        finish(stage, Err(JoinError::cancelled()));
+    }
+}
+
+/// Replaces the stage (dropping the future, if still there) with the result. The old
+/// stage is moved out first, so a panicking `Drop` cannot leave it half-dropped.
+fn finish<F: Future>(stage: &mut Stage<F>, result: Result<F::Output, JoinError>) {
+    let old = mem::replace(stage, Stage::Finished(result));
+    quietly(|| drop(old));
+}
+
+unsafe fn take_output<F: Future>(ptr: NonNull<Header>, dst: *mut ()) {
+    // SAFETY: forwarded from `TaskRef::take_output`.
+    let stage = unsafe { stage::<F>(ptr) };
+    if let Stage::Finished(_) = stage {
+        let Stage::Finished(result) = mem::replace(stage, Stage::Consumed) else { unreachable!() };
+        // SAFETY: the caller of `TaskRef::take_output` guarantees `dst` is a live
+        // `Option<Result<F::Output, JoinError>>`.
+        unsafe { *dst.cast::<Option<Result<F::Output, JoinError>>>() = Some(result) };
+    }
+}
+
+unsafe fn drop_output<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: forwarded from `TaskRef::drop_output`.
+    let stage = unsafe { stage::<F>(ptr) };
+    if let Stage::Finished(_) = stage {
+        let old = mem::replace(stage, Stage::Consumed);
+        quietly(|| drop(old));
+    }
+}
+
+unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: the last reference is gone, so we own the allocation; it was made by
+    // `Box::new` in `TaskRef::new` for this `F`.
+    let mut task = unsafe { Box::from_raw(ptr.cast::<Task<F>>().as_ptr()) };
+    debug_assert!(matches!(task.stage.get_mut(), Stage::Consumed), "task freed with its future or output");
+    drop(task);
+}
