@@ -1,1 +1,174 @@
-//! wakeful
+//! # wakeful
+//!
+//! A small, fast, single-threaded async runtime: plain `async fn` code over an
+//! epoll/kqueue reactor, in three crates a reader can follow end to end.
+//!
+//! | crate              | holds                                                   |
+//! |--------------------|---------------------------------------------------------|
+//! | [`reactor`]        | the OS side: selector, registrations, timer wheel       |
+//! | [`executor`]       | tasks and wakers; makes no syscall of its own           |
+//! | `wakeful-net`      | the glue: [`time`], and sockets that find the reactor   |
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! let answer = wakeful::block_on(async {
+//!     let task = wakeful::spawn(async {
+//!         wakeful::time::sleep(Duration::from_millis(10)).await;
+//!         42
+//!     });
+//!     task.await.unwrap()
+//! });
+//! assert_eq!(answer, 42);
+//! ```
+//!
+//! # The life of one wakeup
+//!
+//! 1. A task polls a future that must wait (a [`time::Sleep`], a socket read). It
+//!    gives the reactor a clone of its waker: a timer in the wheel
+//!    (`reactor/src/timer_wheel.rs`) or a source's read slot
+//!    (`reactor/src/registration.rs`), and returns `Pending`.
+//! 2. The executor's ready queue is empty, so it parks (`executor/src/runtime.rs`):
+//!    the park is the reactor's turn (`net/src/context.rs`).
+//! 3. The reactor blocks in `epoll_wait` / `kevent` (`reactor/src/sys/`) for at most
+//!    the nearest timer's deadline, then takes the wakers of what became ready
+//!    (`reactor/src/reactor.rs`, `Reactor::turn`).
+//! 4. `wake()` (`executor/src/waker.rs`) pushes the task onto the local ready queue —
+//!    or, from another thread, the remote queue plus an eventfd / `EVFILT_USER` nudge.
+//! 5. The executor pops the task and polls it again; the wait is over.
+
+#![warn(missing_docs, missing_debug_implementations)]
+
+use std::future::Future;
+use std::io;
+use std::rc::Rc;
+
+pub use wakeful_executor as executor;
+pub use wakeful_executor::{spawn, yield_now, JoinError, JoinHandle};
+pub use wakeful_net::time;
+pub use wakeful_reactor as reactor;
+
+use wakeful_net::context::{self, ReactorPark};
+use wakeful_reactor::Reactor;
+
+/// A runtime: one executor and one reactor, on one thread.
+///
+/// ```
+/// let rt = wakeful::Runtime::new()?;
+/// let handle = rt.spawn(async { "hello" });
+/// assert_eq!(rt.block_on(handle).unwrap(), "hello");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Runtime {
+    executor: wakeful_executor::Runtime,
+    reactor: Rc<Reactor>,
+}
+
+/// Configures a [`Runtime`].
+#[derive(Debug, Clone, Default)]
+pub struct Builder {
+    executor: wakeful_executor::Builder,
+}
+
+impl Builder {
+    /// Polls between two non-blocking looks at I/O and timers (default 61).
+    pub fn event_interval(mut self, polls: u32) -> Builder {
+        self.executor = self.executor.event_interval(polls);
+        self
+    }
+
+    /// Creates the reactor (an epoll or kqueue fd and a notifier) and the executor.
+    pub fn build(self) -> io::Result<Runtime> {
+        let reactor = Rc::new(Reactor::new()?);
+        let executor = self.executor.build_with_park(ReactorPark::new(reactor.clone()));
+        Ok(Runtime { executor, reactor })
+    }
+}
+
+/// Counters of a runtime since creation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Polls of tasks and of `block_on` futures.
+    pub polls: u64,
+    /// Wakes on the runtime's thread.
+    pub wakes_local: u64,
+    /// Wakes from other threads.
+    pub wakes_remote: u64,
+    /// Turns of the reactor (blocking or not).
+    pub reactor_turns: u64,
+    /// I/O events delivered to registered sources.
+    pub events: u64,
+    /// Timers that fired.
+    pub timers_fired: u64,
+    /// Tasks spawned.
+    pub tasks_spawned: u64,
+    /// Tasks spawned and not yet finished.
+    pub tasks_alive: u64,
+    /// Timers waiting to fire (live `Sleep`s that were polled).
+    pub timers_pending: u64,
+    /// File descriptors registered with the reactor.
+    pub sources: u64,
+}
+
+impl Runtime {
+    /// A runtime with the default settings. Fails only if the OS refuses an fd.
+    pub fn new() -> io::Result<Runtime> {
+        Builder::default().build()
+    }
+
+    /// A [`Builder`], to set the event interval.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// Runs `future` to completion on this thread, running spawned tasks, I/O and
+    /// timers meanwhile.
+    ///
+    /// # Panics
+    /// If called from inside a runtime (a task or another `block_on`).
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _reactor = context::enter(&self.reactor);
+        self.executor.block_on(future)
+    }
+
+    /// Spawns a task that runs during [`block_on`](Self::block_on).
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        self.executor.spawn(future)
+    }
+
+    /// Counters since creation.
+    pub fn stats(&self) -> Stats {
+        let executor = self.executor.stats();
+        let reactor = self.reactor.stats();
+        let (sources, timers_pending) = self.reactor.len();
+        Stats {
+            polls: executor.polls,
+            wakes_local: executor.wakes_local,
+            wakes_remote: executor.wakes_remote,
+            reactor_turns: reactor.turns,
+            events: reactor.events,
+            timers_fired: reactor.timers_fired,
+            tasks_spawned: executor.tasks_spawned,
+            tasks_alive: executor.tasks_alive,
+            timers_pending: timers_pending as u64,
+            sources: sources as u64,
+        }
+    }
+}
+
+/// Runs `future` to completion on a new [`Runtime`].
+///
+/// # Panics
+/// If the runtime cannot be created (the process is out of file descriptors), or if
+/// called from inside a runtime.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    match Runtime::new() {
+        Ok(runtime) => runtime.block_on(future),
+        Err(err) => panic!("wakeful::block_on: cannot create a runtime: {err}"),
+    }
+}

@@ -1,0 +1,81 @@
+//! Where `net` finds the reactor: the runtime of the current thread.
+//!
+//! The facade's `Runtime::block_on` [`enter`]s its reactor for the duration; sockets
+//! and timers created inside take an `Rc` of it, so they keep working (and can be
+//! dropped cleanly) wherever their owner goes on this thread.
+
+use std::cell::RefCell;
+use std::io;
+use std::rc::Rc;
+use std::time::Duration;
+
+use wakeful_executor::{Park, Unpark};
+use wakeful_reactor::{Reactor, Unparker};
+
+thread_local! {
+    static CURRENT: RefCell<Option<Rc<Reactor>>> = const { RefCell::new(None) };
+}
+
+/// Makes `reactor` this thread's current one until the guard is dropped.
+pub fn enter(reactor: &Rc<Reactor>) -> EnterGuard {
+    let previous = CURRENT.with(|c| c.replace(Some(reactor.clone())));
+    EnterGuard { previous }
+}
+
+/// Restores the previous current reactor when dropped.
+#[derive(Debug)]
+pub struct EnterGuard {
+    previous: Option<Rc<Reactor>>,
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        CURRENT.with(|c| *c.borrow_mut() = self.previous.take());
+    }
+}
+
+/// This thread's reactor, or an error saying that no runtime is running here.
+pub fn current() -> io::Result<Rc<Reactor>> {
+    CURRENT.with(|c| c.borrow().clone()).ok_or_else(|| {
+        io::Error::other(
+            "no wakeful runtime is running on this thread: \
+             use wakeful::block_on or Runtime::block_on around async code that does I/O or sleeps",
+        )
+    })
+}
+
+/// The executor's [`Park`], implemented by turning the reactor: the glue between the
+/// two crates, neither of which knows the other.
+#[derive(Debug)]
+pub struct ReactorPark {
+    reactor: Rc<Reactor>,
+}
+
+impl ReactorPark {
+    /// Parks by turning `reactor`.
+    pub fn new(reactor: Rc<Reactor>) -> ReactorPark {
+        ReactorPark { reactor }
+    }
+}
+
+impl Park for ReactorPark {
+    fn park(&mut self, timeout: Option<Duration>) {
+        if let Err(err) = self.reactor.turn(timeout) {
+            // epoll_wait / kevent fail only on invalid arguments (EBADF, EFAULT,
+            // EINVAL), never on a peer's behaviour: a broken invariant, not bad input.
+            panic!("wakeful: the reactor could not wait for events: {err}");
+        }
+    }
+
+    fn unparker(&self) -> Box<dyn Unpark> {
+        Box::new(ReactorUnparker(self.reactor.unparker()))
+    }
+}
+
+struct ReactorUnparker(Unparker);
+
+impl Unpark for ReactorUnparker {
+    fn unpark(&self) {
+        self.0.unpark();
+    }
+}

@@ -1,0 +1,109 @@
+//! Time: [`sleep`] and [`sleep_until`], backed by the reactor's timer wheel.
+//!
+//! Timers have millisecond resolution and never fire early: a sleep ends at the first
+//! millisecond tick at or after its deadline, so it is up to ~1 ms late, plus however
+//! long the runtime's thread is busy. Dropping a [`Sleep`] cancels its timer.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use wakeful_reactor::{Reactor, TimerKey};
+
+use crate::context;
+
+/// Waits until `duration` has elapsed.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// wakeful::block_on(async {
+///     let start = Instant::now();
+///     wakeful::time::sleep(Duration::from_millis(20)).await;
+///     assert!(start.elapsed() >= Duration::from_millis(20));
+/// });
+/// ```
+pub fn sleep(duration: Duration) -> Sleep {
+    // Far-future durations (`Duration::MAX`) saturate to a deadline that never comes.
+    let deadline = Instant::now().checked_add(duration).unwrap_or_else(far_future);
+    sleep_until(deadline)
+}
+
+/// Waits until `deadline`.
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep { deadline, timer: None }
+}
+
+/// About thirty years from now: "never", as an `Instant` that every platform can hold.
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86_400 * 365 * 30)
+}
+
+/// The future returned by [`sleep`] and [`sleep_until`].
+///
+/// The timer is registered with the reactor on the first poll (a deadline already
+/// passed completes at once, registering nothing), and removed on drop.
+#[derive(Debug)]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Sleep {
+    deadline: Instant,
+    /// The reactor's timer, once polled. The `Rc` keeps the reactor reachable for
+    /// `Drop`, wherever this `Sleep` is dropped.
+    timer: Option<(Rc<Reactor>, TimerKey)>,
+}
+
+impl Sleep {
+    /// When this sleep ends.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// True if the deadline has passed.
+    pub fn is_elapsed(&self) -> bool {
+        Instant::now() >= self.deadline
+    }
+
+    /// Moves the deadline, re-arming a sleep that had already completed.
+    pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
+        let this = self.get_mut();
+        this.deadline = deadline;
+        if let Some((reactor, key)) = &this.timer {
+            reactor.reset_timer(*key, deadline);
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        match &this.timer {
+            Some((reactor, key)) => {
+                if reactor.poll_timer(*key, cx.waker()) {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                }
+            }
+            None if Instant::now() >= this.deadline => Poll::Ready(()),
+            None => {
+                let reactor =
+                    context::current().unwrap_or_else(|err| panic!("wakeful::time::Sleep polled: {err}"));
+                let key = reactor.insert_timer(this.deadline, cx.waker());
+                this.timer = Some((reactor, key));
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if let Some((reactor, key)) = self.timer.take() {
+            reactor.remove_timer(key);
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! `wakeful::time` over the public API: ordering, never early, cancellation, reset.
+
+mod util;
+
+use std::cell::RefCell;
+use std::future::{poll_fn, Future};
+use std::panic;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use util::{poll_once, PATIENCE};
+use wakeful::time::{sleep, sleep_until};
+use wakeful::{spawn, Runtime};
+
+#[test]
+fn sleeps_end_in_deadline_order() {
+    // The ancestor's demo, scaled: 3, 1 and 2 units start together, end 2, 3, 1.
+    let unit = Duration::from_millis(40);
+    let order = Rc::new(RefCell::new(Vec::new()));
+    let start = Instant::now();
+    wakeful::block_on(async {
+        let tasks = [(1, 3), (2, 1), (3, 2)].map(|(id, units)| {
+            let order = order.clone();
+            spawn(async move {
+                sleep(unit * units).await;
+                order.borrow_mut().push((id, start.elapsed()));
+            })
+        });
+        for task in tasks {
+            task.await.unwrap();
+        }
+    });
+    let order = order.borrow();
+    let ids: Vec<_> = order.iter().map(|&(id, _)| id).collect();
+    assert_eq!(ids, [2, 3, 1]);
+    for (&(_, at), units) in order.iter().zip(1..) {
+        assert!(at >= unit * units, "task ended at {at:?}, before {:?}", unit * units);
+    }
+    assert!(start.elapsed() < unit * 3 + PATIENCE, "sleeps ran one after another, not together");
+}
+
+#[test]
+fn sleeps_never_end_early() {
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let tasks: Vec<_> = (0..200u64)
+            .map(|i| {
+                let duration = Duration::from_micros(i * 97 % 25_000);
+                spawn(async move {
+                    let start = Instant::now();
+                    sleep(duration).await;
+                    let slept = start.elapsed();
+                    assert!(slept >= duration, "slept {slept:?} of {duration:?}");
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+    });
+    assert_eq!(rt.stats().timers_pending, 0);
+}
+
+#[test]
+fn zero_sleep_is_ready_without_a_timer() {
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        sleep(Duration::ZERO).await;
+        sleep_until(Instant::now() - Duration::from_millis(5)).await;
+    });
+    let stats = rt.stats();
+    assert_eq!((stats.timers_fired, stats.timers_pending), (0, 0), "{stats:?}");
+}
+
+#[test]
+fn dropping_a_sleep_cancels_its_timer() {
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut long = sleep(Duration::from_secs(3600));
+        assert!(poll_once(&mut long).is_pending());
+        assert_eq!(rt.stats().timers_pending, 1);
+        drop(long);
+    });
+    let stats = rt.stats();
+    assert_eq!((stats.timers_pending, stats.timers_fired), (0, 0), "{stats:?}");
+}
+
+#[test]
+fn a_closer_sleep_wins_and_the_loser_is_cancelled() {
+    let rt = Runtime::new().unwrap();
+    let won = rt.block_on(async {
+        let mut far = sleep(Duration::from_secs(3600));
+        let mut near = sleep(Duration::from_millis(10));
+        poll_fn(|cx| {
+            if Pin::new(&mut near).poll(cx).is_ready() {
+                return Poll::Ready("near");
+            }
+            if Pin::new(&mut far).poll(cx).is_ready() {
+                return Poll::Ready("far");
+            }
+            Poll::Pending
+        })
+        .await
+    });
+    assert_eq!(won, "near");
+    let stats = rt.stats();
+    assert_eq!((stats.timers_fired, stats.timers_pending), (1, 0), "{stats:?}");
+}
+
+#[test]
+fn reset_moves_the_deadline_and_rearms() {
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut sleep = Box::pin(sleep(Duration::from_secs(3600)));
+        assert!(poll_once(&mut sleep).is_pending());
+        let start = Instant::now();
+        let target = start + Duration::from_millis(15);
+        sleep.as_mut().reset(target);
+        assert_eq!(sleep.deadline(), target);
+        sleep.as_mut().await;
+        assert!(Instant::now() >= target);
+        assert!(start.elapsed() < PATIENCE);
+
+        // Re-arm after it fired.
+        let again = Instant::now() + Duration::from_millis(5);
+        sleep.as_mut().reset(again);
+        assert!(!sleep.is_elapsed() || Instant::now() >= again);
+        sleep.as_mut().await;
+        assert!(Instant::now() >= again);
+    });
+}
+
+#[test]
+fn far_future_sleeps_do_not_overflow() {
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut forever = sleep(Duration::MAX);
+        assert!(poll_once(&mut forever).is_pending());
+        let mut years = sleep(Duration::from_secs(86_400 * 365 * 5));
+        assert!(poll_once(&mut years).is_pending());
+        sleep(Duration::from_millis(2)).await;
+        assert!(poll_once(&mut forever).is_pending());
+        assert!(poll_once(&mut years).is_pending());
+    });
+    assert_eq!(rt.stats().timers_pending, 0, "dropped with the block_on future");
+}
+
+#[test]
+fn sleep_outside_a_runtime_panics_with_a_clear_message() {
+    let result = panic::catch_unwind(|| {
+        let mut sleep = sleep(Duration::from_millis(1));
+        let _ = poll_once(&mut sleep);
+    });
+    let payload = result.expect_err("polling outside a runtime must fail, not hang");
+    let message = payload.downcast_ref::<String>().expect("a formatted message");
+    assert!(message.contains("no wakeful runtime is running on this thread"), "{message}");
+}
+
+#[test]
+fn always_ready_task_cannot_starve_timers() {
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let spinner = spawn(async {
+            loop {
+                wakeful::yield_now().await;
+            }
+        });
+        let start = Instant::now();
+        sleep(Duration::from_millis(20)).await;
+        assert!(start.elapsed() < PATIENCE);
+        spinner.abort();
+    });
+    let stats = rt.stats();
+    assert!(stats.timers_fired == 1 && stats.reactor_turns > 1, "{stats:?}");
+}
+
+#[test]
+fn shutdown_with_sleeping_tasks_cancels_their_timers() {
+    let rt = Runtime::new().unwrap();
+    let handles: Vec<_> = (0..10).map(|i| rt.spawn(sleep(Duration::from_secs(100 + i)))).collect();
+    rt.block_on(sleep(Duration::from_millis(1)));
+    assert_eq!(rt.stats().timers_pending, 10);
+    drop(rt);
+    assert!(handles.iter().all(|h| h.is_finished()));
+}
