@@ -1,8 +1,9 @@
 //! Time: [`sleep`] and [`sleep_until`], backed by the reactor's timer wheel.
 //!
-//! Timers have millisecond resolution and never fire early: a sleep ends at the first
-//! millisecond tick at or after its deadline, so it is up to ~1 ms late, plus however
-//! long the runtime's thread is busy. Dropping a [`Sleep`] cancels its timer.
+//! Timers never fire early, and fire close to their deadline: the reactor waits for
+//! the exact earliest deadline (`epoll_pwait2` on Linux ≥ 5.11, `kevent` on BSD and
+//! macOS; older Linux rounds the wait up to a whole millisecond), plus however long the
+//! runtime's thread is busy. Dropping a [`Sleep`] cancels its timer.
 
 use std::future::Future;
 use std::pin::Pin;

@@ -52,8 +52,9 @@
 //!
 //! - Readiness is a hint and wakeups may be spurious: retry the operation, and clear
 //!   readiness only when it returns `WouldBlock`.
-//! - Timers never fire early; they fire at most about a millisecond late (plus
-//!   scheduling), as ticks are whole milliseconds.
+//! - Timers never fire early. On Linux ≥ 5.11 (`epoll_pwait2`) and on kqueue the
+//!   wait ends on the deadline to the OS's timer slack (tens of µs); on older Linux
+//!   `epoll_wait` rounds the wait up to a whole millisecond.
 //! - Deregister before closing an fd.
 
 #![deny(unsafe_op_in_unsafe_fn)]

@@ -32,7 +32,7 @@ pub struct Reactor {
     events: RefCell<sys::Events>,
     sources: RefCell<Registrations>,
     timers: RefCell<TimerWheel>,
-    /// Tick 0 of the timer wheel; ticks are whole milliseconds since.
+    /// Time 0 of the timer wheel, whose deadlines are nanoseconds since.
     start: Instant,
     /// The wakers a turn collects, woken after every table borrow is released.
     /// Kept between turns for its capacity.
@@ -113,8 +113,8 @@ impl Reactor {
 
     /// Adds a timer that wakes `waker` at or after `deadline`, never before.
     pub fn insert_timer(&self, deadline: Instant, waker: &Waker) -> TimerKey {
-        let tick = self.deadline_tick(deadline);
-        self.timers.borrow_mut().insert(tick, waker.clone())
+        let deadline = self.nanos(deadline);
+        self.timers.borrow_mut().insert(deadline, waker.clone())
     }
 
     /// True once the timer has fired; otherwise `waker` is the one it will wake.
@@ -124,8 +124,8 @@ impl Reactor {
 
     /// Moves a timer to a new deadline, re-arming it if it had fired.
     pub fn reset_timer(&self, key: TimerKey, deadline: Instant) {
-        let tick = self.deadline_tick(deadline);
-        self.timers.borrow_mut().reset(key, tick);
+        let deadline = self.nanos(deadline);
+        self.timers.borrow_mut().reset(key, deadline);
     }
 
     /// Cancels a timer and frees its entry; the key must not be used again.
@@ -160,11 +160,11 @@ impl Reactor {
     /// Returns how many wakers were woken. Wakeups may be spurious: a woken task must
     /// retry its operation and be ready to wait again.
     pub fn turn(&self, timeout: Option<Duration>) -> io::Result<usize> {
-        // ① The wait ends no later than the first timer's tick (rounded up to whole
-        // milliseconds by the selector, so no busy-spin on a sub-millisecond rest).
+        // ① The wait ends no later than the first timer (to the nanosecond where the
+        // OS allows, else rounded up to a millisecond: never early, never a busy-spin).
         let timeout = match self.timers.borrow().next_expiration() {
-            Some(tick) => {
-                let until = self.tick_instant(tick).saturating_duration_since(Instant::now());
+            Some(deadline) => {
+                let until = self.instant(deadline).saturating_duration_since(Instant::now());
                 Some(timeout.map_or(until, |t| t.min(until)))
             }
             None => timeout,
@@ -197,7 +197,7 @@ impl Reactor {
         drop(events);
 
         // ④ Timers.
-        let now = self.now_tick(Instant::now());
+        let now = self.nanos(Instant::now());
         let fired = self.timers.borrow_mut().advance(now, &mut due);
 
         let mut stats = self.stats.get();
@@ -222,21 +222,16 @@ impl Reactor {
         drained.map(|()| woken)
     }
 
-    /// The first tick at or after `deadline`: timers round up, never down.
-    fn deadline_tick(&self, deadline: Instant) -> u64 {
-        let since = deadline.saturating_duration_since(self.start);
-        u64::try_from(since.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX)
+    /// Nanoseconds from the reactor's start to `at` (saturating: 0 before the start,
+    /// `u64::MAX`, some 584 years, for anything later).
+    fn nanos(&self, at: Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.start).as_nanos()).unwrap_or(u64::MAX)
     }
 
-    /// The last tick at or before `now`.
-    fn now_tick(&self, now: Instant) -> u64 {
-        now.saturating_duration_since(self.start).as_millis() as u64
-    }
-
-    /// When `tick` begins; far ticks saturate to "a century from now".
-    fn tick_instant(&self, tick: u64) -> Instant {
+    /// The instant `nanos` after the start.
+    fn instant(&self, nanos: u64) -> Instant {
         let far = Instant::now() + Duration::from_secs(100 * 365 * 86_400);
-        self.start.checked_add(Duration::from_millis(tick)).map_or(far, |t| t.min(far))
+        self.start.checked_add(Duration::from_nanos(nanos)).map_or(far, |t| t.min(far))
     }
 }
 

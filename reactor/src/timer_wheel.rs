@@ -1,4 +1,10 @@
-//! [`TimerWheel`]: a hierarchical timing wheel with 1 ms ticks.
+//! [`TimerWheel`]: a hierarchical timing wheel with 1 ms slots and exact deadlines.
+//!
+//! Deadlines are nanoseconds (since the reactor started); the wheel files each timer
+//! under its millisecond *tick*, but fires it only once `now ≥ deadline` to the
+//! nanosecond, and reports the exact earliest deadline of the current millisecond, so
+//! that a precise wait (`epoll_pwait2`, `kevent`) ends on time rather than on the next
+//! whole millisecond.
 //!
 //! ```text
 //! level 0: 64 slots × 1 ms       covers the next 64 ms
@@ -16,18 +22,20 @@
 //! O(1). When time reaches a slot of level > 0, its timers *cascade* to lower levels.
 //!
 //! Invariants (checked with `debug_assert!` where cheap):
-//! - every linked entry's deadline is ≥ the start of the slot it sits in, except a
+//! - every linked entry's tick is ≥ the start of the slot it sits in, except a
 //!   deadline already past when inserted, which sits in the current level-0 slot;
 //! - every timer in level L expires before any timer in level L + 1, so the first
 //!   occupied slot of the lowest non-empty level is the next expiration;
 //! - a timer fires only when `now ≥ deadline`: entries carry their exact deadline and
 //!   one that is not due when its slot is processed is re-inserted, never fired.
 //!
-//! Deadlines past the ~2.2 year horizon (up to `u64::MAX` ms) park in the top level and
-//! are re-inserted each time their slot comes round, until they are due.
+//! Deadlines past the ~2.2 year horizon (up to `u64::MAX` ns, ~584 years) park in the
+//! top level and are re-inserted each time their slot comes round, until they are due.
 
 use std::task::Waker;
 
+/// Nanoseconds per tick: one millisecond.
+pub(crate) const TICK_NANOS: u64 = 1_000_000;
 const SLOT_BITS: u32 = 6;
 const SLOTS: usize = 1 << SLOT_BITS;
 const LEVELS: usize = 6;
@@ -47,7 +55,7 @@ pub struct TimerKey {
 
 #[derive(Debug)]
 struct Entry {
-    /// The exact deadline, in ticks.
+    /// The exact deadline, in nanoseconds.
     deadline: u64,
     waker: Option<Waker>,
     state: EntryState,
@@ -68,7 +76,7 @@ enum EntryState {
 /// The timers of one reactor.
 #[derive(Debug)]
 pub(crate) struct TimerWheel {
-    /// The current tick: every timer with a deadline ≤ `elapsed` has fired.
+    /// The current tick: every timer with a deadline in an earlier tick has fired.
     elapsed: u64,
     /// Per level, one bit per non-empty slot.
     occupied: [u64; LEVELS],
@@ -94,7 +102,7 @@ impl Default for TimerWheel {
 }
 
 impl TimerWheel {
-    /// Adds a timer that wakes `waker` once the tick reaches `deadline`.
+    /// Adds a timer that wakes `waker` once time reaches `deadline` (nanoseconds).
     pub(crate) fn insert(&mut self, deadline: u64, waker: Waker) -> TimerKey {
         let entry = Entry {
             deadline,
@@ -157,17 +165,34 @@ impl TimerWheel {
         self.free_head = key.index;
     }
 
-    /// The tick at which the wheel next has work: a timer to fire or a slot to cascade.
-    /// Never later than the earliest deadline.
+    /// When the wheel next has work, in nanoseconds: the exact earliest deadline if it
+    /// is in the next occupied millisecond, else the start of a slot to cascade. Never
+    /// later than the earliest deadline.
     pub(crate) fn next_expiration(&self) -> Option<u64> {
-        (0..LEVELS).find_map(|level| self.next_slot(level).map(|(_, start)| start))
+        let (level, slot, start) = self.next_occupied()?;
+        if level > 0 {
+            return Some(start.saturating_mul(TICK_NANOS));
+        }
+        let mut earliest = u64::MAX;
+        let mut index = self.heads[0][slot];
+        while index != NIL {
+            let entry = &self.entries[index as usize];
+            earliest = earliest.min(entry.deadline);
+            index = entry.next;
+        }
+        Some(earliest)
     }
 
-    /// Advances to tick `now`, pushing the wakers of every timer due onto `fired`.
-    /// Returns how many timers fired.
+    /// Advances to `now` (nanoseconds), pushing the wakers of every timer due onto
+    /// `fired`. Returns how many timers fired.
     pub(crate) fn advance(&mut self, now: u64, fired: &mut Vec<Waker>) -> usize {
+        let now_tick = now / TICK_NANOS;
         let mut count = 0;
-        while let Some((level, slot, start)) = self.next_due(now) {
+        // Timers of the current millisecond that are not due yet, to re-link once the
+        // loop is done (re-linking now would put them back in the slot being emptied).
+        let mut later = NIL;
+        while let Some((level, slot, start)) = self.next_occupied().filter(|&(_, _, start)| start <= now_tick)
+        {
             // Step into the slot (time never goes back) and detach its whole list.
             self.elapsed = self.elapsed.max(start);
             let mut index = self.heads[level][slot];
@@ -176,21 +201,28 @@ impl TimerWheel {
             while index != NIL {
                 let entry = &mut self.entries[index as usize];
                 let next = entry.next;
-                debug_assert!(entry.deadline >= start || level == 0, "entry before its slot");
+                debug_assert!(entry.deadline / TICK_NANOS >= start || level == 0, "entry before its slot");
+                self.pending -= 1;
                 if entry.deadline <= now {
                     entry.state = EntryState::Fired;
-                    self.pending -= 1;
                     fired.extend(entry.waker.take());
                     count += 1;
+                } else if entry.deadline / TICK_NANOS == now_tick {
+                    entry.next = later;
+                    later = index;
                 } else {
                     // Not due yet: cascade to a lower level (or round the top level).
-                    self.pending -= 1;
                     self.link(index);
                 }
                 index = next;
             }
         }
-        self.elapsed = self.elapsed.max(now);
+        self.elapsed = self.elapsed.max(now_tick);
+        while later != NIL {
+            let next = self.entries[later as usize].next;
+            self.link(later);
+            later = next;
+        }
         count
     }
 
@@ -199,10 +231,11 @@ impl TimerWheel {
         self.pending
     }
 
-    fn next_due(&self, now: u64) -> Option<(usize, usize, u64)> {
+    /// The next occupied slot: its level, index and starting tick.
+    fn next_occupied(&self) -> Option<(usize, usize, u64)> {
         let level = (0..LEVELS).find(|&level| self.occupied[level] != 0)?;
         let (slot, start) = self.next_slot(level)?;
-        (start <= now).then_some((level, slot, start))
+        Some((level, slot, start))
     }
 
     /// The first occupied slot of `level` at or after the current position, and the
@@ -266,7 +299,7 @@ impl TimerWheel {
         // Past deadlines go to the current level-0 slot (due at the next advance).
         // Deadlines beyond the horizon are clamped short of the current top slot, so a
         // re-inserted far timer never lands in the slot being processed.
-        let when = deadline.clamp(self.elapsed, self.elapsed + (HORIZON - TOP_SLOT - 1));
+        let when = (deadline / TICK_NANOS).clamp(self.elapsed, self.elapsed + (HORIZON - TOP_SLOT - 1));
         let differing = ((self.elapsed ^ when) | (SLOTS as u64 - 1)).min(HORIZON - 1);
         let level = ((63 - differing.leading_zeros()) / SLOT_BITS) as usize;
         let slot = ((when >> (SLOT_BITS * level as u32)) as usize) & (SLOTS - 1);

@@ -2,6 +2,8 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::ptr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use super::{timeout_millis, NOTIFY_TOKEN};
@@ -45,16 +47,12 @@ impl Selector {
     pub(crate) fn select(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
         events.list.clear();
         let capacity = events.list.capacity().min(libc::c_int::MAX as usize) as libc::c_int;
-        // SAFETY: the kernel writes at most `capacity` entries into the vector's spare
-        // capacity, which is allocated and exclusively borrowed for the call.
-        let n = syscall!("epoll_wait", unsafe {
-            libc::epoll_wait(
-                self.epfd.as_raw_fd(),
-                events.list.as_mut_ptr(),
-                capacity,
-                timeout_millis(timeout),
-            )
-        });
+        let n = match timeout {
+            Some(t) if !t.is_zero() && PRECISE_WAIT.load(Ordering::Relaxed) => {
+                self.wait_precise(events, capacity, t)
+            }
+            _ => self.wait(events, capacity, timeout),
+        };
         match n {
             // SAFETY: epoll_wait initialised the first `n` entries (n ≤ capacity).
             Ok(n) => unsafe { events.list.set_len(n as usize) },
@@ -62,6 +60,74 @@ impl Selector {
             Err(e) => return Err(e),
         }
         Ok(())
+    }
+}
+
+/// Whether `epoll_pwait2` works here. It takes a `timespec`, so a wait for a timer
+/// ends on its deadline rather than on the next whole millisecond; kernels before 5.11
+/// (ENOSYS) and some sandboxes (EPERM) refuse it once, and `epoll_wait` takes over.
+static PRECISE_WAIT: AtomicBool = AtomicBool::new(cfg!(target_os = "linux"));
+
+impl Selector {
+    fn wait(
+        &self,
+        events: &mut Events,
+        capacity: libc::c_int,
+        timeout: Option<Duration>,
+    ) -> io::Result<libc::c_int> {
+        // SAFETY: the kernel writes at most `capacity` entries into the vector's spare
+        // capacity, which is allocated and exclusively borrowed for the call.
+        syscall!("epoll_wait", unsafe {
+            libc::epoll_wait(
+                self.epfd.as_raw_fd(),
+                events.list.as_mut_ptr(),
+                capacity,
+                timeout_millis(timeout),
+            )
+        })
+    }
+
+    #[cfg(target_os = "linux")]
+    fn wait_precise(
+        &self,
+        events: &mut Events,
+        capacity: libc::c_int,
+        timeout: Duration,
+    ) -> io::Result<libc::c_int> {
+        let timespec = libc::timespec {
+            tv_sec: timeout.as_secs().min(libc::time_t::MAX as u64) as libc::time_t,
+            tv_nsec: timeout.subsec_nanos() as _,
+        };
+        // SAFETY: as in `wait`; `timespec` is a live local read by the kernel, and a
+        // null signal mask means "leave the mask alone", as epoll_wait does.
+        let n = syscall!("epoll_pwait2", unsafe {
+            libc::syscall(
+                libc::SYS_epoll_pwait2,
+                self.epfd.as_raw_fd(),
+                events.list.as_mut_ptr(),
+                capacity,
+                &timespec as *const libc::timespec,
+                ptr::null::<libc::sigset_t>(),
+                0,
+            )
+        });
+        match n {
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOSYS | libc::EPERM)) => {
+                PRECISE_WAIT.store(false, Ordering::Relaxed);
+                self.wait(events, capacity, Some(timeout))
+            }
+            n => n.map(|n| n as libc::c_int),
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn wait_precise(
+        &self,
+        events: &mut Events,
+        capacity: libc::c_int,
+        timeout: Duration,
+    ) -> io::Result<libc::c_int> {
+        self.wait(events, capacity, Some(timeout))
     }
 }
 

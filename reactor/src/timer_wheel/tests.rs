@@ -37,8 +37,14 @@ impl Rng {
         self.next() % n.max(1)
     }
 
-    /// A distance in ticks, spread over every level of the wheel and past it.
+    /// A distance in nanoseconds, spread over every level of the wheel and past it,
+    /// often within the same millisecond.
     fn span(&mut self) -> u64 {
+        let ticks = self.ticks();
+        ticks * TICK_NANOS + self.below(TICK_NANOS)
+    }
+
+    fn ticks(&mut self) -> u64 {
         match self.below(10) {
             0..=3 => self.below(70),
             4..=5 => self.below(5_000),
@@ -104,7 +110,7 @@ fn run(seed: u64, steps: usize) {
     for step in 0..steps {
         match rng.below(10) {
             0..=3 => {
-                let deadline = now.saturating_sub(rng.below(3)) + rng.span();
+                let deadline = now.saturating_sub(rng.below(3 * TICK_NANOS)) + rng.span();
                 let key = wheel.insert(deadline, recorder(next_id, &log));
                 model.insert(next_id, deadline);
                 keys.push((next_id, key));
@@ -124,7 +130,8 @@ fn run(seed: u64, steps: usize) {
                 model.insert(id, deadline);
             }
             _ => {
-                now += rng.span() / (1 + rng.below(4));
+                // Mostly short steps; now and then a leap over the whole wheel.
+                now += if rng.below(50) == 0 { rng.span() } else { rng.span() % (5_000 * TICK_NANOS) };
                 let mut due = Vec::new();
                 wheel.advance(now, &mut due);
                 due.into_iter().for_each(Waker::wake);
@@ -155,10 +162,15 @@ fn matches_binary_heap_model() {
 fn never_fires_early_and_fires_on_time() {
     let log = Arc::new(Mutex::new(Vec::new()));
     let mut wheel = TimerWheel::default();
-    wheel.insert(1000, recorder(1, &log));
+    let deadline = 1000 * TICK_NANOS + 500;
+    wheel.insert(deadline, recorder(1, &log));
+    assert_eq!(wheel.next_expiration(), Some(960 * TICK_NANOS), "a level-1 slot to cascade first");
     let mut wakers = Vec::new();
-    assert_eq!(wheel.advance(999, &mut wakers), 0, "one tick early");
-    assert_eq!(wheel.advance(1000, &mut wakers), 1, "on the deadline");
+    assert_eq!(wheel.advance(deadline - TICK_NANOS, &mut wakers), 0, "a millisecond early");
+    assert_eq!(wheel.next_expiration(), Some(deadline), "the exact deadline, once in the current slot");
+    assert_eq!(wheel.advance(deadline - 1, &mut wakers), 0, "a nanosecond early");
+    assert_eq!(wheel.next_expiration(), Some(deadline), "still pending in its millisecond");
+    assert_eq!(wheel.advance(deadline, &mut wakers), 1, "on the deadline");
 }
 
 #[test]
@@ -173,7 +185,7 @@ fn zero_and_far_deadlines() {
     assert!(wheel.poll(now_key, &wakers[0]));
     // Ten years of ticks in big jumps: the far timer keeps cascading, never fires.
     for year in 1..=10u64 {
-        assert_eq!(wheel.advance(year * 365 * 86_400_000, &mut wakers), 0);
+        assert_eq!(wheel.advance(year * 365 * 86_400 * 1_000_000_000, &mut wakers), 0);
     }
     assert!(!wheel.poll(far, &wakers[0]));
     wheel.remove(far);
