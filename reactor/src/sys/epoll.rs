@@ -174,7 +174,10 @@ fn readiness(events: libc::c_int) -> Readiness {
     ready
 }
 
-/// An `eventfd` registered with the selector, level-triggered, under [`NOTIFY_TOKEN`].
+/// An `eventfd` registered with the selector, edge-triggered, under [`NOTIFY_TOKEN`].
+///
+/// Every write makes a new edge, so the counter need not be read between wakeups; it
+/// is reset only in the (theoretical) case that it fills up.
 #[derive(Debug)]
 pub(crate) struct Notifier {
     fd: OwnedFd,
@@ -186,38 +189,34 @@ impl Notifier {
         let fd = syscall!("eventfd", unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) })?;
         // SAFETY: `fd` was just returned by the kernel and is owned by no one else.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        // Level-triggered: the event repeats until `drain` reads the counter.
-        selector.ctl(
-            libc::EPOLL_CTL_ADD,
-            fd.as_raw_fd(),
-            libc::EPOLLIN as u32,
-            NOTIFY_TOKEN,
-            "epoll_ctl(ADD eventfd)",
-        )?;
+        let flags = (libc::EPOLLIN | libc::EPOLLET) as u32;
+        selector.ctl(libc::EPOLL_CTL_ADD, fd.as_raw_fd(), flags, NOTIFY_TOKEN, "epoll_ctl(ADD eventfd)")?;
         Ok(Notifier { fd })
     }
 
     pub(crate) fn notify(&self) -> io::Result<()> {
         let one: u64 = 1;
-        // SAFETY: writes 8 bytes from a live local to a live eventfd.
-        match syscall!("write(eventfd)", unsafe {
-            libc::write(self.fd.as_raw_fd(), (&one as *const u64).cast(), 8)
-        }) {
-            // EAGAIN: the counter is at its maximum, so the fd is readable already and
-            // the selector will wake; nothing is lost.
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
-            Err(e) => Err(e),
-            Ok(_) => Ok(()),
+        loop {
+            // SAFETY: writes 8 bytes from a live local to a live eventfd.
+            let written = syscall!("write(eventfd)", unsafe {
+                libc::write(self.fd.as_raw_fd(), (&one as *const u64).cast(), 8)
+            });
+            match written {
+                // EAGAIN: the counter is full. Reset it and write again, for the edge.
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.reset()?,
+                Err(e) => return Err(e),
+                Ok(_) => return Ok(()),
+            }
         }
     }
 
-    pub(crate) fn drain(&self) -> io::Result<()> {
+    fn reset(&self) -> io::Result<()> {
         let mut count: u64 = 0;
         // SAFETY: reads 8 bytes into a live local from a live eventfd.
         match syscall!("read(eventfd)", unsafe {
             libc::read(self.fd.as_raw_fd(), (&mut count as *mut u64).cast(), 8)
         }) {
-            // EAGAIN: already drained by an earlier turn; the event was stale.
+            // EAGAIN: another thread reset it first; the counter is empty.
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
             Err(e) => Err(e),
             Ok(_) => Ok(()),

@@ -157,7 +157,8 @@ fn readiness(ev: &libc::kevent) -> Readiness {
 }
 
 /// An `EVFILT_USER` event on a duplicate of the kqueue fd, so that the notifier may
-/// outlive the selector without ever touching a reused fd number.
+/// outlive the selector without ever touching a reused fd number. `EV_CLEAR` resets
+/// the event when it is reported: nothing to read.
 #[derive(Debug)]
 pub(crate) struct Notifier {
     kq: OwnedFd,
@@ -184,11 +185,6 @@ impl Notifier {
         syscall!("kevent(NOTE_TRIGGER)", unsafe {
             libc::kevent(self.kq.as_raw_fd(), &change, 1, ptr::null_mut(), 0, ptr::null())
         })?;
-        Ok(())
-    }
-
-    /// `EV_CLEAR` resets the user event when it is reported: nothing to read.
-    pub(crate) fn drain(&self) -> io::Result<()> {
         Ok(())
     }
 }

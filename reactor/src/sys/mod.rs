@@ -23,7 +23,7 @@
 //! - `Events::with_capacity(n)`, `Events::iter()` yielding `(token, Readiness)`.
 //! - `Notifier::new(&Selector)`: a handle that can be sent to any thread;
 //!   `Notifier::notify()` makes a blocked (or the next) `select` return, and reports
-//!   [`NOTIFY_TOKEN`]; `Notifier::drain()` resets it once that event is seen.
+//!   [`NOTIFY_TOKEN`]. The notification needs no reset by the reactor.
 //!
 //! Edge-triggered means an event says "something changed": readiness is cached above
 //! (in [`crate::Source`]) and cleared only when an operation returns `WouldBlock`.
