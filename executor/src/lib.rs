@@ -30,7 +30,8 @@
 //!
 //! Every `event_interval` polls (default 61) the loop parks for zero time, so that
 //! I/O and timers get their turn even when some task is always ready; the ready queue
-//! is FIFO, so a task that wakes itself forever lets every other task run in between.
+//! is FIFO, so a task that wakes itself forever lets every other task run in between;
+//! and a task whose I/O is always ready yields once its [`coop`] budget is spent.
 //!
 //! Dropping the [`Runtime`] drops every unfinished future on its thread.
 //!
@@ -52,6 +53,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs, missing_debug_implementations)]
 
+pub mod coop;
 mod join;
 mod park;
 mod queue;

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
+use crate::coop;
 use crate::join::JoinHandle;
 use crate::park::{Park, ThreadPark, Unpark};
 use crate::queue::{ReadyQueue, RemoteQueue};
@@ -262,7 +263,7 @@ impl Local {
             task.cancel();
             true
         } else {
-            task.poll(&waker::borrowed(&task))
+            coop::with_budget(|| task.poll(&waker::borrowed(&task)))
         };
         if done {
             self.complete(&task);

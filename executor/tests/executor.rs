@@ -563,3 +563,33 @@ fn wake_from_many_threads_at_once() {
         thread::yield_now();
     }
 }
+
+#[test]
+fn coop_budget_makes_an_always_ready_task_yield() {
+    use wakeful_executor::coop::{poll_proceed, BUDGET};
+    let other_ran = Rc::new(Cell::new(false));
+    let rt = Runtime::new();
+    let (ops, saw_other) = rt.block_on(async {
+        // Outside a task the budget is unlimited.
+        for _ in 0..BUDGET * 2 {
+            poll_fn(|cx| poll_proceed(cx)).await;
+        }
+        // An "always ready" operation: it never waits, only spends budget. Spawned
+        // first, it would finish in one poll if nothing made it yield.
+        let seen = other_ran.clone();
+        let busy = spawn(async move {
+            let mut ops = 0u32;
+            while ops < BUDGET * 3 {
+                poll_fn(|cx| poll_proceed(cx)).await;
+                ops += 1;
+            }
+            (ops, seen.get())
+        });
+        let flag = other_ran.clone();
+        let other = spawn(async move { flag.set(true) });
+        other.await.unwrap();
+        busy.await.unwrap()
+    });
+    assert_eq!(ops, BUDGET * 3);
+    assert!(saw_other, "the busy task yielded once its budget was spent");
+}
