@@ -48,6 +48,13 @@ pub use wakeful_executor::{spawn, yield_now, JoinError, JoinHandle};
 pub use wakeful_net::time;
 pub use wakeful_reactor as reactor;
 
+/// Networking: TCP, UDP, Unix sockets, and any fd through [`AsyncFd`](net::AsyncFd).
+pub mod net {
+    pub use wakeful_net::tcp::{self, TcpListener, TcpSocket, TcpStream};
+    pub use wakeful_net::unix::{self, UnixDatagram, UnixListener, UnixStream};
+    pub use wakeful_net::{AsyncFd, AsyncFdReadyGuard, ToSocketAddrs, TryIoError, UdpSocket};
+}
+
 use wakeful_net::context::{self, ReactorPark};
 use wakeful_reactor::Reactor;
 

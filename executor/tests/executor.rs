@@ -572,7 +572,7 @@ fn coop_budget_makes_an_always_ready_task_yield() {
     let (ops, saw_other) = rt.block_on(async {
         // Outside a task the budget is unlimited.
         for _ in 0..BUDGET * 2 {
-            poll_fn(|cx| poll_proceed(cx)).await;
+            poll_fn(poll_proceed).await;
         }
         // An "always ready" operation: it never waits, only spends budget. Spawned
         // first, it would finish in one poll if nothing made it yield.
@@ -580,7 +580,7 @@ fn coop_budget_makes_an_always_ready_task_yield() {
         let busy = spawn(async move {
             let mut ops = 0u32;
             while ops < BUDGET * 3 {
-                poll_fn(|cx| poll_proceed(cx)).await;
+                poll_fn(poll_proceed).await;
                 ops += 1;
             }
             (ops, seen.get())

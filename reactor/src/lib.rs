@@ -60,6 +60,59 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs, missing_debug_implementations)]
 
+/// Turns the C convention (`-1` and `errno`) into `io::Result`, naming the call.
+///
+/// Every libc call in wakeful goes through this, so an error always says which
+/// syscall failed, e.g. `epoll_ctl(ADD): Bad file descriptor (os error 9)`. The call
+/// itself is written at the use site, inside an `unsafe` block with its `// SAFETY:`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! syscall {
+    ($name:expr, $call:expr) => {{
+        let res = $call;
+        if res == -1 {
+            Err($crate::syscall_error(std::io::Error::last_os_error(), $name))
+        } else {
+            Ok(res)
+        }
+    }};
+}
+
+/// Adds the name of the failed call to an OS error: the message reads
+/// `connect: Connection refused (os error 111)`, the kind is kept, and the OS code
+/// stays reachable through [`errno`] (and `Error::source`).
+#[doc(hidden)]
+pub fn syscall_error(err: std::io::Error, call: impl std::fmt::Display) -> std::io::Error {
+    std::io::Error::new(err.kind(), SyscallError { call: call.to_string(), source: err })
+}
+
+/// The OS error code (`errno`) of an error returned by wakeful.
+///
+/// wakeful's errors name the call that failed, which hides the code from
+/// `io::Error::raw_os_error`; this finds it either way.
+pub fn errno(err: &std::io::Error) -> Option<i32> {
+    err.raw_os_error().or_else(|| err.get_ref()?.downcast_ref::<SyscallError>()?.source.raw_os_error())
+}
+
+/// An OS error and the call that returned it.
+#[derive(Debug)]
+struct SyscallError {
+    call: String,
+    source: std::io::Error,
+}
+
+impl std::fmt::Display for SyscallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.call, self.source)
+    }
+}
+
+impl std::error::Error for SyscallError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
 mod reactor;
 mod readiness;
 mod registration;

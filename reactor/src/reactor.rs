@@ -103,6 +103,15 @@ impl Reactor {
         }
     }
 
+    /// The cached readiness, without storing a waker: for operations that try once
+    /// and never wait (`try_read`).
+    pub fn readiness(&self, token: Token) -> io::Result<Readiness> {
+        match self.sources.borrow_mut().get_mut(token) {
+            Some(source) => Ok(source.readiness()),
+            None => Err(not_registered()),
+        }
+    }
+
     /// Forgets `dir`'s readiness, if it was part of `observed`: call this when an
     /// operation tried because of `observed` returned `WouldBlock`.
     pub fn clear_readiness(&self, token: Token, dir: Direction, observed: Readiness) {

@@ -79,6 +79,10 @@ impl Source {
         Poll::Pending
     }
 
+    pub(crate) fn readiness(&self) -> Readiness {
+        self.readiness
+    }
+
     /// Clears `dir`'s ready bit, if it was among `observed`: called when an operation
     /// that `observed` readiness hit `WouldBlock`. Closed and error bits are final.
     pub(crate) fn clear_readiness(&mut self, dir: Direction, observed: Readiness) {

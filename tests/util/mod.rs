@@ -37,3 +37,73 @@ pub fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
 
 /// Generous bound for "this should happen promptly" on a loaded 2-core machine.
 pub const PATIENCE: Duration = Duration::from_secs(10);
+
+/// Runs `future` on a new runtime, failing the test if it takes longer than
+/// [`PATIENCE`]: no test can hang.
+pub fn run<F: Future>(future: F) -> F::Output {
+    wakeful::block_on(async { wakeful::time::timeout(PATIENCE, future).await.expect("test timed out") })
+}
+
+/// Raises the soft limit on open files to the hard limit (at most `want`), for tests
+/// with many connections.
+pub fn raise_fd_limit(want: u64) {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: `limit` is a live rlimit the kernel fills in.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) }, 0);
+    let target = (want as libc::rlim_t).min(limit.rlim_max);
+    if limit.rlim_cur < target {
+        limit.rlim_cur = target;
+        // SAFETY: `limit` is a valid rlimit, only read.
+        assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) }, 0);
+    }
+}
+
+/// Sets the soft limit on open files (the hard limit stays).
+pub fn set_fd_limit(soft: u64) {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: `limit` is a live rlimit the kernel fills in, then only reads.
+    unsafe {
+        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit), 0);
+        limit.rlim_cur = soft as libc::rlim_t;
+        assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &limit), 0, "{}", std::io::Error::last_os_error());
+    }
+}
+
+/// The environment variable that marks a child run of one test (see [`in_child`]).
+const CHILD: &str = "WAKEFUL_TEST_CHILD";
+
+/// Runs the test `name` of this test binary again in a child process, with
+/// [`is_child`] true there, and returns its outcome. For tests that change
+/// process-wide state (resource limits, signal dispositions) or that could kill the
+/// process when the code under test is wrong.
+pub fn in_child(name: &str) -> std::process::Output {
+    let exe = std::env::current_exe().expect("test binary path");
+    std::process::Command::new(exe)
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD, name)
+        .output()
+        .expect("run the test binary again")
+}
+
+/// True in the child process started by [`in_child`] for this test.
+pub fn is_child(name: &str) -> bool {
+    std::env::var(CHILD).is_ok_and(|child| child == name)
+}
+
+/// Asserts that the child run of a test passed, showing its output if not.
+pub fn assert_child_passed(output: &std::process::Output) {
+    assert!(
+        output.status.success(),
+        "child test failed: {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("1 passed"), "the child ran no test:\n{stdout}");
+}
+
+/// `len` bytes of a pattern that reveals reordering, loss and duplication.
+pub fn pattern(len: usize, seed: u8) -> Vec<u8> {
+    (0..len).map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[1] ^ seed).collect()
+}

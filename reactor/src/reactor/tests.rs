@@ -205,3 +205,13 @@ fn removed_timer_does_not_fire() {
     assert_eq!(count.0.load(Ordering::SeqCst), 0);
     assert_eq!(reactor.stats().timers_fired, 0);
 }
+
+#[test]
+fn errors_name_the_call_and_keep_the_code() {
+    let reactor = Reactor::new().unwrap();
+    let err = reactor.register(-1).unwrap_err();
+    assert_eq!(crate::errno(&err), Some(libc::EBADF), "{err}");
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    assert!(err.to_string().starts_with("epoll_ctl(ADD): "), "{err}");
+    assert_eq!(reactor.len(), (0, 0), "a failed registration leaves no source behind");
+}

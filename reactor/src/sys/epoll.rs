@@ -112,7 +112,7 @@ impl Selector {
             )
         });
         match n {
-            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOSYS | libc::EPERM)) => {
+            Err(e) if matches!(crate::errno(&e), Some(libc::ENOSYS | libc::EPERM)) => {
                 PRECISE_WAIT.store(false, Ordering::Relaxed);
                 self.wait(events, capacity, Some(timeout))
             }

@@ -63,7 +63,7 @@ impl Selector {
             let errno = change.data as i32;
             if change.flags & libc::EV_ERROR != 0 && errno != 0 && !ignored.contains(&errno) {
                 let err = io::Error::from_raw_os_error(errno);
-                return Err(super::with_context(err, what));
+                return Err(crate::syscall_error(err, what));
             }
         }
         Ok(())

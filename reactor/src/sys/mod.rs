@@ -28,29 +28,6 @@
 //! Edge-triggered means an event says "something changed": readiness is cached above
 //! (in [`crate::Source`]) and cleared only when an operation returns `WouldBlock`.
 
-use std::io;
-
-/// Turns the C convention (`-1` and `errno`) into `io::Result`, naming the call.
-///
-/// Every libc call in the backends goes through this, so an error always says which
-/// syscall failed, e.g. `epoll_ctl(ADD): Bad file descriptor (os error 9)`. The call
-/// itself is written at the use site, inside an `unsafe` block with its `// SAFETY:`.
-macro_rules! syscall {
-    ($name:expr, $call:expr) => {{
-        let res = $call;
-        if res == -1 {
-            Err($crate::sys::with_context(std::io::Error::last_os_error(), $name))
-        } else {
-            Ok(res)
-        }
-    }};
-}
-
-/// Adds the name of the failed call to an OS error, keeping its kind and code.
-pub(crate) fn with_context(err: io::Error, call: &str) -> io::Error {
-    io::Error::new(err.kind(), format!("{call}: {err}"))
-}
-
 /// The token the notifier's event carries. No registration can produce it: tokens of
 /// sources have a generation below `u32::MAX` in their upper half.
 pub(crate) const NOTIFY_TOKEN: u64 = u64::MAX;

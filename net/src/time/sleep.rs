@@ -1,9 +1,4 @@
-//! Time: [`sleep`] and [`sleep_until`], backed by the reactor's timer wheel.
-//!
-//! Timers never fire early, and fire close to their deadline: the reactor waits for
-//! the exact earliest deadline (`epoll_pwait2` on Linux ≥ 5.11, `kevent` on BSD and
-//! macOS; older Linux rounds the wait up to a whole millisecond), plus however long the
-//! runtime's thread is busy. Dropping a [`Sleep`] cancels its timer.
+//! [`sleep`], [`sleep_until`] and the [`Sleep`] future.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -38,7 +33,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 }
 
 /// About thirty years from now: "never", as an `Instant` that every platform can hold.
-fn far_future() -> Instant {
+pub(crate) fn far_future() -> Instant {
     Instant::now() + Duration::from_secs(86_400 * 365 * 30)
 }
 

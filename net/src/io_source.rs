@@ -1,0 +1,155 @@
+//! [`IoSource`]: a non-blocking fd registered with the current thread's reactor — the
+//! one readiness primitive under every socket type.
+//!
+//! Every operation follows the same loop ([`IoSource::poll_io`]):
+//!
+//! 1. spend one unit of the task's cooperative budget (so an always-ready socket
+//!    cannot starve the other tasks);
+//! 2. wait until the reactor's cached readiness says the direction may proceed;
+//! 3. try the syscall;
+//! 4. on `WouldBlock` — and only then — clear the readiness that was observed and go
+//!    back to 2; any other result is returned as it is.
+//!
+//! Stream sockets add one refinement ([`IoSource::poll_io_stream`]): a read or write
+//! that moved fewer bytes than asked drained the socket's buffer, so readiness is
+//! cleared at once instead of after one more syscall that would say `EAGAIN`.
+
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+use std::rc::Rc;
+use std::task::{ready, Context, Poll};
+
+use wakeful_executor::coop;
+use wakeful_reactor::{Direction, Reactor, Readiness, Token};
+
+use crate::{context, socket};
+
+pub(crate) struct IoSource<T: AsRawFd> {
+    /// `None` only after `into_inner` took it.
+    io: Option<T>,
+    /// Held, not looked up, so the source deregisters cleanly wherever it is dropped.
+    reactor: Rc<Reactor>,
+    token: Token,
+}
+
+impl<T: AsRawFd> IoSource<T> {
+    /// Registers `io` with this thread's reactor, first making it non-blocking: a
+    /// blocking fd here would stall the whole runtime on its first read.
+    pub(crate) fn new(io: T) -> io::Result<IoSource<T>> {
+        socket::set_nonblocking(io.as_raw_fd())?;
+        IoSource::new_nonblocking(io)
+    }
+
+    /// Registers `io`, which the caller created non-blocking.
+    pub(crate) fn new_nonblocking(io: T) -> io::Result<IoSource<T>> {
+        let reactor = context::current()?;
+        let token = reactor.register(io.as_raw_fd())?;
+        Ok(IoSource { io: Some(io), reactor, token })
+    }
+
+    pub(crate) fn get_ref(&self) -> &T {
+        self.io.as_ref().expect("IoSource used after into_inner")
+    }
+
+    pub(crate) fn get_mut(&mut self) -> &mut T {
+        self.io.as_mut().expect("IoSource used after into_inner")
+    }
+
+    /// Deregisters and returns the fd, still non-blocking.
+    pub(crate) fn into_inner(mut self) -> io::Result<T> {
+        self.reactor.deregister(self.token)?;
+        Ok(self.io.take().expect("IoSource used after into_inner"))
+    }
+
+    /// Ready with the cached readiness once `dir` may proceed; else the task's waker
+    /// waits in `dir`'s slot (one per direction: the latest poller is the one woken).
+    pub(crate) fn poll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<io::Result<Readiness>> {
+        self.reactor.poll_ready(self.token, dir, cx)
+    }
+
+    pub(crate) fn clear_readiness(&self, dir: Direction, observed: Readiness) {
+        self.reactor.clear_readiness(self.token, dir, observed);
+    }
+
+    /// Runs `op` once `dir` is ready, and again after each `WouldBlock` and wait.
+    pub(crate) fn poll_io<R>(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        ready!(coop::poll_proceed(cx));
+        loop {
+            let ready = ready!(self.poll_ready(dir, cx))?;
+            match op(self.get_ref()) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(dir, ready),
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+
+    /// [`poll_io`](Self::poll_io) for a stream read or write of `len` bytes: a short
+    /// count means the socket buffer was drained (or filled), so readiness is cleared
+    /// now, saving the syscall that would only say `EAGAIN`.
+    pub(crate) fn poll_io_stream(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+        len: usize,
+        mut op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        ready!(coop::poll_proceed(cx));
+        loop {
+            let ready = ready!(self.poll_ready(dir, cx))?;
+            match op(self.get_ref()) {
+                Ok(n) if n > 0 && n < len => {
+                    self.clear_readiness(dir, ready);
+                    return Poll::Ready(Ok(n));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(dir, ready),
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+
+    /// Tries `op` once, without waiting: `WouldBlock` at once if the cached readiness
+    /// says `dir` cannot proceed (no syscall), and after an `op` that would block.
+    pub(crate) fn try_io<R>(&self, dir: Direction, op: impl FnOnce(&T) -> io::Result<R>) -> io::Result<R> {
+        let ready = self.reactor.readiness(self.token)?;
+        if !ready.intersects(dir.wakes_on()) {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let result = op(self.get_ref());
+        if matches!(&result, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
+            self.clear_readiness(dir, ready);
+        }
+        result
+    }
+
+    /// Waits until `dir` may proceed.
+    pub(crate) async fn ready(&self, dir: Direction) -> io::Result<Readiness> {
+        std::future::poll_fn(|cx| self.poll_ready(dir, cx)).await
+    }
+}
+
+impl<T: AsRawFd> AsRawFd for IoSource<T> {
+    fn as_raw_fd(&self) -> RawFd {
+        self.get_ref().as_raw_fd()
+    }
+}
+
+impl<T: AsRawFd> Drop for IoSource<T> {
+    fn drop(&mut self) {
+        if self.io.is_some() {
+            // Cannot fail for a source registered here; if it somehow did, closing the
+            // fd (right after this) removes it from the epoll/kqueue set anyway.
+            let _ = self.reactor.deregister(self.token);
+        }
+    }
+}
+
+impl<T: AsRawFd + std::fmt::Debug> std::fmt::Debug for IoSource<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IoSource").field("io", &self.io).field("token", &self.token).finish()
+    }
+}

@@ -1,0 +1,140 @@
+//! Halves of a stream, for reading and writing from different tasks at once.
+//!
+//! The reactor keeps one waker slot per direction, so one task reading and another
+//! writing the same socket never steal each other's wakeups.
+//!
+//! - [`ReadHalf`] / [`WriteHalf`] borrow the stream (`split(&mut self)`): free.
+//! - [`OwnedReadHalf`] / [`OwnedWriteHalf`] share it (`into_split(self)`): `'static`,
+//!   so each can move into its own spawned task; `reunite` puts them back together.
+//!   Dropping the owned write half shuts down the writing direction, so the peer
+//!   sees end of stream.
+//!
+//! The type parameter is the std socket inside (`std::net::TcpStream` or
+//! `std::os::unix::net::UnixStream`); the `tcp` and `unix` modules name the halves.
+
+use std::fmt;
+use std::os::fd::AsRawFd;
+use std::rc::Rc;
+
+use crate::io_source::IoSource;
+use crate::stream::{read_methods, write_methods};
+
+/// The reading half of a borrowed stream.
+#[derive(Debug)]
+pub struct ReadHalf<'a, T: AsRawFd> {
+    source: &'a IoSource<T>,
+}
+
+/// The writing half of a borrowed stream.
+#[derive(Debug)]
+pub struct WriteHalf<'a, T: AsRawFd> {
+    source: &'a IoSource<T>,
+}
+
+/// The reading half of a stream split by `into_split`.
+#[derive(Debug)]
+pub struct OwnedReadHalf<T: AsRawFd> {
+    source: Rc<IoSource<T>>,
+}
+
+/// The writing half of a stream split by `into_split`; shuts down writing on drop.
+#[derive(Debug)]
+pub struct OwnedWriteHalf<T: AsRawFd> {
+    source: Rc<IoSource<T>>,
+    shutdown_on_drop: bool,
+}
+
+pub(crate) fn split<T: AsRawFd>(source: &IoSource<T>) -> (ReadHalf<'_, T>, WriteHalf<'_, T>) {
+    (ReadHalf { source }, WriteHalf { source })
+}
+
+pub(crate) fn into_split<T: AsRawFd>(source: IoSource<T>) -> (OwnedReadHalf<T>, OwnedWriteHalf<T>) {
+    let source = Rc::new(source);
+    (OwnedReadHalf { source: source.clone() }, OwnedWriteHalf { source, shutdown_on_drop: true })
+}
+
+/// Puts two owned halves back together, if they are of the same stream.
+pub(crate) fn reunite<T: AsRawFd>(
+    read: OwnedReadHalf<T>,
+    mut write: OwnedWriteHalf<T>,
+) -> Result<IoSource<T>, ReuniteError<T>> {
+    if !Rc::ptr_eq(&read.source, &write.source) {
+        return Err(ReuniteError(read, write));
+    }
+    write.shutdown_on_drop = false;
+    let source = read.source;
+    drop(write);
+    Ok(Rc::into_inner(source).expect("a stream has exactly two halves"))
+}
+
+/// The halves given to `reunite` came from different streams; here they are back.
+pub struct ReuniteError<T: AsRawFd>(pub OwnedReadHalf<T>, pub OwnedWriteHalf<T>);
+
+impl<T: AsRawFd> fmt::Debug for ReuniteError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ReuniteError(..)")
+    }
+}
+
+impl<T: AsRawFd> fmt::Display for ReuniteError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("tried to reunite halves of two different streams")
+    }
+}
+
+impl<T: AsRawFd> std::error::Error for ReuniteError<T> {}
+
+impl<T: AsRawFd> ReadHalf<'_, T> {
+    fn source(&self) -> &IoSource<T> {
+        self.source
+    }
+    read_methods!();
+}
+
+impl<T: AsRawFd> WriteHalf<'_, T> {
+    fn source(&self) -> &IoSource<T> {
+        self.source
+    }
+    write_methods!();
+
+    /// Shuts down the writing direction: the peer reads end of stream.
+    pub fn shutdown(&self) -> std::io::Result<()> {
+        shutdown_write(self.source)
+    }
+}
+
+impl<T: AsRawFd> OwnedReadHalf<T> {
+    pub(crate) fn source(&self) -> &IoSource<T> {
+        &self.source
+    }
+    read_methods!();
+}
+
+impl<T: AsRawFd> OwnedWriteHalf<T> {
+    pub(crate) fn source(&self) -> &IoSource<T> {
+        &self.source
+    }
+    write_methods!();
+
+    /// Shuts down the writing direction now: the peer reads end of stream.
+    pub fn shutdown(&self) -> std::io::Result<()> {
+        shutdown_write(&self.source)
+    }
+}
+
+impl<T: AsRawFd> Drop for OwnedWriteHalf<T> {
+    fn drop(&mut self) {
+        if self.shutdown_on_drop {
+            // ENOTCONN: the peer already reset the connection; nothing left to close.
+            let _ = shutdown_write(&self.source);
+        }
+    }
+}
+
+fn shutdown_write<T: AsRawFd>(source: &IoSource<T>) -> std::io::Result<()> {
+    // SAFETY: shutdown takes no pointers; the fd is live while `source` is.
+    wakeful_reactor::syscall!("shutdown(SHUT_WR)", unsafe {
+        libc::shutdown(source.as_raw_fd(), libc::SHUT_WR)
+    })?;
+    Ok(())
+}

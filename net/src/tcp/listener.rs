@@ -1,0 +1,154 @@
+//! [`TcpListener`]: accepting TCP connections.
+
+use std::cell::RefCell;
+use std::future::poll_fn;
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use futures_core::Stream;
+use wakeful_reactor::Direction;
+
+use crate::accept::{AcceptError, Backoff};
+use crate::addr::{resolve, ToSocketAddrs};
+use crate::io_source::IoSource;
+use crate::socket;
+use crate::tcp::{TcpSocket, TcpStream};
+
+/// A TCP socket listening for connections.
+///
+/// ```
+/// use wakeful::net::{TcpListener, TcpStream};
+///
+/// wakeful::block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+///     let client = TcpStream::connect(listener.local_addr()?).await?;
+///     let (server_side, peer) = listener.accept().await?;
+///     assert_eq!(peer, client.local_addr()?);
+///     assert_eq!(server_side.peer_addr()?, client.local_addr()?);
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// # Running out of file descriptors
+///
+/// When `accept` fails with `EMFILE`/`ENFILE` (or `ENOBUFS`/`ENOMEM`), the pending
+/// connection stays queued in the kernel, and retrying at once would spin at 100% CPU.
+/// Instead the listener pauses — 1 ms, doubling up to 100 ms — and retries, so it
+/// recovers by itself when descriptors are freed, without returning the error.
+/// Connections that failed before they were accepted (`ECONNABORTED`, and the other
+/// network errors Linux passes through `accept`) are skipped.
+#[derive(Debug)]
+pub struct TcpListener {
+    source: IoSource<std::net::TcpListener>,
+    /// The pause after fd exhaustion, while it lasts.
+    backoff: RefCell<Backoff>,
+}
+
+impl TcpListener {
+    /// Binds to `addr` (`SO_REUSEADDR` set, backlog 1024), trying each resolved
+    /// address in turn. Port 0 picks a free port: see [`local_addr`](Self::local_addr).
+    pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+        let mut last_err = None;
+        for addr in resolve(addr).await? {
+            let socket = TcpSocket::new_for(&addr)?;
+            match socket.set_reuseaddr(true).and_then(|()| socket.bind(addr)) {
+                Ok(()) => return socket.listen(1024),
+                Err(e) => last_err = Some(io::Error::new(e.kind(), format!("bind to {addr}: {e}"))),
+            }
+        }
+        Err(last_err.expect("resolve returns at least one address"))
+    }
+
+    pub(crate) fn from_listening(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        Ok(TcpListener { source: IoSource::new_nonblocking(listener)?, backoff: RefCell::default() })
+    }
+
+    /// Wraps a listening std socket, making it non-blocking and registering it.
+    pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        socket::set_nonblocking(listener.as_raw_fd())?;
+        TcpListener::from_listening(listener)
+    }
+
+    /// Deregisters and returns the std listener (still non-blocking).
+    pub fn into_std(self) -> io::Result<std::net::TcpListener> {
+        self.source.into_inner()
+    }
+
+    /// Waits for a connection; returns it (non-blocking, registered) and its peer.
+    ///
+    /// Cancel-safe: if dropped before completion, no connection was taken.
+    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        poll_fn(|cx| self.poll_accept(cx)).await
+    }
+
+    /// Polls for a connection; see [`accept`](Self::accept).
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+        loop {
+            ready!(self.backoff.borrow_mut().poll(cx));
+            let accepted =
+                ready!(self.source.poll_io(Direction::Read, cx, |l| socket::accept(l.as_raw_fd())));
+            match accepted.map_err(AcceptError::classify) {
+                Ok((fd, addr)) => {
+                    self.backoff.borrow_mut().reset();
+                    let stream = TcpStream::from_owned_nonblocking(fd)?;
+                    let addr = addr.as_inet().map_or_else(|| stream.peer_addr(), Ok)?;
+                    return Poll::Ready(Ok((stream, addr)));
+                }
+                Err(AcceptError::Skip) => continue,
+                Err(AcceptError::Backoff) => self.backoff.borrow_mut().start(),
+                Err(AcceptError::Fail(e)) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+
+    /// The connections, as a `Stream` (never ends; errors are items).
+    pub fn incoming(&self) -> Incoming<'_> {
+        Incoming { listener: self }
+    }
+
+    /// The local address; with port 0 at bind, the port the OS picked.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get_ref().local_addr()
+    }
+
+    /// Sets the IP time-to-live of accepted connections' packets.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.source.get_ref().set_ttl(ttl)
+    }
+
+    /// The IP time-to-live.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.source.get_ref().ttl()
+    }
+}
+
+impl AsRawFd for TcpListener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.source.as_raw_fd()
+    }
+}
+
+impl AsFd for TcpListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.source.get_ref().as_fd()
+    }
+}
+
+/// The connections of a [`TcpListener`], as a [`Stream`]; from
+/// [`TcpListener::incoming`].
+#[derive(Debug)]
+pub struct Incoming<'a> {
+    listener: &'a TcpListener,
+}
+
+impl Stream for Incoming<'_> {
+    type Item = io::Result<TcpStream>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.listener.poll_accept(cx).map(|result| Some(result.map(|(stream, _)| stream)))
+    }
+}

@@ -1,0 +1,145 @@
+//! [`TcpSocket`]: a TCP socket to configure before it listens or connects.
+
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+
+use crate::socket::{self, SockAddr};
+use crate::tcp::{TcpListener, TcpStream};
+
+/// A TCP socket not yet listening or connected, for options that must be set before
+/// (`SO_REUSEADDR`, `SO_REUSEPORT`, buffer sizes, the listen backlog).
+///
+/// ```
+/// use wakeful::net::TcpSocket;
+///
+/// wakeful::block_on(async {
+///     let socket = TcpSocket::new_v4()?;
+///     socket.set_reuseport(true)?;
+///     socket.set_recv_buffer_size(64 * 1024)?;
+///     socket.bind("127.0.0.1:0".parse().unwrap())?;
+///     let listener = socket.listen(128)?;
+///     assert!(listener.local_addr()?.port() != 0);
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// One listener per core with `SO_REUSEPORT`, each on its own runtime, is how a
+/// single-threaded runtime scales past one core.
+#[derive(Debug)]
+pub struct TcpSocket {
+    fd: OwnedFd,
+}
+
+impl TcpSocket {
+    /// A new IPv4 socket.
+    pub fn new_v4() -> io::Result<TcpSocket> {
+        Ok(TcpSocket { fd: socket::new_socket(libc::AF_INET, libc::SOCK_STREAM)? })
+    }
+
+    /// A new IPv6 socket.
+    pub fn new_v6() -> io::Result<TcpSocket> {
+        Ok(TcpSocket { fd: socket::new_socket(libc::AF_INET6, libc::SOCK_STREAM)? })
+    }
+
+    pub(crate) fn new_for(addr: &SocketAddr) -> io::Result<TcpSocket> {
+        Ok(TcpSocket { fd: socket::new_socket(SockAddr::domain(addr), libc::SOCK_STREAM)? })
+    }
+
+    /// Sets `SO_REUSEADDR`: bind to a port still in `TIME_WAIT`.
+    pub fn set_reuseaddr(&self, reuse: bool) -> io::Result<()> {
+        self.set(libc::SOL_SOCKET, libc::SO_REUSEADDR, reuse as i32, "SO_REUSEADDR")
+    }
+
+    /// Whether `SO_REUSEADDR` is set.
+    pub fn reuseaddr(&self) -> io::Result<bool> {
+        Ok(self.get(libc::SOL_SOCKET, libc::SO_REUSEADDR, "SO_REUSEADDR")? != 0)
+    }
+
+    /// Sets `SO_REUSEPORT`: several sockets may listen on one port, and the kernel
+    /// spreads connections between them.
+    pub fn set_reuseport(&self, reuse: bool) -> io::Result<()> {
+        self.set(libc::SOL_SOCKET, libc::SO_REUSEPORT, reuse as i32, "SO_REUSEPORT")
+    }
+
+    /// Whether `SO_REUSEPORT` is set.
+    pub fn reuseport(&self) -> io::Result<bool> {
+        Ok(self.get(libc::SOL_SOCKET, libc::SO_REUSEPORT, "SO_REUSEPORT")? != 0)
+    }
+
+    /// Sets `SO_SNDBUF` (the kernel may round it, and Linux doubles it).
+    pub fn set_send_buffer_size(&self, size: u32) -> io::Result<()> {
+        self.set(libc::SOL_SOCKET, libc::SO_SNDBUF, clamp(size), "SO_SNDBUF")
+    }
+
+    /// `SO_SNDBUF` as the kernel set it.
+    pub fn send_buffer_size(&self) -> io::Result<u32> {
+        Ok(self.get(libc::SOL_SOCKET, libc::SO_SNDBUF, "SO_SNDBUF")? as u32)
+    }
+
+    /// Sets `SO_RCVBUF` (the kernel may round it, and Linux doubles it).
+    pub fn set_recv_buffer_size(&self, size: u32) -> io::Result<()> {
+        self.set(libc::SOL_SOCKET, libc::SO_RCVBUF, clamp(size), "SO_RCVBUF")
+    }
+
+    /// `SO_RCVBUF` as the kernel set it.
+    pub fn recv_buffer_size(&self) -> io::Result<u32> {
+        Ok(self.get(libc::SOL_SOCKET, libc::SO_RCVBUF, "SO_RCVBUF")? as u32)
+    }
+
+    /// Sets `TCP_NODELAY` on the socket (kept by the connected stream).
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.set(libc::IPPROTO_TCP, libc::TCP_NODELAY, nodelay as i32, "TCP_NODELAY")
+    }
+
+    /// Binds to a local address.
+    pub fn bind(&self, addr: SocketAddr) -> io::Result<()> {
+        socket::bind(self.fd.as_raw_fd(), &SockAddr::from_inet(&addr))
+    }
+
+    /// The bound local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        let addr = socket::local_addr(self.fd.as_raw_fd())?;
+        addr.as_inet().ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "socket is not bound to an IP address")
+        })
+    }
+
+    /// Starts listening, with room for `backlog` connections not yet accepted.
+    pub fn listen(self, backlog: u32) -> io::Result<TcpListener> {
+        socket::listen(self.fd.as_raw_fd(), backlog)?;
+        TcpListener::from_listening(std::net::TcpListener::from(self.fd))
+    }
+
+    /// Connects to `addr`; see [`TcpStream::connect`].
+    pub async fn connect(self, addr: SocketAddr) -> io::Result<TcpStream> {
+        TcpStream::connect_fd(self.fd, &SockAddr::from_inet(&addr))
+            .await
+            .map_err(|e| io::Error::new(e.kind(), format!("connect to {addr}: {e}")))
+    }
+
+    fn set(&self, level: i32, name: i32, value: i32, what: &str) -> io::Result<()> {
+        socket::set_int_option(self.fd.as_raw_fd(), level, name, value, what)
+    }
+
+    fn get(&self, level: i32, name: i32, what: &str) -> io::Result<i32> {
+        socket::get_int_option(self.fd.as_raw_fd(), level, name, what)
+    }
+}
+
+fn clamp(size: u32) -> i32 {
+    size.min(i32::MAX as u32) as i32
+}
+
+impl AsRawFd for TcpSocket {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+impl AsFd for TcpSocket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}

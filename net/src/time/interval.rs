@@ -1,0 +1,123 @@
+//! [`interval`]: ticks at a fixed period.
+
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+use std::time::{Duration, Instant};
+
+use futures_core::Stream;
+
+use super::{sleep_until, Sleep};
+
+/// Ticks every `period`, the first tick at once.
+///
+/// # Panics
+/// If `period` is zero.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use wakeful::time::interval;
+///
+/// wakeful::block_on(async {
+///     let start = Instant::now();
+///     let mut ticks = interval(Duration::from_millis(5));
+///     for _ in 0..3 {
+///         ticks.tick().await;
+///     }
+///     assert!(start.elapsed() >= Duration::from_millis(10));
+/// });
+/// ```
+pub fn interval(period: Duration) -> Interval {
+    interval_at(Instant::now(), period)
+}
+
+/// Ticks every `period`, the first tick at `start`.
+///
+/// # Panics
+/// If `period` is zero.
+pub fn interval_at(start: Instant, period: Duration) -> Interval {
+    assert!(!period.is_zero(), "wakeful::time::interval: the period must be non-zero");
+    Interval { sleep: sleep_until(start), period, missed: MissedTickBehavior::default() }
+}
+
+/// What an [`Interval`] does when ticks were missed (the task was busy past one or
+/// more periods).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MissedTickBehavior {
+    /// Fire the missed ticks at once, one after another, then go on on schedule.
+    #[default]
+    Burst,
+    /// Fire now, and schedule the next tick a full period from now.
+    Delay,
+    /// Fire now, and skip to the next tick still on the original schedule.
+    Skip,
+}
+
+impl MissedTickBehavior {
+    /// The deadline after a tick that was due at `due` and fired at `now`.
+    fn next(self, due: Instant, now: Instant, period: Duration) -> Instant {
+        match self {
+            MissedTickBehavior::Burst => due + period,
+            MissedTickBehavior::Delay => now + period,
+            MissedTickBehavior::Skip => {
+                let late = now.saturating_duration_since(due).as_nanos();
+                let periods = late / period.as_nanos() + 1;
+                due + period * u32::try_from(periods).unwrap_or(u32::MAX)
+            }
+        }
+    }
+}
+
+/// Ticks at a fixed period; from [`interval`]. Also a `Stream` of tick instants.
+#[derive(Debug)]
+pub struct Interval {
+    sleep: Sleep,
+    period: Duration,
+    missed: MissedTickBehavior,
+}
+
+impl Interval {
+    /// Waits for the next tick; returns when it was due.
+    ///
+    /// Cancel-safe: a tick is consumed only when `tick` returns.
+    pub async fn tick(&mut self) -> Instant {
+        poll_fn(|cx| self.poll_tick(cx)).await
+    }
+
+    /// Polls for the next tick; see [`tick`](Self::tick).
+    pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
+        ready!(Pin::new(&mut self.sleep).poll(cx));
+        let due = self.sleep.deadline();
+        let next = self.missed.next(due, Instant::now(), self.period);
+        Pin::new(&mut self.sleep).reset(next);
+        Poll::Ready(due)
+    }
+
+    /// Restarts the schedule: the next tick is one period from now.
+    pub fn reset(&mut self) {
+        Pin::new(&mut self.sleep).reset(Instant::now() + self.period);
+    }
+
+    /// The period.
+    pub fn period(&self) -> Duration {
+        self.period
+    }
+
+    /// What happens to missed ticks.
+    pub fn missed_tick_behavior(&self) -> MissedTickBehavior {
+        self.missed
+    }
+
+    /// Sets what happens to missed ticks.
+    pub fn set_missed_tick_behavior(&mut self, behavior: MissedTickBehavior) {
+        self.missed = behavior;
+    }
+}
+
+impl Stream for Interval {
+    type Item = Instant;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Instant>> {
+        self.get_mut().poll_tick(cx).map(Some)
+    }
+}
