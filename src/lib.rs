@@ -45,7 +45,7 @@ use std::rc::Rc;
 
 pub use wakeful_executor as executor;
 pub use wakeful_executor::{spawn, yield_now, JoinError, JoinHandle};
-pub use wakeful_net::time;
+pub use wakeful_net::{signal, time};
 pub use wakeful_reactor as reactor;
 
 /// Networking: TCP, UDP, Unix sockets, and any fd through [`AsyncFd`](net::AsyncFd).

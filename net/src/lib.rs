@@ -5,7 +5,8 @@
 //! - [`UdpSocket`].
 //! - [`unix`]: `UnixListener`, `UnixStream` (and halves), `UnixDatagram`.
 //! - [`AsyncFd`]: any other fd (a pipe, a tty, an inotify fd).
-//! - [`time`]: `sleep`, `sleep_until`, backed by the reactor's timer wheel.
+//! - [`time`]: `sleep`, `timeout`, `interval`, backed by the reactor's timer wheel.
+//! - [`signal`]: `ctrl_c`, and a stream of deliveries of any Unix signal.
 //! - [`context`]: how those types find the reactor of the current thread, and the
 //!   executor's `Park` implemented by turning that reactor.
 //!
@@ -24,6 +25,7 @@ mod addr;
 mod async_fd;
 pub mod context;
 mod io_source;
+pub mod signal;
 mod socket;
 mod split;
 mod stream;

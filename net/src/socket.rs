@@ -126,6 +126,13 @@ pub(crate) fn peer_addr(fd: RawFd) -> io::Result<SockAddr> {
     Ok(addr)
 }
 
+/// `read(2)`, for fds that are not sockets (the signal self-pipe).
+pub(crate) fn read(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
+    let n = syscall!("read", unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) })?;
+    Ok(n as usize)
+}
+
 pub(crate) fn recv(fd: RawFd, buf: &mut [u8], flags: libc::c_int) -> io::Result<usize> {
     // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
     let n = syscall!("recv", unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), flags) })?;

@@ -1,0 +1,169 @@
+//! [`signal`]: a stream of deliveries of one Unix signal.
+
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use futures_core::Stream;
+use wakeful_reactor::Direction;
+
+use super::registry;
+use crate::io_source::IoSource;
+use crate::socket;
+
+/// Which signal to listen for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SignalKind(i32);
+
+impl SignalKind {
+    /// Any signal, by number (`libc::SIGRTMIN() + 1`, …).
+    pub const fn from_raw(signal: i32) -> SignalKind {
+        SignalKind(signal)
+    }
+
+    /// The signal's number.
+    pub const fn as_raw(self) -> i32 {
+        self.0
+    }
+
+    /// `SIGINT`: Ctrl-C at a terminal.
+    pub const fn interrupt() -> SignalKind {
+        SignalKind(libc::SIGINT)
+    }
+
+    /// `SIGTERM`: a polite request to terminate.
+    pub const fn terminate() -> SignalKind {
+        SignalKind(libc::SIGTERM)
+    }
+
+    /// `SIGHUP`: the terminal went away; by convention, "reload configuration".
+    pub const fn hangup() -> SignalKind {
+        SignalKind(libc::SIGHUP)
+    }
+
+    /// `SIGQUIT`.
+    pub const fn quit() -> SignalKind {
+        SignalKind(libc::SIGQUIT)
+    }
+
+    /// `SIGUSR1`.
+    pub const fn user_defined1() -> SignalKind {
+        SignalKind(libc::SIGUSR1)
+    }
+
+    /// `SIGUSR2`.
+    pub const fn user_defined2() -> SignalKind {
+        SignalKind(libc::SIGUSR2)
+    }
+
+    /// `SIGCHLD`: a child process changed state.
+    pub const fn child() -> SignalKind {
+        SignalKind(libc::SIGCHLD)
+    }
+
+    /// `SIGPIPE` (wakeful's own writes never raise it).
+    pub const fn pipe() -> SignalKind {
+        SignalKind(libc::SIGPIPE)
+    }
+
+    /// `SIGALRM`.
+    pub const fn alarm() -> SignalKind {
+        SignalKind(libc::SIGALRM)
+    }
+
+    /// `SIGWINCH`: the terminal was resized.
+    pub const fn window_change() -> SignalKind {
+        SignalKind(libc::SIGWINCH)
+    }
+}
+
+/// Listens for deliveries of `kind`, from now on.
+///
+/// Fails outside a runtime, and for signals that cannot be caught (`SIGKILL`,
+/// `SIGSTOP`) or whose handler must not return (`SIGSEGV`, `SIGBUS`, `SIGILL`,
+/// `SIGFPE`).
+///
+/// ```
+/// use wakeful::signal::unix::{signal, SignalKind};
+///
+/// wakeful::block_on(async {
+///     let mut hangups = signal(SignalKind::hangup())?;
+///     // SAFETY: sends SIGHUP to this process, whose handler is now installed.
+///     unsafe { libc::kill(libc::getpid(), libc::SIGHUP) };
+///     hangups.recv().await;
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn signal(kind: SignalKind) -> io::Result<Signal> {
+    let (pipe, seen) = registry::listen(kind.0)?;
+    Ok(Signal { kind, pipe: IoSource::new_nonblocking(pipe)?, seen })
+}
+
+/// Deliveries of one signal; from [`signal`]. Also a `Stream` of `()`.
+#[derive(Debug)]
+pub struct Signal {
+    kind: SignalKind,
+    /// This listener's duplicate of the self-pipe's read end.
+    pipe: IoSource<OwnedFd>,
+    /// The delivery count this listener has reported up to.
+    seen: u64,
+}
+
+impl Signal {
+    /// Waits for the next delivery. Always `Some(())`: the stream never ends (the
+    /// `Option` is for symmetry with channels and with tokio).
+    ///
+    /// Cancel-safe: a delivery is consumed only when `recv` returns.
+    pub async fn recv(&mut self) -> Option<()> {
+        std::future::poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// Polls for the next delivery; see [`recv`](Self::recv).
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<()>> {
+        loop {
+            // The handler counts before it writes, so once the pipe has woken us the
+            // count already includes the delivery.
+            let count = registry::deliveries(self.kind.0);
+            if count > self.seen {
+                self.seen = count;
+                return Poll::Ready(Some(()));
+            }
+            match ready!(self.pipe.poll_ready(Direction::Read, cx)) {
+                Ok(ready) => {
+                    drain(&self.pipe);
+                    self.pipe.clear_readiness(Direction::Read, ready);
+                }
+                // The pipe is registered for as long as this listener lives; if the
+                // reactor ever said otherwise, report the stream as ended rather
+                // than spinning.
+                Err(_) => return Poll::Ready(None),
+            }
+        }
+    }
+
+    /// Which signal this listens for.
+    pub fn kind(&self) -> SignalKind {
+        self.kind
+    }
+}
+
+/// Empties the self-pipe (shared by every listener: the bytes only say "look").
+fn drain(pipe: &IoSource<OwnedFd>) {
+    let mut buf = [0u8; 64];
+    // Stops at EAGAIN (empty), or any error, which the next wakeup retries.
+    while let Ok(n) = socket::read(pipe.as_raw_fd(), &mut buf) {
+        if n < buf.len() {
+            break;
+        }
+    }
+}
+
+impl Stream for Signal {
+    type Item = ();
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<()>> {
+        self.get_mut().poll_recv(cx)
+    }
+}

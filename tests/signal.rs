@@ -1,0 +1,109 @@
+//! Signals over the public API. Each test uses its own signal, as the handlers are
+//! process-wide and the tests run in parallel.
+
+mod util;
+
+use std::future::poll_fn;
+use std::io;
+use std::pin::Pin;
+use std::time::Duration;
+
+use futures_core::Stream;
+use util::{assert_child_passed, in_child, is_child, run};
+use wakeful::signal::unix::{signal, SignalKind};
+use wakeful::time::timeout;
+
+fn raise(signal: i32) {
+    // SAFETY: sends `signal` to this process; every caller listens for it first.
+    assert_eq!(unsafe { libc::kill(libc::getpid(), signal) }, 0);
+}
+
+#[test]
+fn a_delivery_wakes_the_listener() {
+    run(async {
+        let mut usr1 = signal(SignalKind::user_defined1())?;
+        assert_eq!(usr1.kind().as_raw(), libc::SIGUSR1);
+        raise(libc::SIGUSR1);
+        assert_eq!(usr1.recv().await, Some(()));
+        io::Result::Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn every_listener_sees_a_delivery_even_on_other_runtimes() {
+    let other_thread = std::thread::spawn(|| {
+        run(async {
+            let mut listener = signal(SignalKind::user_defined2())?;
+            LISTENING.wait();
+            listener.recv().await;
+            io::Result::Ok(())
+        })
+    });
+    run(async {
+        let mut first = signal(SignalKind::user_defined2())?;
+        let mut second = signal(SignalKind::user_defined2())?;
+        LISTENING.wait();
+        raise(libc::SIGUSR2);
+        first.recv().await;
+        // The stream interface, for the second listener.
+        poll_fn(|cx| Pin::new(&mut second).poll_next(cx)).await;
+        io::Result::Ok(())
+    })
+    .unwrap();
+    other_thread.join().unwrap().unwrap();
+}
+
+static LISTENING: std::sync::Barrier = std::sync::Barrier::new(2);
+
+#[test]
+fn deliveries_while_not_polling_coalesce() {
+    run(async {
+        let mut winch = signal(SignalKind::window_change())?;
+        for _ in 0..3 {
+            raise(libc::SIGWINCH);
+        }
+        winch.recv().await;
+        let again = timeout(Duration::from_millis(30), winch.recv()).await;
+        assert!(again.is_err(), "three deliveries before polling wake the listener once");
+        raise(libc::SIGWINCH);
+        winch.recv().await;
+        io::Result::Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn uncatchable_signals_are_refused() {
+    run(async {
+        for raw in [libc::SIGKILL, libc::SIGSTOP, libc::SIGSEGV, 0, 1000] {
+            let err = signal(SignalKind::from_raw(raw)).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "signal {raw}: {err}");
+        }
+    });
+}
+
+#[test]
+fn listening_outside_a_runtime_fails_clearly() {
+    let err = signal(SignalKind::alarm()).unwrap_err();
+    assert!(err.to_string().contains("no wakeful runtime"), "{err}");
+}
+
+/// Ctrl-C is caught (the process is not killed) once `ctrl_c` listens: in a child
+/// process, so that the test harness keeps its own SIGINT behaviour.
+#[test]
+fn ctrl_c_is_caught() {
+    const NAME: &str = "ctrl_c_is_caught";
+    if !is_child(NAME) {
+        return assert_child_passed(&in_child(NAME));
+    }
+    run(async {
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let waiting = wakeful::spawn(wakeful::signal::ctrl_c());
+        wakeful::yield_now().await; // let ctrl_c start listening
+        raise(libc::SIGINT);
+        interrupt.recv().await;
+        waiting.await.unwrap()
+    })
+    .unwrap();
+}
