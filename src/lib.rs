@@ -40,12 +40,12 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 use std::future::Future;
-use std::io;
+
 use std::rc::Rc;
 
 pub use wakeful_executor as executor;
 pub use wakeful_executor::{spawn, yield_now, JoinError, JoinHandle};
-pub use wakeful_net::{signal, time};
+pub use wakeful_net::{io, signal, time};
 pub use wakeful_reactor as reactor;
 
 /// Networking: TCP, UDP, Unix sockets, and any fd through [`AsyncFd`](net::AsyncFd).
@@ -86,7 +86,7 @@ impl Builder {
     }
 
     /// Creates the reactor (an epoll or kqueue fd and a notifier) and the executor.
-    pub fn build(self) -> io::Result<Runtime> {
+    pub fn build(self) -> std::io::Result<Runtime> {
         let reactor = Rc::new(Reactor::new()?);
         let executor = self.executor.build_with_park(ReactorPark::new(reactor.clone()));
         Ok(Runtime { executor, reactor })
@@ -120,7 +120,7 @@ pub struct Stats {
 
 impl Runtime {
     /// A runtime with the default settings. Fails only if the OS refuses an fd.
-    pub fn new() -> io::Result<Runtime> {
+    pub fn new() -> std::io::Result<Runtime> {
         Builder::default().build()
     }
 

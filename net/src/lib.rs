@@ -5,6 +5,8 @@
 //! - [`UdpSocket`].
 //! - [`unix`]: `UnixListener`, `UnixStream` (and halves), `UnixDatagram`.
 //! - [`AsyncFd`]: any other fd (a pipe, a tty, an inotify fd).
+//! - [`io`]: the `futures-io` traits on every stream (and tokio's with `tokio-io`),
+//!   extension methods, `copy`, `BufReader`, `BufWriter`.
 //! - [`time`]: `sleep`, `timeout`, `interval`, backed by the reactor's timer wheel.
 //! - [`signal`]: `ctrl_c`, and a stream of deliveries of any Unix signal.
 //! - [`context`]: how those types find the reactor of the current thread, and the
@@ -24,6 +26,7 @@ mod accept;
 mod addr;
 mod async_fd;
 pub mod context;
+pub mod io;
 mod io_source;
 pub mod signal;
 mod socket;

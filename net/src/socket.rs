@@ -106,6 +106,13 @@ pub(crate) fn accept(fd: RawFd) -> io::Result<(OwnedFd, SockAddr)> {
     Ok((new, addr))
 }
 
+/// Shuts down the writing direction: the peer reads end of stream.
+pub(crate) fn shutdown_write(fd: RawFd) -> io::Result<()> {
+    // SAFETY: shutdown takes no pointers.
+    syscall!("shutdown(SHUT_WR)", unsafe { libc::shutdown(fd, libc::SHUT_WR) })?;
+    Ok(())
+}
+
 /// The local address the socket is bound to.
 pub(crate) fn local_addr(fd: RawFd) -> io::Result<SockAddr> {
     let mut addr = SockAddr::empty();

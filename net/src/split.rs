@@ -85,14 +85,14 @@ impl<T: AsRawFd> fmt::Display for ReuniteError<T> {
 impl<T: AsRawFd> std::error::Error for ReuniteError<T> {}
 
 impl<T: AsRawFd> ReadHalf<'_, T> {
-    fn source(&self) -> &IoSource<T> {
+    pub(crate) fn source(&self) -> &IoSource<T> {
         self.source
     }
     read_methods!();
 }
 
 impl<T: AsRawFd> WriteHalf<'_, T> {
-    fn source(&self) -> &IoSource<T> {
+    pub(crate) fn source(&self) -> &IoSource<T> {
         self.source
     }
     write_methods!();
@@ -132,9 +132,5 @@ impl<T: AsRawFd> Drop for OwnedWriteHalf<T> {
 }
 
 fn shutdown_write<T: AsRawFd>(source: &IoSource<T>) -> std::io::Result<()> {
-    // SAFETY: shutdown takes no pointers; the fd is live while `source` is.
-    wakeful_reactor::syscall!("shutdown(SHUT_WR)", unsafe {
-        libc::shutdown(source.as_raw_fd(), libc::SHUT_WR)
-    })?;
-    Ok(())
+    crate::socket::shutdown_write(source.as_raw_fd())
 }

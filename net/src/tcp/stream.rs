@@ -99,7 +99,7 @@ impl TcpStream {
         self.source.into_inner()
     }
 
-    fn source(&self) -> &IoSource<std::net::TcpStream> {
+    pub(crate) fn source(&self) -> &IoSource<std::net::TcpStream> {
         &self.source
     }
 

@@ -72,7 +72,7 @@ impl UnixStream {
         self.source.into_inner()
     }
 
-    fn source(&self) -> &IoSource<std::os::unix::net::UnixStream> {
+    pub(crate) fn source(&self) -> &IoSource<std::os::unix::net::UnixStream> {
         &self.source
     }
 

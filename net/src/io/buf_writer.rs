@@ -1,0 +1,96 @@
+//! [`BufWriter`]: fewer, larger writes.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use futures_io::AsyncWrite;
+use pin_project_lite::pin_project;
+
+pin_project! {
+    /// Adds a buffer to a writer, so that many small writes become few syscalls.
+    ///
+    /// Buffered bytes reach the writer on [`flush`](super::AsyncWriteExt::flush) or
+    /// [`close`](super::AsyncWriteExt::close), or when the buffer fills. Dropping a
+    /// `BufWriter` with unflushed bytes loses them (a drop cannot wait): flush first.
+    #[derive(Debug)]
+    pub struct BufWriter<W> {
+        #[pin]
+        inner: W,
+        buf: Vec<u8>,
+        // `buf[..written]` already went to `inner` during an unfinished flush.
+        written: usize,
+    }
+}
+
+impl<W: AsyncWrite> BufWriter<W> {
+    /// A writer with an 8 KiB buffer.
+    pub fn new(inner: W) -> BufWriter<W> {
+        BufWriter::with_capacity(super::DEFAULT_BUF_SIZE, inner)
+    }
+
+    /// A writer with a buffer of `capacity` bytes.
+    pub fn with_capacity(capacity: usize, inner: W) -> BufWriter<W> {
+        BufWriter { inner, buf: Vec::with_capacity(capacity.max(1)), written: 0 }
+    }
+
+    /// Writes the buffer out to `inner`.
+    fn poll_flush_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut this = self.project();
+        while *this.written < this.buf.len() {
+            match ready!(this.inner.as_mut().poll_write(cx, &this.buf[*this.written..])) {
+                Ok(0) => {
+                    return Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::WriteZero,
+                        "the writer accepted no bytes",
+                    )))
+                }
+                Ok(n) => *this.written += n,
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+        this.buf.clear();
+        *this.written = 0;
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<W> BufWriter<W> {
+    /// The wrapped writer.
+    pub fn get_ref(&self) -> &W {
+        &self.inner
+    }
+
+    /// The bytes buffered and not yet written.
+    pub fn buffer(&self) -> &[u8] {
+        &self.buf[self.written..]
+    }
+
+    /// The wrapped writer; unflushed bytes are lost (flush first).
+    pub fn into_inner(self) -> W {
+        self.inner
+    }
+}
+
+impl<W: AsyncWrite> AsyncWrite for BufWriter<W> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+        if self.buf.len() + data.len() > self.buf.capacity() {
+            ready!(self.as_mut().poll_flush_buf(cx))?;
+        }
+        if data.len() >= self.buf.capacity() {
+            return self.project().inner.poll_write(cx, data);
+        }
+        self.project().buf.extend_from_slice(data);
+        Poll::Ready(Ok(data.len()))
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.as_mut().poll_flush_buf(cx))?;
+        self.project().inner.poll_flush(cx)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.as_mut().poll_flush_buf(cx))?;
+        self.project().inner.poll_close(cx)
+    }
+}

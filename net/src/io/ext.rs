@@ -1,0 +1,213 @@
+//! Extension methods on the `futures-io` traits, and [`copy`].
+
+use std::future::{poll_fn, Future};
+use std::io;
+use std::pin::Pin;
+use std::task::Poll;
+
+use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
+
+/// Async methods for every [`AsyncRead`].
+pub trait AsyncReadExt: AsyncRead {
+    /// Reads some bytes; `Ok(0)` at end of stream.
+    fn read<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a
+    where
+        Self: Unpin,
+    {
+        poll_fn(move |cx| Pin::new(&mut *self).poll_read(cx, buf))
+    }
+
+    /// Reads exactly `buf.len()` bytes, or fails with `UnexpectedEof`.
+    fn read_exact<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<()>> + 'a
+    where
+        Self: Unpin,
+    {
+        async move {
+            let mut filled = 0;
+            while filled < buf.len() {
+                match AsyncReadExt::read(self, &mut buf[filled..]).await? {
+                    0 => {
+                        let message = format!("stream ended after {filled} of {} bytes", buf.len());
+                        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, message));
+                    }
+                    n => filled += n,
+                }
+            }
+            Ok(())
+        }
+    }
+
+    /// Reads to end of stream, appending to `buf`; returns the bytes read.
+    fn read_to_end<'a>(&'a mut self, buf: &'a mut Vec<u8>) -> impl Future<Output = io::Result<usize>> + 'a
+    where
+        Self: Unpin,
+    {
+        async move {
+            let start = buf.len();
+            let mut chunk = [0u8; super::DEFAULT_BUF_SIZE];
+            loop {
+                match AsyncReadExt::read(self, &mut chunk).await? {
+                    0 => return Ok(buf.len() - start),
+                    n => buf.extend_from_slice(&chunk[..n]),
+                }
+            }
+        }
+    }
+
+    /// Reads to end of stream as UTF-8, appending to `buf`; `InvalidData` (and `buf`
+    /// unchanged) if the bytes are not UTF-8.
+    fn read_to_string<'a>(&'a mut self, buf: &'a mut String) -> impl Future<Output = io::Result<usize>> + 'a
+    where
+        Self: Unpin,
+    {
+        async move {
+            let mut bytes = Vec::new();
+            AsyncReadExt::read_to_end(self, &mut bytes).await?;
+            append_utf8(buf, bytes)
+        }
+    }
+}
+
+impl<R: AsyncRead + ?Sized> AsyncReadExt for R {}
+
+/// Async methods for every [`AsyncWrite`].
+pub trait AsyncWriteExt: AsyncWrite {
+    /// Writes some of `buf`.
+    fn write<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a
+    where
+        Self: Unpin,
+    {
+        poll_fn(move |cx| Pin::new(&mut *self).poll_write(cx, buf))
+    }
+
+    /// Writes all of `buf`; `WriteZero` if the writer accepts no more.
+    fn write_all<'a>(&'a mut self, mut buf: &'a [u8]) -> impl Future<Output = io::Result<()>> + 'a
+    where
+        Self: Unpin,
+    {
+        async move {
+            while !buf.is_empty() {
+                match AsyncWriteExt::write(self, buf).await? {
+                    0 => {
+                        return Err(io::Error::new(io::ErrorKind::WriteZero, "the writer accepted no bytes"))
+                    }
+                    n => buf = &buf[n..],
+                }
+            }
+            Ok(())
+        }
+    }
+
+    /// Flushes buffered data.
+    fn flush(&mut self) -> impl Future<Output = io::Result<()>> + '_
+    where
+        Self: Unpin,
+    {
+        poll_fn(move |cx| Pin::new(&mut *self).poll_flush(cx))
+    }
+
+    /// Flushes, then closes the writing side (a socket's peer reads end of stream).
+    fn close(&mut self) -> impl Future<Output = io::Result<()>> + '_
+    where
+        Self: Unpin,
+    {
+        poll_fn(move |cx| Pin::new(&mut *self).poll_close(cx))
+    }
+}
+
+impl<W: AsyncWrite + ?Sized> AsyncWriteExt for W {}
+
+/// Async methods for every [`AsyncBufRead`].
+pub trait AsyncBufReadExt: AsyncBufRead {
+    /// Reads up to and including `delimiter` (or end of stream), appending to `buf`;
+    /// returns the bytes read, 0 at end of stream.
+    fn read_until<'a>(
+        &'a mut self,
+        delimiter: u8,
+        buf: &'a mut Vec<u8>,
+    ) -> impl Future<Output = io::Result<usize>> + 'a
+    where
+        Self: Unpin,
+    {
+        let mut read = 0;
+        poll_fn(move |cx| loop {
+            let available = match Pin::new(&mut *self).poll_fill_buf(cx) {
+                Poll::Ready(Ok(available)) => available,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            };
+            let (done, used) = match available.iter().position(|&b| b == delimiter) {
+                Some(i) => (true, i + 1),
+                None => (available.is_empty(), available.len()),
+            };
+            buf.extend_from_slice(&available[..used]);
+            Pin::new(&mut *self).consume(used);
+            read += used;
+            if done {
+                return Poll::Ready(Ok(read));
+            }
+        })
+    }
+
+    /// Reads a line (through `\n`, kept) as UTF-8, appending to `buf`; returns the
+    /// bytes read, 0 at end of stream. `InvalidData` (and `buf` unchanged) if the line
+    /// is not UTF-8.
+    fn read_line<'a>(&'a mut self, buf: &'a mut String) -> impl Future<Output = io::Result<usize>> + 'a
+    where
+        Self: Unpin,
+    {
+        async move {
+            let mut bytes = Vec::new();
+            self.read_until(b'\n', &mut bytes).await?;
+            append_utf8(buf, bytes)
+        }
+    }
+}
+
+impl<R: AsyncBufRead + ?Sized> AsyncBufReadExt for R {}
+
+fn append_utf8(buf: &mut String, bytes: Vec<u8>) -> io::Result<usize> {
+    let text = String::from_utf8(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    buf.push_str(&text);
+    Ok(text.len())
+}
+
+/// Copies everything from `reader` to `writer` until end of stream, then flushes;
+/// returns the bytes copied.
+///
+/// ```
+/// use wakeful::io::{copy, AsyncWriteExt};
+/// use wakeful::net::UnixStream;
+///
+/// wakeful::block_on(async {
+///     let (mut source, from) = UnixStream::pair()?;
+///     let (mut to, mut sink) = UnixStream::pair()?;
+///     AsyncWriteExt::write_all(&mut source, &[1; 100_000]).await?;
+///     drop(source);
+///     let mut from = from;
+///     let copied = wakeful::spawn(async move { copy(&mut from, &mut to).await });
+///     let mut received = Vec::new();
+///     sink.read_to_end(&mut received).await?;
+///     assert_eq!(copied.await??, 100_000);
+///     assert_eq!(received.len(), 100_000);
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn copy<R, W>(reader: &mut R, writer: &mut W) -> io::Result<u64>
+where
+    R: AsyncRead + Unpin + ?Sized,
+    W: AsyncWrite + Unpin + ?Sized,
+{
+    let mut buf = vec![0u8; super::DEFAULT_BUF_SIZE];
+    let mut copied = 0u64;
+    loop {
+        let n = AsyncReadExt::read(reader, &mut buf).await?;
+        if n == 0 {
+            AsyncWriteExt::flush(writer).await?;
+            return Ok(copied);
+        }
+        AsyncWriteExt::write_all(writer, &buf[..n]).await?;
+        copied += n as u64;
+    }
+}
