@@ -185,3 +185,89 @@ fn shutdown_with_sleeping_tasks_cancels_their_timers() {
     drop(rt);
     assert!(handles.iter().all(|h| h.is_finished()));
 }
+
+#[test]
+fn timeout_returns_the_output_or_elapsed() {
+    use wakeful::time::{timeout, timeout_at};
+    run_time(async {
+        let quick = timeout(Duration::from_secs(60), async { 5 }).await;
+        assert_eq!(quick, Ok(5));
+        let zero = timeout(Duration::ZERO, async { "ready at once" }).await;
+        assert_eq!(zero, Ok("ready at once"), "a ready future wins even a zero deadline");
+        let start = Instant::now();
+        let slow = timeout(Duration::from_millis(20), sleep(Duration::from_secs(60))).await;
+        let elapsed = slow.unwrap_err();
+        assert!(start.elapsed() >= Duration::from_millis(20));
+        assert_eq!(elapsed.to_string(), "deadline has elapsed");
+        let as_io: std::io::Error = elapsed.into();
+        assert_eq!(as_io.kind(), std::io::ErrorKind::TimedOut);
+        let at = timeout_at(Instant::now() + Duration::from_millis(5), std::future::pending::<()>()).await;
+        assert!(at.is_err());
+    });
+}
+
+#[test]
+fn interval_ticks_on_schedule() {
+    use wakeful::time::interval;
+    run_time(async {
+        let period = Duration::from_millis(10);
+        let mut ticks = interval(period);
+        let first = ticks.tick().await;
+        let start = Instant::now();
+        for n in 1..=3 {
+            let due = ticks.tick().await;
+            assert_eq!(due, first + period * n, "ticks are due a period apart");
+            assert!(Instant::now() >= due, "never early");
+        }
+        assert!(start.elapsed() >= period * 2);
+    });
+}
+
+#[test]
+fn missed_ticks_burst_delay_or_skip() {
+    use wakeful::time::{interval_at, MissedTickBehavior};
+    run_time(async {
+        let period = Duration::from_millis(10);
+        for behavior in [MissedTickBehavior::Burst, MissedTickBehavior::Delay, MissedTickBehavior::Skip] {
+            let start = Instant::now();
+            let mut ticks = interval_at(start, period);
+            ticks.set_missed_tick_behavior(behavior);
+            assert_eq!(ticks.missed_tick_behavior(), behavior);
+            assert_eq!(ticks.tick().await, start);
+            // Busy past three periods: ticks at +10, +20, +30 are missed.
+            std::thread::sleep(period * 3 + period / 2);
+            let late = ticks.tick().await; // the +10 tick, late
+            assert_eq!(late, start + period);
+            let next = ticks.tick().await;
+            match behavior {
+                MissedTickBehavior::Burst => assert_eq!(next, start + period * 2, "catch up one by one"),
+                MissedTickBehavior::Delay => {
+                    assert!(next >= start + period * 4 + period / 2, "a full period after the late tick")
+                }
+                MissedTickBehavior::Skip => {
+                    assert_eq!(next, start + period * 4, "back on the original schedule")
+                }
+            }
+        }
+    });
+}
+
+#[test]
+fn interval_is_a_stream_and_can_reset() {
+    use futures_core::Stream;
+    use wakeful::time::interval;
+    run_time(async {
+        let mut ticks = interval(Duration::from_millis(5));
+        let first = poll_fn(|cx| Pin::new(&mut ticks).poll_next(cx)).await;
+        assert!(first.is_some());
+        let before_reset = Instant::now();
+        ticks.reset();
+        let next = ticks.tick().await;
+        assert!(next >= before_reset + ticks.period(), "reset pushes the next tick a period out");
+    });
+}
+
+/// Runs a time test on its own runtime, bounded.
+fn run_time<F: Future>(future: F) -> F::Output {
+    util::run(future)
+}

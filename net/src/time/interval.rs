@@ -54,8 +54,12 @@ pub enum MissedTickBehavior {
 }
 
 impl MissedTickBehavior {
-    /// The deadline after a tick that was due at `due` and fired at `now`.
+    /// The deadline after a tick that was due at `due` and fired at `now`. Only when
+    /// the following tick is already overdue does the behaviour matter.
     fn next(self, due: Instant, now: Instant, period: Duration) -> Instant {
+        if now < due + period {
+            return due + period;
+        }
         match self {
             MissedTickBehavior::Burst => due + period,
             MissedTickBehavior::Delay => now + period,
