@@ -55,6 +55,7 @@
 
 pub mod coop;
 mod join;
+mod live;
 mod park;
 mod queue;
 mod runtime;

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use crate::coop;
 use crate::join::JoinHandle;
+use crate::live::LiveTasks;
 use crate::park::{Park, ThreadPark, Unpark};
 use crate::queue::{ReadyQueue, RemoteQueue};
 use crate::state::{Schedule, Start};
@@ -79,7 +80,7 @@ impl Builder {
         let local = Local {
             shared,
             ready: ReadyQueue::default(),
-            live: RefCell::new(Vec::new()),
+            live: RefCell::default(),
             event_interval: self.event_interval,
             closed: Cell::new(false),
             stats: Cell::new(Stats::default()),
@@ -115,8 +116,7 @@ pub(crate) struct Local {
     pub(crate) shared: Arc<Shared>,
     ready: ReadyQueue,
     /// Every unfinished task, holding one reference each, so shutdown can drop them.
-    /// A task knows its index (`Header::slot`); removal is a `swap_remove`.
-    live: RefCell<Vec<TaskRef>>,
+    live: RefCell<LiveTasks>,
     event_interval: u32,
     /// Shutting down: new tasks are cancelled at once.
     closed: Cell<bool>,
@@ -214,9 +214,9 @@ impl Drop for Runtime {
         let _enter = Enter::for_shutdown(&self.local);
         let local = &*self.local;
         local.closed.set(true);
-        // Last first: dropping a future may wake or finish others, never add any.
-        loop {
-            let Some(task) = local.live.borrow().last().cloned() else { break };
+        // Dropping a future may wake or finish others, never add any (`closed`).
+        let tasks = local.live.borrow_mut().drain();
+        for task in tasks {
             task.cancel();
             local.complete(&task);
         }
@@ -245,9 +245,7 @@ impl Local {
             live.header().state.complete();
             return JoinHandle::new(handle);
         }
-        let mut tasks = self.live.borrow_mut();
-        live.header().slot.set(tasks.len());
-        tasks.push(live);
+        self.live.borrow_mut().insert(live);
         self.ready.push(queued);
         JoinHandle::new(handle)
     }
@@ -274,15 +272,7 @@ impl Local {
     fn complete(&self, task: &TaskRef) {
         let header = task.header();
         header.state.complete();
-        let removed = {
-            let mut live = self.live.borrow_mut();
-            let slot = header.slot.get();
-            let removed = live.swap_remove(slot);
-            if let Some(moved) = live.get(slot) {
-                moved.header().slot.set(slot);
-            }
-            removed
-        };
+        let removed = self.live.borrow_mut().remove(task);
         drop(removed); // the live list's reference; the caller still holds one
         if header.detached.get() {
             task.drop_output();

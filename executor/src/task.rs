@@ -44,7 +44,7 @@ pub(crate) struct Header {
     pub(crate) detached: Cell<bool>,
     /// `abort()` was called: the next run drops the future. Runtime thread only.
     pub(crate) cancelled: Cell<bool>,
-    /// Index in the runtime's list of live tasks. Runtime thread only.
+    /// Slot in the runtime's list of live tasks. Runtime thread only.
     pub(crate) slot: Cell<usize>,
 }
 

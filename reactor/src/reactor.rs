@@ -18,6 +18,14 @@ use crate::{Direction, Readiness, Token};
 /// Events taken from the OS per turn; more stay queued in the kernel for the next.
 const EVENTS_PER_TURN: usize = 1024;
 
+/// A wait for a timer may be postponed by up to this much, to the last deadline in the
+/// window, so that timers close together share one wakeup (one syscall, one context
+/// switch) instead of one each; a lone timer wakes exactly on time. See
+/// `benches/timers.rs`: with 100k random timers, 125 µs keeps the mean lateness near
+/// 0.13 ms (tokio: 1.2 ms) for about 1.1–1.3x tokio's CPU; 250 µs reaches CPU parity
+/// at 0.2–0.27 ms.
+const TIMER_BATCH_NANOS: u64 = 125_000;
+
 /// Waits for I/O readiness and timers, and wakes whoever waits on them.
 ///
 /// A reactor belongs to one thread (it is `!Send`); other threads reach it only
@@ -169,9 +177,10 @@ impl Reactor {
     /// Returns how many wakers were woken. Wakeups may be spurious: a woken task must
     /// retry its operation and be ready to wait again.
     pub fn turn(&self, timeout: Option<Duration>) -> io::Result<usize> {
-        // ① The wait ends no later than the first timer (to the nanosecond where the
-        // OS allows, else rounded up to a millisecond: never early, never a busy-spin).
-        let timeout = match self.timers.borrow().next_expiration() {
+        // ① The wait ends at the first timer, or at the last of a close group of timers
+        // (to the nanosecond where the OS allows, else rounded up to a millisecond:
+        // never early, never a busy-spin).
+        let timeout = match self.timers.borrow().next_wakeup(TIMER_BATCH_NANOS) {
             Some(deadline) => {
                 let until = self.instant(deadline).saturating_duration_since(Instant::now());
                 Some(timeout.map_or(until, |t| t.min(until)))

@@ -168,19 +168,31 @@ impl TimerWheel {
     /// When the wheel next has work, in nanoseconds: the exact earliest deadline if it
     /// is in the next occupied millisecond, else the start of a slot to cascade. Never
     /// later than the earliest deadline.
+    #[cfg(test)]
     pub(crate) fn next_expiration(&self) -> Option<u64> {
+        self.next_wakeup(0)
+    }
+
+    /// Like [`next_expiration`](Self::next_expiration), but postponed by up to
+    /// `batch_window` nanoseconds to the last deadline within that window after the
+    /// earliest, so that timers close together share one wakeup. A lone timer is not
+    /// postponed at all.
+    pub(crate) fn next_wakeup(&self, batch_window: u64) -> Option<u64> {
         let (level, slot, start) = self.next_occupied()?;
         if level > 0 {
             return Some(start.saturating_mul(TICK_NANOS));
         }
-        let mut earliest = u64::MAX;
-        let mut index = self.heads[0][slot];
-        while index != NIL {
-            let entry = &self.entries[index as usize];
-            earliest = earliest.min(entry.deadline);
-            index = entry.next;
-        }
-        Some(earliest)
+        let deadlines = || {
+            let mut index = self.heads[0][slot];
+            std::iter::from_fn(move || {
+                let entry = self.entries.get(index as usize)?;
+                index = entry.next;
+                Some(entry.deadline)
+            })
+        };
+        let earliest = deadlines().min()?;
+        let window_end = earliest.saturating_add(batch_window);
+        deadlines().filter(|&d| d <= window_end).max()
     }
 
     /// Advances to `now` (nanoseconds), pushing the wakers of every timer due onto
