@@ -73,6 +73,12 @@ pub struct Runtime {
 }
 
 /// Configures a [`Runtime`].
+///
+/// ```
+/// let rt = wakeful::Runtime::builder().event_interval(31).build()?;
+/// assert_eq!(rt.block_on(async { 40 + 2 }), 42);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct Builder {
     executor: wakeful_executor::Builder,
@@ -94,6 +100,17 @@ impl Builder {
 }
 
 /// Counters of a runtime since creation.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let rt = wakeful::Runtime::new()?;
+/// rt.block_on(wakeful::time::sleep(Duration::from_millis(1)));
+/// let stats = rt.stats();
+/// assert_eq!(stats.timers_fired, 1);
+/// assert!(stats.reactor_turns >= 1);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
     /// Polls of tasks and of `block_on` futures.

@@ -18,6 +18,19 @@ use crate::task::TaskRef;
 /// task itself.
 ///
 /// Cancel-safe: dropping an unfinished `.await` on a handle loses nothing.
+///
+/// ```
+/// use wakeful_executor::{block_on, spawn, yield_now};
+///
+/// block_on(async {
+///     let answer = spawn(async { 42 });
+///     assert_eq!(answer.await.unwrap(), 42);
+///
+///     let forever = spawn(async { loop { yield_now().await } });
+///     forever.abort();
+///     assert!(forever.await.unwrap_err().is_cancelled());
+/// });
+/// ```
 pub struct JoinHandle<T> {
     task: TaskRef,
     /// The output type, and `!Send` / `!Sync`: the handle touches thread-local state.
@@ -83,7 +96,19 @@ impl<T> fmt::Debug for JoinHandle<T> {
     }
 }
 
-/// Why a task produced no output.
+/// Why a task produced no output: it panicked, or it was cancelled.
+///
+/// ```
+/// use wakeful_executor::{block_on, spawn};
+///
+/// block_on(async {
+///     let err = spawn(async { panic!("oops") }).await.unwrap_err();
+///     assert!(err.is_panic());
+///     assert_eq!(err.to_string(), "task panicked: oops");
+///     let payload = err.into_panic();
+///     assert_eq!(payload.downcast_ref::<&str>(), Some(&"oops"));
+/// });
+/// ```
 pub struct JoinError {
     repr: Repr,
 }

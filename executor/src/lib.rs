@@ -12,11 +12,11 @@
 //!                    └──────(5)───────┘   └──(6)──► COMPLETE ──(7)──► freed
 //! ```
 //!
-//! 1. [`spawn`] allocates the task ([`task.rs`](task)) with `SCHEDULED` set and pushes
-//!    it onto the ready queue ([`queue.rs`](queue)).
+//! 1. [`spawn`] allocates the task (`src/task.rs`) with `SCHEDULED` set and pushes
+//!    it onto the ready queue (`src/queue.rs`).
 //! 2. The run loop ([`Runtime::block_on`]) pops it, clears `SCHEDULED`
-//!    ([`state.rs`](state)) and polls the future with a waker that borrows the
-//!    queue's reference ([`waker.rs`](waker)).
+//!    (`src/state.rs`) and polls the future with a waker that borrows the
+//!    queue's reference (`src/waker.rs`).
 //! 3. The future returns `Pending`, having stored a clone of the waker with whatever
 //!    it waits on (a socket's slot in the reactor, a timer, a channel).
 //! 4. `Waker::wake` → `schedule` → ready queue: the local queue on the runtime's

@@ -51,6 +51,13 @@ pub struct Runtime {
 }
 
 /// Configures a [`Runtime`].
+///
+/// ```
+/// use wakeful_executor::Builder;
+///
+/// let rt = Builder::default().event_interval(31).build();
+/// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+/// ```
 #[derive(Debug, Clone)]
 pub struct Builder {
     event_interval: u32,
@@ -95,6 +102,16 @@ impl Builder {
 }
 
 /// Counters since the runtime was created.
+///
+/// ```
+/// use wakeful_executor::{spawn, yield_now, Runtime};
+///
+/// let rt = Runtime::new();
+/// rt.block_on(async { spawn(async { yield_now().await }).await.unwrap() });
+/// let stats = rt.stats();
+/// assert_eq!((stats.tasks_spawned, stats.tasks_alive), (1, 0));
+/// assert!(stats.wakes_local >= 1 && stats.polls >= 3);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
     /// Polls of tasks and of `block_on` futures.

@@ -20,6 +20,22 @@ use crate::io_source::IoSource;
 use crate::stream::{read_methods, write_methods};
 
 /// The reading half of a borrowed stream.
+///
+/// ```
+/// use wakeful::net::UnixStream;
+///
+/// wakeful::block_on(async {
+///     let (mut a, mut b) = UnixStream::pair()?;
+///     let (mut read, mut write) = a.split();
+///     write.write_all(b"to b").await?;
+///     b.write_all(b"to a").await?;
+///     let mut buf = [0; 4];
+///     read.read_exact(&mut buf).await?;
+///     assert_eq!(&buf, b"to a");
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct ReadHalf<'a, T: AsRawFd> {
     source: &'a IoSource<T>,
@@ -32,6 +48,23 @@ pub struct WriteHalf<'a, T: AsRawFd> {
 }
 
 /// The reading half of a stream split by `into_split`.
+///
+/// ```
+/// use wakeful::net::UnixStream;
+///
+/// wakeful::block_on(async {
+///     let (a, mut b) = UnixStream::pair()?;
+///     let (mut read, mut write) = a.into_split();
+///     let writer = wakeful::spawn(async move { write.write_all(b"from a task").await });
+///     let mut buf = [0; 11];
+///     b.read_exact(&mut buf).await?;
+///     writer.await??;
+///     b.write_all(b"!").await?;
+///     read.read_exact(&mut buf[..1]).await?;
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct OwnedReadHalf<T: AsRawFd> {
     source: Rc<IoSource<T>>,

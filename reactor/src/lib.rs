@@ -11,10 +11,10 @@
 //!
 //! 1. An operation on a non-blocking fd returns `WouldBlock`; its owner calls
 //!    [`Reactor::clear_readiness`] and [`Reactor::poll_ready`], which stores the task's
-//!    waker in the source's read or write slot ([`registration.rs`](registration)).
+//!    waker in the source's read or write slot (`src/registration.rs`).
 //! 2. The executor, out of work, calls [`Reactor::turn`] with no timeout; the reactor
-//!    bounds the wait by its nearest timer ([`timer_wheel.rs`](timer_wheel)).
-//! 3. `epoll_wait` / `kevent` returns an event ([`sys`]); its token finds the source,
+//!    bounds the wait by its nearest timer (`src/timer_wheel.rs`).
+//! 3. `epoll_wait` / `kevent` returns an event (`src/sys/`); its token finds the source,
 //!    the readiness is merged and the stored waker taken.
 //! 4. With all tables released, the waker is woken — what that does is the
 //!    executor's business.

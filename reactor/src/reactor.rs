@@ -266,6 +266,18 @@ struct Notify {
 
 /// Interrupts a reactor's blocking [`Reactor::turn`] from any thread.
 ///
+/// ```
+/// use std::time::Duration;
+/// use wakeful_reactor::Reactor;
+///
+/// let reactor = Reactor::new()?;
+/// let unparker = reactor.unparker();
+/// std::thread::spawn(move || unparker.unpark()).join().unwrap();
+/// // Returns at once, not after an hour.
+/// reactor.turn(Some(Duration::from_secs(3600)))?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
 /// A burst of unparks between two turns costs one syscall. Unparking a reactor that
 /// is not waiting makes its next turn return at once. Safe to use after the reactor is
 /// dropped: it then does nothing useful, and nothing harmful.

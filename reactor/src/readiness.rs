@@ -5,6 +5,15 @@ use std::ops::{BitOr, BitOrAssign};
 
 /// A set of readiness bits, as cached per source by the reactor.
 ///
+/// ```
+/// use wakeful_reactor::{Direction, Readiness};
+///
+/// let ready = Readiness::READABLE | Readiness::READ_CLOSED;
+/// assert!(ready.intersects(Direction::Read.wakes_on()));
+/// assert!(!ready.intersects(Direction::Write.wakes_on()));
+/// assert_eq!(format!("{ready:?}"), "{READABLE, READ_CLOSED}");
+/// ```
+///
 /// Readiness is a *hint*: the OS said the source changed, so the next operation is
 /// worth trying. It may be stale (another read drained the data) and wakeups may be
 /// spurious; an operation that returns `WouldBlock` clears the bits it relied on.

@@ -12,6 +12,23 @@ pin_project! {
     /// ([`AsyncBufReadExt`](super::AsyncBufReadExt)) and for many small reads.
     ///
     /// Reads at least as large as the buffer bypass it when it is empty.
+    ///
+    /// ```
+    /// use wakeful::io::{AsyncBufReadExt, BufReader};
+    /// use wakeful::net::UnixStream;
+    ///
+    /// wakeful::block_on(async {
+    ///     let (mut tx, rx) = UnixStream::pair()?;
+    ///     tx.write_all(b"a,b,c").await?;
+    ///     drop(tx);
+    ///     let mut reader = BufReader::new(rx);
+    ///     let mut field = Vec::new();
+    ///     reader.read_until(b',', &mut field).await?;
+    ///     assert_eq!(field, b"a,");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     #[derive(Debug)]
     pub struct BufReader<R> {
         #[pin]

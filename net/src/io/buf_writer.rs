@@ -13,6 +13,25 @@ pin_project! {
     /// Buffered bytes reach the writer on [`flush`](super::AsyncWriteExt::flush) or
     /// [`close`](super::AsyncWriteExt::close), or when the buffer fills. Dropping a
     /// `BufWriter` with unflushed bytes loses them (a drop cannot wait): flush first.
+    ///
+    /// ```
+    /// use wakeful::io::{AsyncWriteExt, BufWriter};
+    /// use wakeful::net::UnixStream;
+    ///
+    /// wakeful::block_on(async {
+    ///     let (tx, mut rx) = UnixStream::pair()?;
+    ///     let mut writer = BufWriter::new(tx);
+    ///     for word in ["one ", "syscall ", "for all"] {
+    ///         AsyncWriteExt::write_all(&mut writer, word.as_bytes()).await?;
+    ///     }
+    ///     writer.flush().await?;
+    ///     let mut buf = [0; 19];
+    ///     rx.read_exact(&mut buf).await?;
+    ///     assert_eq!(&buf, b"one syscall for all");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     #[derive(Debug)]
     pub struct BufWriter<W> {
         #[pin]

@@ -13,6 +13,13 @@ use crate::io_source::IoSource;
 use crate::socket;
 
 /// Which signal to listen for.
+///
+/// ```
+/// use wakeful::signal::unix::SignalKind;
+///
+/// assert_eq!(SignalKind::terminate().as_raw(), libc::SIGTERM);
+/// assert_eq!(SignalKind::from_raw(libc::SIGUSR1), SignalKind::user_defined1());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct SignalKind(i32);
 
@@ -102,6 +109,19 @@ pub fn signal(kind: SignalKind) -> io::Result<Signal> {
 }
 
 /// Deliveries of one signal; from [`signal`]. Also a `Stream` of `()`.
+///
+/// ```
+/// use wakeful::signal::unix::{signal, SignalKind};
+///
+/// wakeful::block_on(async {
+///     let mut reload = signal(SignalKind::user_defined2())?;
+///     // SAFETY: sends SIGUSR2 to this process, whose handler is now installed.
+///     unsafe { libc::kill(libc::getpid(), libc::SIGUSR2) };
+///     assert_eq!(reload.recv().await, Some(()));
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Signal {
     kind: SignalKind,

@@ -140,6 +140,23 @@ impl AsFd for TcpListener {
 
 /// The connections of a [`TcpListener`], as a [`Stream`]; from
 /// [`TcpListener::incoming`].
+///
+/// ```
+/// use std::future::poll_fn;
+/// use std::pin::Pin;
+/// use futures_core::Stream;
+/// use wakeful::net::{TcpListener, TcpStream};
+///
+/// wakeful::block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+///     let _client = TcpStream::connect(listener.local_addr()?).await?;
+///     let mut incoming = listener.incoming();
+///     let conn = poll_fn(|cx| Pin::new(&mut incoming).poll_next(cx)).await.unwrap()?;
+///     assert!(conn.peer_addr()?.ip().is_loopback());
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Incoming<'a> {
     listener: &'a TcpListener,

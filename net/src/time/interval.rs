@@ -42,6 +42,17 @@ pub fn interval_at(start: Instant, period: Duration) -> Interval {
 
 /// What an [`Interval`] does when ticks were missed (the task was busy past one or
 /// more periods).
+///
+/// ```
+/// use std::time::Duration;
+/// use wakeful::time::{interval, MissedTickBehavior};
+///
+/// wakeful::block_on(async {
+///     let mut heartbeat = interval(Duration::from_millis(10));
+///     heartbeat.set_missed_tick_behavior(MissedTickBehavior::Skip);
+///     heartbeat.tick().await;
+/// });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum MissedTickBehavior {
     /// Fire the missed ticks at once, one after another, then go on on schedule.
@@ -73,6 +84,18 @@ impl MissedTickBehavior {
 }
 
 /// Ticks at a fixed period; from [`interval`]. Also a `Stream` of tick instants.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use wakeful::time::interval_at;
+///
+/// wakeful::block_on(async {
+///     let start = Instant::now() + Duration::from_millis(5);
+///     let mut ticks = interval_at(start, Duration::from_millis(5));
+///     assert_eq!(ticks.tick().await, start);
+///     assert_eq!(ticks.tick().await, start + ticks.period());
+/// });
+/// ```
 #[derive(Debug)]
 pub struct Interval {
     sleep: Sleep,

@@ -41,6 +41,19 @@ pub(crate) fn far_future() -> Instant {
 ///
 /// The timer is registered with the reactor on the first poll (a deadline already
 /// passed completes at once, registering nothing), and removed on drop.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use wakeful::time::sleep;
+///
+/// wakeful::block_on(async {
+///     let mut nap = Box::pin(sleep(Duration::from_secs(3600)));
+///     // Changed our mind: wake in 5 ms instead.
+///     nap.as_mut().reset(Instant::now() + Duration::from_millis(5));
+///     nap.as_mut().await;
+///     assert!(nap.is_elapsed());
+/// });
+/// ```
 #[derive(Debug)]
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Sleep {

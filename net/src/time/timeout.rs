@@ -36,7 +36,19 @@ pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
 }
 
 pin_project! {
-    /// The future of [`timeout`] and [`timeout_at`].
+    /// The future of [`timeout`] and [`timeout_at`]: the future's output, or
+    /// [`Elapsed`] — which converts to an `io::Error` of kind `TimedOut`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use wakeful::time::timeout;
+    ///
+    /// wakeful::block_on(async {
+    ///     let never = std::future::pending::<()>();
+    ///     let err: std::io::Error = timeout(Duration::from_millis(1), never).await.unwrap_err().into();
+    ///     assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
+    /// });
+    /// ```
     #[derive(Debug)]
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct Timeout<F> {

@@ -15,6 +15,18 @@ pub use stream::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, UnixStre
 use crate::socket::SockAddr;
 
 /// The address of a Unix socket: a path, or unnamed.
+///
+/// ```
+/// use wakeful::net::UnixStream;
+///
+/// wakeful::block_on(async {
+///     let (a, _b) = UnixStream::pair()?;
+///     assert!(a.local_addr()?.is_unnamed());
+///     assert_eq!(a.local_addr()?.as_pathname(), None);
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct SocketAddr {
     path: Option<PathBuf>,
