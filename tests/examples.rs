@@ -1,0 +1,201 @@
+//! Every example, started as its own process and spoken to over loopback, the way a
+//! user would: with plain blocking std sockets, not with wakeful.
+
+mod util;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use util::PATIENCE;
+
+/// The compiled example `name` (cargo builds examples before running tests).
+fn example(name: &str) -> Command {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps");
+    let path: PathBuf = dir.join("examples").join(name);
+    assert!(path.exists(), "example binary {path:?} not built: run `cargo test` (which builds the examples) or `cargo build --examples` first");
+    Command::new(path)
+}
+
+/// A running example; killed (by its PID) if the test ends before it exits.
+struct Running {
+    child: Child,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Running {
+    fn start(name: &str, args: &[&str]) -> Running {
+        let mut child = example(name)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start example");
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        Running { child, stdout }
+    }
+
+    /// The next line of output (the examples print line by line).
+    fn line(&mut self) -> String {
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).expect("read example output");
+        assert!(!line.is_empty(), "example ended its output early");
+        line
+    }
+
+    /// Reads lines until one contains `needle`; returns it.
+    fn wait_for(&mut self, needle: &str) -> String {
+        loop {
+            let line = self.line();
+            if line.contains(needle) {
+                return line;
+            }
+        }
+    }
+
+    /// The address from the "listening on ADDR" line every server prints first.
+    fn listening_addr(&mut self) -> String {
+        let line = self.wait_for("listening on ");
+        line.split("listening on ").nth(1).unwrap().split_whitespace().next().unwrap().to_string()
+    }
+
+    fn signal(&self, signal: i32) {
+        // SAFETY: sends a signal to our own child process, by its PID.
+        assert_eq!(unsafe { libc::kill(self.child.id() as libc::pid_t, signal) }, 0);
+    }
+
+    /// Waits (bounded) for the process to exit.
+    fn wait_exit(&mut self) -> ExitStatus {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "example did not exit");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn connect(addr: &str) -> TcpStream {
+    let stream = TcpStream::connect(addr).expect("connect to the example");
+    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    stream
+}
+
+fn echo_round_trip(stream: &mut TcpStream, message: &[u8]) {
+    stream.write_all(message).unwrap();
+    let mut back = vec![0; message.len()];
+    stream.read_exact(&mut back).unwrap();
+    assert_eq!(back, message);
+}
+
+#[test]
+fn echo_serves_many_clients_and_shuts_down_gracefully() {
+    let mut server = Running::start("echo", &["--addr", "127.0.0.1:0", "--grace", "10"]);
+    let addr = server.listening_addr();
+
+    let mut clients: Vec<TcpStream> = (0..5).map(|_| connect(&addr)).collect();
+    for (i, client) in clients.iter_mut().enumerate() {
+        echo_round_trip(client, format!("hello from client {i}\n").as_bytes());
+    }
+    // A large message: the server's partial reads and writes must add up.
+    let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let mut writer = clients[0].try_clone().unwrap();
+    let to_send = big.clone();
+    let sender = std::thread::spawn(move || writer.write_all(&to_send).unwrap());
+    let mut back = vec![0; big.len()];
+    clients[0].read_exact(&mut back).unwrap();
+    sender.join().unwrap();
+    assert!(back == big);
+
+    // Ctrl-C: stop accepting, keep serving the live connections.
+    server.signal(libc::SIGINT);
+    server.wait_for("shutting down");
+    assert!(TcpStream::connect(&addr).is_err(), "new clients are refused after Ctrl-C");
+    echo_round_trip(&mut clients[1], b"still served during the grace period");
+    drop(clients);
+    server.wait_for("bye");
+    let status = server.wait_exit();
+    assert!(status.success(), "graceful shutdown exits 0, got {status:?}");
+}
+
+#[test]
+fn echo_rejects_bad_arguments() {
+    let output = example("echo").arg("--bogus").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("usage: echo"));
+}
+
+#[test]
+fn timers_end_in_order_two_three_one() {
+    let output = example("timers").args(["--scale", "0.05"]).output().unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let ends: Vec<&str> = stdout.lines().filter(|l| l.contains(" end: ")).collect();
+    assert_eq!(ends.len(), 3, "{stdout}");
+    assert!(
+        ends[0].starts_with("Task 2 end")
+            && ends[1].starts_with("Task 3 end")
+            && ends[2].starts_with("Task 1 end"),
+        "{stdout}"
+    );
+    let total: f64 = stdout.lines().find_map(|l| l.strip_prefix("Total: ")).unwrap().trim().parse().unwrap();
+    assert!(
+        (3.0..4.5).contains(&total),
+        "three tasks of 3, 1 and 2 units take about 3 units, not 6: {total}"
+    );
+}
+
+#[test]
+fn tcp_client_talks_to_echo() {
+    let mut server = Running::start("echo", &["--addr", "127.0.0.1:0"]);
+    let addr = server.listening_addr();
+    let output = example("tcp_client").args(["--addr", &addr, "hello", "async world"]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), "hello\nasync world\n");
+
+    // From standard input when there are no arguments.
+    let mut child = example("tcp_client")
+        .args(["--addr", &addr])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"line one\nline two\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), "line one\nline two\n");
+}
+
+#[test]
+fn tcp_client_reports_a_refused_connection() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    let output = example("tcp_client").args(["--addr", &closed, "hi"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("refused") && stderr.contains(&closed), "{stderr}");
+}
+
+#[test]
+fn udp_server_answers_every_client_from_one_socket() {
+    let mut server = Running::start("udp_server", &["--addr", "127.0.0.1:0"]);
+    let addr = server.listening_addr();
+    for words in [["one", "two"], ["three", "four"]] {
+        let output = example("udp_client").args(["--addr", &addr, words[0], words[1]]).output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let expected = format!("{}\n{}\n", words[0].to_uppercase(), words[1].to_uppercase());
+        assert_eq!(String::from_utf8(output.stdout).unwrap(), expected);
+    }
+}
