@@ -167,22 +167,43 @@ impl Runtime {
 
     /// Counters since creation.
     pub fn stats(&self) -> Stats {
-        let executor = self.executor.stats();
-        let reactor = self.reactor.stats();
-        let (sources, timers_pending) = self.reactor.len();
+        Stats::of(self.executor.stats(), &self.reactor)
+    }
+}
+
+impl Stats {
+    fn of(executor: wakeful_executor::Stats, reactor: &Reactor) -> Stats {
+        let (sources, timers_pending) = reactor.len();
+        let turns = reactor.stats();
         Stats {
             polls: executor.polls,
             wakes_local: executor.wakes_local,
             wakes_remote: executor.wakes_remote,
-            reactor_turns: reactor.turns,
-            events: reactor.events,
-            timers_fired: reactor.timers_fired,
+            reactor_turns: turns.turns,
+            events: turns.events,
+            timers_fired: turns.timers_fired,
             tasks_spawned: executor.tasks_spawned,
             tasks_alive: executor.tasks_alive,
             timers_pending: timers_pending as u64,
             sources: sources as u64,
         }
     }
+}
+
+/// Counters of the runtime running on this thread, from inside it (a task, or the
+/// `block_on` future); `None` outside a runtime.
+///
+/// ```
+/// wakeful::block_on(async {
+///     let stats = wakeful::stats().expect("inside a runtime");
+///     assert_eq!(stats.tasks_alive, 0);
+/// });
+/// assert!(wakeful::stats().is_none());
+/// ```
+pub fn stats() -> Option<Stats> {
+    let executor = wakeful_executor::current_stats()?;
+    let reactor = context::current().ok()?;
+    Some(Stats::of(executor, &reactor))
 }
 
 /// Runs `future` to completion on a new [`Runtime`].

@@ -69,7 +69,7 @@ use std::task::{Context, Poll};
 
 pub use join::{JoinError, JoinHandle};
 pub use park::{Park, ThreadPark, Unpark};
-pub use runtime::{spawn, Builder, Runtime, Stats, DEFAULT_EVENT_INTERVAL};
+pub use runtime::{current_stats, spawn, Builder, Runtime, Stats, DEFAULT_EVENT_INTERVAL};
 
 /// Runs `future` to completion on a new [`Runtime`] without I/O.
 pub fn block_on<F: Future>(future: F) -> F::Output {

@@ -373,6 +373,11 @@ where
     })
 }
 
+/// Counters of the runtime running on this thread (inside `block_on`), if any.
+pub fn current_stats() -> Option<Stats> {
+    with_current(|local| local.map(Local::stats))
+}
+
 /// Queues a task that was just marked `SCHEDULED`, handing the queue `task`'s
 /// reference: locally if this thread is driving the task's runtime, remotely otherwise.
 pub(crate) fn schedule(task: TaskRef) {
