@@ -260,3 +260,84 @@ fn chat_broadcasts_and_idle_timeouts_end_with_their_connections() {
     // When the last client is gone, no timer is left behind.
     server.wait_for("0 member(s), 0 timer(s) pending");
 }
+
+/// One HTTP response read from a keep-alive connection: status, headers, body.
+fn http_response(reader: &mut BufReader<TcpStream>) -> (u16, Vec<String>, Vec<u8>) {
+    let mut status_line = String::new();
+    reader.read_line(&mut status_line).unwrap();
+    let status = status_line.split(' ').nth(1).expect("status code").parse().unwrap();
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        if line == "\r\n" {
+            break;
+        }
+        headers.push(line.trim_end().to_string());
+    }
+    let length: usize =
+        headers.iter().find_map(|h| h.strip_prefix("Content-Length: ")).unwrap().parse().unwrap();
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).unwrap();
+    (status, headers, body)
+}
+
+fn at_end(reader: &mut BufReader<TcpStream>) -> bool {
+    let mut rest = Vec::new();
+    reader.read_to_end(&mut rest).map(|_| rest.is_empty()).unwrap_or(false)
+}
+
+#[test]
+fn http_keeps_alive_and_rejects_bad_requests_without_harm() {
+    let mut server = Running::start("http", &["--addr", "127.0.0.1:0", "--header-timeout", "0.3"]);
+    let addr = server.listening_addr();
+
+    // Keep-alive, with two pipelined requests in one write.
+    let good = connect(&addr);
+    let mut good_reader = BufReader::new(good.try_clone().unwrap());
+    (&good)
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nPOST /echo HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello")
+        .unwrap();
+    let (status, headers, body) = http_response(&mut good_reader);
+    assert_eq!((status, body.as_slice()), (200, &b"Hello, world!\n"[..]));
+    assert!(headers.contains(&"Connection: keep-alive".to_string()), "{headers:?}");
+    let (status, _, body) = http_response(&mut good_reader);
+    assert_eq!((status, body.as_slice()), (200, &b"hello"[..]));
+
+    // Each bad client gets its error and a closed connection.
+    let cases: [(&[u8], u16); 5] = [
+        (b"NONSENSE\r\n\r\n", 400),
+        (b"GET / HTTP/9.9\r\n\r\n", 400),
+        (b"POST /echo HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n", 413),
+        (b"POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 501),
+        (b"GET /nowhere HTTP/1.1\r\nConnection: close\r\n\r\n", 404),
+    ];
+    for (request, expected) in cases {
+        let bad = connect(&addr);
+        (&bad).write_all(request).unwrap();
+        let mut reader = BufReader::new(bad);
+        assert_eq!(http_response(&mut reader).0, expected, "{}", String::from_utf8_lossy(request));
+        assert!(at_end(&mut reader), "the connection is closed after {expected}");
+    }
+    let huge = connect(&addr);
+    let _ = (&huge).write_all(format!("GET / HTTP/1.1\r\nX-Big: {}\r\n\r\n", "a".repeat(10_000)).as_bytes());
+    assert_eq!(http_response(&mut BufReader::new(huge)).0, 431);
+
+    // A slow client: half a request line, then nothing.
+    let slow = connect(&addr);
+    (&slow).write_all(b"GET / HT").unwrap();
+    let started = Instant::now();
+    let mut slow_reader = BufReader::new(slow);
+    assert_eq!(http_response(&mut slow_reader).0, 408);
+    assert!(started.elapsed() >= Duration::from_millis(250), "timed out early: {:?}", started.elapsed());
+    assert!(at_end(&mut slow_reader));
+
+    // The idle keep-alive connection was closed quietly by the same timeout.
+    assert!(at_end(&mut good_reader));
+    // And the server still serves.
+    let after = connect(&addr);
+    (&after).write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    let mut after_reader = BufReader::new(after);
+    assert_eq!(http_response(&mut after_reader).0, 200);
+    assert!(at_end(&mut after_reader), "HTTP/1.0 closes after the response");
+}
