@@ -445,3 +445,19 @@ fn hyper_serves_hyper_client_both_on_wakeful() {
         assert_eq!(sender.send_request(request).await.unwrap().status(), 404);
     });
 }
+
+#[test]
+fn wake_trace_shows_each_step_in_the_counters() {
+    let output = example("wake_trace").output().unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    for step in ["①", "②", "③", "④", "⑤", "⑥"] {
+        assert!(stdout.contains(step), "step {step} missing:\n{stdout}");
+    }
+    assert!(stdout.contains("5 bytes: \"hello\""), "{stdout}");
+    let line = |marker: &str| stdout.lines().find(|l| l.contains(marker)).unwrap_or_default().to_string();
+    let local = line("[① to ⑤]");
+    assert!(local.contains("wakes_local 0→1") && local.contains("events 0→"), "{local}");
+    assert!(!local.contains("wakes_remote"), "the reactor woke the task on its own thread: {local}");
+    assert!(line("[⑥]").contains("wakes_remote 0→1"), "{stdout}");
+}
