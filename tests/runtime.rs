@@ -39,7 +39,8 @@ fn cross_thread_wake_ends_a_blocked_reactor_wait() {
     let waker_thread = thread::spawn({
         let slot = slot.clone();
         move || {
-            stored_rx.recv().unwrap();
+            let runtime_thread = stored_rx.recv().unwrap();
+            wait_until_blocked(runtime_thread);
             slot.lock().unwrap().take().expect("waker stored").wake();
         }
     });
@@ -52,7 +53,7 @@ fn cross_thread_wake_ends_a_blocked_reactor_wait() {
             }
             polled = true;
             *slot.lock().unwrap() = Some(cx.waker().clone());
-            stored_tx.send(()).unwrap();
+            stored_tx.send(current_thread_id()).unwrap();
             Poll::Pending
         })
         .await
@@ -60,8 +61,41 @@ fn cross_thread_wake_ends_a_blocked_reactor_wait() {
     waker_thread.join().unwrap();
     assert!(start.elapsed() < PATIENCE);
     let stats = rt.stats();
-    assert!(stats.wakes_remote >= 1 && stats.reactor_turns >= 1, "{stats:?}");
+    assert!(stats.wakes_remote >= 1, "{stats:?}");
+    #[cfg(target_os = "linux")]
+    assert!(stats.reactor_turns >= 1, "the runtime was parked when woken: {stats:?}");
     assert_eq!(stats.timers_fired, 0);
+}
+
+/// The kernel's id of the calling thread (Linux), to watch its state from another.
+fn current_thread_id() -> i64 {
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid takes no arguments and cannot fail.
+    return unsafe { libc::gettid() } as i64;
+    #[cfg(not(target_os = "linux"))]
+    return 0;
+}
+
+/// Waits (bounded) until thread `tid` of this process sleeps in the kernel: on Linux,
+/// its state in /proc is `S`. Elsewhere there is no portable way to look; returns.
+fn wait_until_blocked(tid: i64) {
+    #[cfg(target_os = "linux")]
+    {
+        let path = format!("/proc/self/task/{tid}/stat");
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let stat = std::fs::read_to_string(&path).unwrap_or_default();
+            // The state follows the parenthesised command name.
+            let state = stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().next());
+            if state == Some("S") {
+                return;
+            }
+            assert!(Instant::now() < deadline, "the runtime thread never blocked: {stat}");
+            thread::yield_now();
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = tid;
 }
 
 #[test]

@@ -13,9 +13,11 @@ use util::{assert_child_passed, in_child, is_child, run};
 use wakeful::signal::unix::{signal, SignalKind};
 use wakeful::time::timeout;
 
+/// Sends `signal` to the calling thread: its handler has run when this returns (a
+/// signal sent to the process may be handled later, on any thread).
 fn raise(signal: i32) {
-    // SAFETY: sends `signal` to this process; every caller listens for it first.
-    assert_eq!(unsafe { libc::kill(libc::getpid(), signal) }, 0);
+    // SAFETY: every caller listens for `signal` first, so its handler is installed.
+    assert_eq!(unsafe { libc::raise(signal) }, 0);
 }
 
 #[test]
@@ -106,4 +108,37 @@ fn ctrl_c_is_caught() {
         waiting.await.unwrap()
     })
     .unwrap();
+}
+
+/// The self-pipe is shared: a listener on an idle runtime drains the byte before a
+/// busy runtime collects its event (which epoll then drops, the pipe being empty).
+/// The busy runtime's listener must still be woken.
+#[test]
+fn a_busy_runtime_hears_a_signal_another_runtime_drained() {
+    let (waiting_tx, waiting_rx) = std::sync::mpsc::channel();
+    let busy = std::thread::spawn(move || {
+        run(async move {
+            let mut listener = signal(SignalKind::from_raw(libc::SIGVTALRM))?;
+            let waiter = wakeful::spawn(async move { listener.recv().await });
+            wakeful::yield_now().await; // the listener is now waiting, its event registered
+            waiting_tx.send(()).unwrap();
+            std::thread::sleep(Duration::from_millis(300)); // busy: not in epoll_wait
+            let started = std::time::Instant::now();
+            timeout(Duration::from_secs(5), waiter)
+                .await
+                .expect("the busy runtime's listener was never woken")
+                .unwrap();
+            assert!(started.elapsed() < Duration::from_secs(2));
+            io::Result::Ok(())
+        })
+    });
+    run(async {
+        let mut idle = signal(SignalKind::from_raw(libc::SIGVTALRM))?;
+        waiting_rx.recv().unwrap();
+        raise(libc::SIGVTALRM);
+        idle.recv().await; // drains the pipe, long before the busy runtime looks
+        io::Result::Ok(())
+    })
+    .unwrap();
+    busy.join().unwrap().unwrap();
 }

@@ -452,3 +452,84 @@ fn writes_to_a_closed_peer_never_raise_sigpipe() {
     })
     .unwrap();
 }
+
+#[test]
+fn urgent_data_does_not_stall_reads() {
+    // A read stops short at TCP's urgent mark with data still queued: the short read
+    // must not be taken for "drained", or the rest would never be read.
+    util::with_watchdog(|| {
+        run(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await?;
+            let client = std::net::TcpStream::connect(listener.local_addr()?)?;
+            let (mut server, _) = listener.accept().await?;
+            let fd = std::os::fd::AsRawFd::as_raw_fd(&client);
+            for (bytes, flags) in [(&b"abc"[..], 0), (b"X", libc::MSG_OOB), (b"def", 0)] {
+                // SAFETY: sends from a live buffer on a live socket.
+                let sent = unsafe { libc::send(fd, bytes.as_ptr().cast(), bytes.len(), flags) };
+                assert_eq!(sent, bytes.len() as isize);
+            }
+            let mut received = Vec::new();
+            while received.len() < 6 {
+                let mut buf = [0; 64];
+                let n =
+                    timeout(Duration::from_secs(5), server.read(&mut buf)).await.expect("read stalled")?;
+                received.extend_from_slice(&buf[..n]);
+            }
+            assert_eq!(received, b"abcdef", "the urgent byte is out of band; the rest arrives");
+            io::Result::Ok(())
+        })
+        .unwrap();
+    });
+}
+
+#[test]
+fn read_to_end_cancelled_keeps_exactly_what_was_read() {
+    run(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let mut client = TcpStream::connect(listener.local_addr()?).await?;
+        let (mut server, _) = listener.accept().await?;
+        client.write_all(b"12345").await?;
+        let mut buf = Vec::new();
+        let cut_short = timeout(Duration::from_millis(50), server.read_to_end(&mut buf)).await;
+        assert!(cut_short.is_err(), "no end of stream yet");
+        assert_eq!(buf, b"12345", "no padding left behind by the cancelled read");
+        io::Result::Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn vectored_writes_beyond_iov_max_are_partial_not_errors() {
+    run(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let mut client = TcpStream::connect(listener.local_addr()?).await?;
+        let _server = listener.accept().await?;
+        let bytes = vec![7u8; 2000];
+        let slices: Vec<IoSlice<'_>> = bytes.chunks(1).map(IoSlice::new).collect();
+        let n = client.write_vectored(&slices).await?;
+        assert!((1..=1024).contains(&n), "wrote {n} of 2000 one-byte slices");
+        io::Result::Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn several_tasks_may_accept_on_one_listener() {
+    run(async {
+        let listener = std::rc::Rc::new(TcpListener::bind("127.0.0.1:0").await?);
+        let addr = listener.local_addr()?;
+        let acceptors: Vec<_> = (0..2)
+            .map(|_| {
+                let listener = listener.clone();
+                spawn(async move { listener.accept().await.map(|(_, peer)| peer) })
+            })
+            .collect();
+        wakeful::yield_now().await; // both are waiting now
+        let _clients = (TcpStream::connect(addr).await?, TcpStream::connect(addr).await?);
+        for acceptor in acceptors {
+            timeout(Duration::from_secs(5), acceptor).await.expect("every acceptor is woken").unwrap()?;
+        }
+        io::Result::Ok(())
+    })
+    .unwrap();
+}

@@ -196,3 +196,25 @@ fn many_datagrams_round_trip_in_lockstep() {
     })
     .unwrap();
 }
+
+#[test]
+fn an_icmp_error_is_reported_then_recv_waits_again() {
+    // The error readiness (EPOLLERR) must not stay cached after the error was
+    // consumed: the next recv waits instead of spinning on EAGAIN forever.
+    util::with_watchdog(|| {
+        run(async {
+            let closed = std::net::UdpSocket::bind("127.0.0.1:0")?.local_addr()?; // then dropped
+            let socket = UdpSocket::bind("127.0.0.1:0").await?;
+            socket.connect(closed).await?;
+            socket.send(b"anyone?").await?;
+            let mut buf = [0; 16];
+            let first =
+                timeout(Duration::from_secs(5), socket.recv(&mut buf)).await.expect("the ICMP error arrives");
+            assert_eq!(first.unwrap_err().kind(), io::ErrorKind::ConnectionRefused);
+            let second = timeout(Duration::from_millis(50), socket.recv(&mut buf)).await;
+            assert!(second.is_err(), "nothing to receive: the recv waits and times out");
+            io::Result::Ok(())
+        })
+        .unwrap();
+    });
+}

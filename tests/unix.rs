@@ -150,3 +150,27 @@ fn unix_datagram_truncation_is_reported() {
     })
     .unwrap();
 }
+
+#[test]
+fn connect_to_a_full_backlog_fails_rather_than_pretending() {
+    let dir = TempDir::new("backlog");
+    let path = dir.path("full.sock");
+    run(async {
+        let listener = UnixListener::bind(&path)?;
+        // SAFETY: shrinks the backlog of a live listening socket.
+        assert_eq!(unsafe { libc::listen(std::os::fd::AsRawFd::as_raw_fd(&listener), 0) }, 0);
+        let mut connected = Vec::new();
+        for _ in 0..6 {
+            match UnixStream::connect(&path).await {
+                Ok(stream) => {
+                    assert!(stream.peer_addr().is_ok(), "a stream returned by connect is connected");
+                    connected.push(stream);
+                }
+                Err(err) => assert!(err.to_string().contains("full.sock"), "{err}"),
+            }
+        }
+        assert!(!connected.is_empty(), "the backlog admits at least one");
+        io::Result::Ok(())
+    })
+    .unwrap();
+}

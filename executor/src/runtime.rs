@@ -179,7 +179,9 @@ impl Runtime {
                     return output;
                 }
             }
-            // ② Ready tasks, in wake order, up to the event interval.
+            // ② Ready tasks, in wake order, up to the event interval — including those
+            // woken from elsewhere (other threads, or this one outside `block_on`).
+            shared.remote.drain_into(&local.ready);
             while polls_since_park < local.event_interval {
                 let Some(task) = local.ready.pop() else { break };
                 local.run(task);

@@ -23,7 +23,7 @@ use std::future::Future;
 use std::mem;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
-use std::ptr::NonNull;
+use std::ptr::{self, NonNull};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
@@ -216,11 +216,20 @@ unsafe fn cancel<F: Future>(ptr: NonNull<Header>) {
     }
 }
 
-/// Replaces the stage (dropping the future, if still there) with the result. The old
-/// stage is moved out first, so a panicking `Drop` cannot leave it half-dropped.
+/// Replaces the stage (dropping the future, if still there) with the result.
+///
+/// The future is pinned: it must be dropped where it lies, never moved out first (a
+/// `mem::replace` would move it, and an `async` block borrowing its own locals would
+/// then run destructors through dangling references). A panicking `Drop` is contained;
+/// the place then counts as dropped, and is overwritten without being read.
 fn finish<F: Future>(stage: &mut Stage<F>, result: Result<F::Output, JoinError>) {
-    let old = mem::replace(stage, Stage::Finished(result));
-    quietly(|| drop(old));
+    let place: *mut Stage<F> = stage;
+    // SAFETY: `place` is valid and exclusively ours (from `&mut`); it is dropped in
+    // place exactly once, and then written without reading or dropping the old value.
+    unsafe {
+        quietly(|| ptr::drop_in_place(place));
+        ptr::write(place, Stage::Finished(result));
+    }
 }
 
 unsafe fn take_output<F: Future>(ptr: NonNull<Header>, dst: *mut ()) {

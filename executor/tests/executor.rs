@@ -593,3 +593,46 @@ fn coop_budget_makes_an_always_ready_task_yield() {
     assert_eq!(ops, BUDGET * 3);
     assert!(saw_other, "the busy task yielded once its budget was spent");
 }
+
+/// Reads a local of its future when dropped: it must still be where the future was
+/// pinned.
+struct Guard<'a>(&'a [u64; 8], Rc<Cell<u64>>);
+
+impl Drop for Guard<'_> {
+    fn drop(&mut self) {
+        self.1.set(self.0.iter().sum());
+    }
+}
+
+#[test]
+fn cancelled_futures_are_dropped_in_place() {
+    // An async block borrowing its own local across an await: dropping it anywhere but
+    // where it was pinned would read freed or overwritten memory (Miri checks this).
+    let sum = Rc::new(Cell::new(0));
+    let rt = Runtime::new();
+    let s = sum.clone();
+    let aborted = rt.spawn(async move {
+        let data = [1u64; 8];
+        let _guard = Guard(&data, s);
+        std::future::pending::<()>().await;
+    });
+    rt.block_on(yield_now());
+    aborted.abort();
+    rt.block_on(async {
+        while !aborted.is_finished() {
+            yield_now().await;
+        }
+    });
+    assert_eq!(sum.get(), 8, "abort dropped the future in place");
+
+    sum.set(0);
+    let s = sum.clone();
+    rt.spawn(async move {
+        let data = [1u64; 8];
+        let _guard = Guard(&data, s);
+        std::future::pending::<()>().await;
+    });
+    rt.block_on(yield_now());
+    drop(rt);
+    assert_eq!(sum.get(), 8, "shutdown dropped the future in place");
+}

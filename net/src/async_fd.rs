@@ -42,8 +42,7 @@ use crate::io_source::IoSource;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 ///
-/// Each direction has one waker slot: if two tasks wait for the same direction of the
-/// same `AsyncFd`, only the latest is woken.
+/// Several tasks may wait on one `AsyncFd`; each is woken when it becomes ready.
 #[derive(Debug)]
 pub struct AsyncFd<T: AsRawFd> {
     source: IoSource<T>,

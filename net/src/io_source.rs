@@ -10,9 +10,12 @@
 //! 4. on `WouldBlock` — and only then — clear the readiness that was observed and go
 //!    back to 2; any other result is returned as it is.
 //!
-//! Stream sockets add one refinement ([`IoSource::poll_io_stream`]): a read or write
-//! that moved fewer bytes than asked drained the socket's buffer, so readiness is
-//! cleared at once instead of after one more syscall that would say `EAGAIN`.
+//! Stream sockets add one refinement ([`IoSource::poll_io_stream`]): a write that moved
+//! fewer bytes than asked filled the socket's buffer, and a TCP read that did drained
+//! it, so readiness is cleared at once instead of after one more syscall that would say
+//! `EAGAIN`. Not for reads that can stop short with data still queued: at TCP's urgent
+//! mark (the reactor reports `PRIORITY` then), or at a Unix socket's message carrying
+//! file descriptors or credentials — so never for Unix streams.
 
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
@@ -30,6 +33,8 @@ pub(crate) struct IoSource<T: AsRawFd> {
     /// Held, not looked up, so the source deregisters cleanly wherever it is dropped.
     reactor: Rc<Reactor>,
     token: Token,
+    /// A short read means the socket was drained (TCP streams only; see above).
+    short_read_drains: bool,
 }
 
 impl<T: AsRawFd> IoSource<T> {
@@ -37,6 +42,7 @@ impl<T: AsRawFd> IoSource<T> {
     /// blocking fd here would stall the whole runtime on its first read.
     pub(crate) fn new(io: T) -> io::Result<IoSource<T>> {
         socket::set_nonblocking(io.as_raw_fd())?;
+        socket::suppress_sigpipe(io.as_raw_fd());
         IoSource::new_nonblocking(io)
     }
 
@@ -44,7 +50,13 @@ impl<T: AsRawFd> IoSource<T> {
     pub(crate) fn new_nonblocking(io: T) -> io::Result<IoSource<T>> {
         let reactor = context::current()?;
         let token = reactor.register(io.as_raw_fd())?;
-        Ok(IoSource { io: Some(io), reactor, token })
+        Ok(IoSource { io: Some(io), reactor, token, short_read_drains: false })
+    }
+
+    /// Marks a TCP stream: a short read (without urgent data) drained it.
+    pub(crate) fn with_short_reads_draining(mut self) -> IoSource<T> {
+        self.short_read_drains = true;
+        self
     }
 
     pub(crate) fn get_ref(&self) -> &T {
@@ -62,7 +74,7 @@ impl<T: AsRawFd> IoSource<T> {
     }
 
     /// Ready with the cached readiness once `dir` may proceed; else the task's waker
-    /// waits in `dir`'s slot (one per direction: the latest poller is the one woken).
+    /// joins `dir`'s waiters (every waiting task is woken).
     pub(crate) fn poll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<io::Result<Readiness>> {
         self.reactor.poll_ready(self.token, dir, cx)
     }
@@ -89,8 +101,9 @@ impl<T: AsRawFd> IoSource<T> {
     }
 
     /// [`poll_io`](Self::poll_io) for a stream read or write of `len` bytes: a short
-    /// count means the socket buffer was drained (or filled), so readiness is cleared
-    /// now, saving the syscall that would only say `EAGAIN`.
+    /// write means the socket buffer filled, and (see the module docs) a short TCP read
+    /// that it was drained, so readiness is cleared now, saving the syscall that would
+    /// only say `EAGAIN`.
     pub(crate) fn poll_io_stream(
         &self,
         dir: Direction,
@@ -102,13 +115,22 @@ impl<T: AsRawFd> IoSource<T> {
         loop {
             let ready = ready!(self.poll_ready(dir, cx))?;
             match op(self.get_ref()) {
-                Ok(n) if n > 0 && n < len => {
-                    self.clear_readiness(dir, ready);
+                Ok(n) if n > 0 && n < len && self.drained_by_short(dir, ready) => {
+                    // Only the data bit: a pending end of stream or error stays, for
+                    // the next call to report.
+                    self.clear_readiness(dir, ready.and(dir.ready_bit()));
                     return Poll::Ready(Ok(n));
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(dir, ready),
                 result => return Poll::Ready(result),
             }
+        }
+    }
+
+    fn drained_by_short(&self, dir: Direction, ready: Readiness) -> bool {
+        match dir {
+            Direction::Write => true,
+            Direction::Read => self.short_read_drains && !ready.contains(Readiness::PRIORITY),
         }
     }
 

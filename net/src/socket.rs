@@ -50,6 +50,18 @@ pub(crate) fn set_nonblocking(fd: RawFd) -> io::Result<()> {
     Ok(())
 }
 
+/// On macOS, where `send` has no `MSG_NOSIGNAL`, sets `SO_NOSIGPIPE` on a socket made
+/// elsewhere (std's `pair()`, a `from_std` socket). Not a socket: nothing to do.
+pub(crate) fn suppress_sigpipe(fd: RawFd) {
+    #[cfg(any(target_os = "macos", target_os = "ios"))]
+    {
+        // ENOTSOCK (a pipe, a tty) is expected and harmless; the option is best effort.
+        let _ = set_int_option(fd, libc::SOL_SOCKET, libc::SO_NOSIGPIPE, 1, "SO_NOSIGPIPE");
+    }
+    #[cfg(not(any(target_os = "macos", target_os = "ios")))]
+    let _ = fd;
+}
+
 pub(crate) fn bind(fd: RawFd, addr: &SockAddr) -> io::Result<()> {
     // SAFETY: `addr` holds a valid address of `addr.len` bytes.
     syscall!("bind", unsafe { libc::bind(fd, addr.as_ptr(), addr.len) })?;
@@ -70,8 +82,8 @@ pub(crate) fn start_connect(fd: RawFd, addr: &SockAddr) -> io::Result<bool> {
     match syscall!("connect", unsafe { libc::connect(fd, addr.as_ptr(), addr.len) }) {
         Ok(_) => Ok(true),
         Err(e) if errno(&e) == Some(libc::EINPROGRESS) => Ok(false),
-        // A Unix socket whose listener's backlog is full: also "wait and see".
-        Err(e) if errno(&e) == Some(libc::EAGAIN) => Ok(false),
+        // EAGAIN (a Unix listener's backlog is full; no ephemeral TCP port left) is a
+        // failure, not a connect in progress: the socket is not queued anywhere.
         Err(e) => Err(e),
     }
 }
@@ -152,8 +164,12 @@ pub(crate) fn send(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
     Ok(n as usize)
 }
 
+/// At most this many buffers go to one `readv` / `sendmsg` (`IOV_MAX` on Linux, the
+/// BSDs and macOS); the rest wait for the next call, as with std.
+pub(crate) const MAX_IOVECS: usize = 1024;
+
 pub(crate) fn recv_vectored(fd: RawFd, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-    let count = bufs.len().min(libc::c_int::MAX as usize) as libc::c_int;
+    let count = bufs.len().min(MAX_IOVECS) as libc::c_int;
     // SAFETY: `IoSliceMut` is ABI-compatible with `iovec`; the kernel writes within them.
     let n = syscall!("readv", unsafe { libc::readv(fd, bufs.as_mut_ptr().cast(), count) })?;
     Ok(n as usize)
@@ -163,7 +179,7 @@ pub(crate) fn send_vectored(fd: RawFd, bufs: &[IoSlice<'_>]) -> io::Result<usize
     // SAFETY: all-zero is a valid `msghdr` (no name, no control data).
     let mut msg: libc::msghdr = unsafe { mem::zeroed() };
     msg.msg_iov = bufs.as_ptr() as *mut libc::iovec;
-    msg.msg_iovlen = bufs.len().min(libc::c_int::MAX as usize) as _;
+    msg.msg_iovlen = bufs.len().min(MAX_IOVECS) as _;
     // SAFETY: `IoSlice` is ABI-compatible with `iovec`; the kernel only reads them.
     let n = syscall!("sendmsg", unsafe { libc::sendmsg(fd, &msg, SEND_FLAGS) })?;
     Ok(n as usize)

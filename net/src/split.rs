@@ -1,7 +1,7 @@
 //! Halves of a stream, for reading and writing from different tasks at once.
 //!
-//! The reactor keeps one waker slot per direction, so one task reading and another
-//! writing the same socket never steal each other's wakeups.
+//! The reactor keeps the waiting tasks of each direction apart, so a task reading and
+//! another writing the same socket never steal each other's wakeups.
 //!
 //! - [`ReadHalf`] / [`WriteHalf`] borrow the stream (`split(&mut self)`): free.
 //! - [`OwnedReadHalf`] / [`OwnedWriteHalf`] share it (`into_split(self)`): `'static`,

@@ -6,7 +6,7 @@ use std::io::{self, IoSlice, IoSliceMut};
 use std::os::fd::AsRawFd;
 use std::task::{Context, Poll};
 
-use wakeful_reactor::Direction;
+use wakeful_reactor::{errno, Direction, Readiness};
 
 use crate::io_source::IoSource;
 use crate::socket;
@@ -21,7 +21,7 @@ impl<T: AsRawFd> IoSource<T> {
         cx: &mut Context<'_>,
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
-        let len = bufs.iter().map(|b| b.len()).sum();
+        let len = bufs.iter().take(socket::MAX_IOVECS).map(|b| b.len()).sum();
         self.poll_io_stream(Direction::Read, cx, len, |io| socket::recv_vectored(io.as_raw_fd(), bufs))
     }
 
@@ -38,8 +38,26 @@ impl<T: AsRawFd> IoSource<T> {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        let len = bufs.iter().map(|b| b.len()).sum();
+        let len = bufs.iter().take(socket::MAX_IOVECS).map(|b| b.len()).sum();
         self.poll_io_stream(Direction::Write, cx, len, |io| socket::send_vectored(io.as_raw_fd(), bufs))
+    }
+
+    /// Waits for a non-blocking `connect` to finish: writable, then `SO_ERROR`, then
+    /// a peer address (a spurious wakeup finds none yet, and waits again).
+    pub(crate) async fn wait_connected(&self) -> io::Result<()> {
+        loop {
+            let ready = self.ready(Direction::Write).await?;
+            if let Some(err) = socket::take_error(self.as_raw_fd())? {
+                return Err(err);
+            }
+            match socket::peer_addr(self.as_raw_fd()) {
+                Ok(_) => return Ok(()),
+                Err(e) if errno(&e) == Some(libc::ENOTCONN) && ready == Readiness::WRITABLE => {
+                    self.clear_readiness(Direction::Write, ready);
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     pub(crate) fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
@@ -74,21 +92,16 @@ pub(crate) async fn read_exact<T: AsRawFd>(source: &IoSource<T>, buf: &mut [u8])
     Ok(filled)
 }
 
-/// Reads until end of stream, appending to `buf`; returns the bytes read.
+/// Reads until end of stream, appending to `buf`; returns the bytes read. If
+/// cancelled, `buf` holds exactly the bytes read so far (it grows one completed read at
+/// a time).
 pub(crate) async fn read_to_end<T: AsRawFd>(source: &IoSource<T>, buf: &mut Vec<u8>) -> io::Result<usize> {
     let start = buf.len();
+    let mut chunk = vec![0u8; 64 * 1024];
     loop {
-        if buf.capacity() - buf.len() < 4096 {
-            buf.reserve(buf.capacity().max(8192));
-        }
-        let old_len = buf.len();
-        buf.resize(buf.capacity(), 0);
-        let result = std::future::poll_fn(|cx| source.poll_recv(cx, &mut buf[old_len..])).await;
-        let n = *result.as_ref().unwrap_or(&0);
-        buf.truncate(old_len + n);
-        match result? {
+        match std::future::poll_fn(|cx| source.poll_recv(cx, &mut chunk)).await? {
             0 => return Ok(buf.len() - start),
-            _ => continue,
+            n => buf.extend_from_slice(&chunk[..n]),
         }
     }
 }

@@ -14,8 +14,8 @@ use crate::socket::{self, SockAddr};
 
 /// A UDP socket: connectionless, one socket for every peer.
 ///
-/// All methods take `&self`. Each direction has one waker slot, so at most one task
-/// should wait to receive (and one to send) on a socket at a time.
+/// All methods take `&self`; several tasks may wait on one socket (each is woken when
+/// it becomes ready, and the first to receive a datagram gets it).
 ///
 /// # Datagrams larger than the buffer
 ///

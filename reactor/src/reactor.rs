@@ -97,8 +97,8 @@ impl Reactor {
         }
     }
 
-    /// `Ready` with the cached readiness if `dir` may proceed; otherwise the waker is
-    /// stored in `dir`'s slot and woken by the turn that sees the source change.
+    /// `Ready` with the cached readiness if `dir` may proceed; otherwise the waker joins
+    /// `dir`'s waiters, all woken by the turn that sees the source change.
     pub fn poll_ready(
         &self,
         token: Token,
@@ -120,7 +120,7 @@ impl Reactor {
         }
     }
 
-    /// Forgets `dir`'s readiness, if it was part of `observed`: call this when an
+    /// Forgets the bits of `observed` that let `dir` proceed: call this when an
     /// operation tried because of `observed` returned `WouldBlock`.
     pub fn clear_readiness(&self, token: Token, dir: Direction, observed: Readiness) {
         if let Some(source) = self.sources.borrow_mut().get_mut(token) {
@@ -193,7 +193,10 @@ impl Reactor {
         self.selector.select(&mut events, timeout)?;
         // From here on a new unpark must write again: the executor drains its remote
         // queue after this returns, so any wake it misses has a fresh notification.
-        self.notify.pending.store(false, Ordering::SeqCst);
+        // A swap, not a store: reading the flag synchronizes with the unparker that set
+        // it, so its queue push is visible to the drain that follows (on weakly ordered
+        // CPUs a plain store would let the drain miss it, and the runtime sleep).
+        self.notify.pending.swap(false, Ordering::SeqCst);
 
         // ③ Readiness.
         let mut due = self.due.take();

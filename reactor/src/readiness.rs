@@ -33,6 +33,9 @@ impl Readiness {
     pub const WRITE_CLOSED: Readiness = Readiness(1 << 3);
     /// The source has a pending error (`SO_ERROR`); the next operation reports it.
     pub const ERROR: Readiness = Readiness(1 << 4);
+    /// Urgent (out-of-band) data is pending (`EPOLLPRI`). A read stops short at the
+    /// urgent mark, so a short read then does not mean the socket was drained.
+    pub const PRIORITY: Readiness = Readiness(1 << 5);
 
     /// True if every bit of `other` is set in `self`.
     pub const fn contains(self, other: Readiness) -> bool {
@@ -47,6 +50,11 @@ impl Readiness {
     /// True if no bit is set.
     pub const fn is_empty(self) -> bool {
         self.0 == 0
+    }
+
+    /// The bits in both.
+    pub const fn and(self, other: Readiness) -> Readiness {
+        Readiness(self.0 & other.0)
     }
 
     /// `self` without the bits of `other`.
@@ -70,12 +78,13 @@ impl BitOrAssign for Readiness {
 
 impl fmt::Debug for Readiness {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const NAMES: [(Readiness, &str); 5] = [
+        const NAMES: [(Readiness, &str); 6] = [
             (Readiness::READABLE, "READABLE"),
             (Readiness::WRITABLE, "WRITABLE"),
             (Readiness::READ_CLOSED, "READ_CLOSED"),
             (Readiness::WRITE_CLOSED, "WRITE_CLOSED"),
             (Readiness::ERROR, "ERROR"),
+            (Readiness::PRIORITY, "PRIORITY"),
         ];
         let mut set = f.debug_set();
         for (bit, name) in NAMES {
@@ -87,7 +96,8 @@ impl fmt::Debug for Readiness {
     }
 }
 
-/// The two directions a task can wait in; each source has one waker slot per direction.
+/// The two directions a task can wait in; each source keeps the waiting tasks of each
+/// direction apart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {
     /// Waiting to read (or accept).
@@ -97,12 +107,21 @@ pub enum Direction {
 }
 
 impl Direction {
+    /// The bit that says "data can move" in this direction (`READABLE` / `WRITABLE`),
+    /// as opposed to the closed and error bits, which also end a wait.
+    pub const fn ready_bit(self) -> Readiness {
+        match self {
+            Direction::Read => Readiness::READABLE,
+            Direction::Write => Readiness::WRITABLE,
+        }
+    }
+
     /// The bits that end a wait in this direction: ready, closed, or failed.
     pub const fn wakes_on(self) -> Readiness {
         match self {
-            Direction::Read => {
-                Readiness(Readiness::READABLE.0 | Readiness::READ_CLOSED.0 | Readiness::ERROR.0)
-            }
+            Direction::Read => Readiness(
+                Readiness::READABLE.0 | Readiness::READ_CLOSED.0 | Readiness::ERROR.0 | Readiness::PRIORITY.0,
+            ),
             Direction::Write => {
                 Readiness(Readiness::WRITABLE.0 | Readiness::WRITE_CLOSED.0 | Readiness::ERROR.0)
             }

@@ -44,10 +44,11 @@ pub(crate) struct Source {
     pub(crate) fd: RawFd,
     /// Bits the OS reported and no `WouldBlock` has cleared since.
     readiness: Readiness,
-    /// The task waiting to read, if any: one slot, the most recent poller wins.
-    reader: Option<Waker>,
-    /// The task waiting to write, if any.
-    writer: Option<Waker>,
+    /// The tasks waiting to read (or accept). Usually one; several tasks may wait on
+    /// one listener's `accept`, and each is woken.
+    readers: Vec<Waker>,
+    /// The tasks waiting to write.
+    writers: Vec<Waker>,
 }
 
 impl Source {
@@ -55,26 +56,28 @@ impl Source {
     pub(crate) fn set_readiness(&mut self, ready: Readiness, wake: &mut Vec<Waker>) {
         self.readiness |= ready;
         if ready.intersects(Direction::Read.wakes_on()) {
-            wake.extend(self.reader.take());
+            wake.append(&mut self.readers);
         }
         if ready.intersects(Direction::Write.wakes_on()) {
-            wake.extend(self.writer.take());
+            wake.append(&mut self.writers);
         }
     }
 
-    /// Ready with the cached bits if `dir` may proceed; otherwise stores the waker.
+    /// Ready with the cached bits if `dir` may proceed; otherwise adds the waker to
+    /// `dir`'s waiters (unless that task already waits there).
     pub(crate) fn poll_ready(&mut self, dir: Direction, cx: &mut Context<'_>) -> Poll<Readiness> {
         if self.readiness.intersects(dir.wakes_on()) {
             return Poll::Ready(self.readiness);
         }
-        let slot = match dir {
-            Direction::Read => &mut self.reader,
-            Direction::Write => &mut self.writer,
+        let waiters = match dir {
+            Direction::Read => &mut self.readers,
+            Direction::Write => &mut self.writers,
         };
-        match slot {
-            // The same task polling again: keep the waker, skip a refcount round trip.
-            Some(waker) if waker.will_wake(cx.waker()) => {}
-            _ => *slot = Some(cx.waker().clone()),
+        // The same task polling again: keep its waker, skip a refcount round trip. A
+        // waiter that gave up (its future dropped) stays until the next event, which
+        // wakes it spuriously, once.
+        if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
+            waiters.push(cx.waker().clone());
         }
         Poll::Pending
     }
@@ -83,16 +86,13 @@ impl Source {
         self.readiness
     }
 
-    /// Clears `dir`'s ready bit, if it was among `observed`: called when an operation
-    /// that `observed` readiness hit `WouldBlock`. Closed and error bits are final.
+    /// Forgets what said `dir` could proceed, as far as `observed` saw it: called when
+    /// an operation tried on the strength of `observed` returned `WouldBlock`, which
+    /// proves those bits stale — including closed and error bits, which on some fds
+    /// (a UDP socket after an ICMP error, a FIFO whose writer left) do not mean the
+    /// operation will never block.
     pub(crate) fn clear_readiness(&mut self, dir: Direction, observed: Readiness) {
-        let bit = match dir {
-            Direction::Read => Readiness::READABLE,
-            Direction::Write => Readiness::WRITABLE,
-        };
-        if observed.contains(bit) {
-            self.readiness = self.readiness.without(bit);
-        }
+        self.readiness = self.readiness.without(observed.and(dir.wakes_on()));
     }
 }
 
@@ -112,7 +112,7 @@ struct Slot {
 
 impl Registrations {
     pub(crate) fn insert(&mut self, fd: RawFd) -> Token {
-        let source = Source { fd, readiness: Readiness::EMPTY, reader: None, writer: None };
+        let source = Source { fd, readiness: Readiness::EMPTY, readers: Vec::new(), writers: Vec::new() };
         let index = match self.free.pop() {
             Some(index) => index,
             None => {
@@ -180,8 +180,41 @@ mod tests {
         let mut wake = Vec::new();
         source.set_readiness(Readiness::WRITABLE, &mut wake);
         source.clear_readiness(Direction::Read, Readiness::WRITABLE);
-        assert!(source.readiness.contains(Readiness::WRITABLE));
+        assert!(source.readiness.contains(Readiness::WRITABLE), "another direction's bit");
+        source.set_readiness(Readiness::READABLE, &mut wake);
         source.clear_readiness(Direction::Write, Readiness::WRITABLE);
-        assert!(source.readiness.is_empty());
+        assert_eq!(source.readiness, Readiness::READABLE, "a bit not observed stays");
+    }
+
+    #[test]
+    fn would_block_clears_stale_error_and_closed_bits() {
+        let mut regs = Registrations::default();
+        let token = regs.insert(3);
+        let source = regs.get_mut(token).unwrap();
+        let mut wake = Vec::new();
+        source.set_readiness(Readiness::ERROR | Readiness::READ_CLOSED | Readiness::WRITABLE, &mut wake);
+        let observed = source.readiness;
+        source.clear_readiness(Direction::Read, observed);
+        assert_eq!(source.readiness, Readiness::WRITABLE, "the read wait must block again, not spin");
+    }
+
+    #[test]
+    fn every_waiting_task_is_woken() {
+        use std::sync::Arc;
+        use std::task::Wake;
+        struct Noop;
+        impl Wake for Noop {
+            fn wake(self: Arc<Self>) {}
+        }
+        let (a, b) = (Waker::from(Arc::new(Noop)), Waker::from(Arc::new(Noop)));
+        let mut regs = Registrations::default();
+        let token = regs.insert(3);
+        let source = regs.get_mut(token).unwrap();
+        for waker in [&a, &b, &a] {
+            assert!(source.poll_ready(Direction::Read, &mut Context::from_waker(waker)).is_pending());
+        }
+        let mut wake = Vec::new();
+        source.set_readiness(Readiness::READABLE, &mut wake);
+        assert_eq!(wake.len(), 2, "two tasks waited (one of them twice)");
     }
 }

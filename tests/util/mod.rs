@@ -107,3 +107,25 @@ pub fn assert_child_passed(output: &std::process::Output) {
 pub fn pattern(len: usize, seed: u8) -> Vec<u8> {
     (0..len).map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[1] ^ seed).collect()
 }
+
+/// Runs `test` on its own thread and fails if it has not finished within [`PATIENCE`]:
+/// for tests whose failure mode is a busy loop, which no async timeout can interrupt.
+pub fn with_watchdog(test: impl FnOnce() + Send + 'static) {
+    let (done, finished) = std::sync::mpsc::channel();
+    let runner = std::thread::spawn(move || {
+        test();
+        let _ = done.send(());
+    });
+    match finished.recv_timeout(PATIENCE) {
+        Ok(()) => runner.join().unwrap(),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            // The test panicked: surface its message.
+            if let Err(panic) = runner.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("test still running after {PATIENCE:?}: stuck")
+        }
+    }
+}

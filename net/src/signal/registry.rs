@@ -5,11 +5,18 @@
 //! signal's delivery counter (an atomic), and write one byte to the self-pipe (a
 //! `write(2)`). Listeners own a duplicate of the pipe's read end, registered with their
 //! reactor: the byte wakes them, and they compare the counter with what they saw.
+//!
+//! The pipe is shared, so the first listener to drain it takes the byte meant for all
+//! of them — and epoll drops an event whose fd is no longer readable when a busy
+//! runtime finally collects it. So whoever drains the pipe also wakes every waiting
+//! listener, through the [`WAITERS`] list, on whatever runtime it is.
 
+use std::collections::HashMap;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
+use std::task::Waker;
 
 use wakeful_reactor::syscall;
 
@@ -84,9 +91,13 @@ extern "C" fn on_signal(signal: libc::c_int) {
 fn set_errno(errno: i32) {
     // SAFETY: the errno location is this thread's, valid for its life.
     unsafe {
-        #[cfg(any(target_os = "linux", target_os = "android"))]
+        #[cfg(target_os = "linux")]
         {
             *libc::__errno_location() = errno;
+        }
+        #[cfg(target_os = "android")]
+        {
+            *libc::__errno() = errno;
         }
         #[cfg(any(target_os = "freebsd", target_os = "macos", target_os = "ios"))]
         {
@@ -144,6 +155,44 @@ fn dup(fd: RawFd) -> io::Result<OwnedFd> {
     let new = syscall!("fcntl(F_DUPFD_CLOEXEC)", unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) })?;
     // SAFETY: `new` was just returned by the kernel and is owned by no one else.
     Ok(unsafe { OwnedFd::from_raw_fd(new) })
+}
+
+/// Listeners waiting for a delivery, by listener id: woken by whoever drains the pipe.
+static WAITERS: Mutex<Option<HashMap<u64, Waker>>> = Mutex::new(None);
+
+/// Records `waker` as listener `id`'s, unless it is already.
+pub(crate) fn wait(id: u64, waker: &Waker) {
+    let mut waiters = WAITERS.lock().unwrap_or_else(|e| e.into_inner());
+    let waiters = waiters.get_or_insert_with(HashMap::new);
+    match waiters.get(&id) {
+        Some(stored) if stored.will_wake(waker) => {}
+        _ => {
+            waiters.insert(id, waker.clone());
+        }
+    }
+}
+
+/// Forgets listener `id` (dropped).
+pub(crate) fn forget(id: u64) {
+    if let Some(waiters) = WAITERS.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+        waiters.remove(&id);
+    }
+}
+
+/// Wakes every waiting listener (they re-check their counters); called after draining
+/// the pipe. Wakers are woken outside the lock.
+pub(crate) fn wake_all() {
+    let woken: Vec<Waker> = match WAITERS.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+        Some(waiters) => waiters.drain().map(|(_, waker)| waker).collect(),
+        None => return,
+    };
+    woken.into_iter().for_each(Waker::wake);
+}
+
+/// A new listener id.
+pub(crate) fn next_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 /// Deliveries of `signal` so far.

@@ -105,7 +105,7 @@ impl SignalKind {
 /// ```
 pub fn signal(kind: SignalKind) -> io::Result<Signal> {
     let (pipe, seen) = registry::listen(kind.0)?;
-    Ok(Signal { kind, pipe: IoSource::new_nonblocking(pipe)?, seen })
+    Ok(Signal { kind, pipe: IoSource::new_nonblocking(pipe)?, seen, id: registry::next_id() })
 }
 
 /// Deliveries of one signal; from [`signal`]. Also a `Stream` of `()`.
@@ -129,6 +129,8 @@ pub struct Signal {
     pipe: IoSource<OwnedFd>,
     /// The delivery count this listener has reported up to.
     seen: u64,
+    /// Its entry in the registry's list of waiters.
+    id: u64,
 }
 
 impl Signal {
@@ -145,14 +147,20 @@ impl Signal {
         loop {
             // The handler counts before it writes, so once the pipe has woken us the
             // count already includes the delivery.
-            let count = registry::deliveries(self.kind.0);
-            if count > self.seen {
-                self.seen = count;
+            if self.take_delivery() {
+                return Poll::Ready(Some(()));
+            }
+            // Be on the waiters' list before the last look at the counter: a listener
+            // elsewhere that drains the byte meant for us, after this, wakes us.
+            registry::wait(self.id, cx.waker());
+            if self.take_delivery() {
                 return Poll::Ready(Some(()));
             }
             match ready!(self.pipe.poll_ready(Direction::Read, cx)) {
                 Ok(ready) => {
-                    drain(&self.pipe);
+                    if drain(&self.pipe) {
+                        registry::wake_all();
+                    }
                     self.pipe.clear_readiness(Direction::Read, ready);
                 }
                 // The pipe is registered for as long as this listener lives; if the
@@ -167,17 +175,35 @@ impl Signal {
     pub fn kind(&self) -> SignalKind {
         self.kind
     }
+
+    /// True (and counted as reported) if there were deliveries since the last.
+    fn take_delivery(&mut self) -> bool {
+        let count = registry::deliveries(self.kind.0);
+        let new = count > self.seen;
+        self.seen = count;
+        new
+    }
 }
 
-/// Empties the self-pipe (shared by every listener: the bytes only say "look").
-fn drain(pipe: &IoSource<OwnedFd>) {
+impl Drop for Signal {
+    fn drop(&mut self) {
+        registry::forget(self.id);
+    }
+}
+
+/// Empties the self-pipe (shared by every listener: the bytes only say "look");
+/// true if it held anything.
+fn drain(pipe: &IoSource<OwnedFd>) -> bool {
     let mut buf = [0u8; 64];
+    let mut any = false;
     // Stops at EAGAIN (empty), or any error, which the next wakeup retries.
     while let Ok(n) = socket::read(pipe.as_raw_fd(), &mut buf) {
+        any |= n > 0;
         if n < buf.len() {
             break;
         }
     }
+    any
 }
 
 impl Stream for Signal {

@@ -5,8 +5,6 @@ use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::time::Duration;
 
-use wakeful_reactor::Direction;
-
 use crate::addr::{resolve, ToSocketAddrs};
 use crate::io_source::IoSource;
 use crate::socket::{self, SockAddr};
@@ -74,23 +72,20 @@ impl TcpStream {
         let connected = socket::start_connect(fd.as_raw_fd(), addr)?;
         let stream = TcpStream::from_owned_nonblocking(fd)?;
         if !connected {
-            stream.source.ready(Direction::Write).await?;
-            if let Some(err) = socket::take_error(stream.as_raw_fd())? {
-                return Err(err);
-            }
+            stream.source.wait_connected().await?;
         }
         Ok(stream)
     }
 
     pub(crate) fn from_owned_nonblocking(fd: OwnedFd) -> io::Result<TcpStream> {
         let stream = std::net::TcpStream::from(fd);
-        Ok(TcpStream { source: IoSource::new_nonblocking(stream)? })
+        Ok(TcpStream { source: IoSource::new_nonblocking(stream)?.with_short_reads_draining() })
     }
 
     /// Wraps a connected std stream, making it non-blocking (a blocking socket would
     /// stall the runtime) and registering it. Fails outside a runtime.
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
-        Ok(TcpStream { source: IoSource::new(stream)? })
+        Ok(TcpStream { source: IoSource::new(stream)?.with_short_reads_draining() })
     }
 
     /// Deregisters and returns the std stream. It stays non-blocking: call

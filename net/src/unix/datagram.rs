@@ -16,6 +16,11 @@ use crate::udp::truncation_error;
 /// A Unix datagram socket, shaped like [`UdpSocket`](crate::UdpSocket) — including
 /// its refusal to truncate datagrams silently.
 ///
+/// A known limit of Linux: when an *unconnected* `send_to` finds the receiver's queue
+/// full, the kernel never reports writability again for that receiver, so the send
+/// waits until some other event on this socket. Connect the socket (`connect`, `send`)
+/// for flow control, or bound the send with `timeout`.
+///
 /// ```
 /// use wakeful::net::UnixDatagram;
 ///

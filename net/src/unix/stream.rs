@@ -5,8 +5,6 @@ use std::net::Shutdown;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::path::Path;
 
-use wakeful_reactor::Direction;
-
 use super::SocketAddr;
 use crate::io_source::IoSource;
 use crate::socket::{self, SockAddr};
@@ -44,10 +42,7 @@ impl UnixStream {
         let connected = socket::start_connect(fd.as_raw_fd(), &addr).map_err(context)?;
         let stream = UnixStream { source: IoSource::new_nonblocking(fd.into())? };
         if !connected {
-            stream.source.ready(Direction::Write).await?;
-            if let Some(err) = socket::take_error(stream.as_raw_fd())? {
-                return Err(context(err));
-            }
+            stream.source.wait_connected().await.map_err(context)?;
         }
         Ok(stream)
     }

@@ -25,9 +25,9 @@ impl Selector {
         Ok(Selector { epfd })
     }
 
-    /// Watches `fd` for read, write and peer half-close, edge-triggered.
+    /// Watches `fd` for read, write, urgent data and peer half-close, edge-triggered.
     pub(crate) fn register(&self, fd: RawFd, token: u64) -> io::Result<()> {
-        let flags = libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET;
+        let flags = libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLPRI | libc::EPOLLRDHUP | libc::EPOLLET;
         self.ctl(libc::EPOLL_CTL_ADD, fd, flags as u32, token, "epoll_ctl(ADD)")
     }
 
@@ -154,9 +154,12 @@ impl Events {
 
 fn readiness(events: libc::c_int) -> Readiness {
     let mut ready = Readiness::EMPTY;
-    // EPOLLPRI (out-of-band data) counts as readable, as a read will see it.
-    if events & (libc::EPOLLIN | libc::EPOLLPRI) != 0 {
+    if events & libc::EPOLLIN != 0 {
         ready |= Readiness::READABLE;
+    }
+    // Urgent data: readable, and a read may stop short at the urgent mark.
+    if events & libc::EPOLLPRI != 0 {
+        ready |= Readiness::READABLE | Readiness::PRIORITY;
     }
     if events & libc::EPOLLOUT != 0 {
         ready |= Readiness::WRITABLE;
