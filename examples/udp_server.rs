@@ -5,8 +5,9 @@
 //! cargo run --example udp_client -- hello              # in another terminal
 //! ```
 //!
-//! Each datagram is answered with the same bytes upper-cased, sent back to whoever sent
-//! it; no per-peer state, as in the ancestor's `UDPServerHandler`. A datagram larger
+//! Each datagram is answered with the same bytes upper-cased (or unchanged, with
+//! `--echo`, as the benchmarks want), sent back to whoever sent it; no per-peer state,
+//! as in the ancestor's `UDPServerHandler`. A datagram larger
 //! than the 64 KiB buffer cannot exist over UDP/IPv4, so none is ever truncated; errors
 //! concerning one datagram are logged and the server goes on.
 
@@ -16,15 +17,24 @@ use wakeful::net::UdpSocket;
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
-    let addr = match (args.next().as_deref(), args.next()) {
-        (None, _) => "127.0.0.1:8001".to_string(),
-        (Some("--addr"), Some(addr)) => addr,
-        _ => {
-            eprintln!("usage: udp_server [--addr HOST:PORT]");
-            return ExitCode::from(2);
+    let (mut addr, mut upper_case) = ("127.0.0.1:8001".to_string(), true);
+    while let Some(arg) = args.next() {
+        match (arg.as_str(), args.next()) {
+            ("--echo", next) => {
+                upper_case = false;
+                if let Some(next) = next {
+                    // `--echo` takes no value: put the next argument back in play.
+                    match (next.as_str(), args.next()) {
+                        ("--addr", Some(value)) => addr = value,
+                        _ => return usage(),
+                    }
+                }
+            }
+            ("--addr", Some(value)) => addr = value,
+            _ => return usage(),
         }
-    };
-    match wakeful::block_on(serve(&addr)) {
+    }
+    match wakeful::block_on(serve(&addr, upper_case)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("udp_server: {err}");
@@ -33,7 +43,12 @@ fn main() -> ExitCode {
     }
 }
 
-async fn serve(addr: &str) -> std::io::Result<()> {
+fn usage() -> ExitCode {
+    eprintln!("usage: udp_server [--addr HOST:PORT] [--echo]");
+    ExitCode::from(2)
+}
+
+async fn serve(addr: &str, upper_case: bool) -> std::io::Result<()> {
     let socket = UdpSocket::bind(addr).await?;
     println!("udp_server: listening on {}", socket.local_addr()?);
     let mut buf = vec![0u8; 65536];
@@ -45,7 +60,9 @@ async fn serve(addr: &str) -> std::io::Result<()> {
                 continue;
             }
         };
-        buf[..n].make_ascii_uppercase();
+        if upper_case {
+            buf[..n].make_ascii_uppercase();
+        }
         if let Err(err) = socket.send_to(&buf[..n], peer).await {
             eprintln!("udp_server: send to {peer}: {err}");
         }

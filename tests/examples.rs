@@ -461,3 +461,23 @@ fn wake_trace_shows_each_step_in_the_counters() {
     assert!(!local.contains("wakes_remote"), "the reactor woke the task on its own thread: {local}");
     assert!(line("[⑥]").contains("wakes_remote 0→1"), "{stdout}");
 }
+
+/// The benchmark load tool (benches/loadgen.rs) against the echo example: it runs,
+/// verifies every byte, and reports.
+#[test]
+fn loadgen_drives_the_echo_servers() {
+    let mut tcp = Running::start("echo", &["--addr", "127.0.0.1:0"]);
+    let mut udp = Running::start("udp_server", &["--echo", "--addr", "127.0.0.1:0"]);
+    for (addr, extra) in [(tcp.listening_addr(), None), (udp.listening_addr(), Some("--udp"))] {
+        let mut args =
+            vec!["--addr", &addr, "--conns", "20", "--depth", "2", "--secs", "0.5", "--warmup", "0.1"];
+        args.extend(extra);
+        let output = example("loadgen").args(&args).output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+        let requests: u64 =
+            stdout.split("requests=").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+        assert!(requests > 100, "{stdout}");
+        assert!(stdout.contains("errors=0"), "{stdout}");
+    }
+}

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Echo servers side by side: wakeful (examples/echo.rs, examples/udp_server.rs) and
+# tokio current-thread (benches/tokio_echo.rs), driven by benches/loadgen.rs.
+#
+#   benches/compare.sh --all           # everything in BENCHMARKS.md (~20 min): criterion
+#                                      # suites, timer report, echo runs, tables, charts
+#   benches/compare.sh                 # the echo runs only (~8 min)
+#   ROUNDS=1 SECS=2 benches/compare.sh # a quick look
+#
+# Each server runs pinned to CPU 0 and the load generator to CPU 1 (taskset); servers
+# alternate run by run, so both see the same machine. For every run it records the
+# load tool's requests/s and latency, the server's CPU time per request (user + sys
+# from /proc/PID/stat over the run), and its syscalls per request (perf's
+# raw_syscalls:sys_enter tracepoint, attached to the server: unlike strace, it does not
+# slow the server down). Prints medians and the wakeful/tokio ratio.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS=${ROUNDS:-3}
+SECS=${SECS:-5}
+WARMUP=${WARMUP:-1}
+OUT=target/compare
+mkdir -p "$OUT"
+CSV=${CSV:-$OUT/results.csv}
+
+if [ "${1:-}" = "--all" ]; then
+  # criterion suites (executor, timers with its lateness report, net), each beside tokio.
+  cargo bench --bench executor --bench net 2>&1 | grep -vE '^(Benchmarking|Gnuplot|Found)' | tee "$OUT/criterion.txt"
+  cargo bench --bench timers 2>&1 | grep -vE '^(Benchmarking|Gnuplot|Found)' | tee "$OUT/timers.txt"
+fi
+
+cargo build --release --quiet --example echo --example udp_server --example tokio_echo --example loadgen
+BIN=target/release/examples
+TICKS=$(getconf CLK_TCK)
+PERF=$(command -v perf || true)
+
+# server_cmd NAME PROTO -> the command line of that server on port 0
+server_cmd() {
+  case "$1/$2" in
+    wakeful/tcp) echo "$BIN/echo --addr 127.0.0.1:0" ;;
+    wakeful/udp) echo "$BIN/udp_server --echo --addr 127.0.0.1:0" ;;
+    tokio/tcp) echo "$BIN/tokio_echo --addr 127.0.0.1:0" ;;
+    tokio/udp) echo "$BIN/tokio_echo --udp --addr 127.0.0.1:0" ;;
+  esac
+}
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# run_one NAME PROTO CONNS DEPTH SIZE -> appends a CSV line
+run_one() {
+  local name=$1 proto=$2 conns=$3 depth=$4 size=$5
+  local log="$OUT/server.log"
+  # shellcheck disable=SC2046
+  taskset -c 0 $(server_cmd "$name" "$proto") >"$log" 2>&1 &
+  local pid=$!
+  local addr=""
+  for _ in $(seq 100); do
+    addr=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$log" | head -1)
+    [ -n "$addr" ] && break
+    sleep 0.05
+  done
+  [ -n "$addr" ] || { echo "server $name/$proto did not start" >&2; kill "$pid"; exit 1; }
+  local udp_flag=""; [ "$proto" = udp ] && udp_flag="--udp"
+  local before; before=$(cpu_ticks "$pid")
+  local perf_out="$OUT/perf.txt"
+  if [ -n "$PERF" ]; then
+    # Attached for as long as the load runs (a background job cannot take SIGINT).
+    perf stat -x, -e raw_syscalls:sys_enter -p "$pid" -o "$perf_out" -- sleep "$(awk -v a="$SECS" -v b="$WARMUP" 'BEGIN { print a + b }')" &
+    local perf_pid=$!
+  fi
+  local result
+  result=$(taskset -c 1 "$BIN/loadgen" $udp_flag --addr "$addr" --conns "$conns" --depth "$depth" \
+    --size "$size" --secs "$SECS" --warmup "$WARMUP" | tail -1)
+  local after; after=$(cpu_ticks "$pid")
+  local syscalls=""
+  if [ -n "$PERF" ]; then
+    wait "$perf_pid" 2>/dev/null || true
+    syscalls=$(awk -F, '/raw_syscalls/ {print $1}' "$perf_out")
+  fi
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  local field; field() { echo "$result" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+  local total; total=$(field total)
+  local cpu_us; cpu_us=$(awk -v t="$((after - before))" -v hz="$TICKS" -v n="$total" 'BEGIN { printf "%.3f", t / hz * 1e6 / n }')
+  local per_req=""
+  [ -n "$syscalls" ] && per_req=$(awk -v s="$syscalls" -v n="$total" 'BEGIN { printf "%.3f", s / n }')
+  echo "$proto,$conns,$depth,$size,$name,$(field rps),$(field p50_us),$(field p99_us),$cpu_us,$per_req" >>"$CSV"
+  printf '  %-8s %-4s conns=%-5s depth=%-3s rps=%-8s p99=%-6sus cpu/req=%sus syscalls/req=%s\n' \
+    "$name" "$proto" "$conns" "$depth" "$(field rps)" "$(field p99_us)" "$cpu_us" "$per_req"
+}
+
+echo "proto,conns,depth,size,server,rps,p50_us,p99_us,cpu_us_per_req,syscalls_per_req" >"$CSV"
+CONFIGS=${CONFIGS:-"tcp:1:1 tcp:10:1 tcp:100:1 tcp:1000:1 tcp:10000:1 tcp:100:16 udp:1:1 udp:10:1 udp:100:1"}
+for config in $CONFIGS; do
+  IFS=: read -r proto conns depth <<<"$config"
+  for round in $(seq "$ROUNDS"); do
+    if [ $((round % 2)) = 1 ]; then order="wakeful tokio"; else order="tokio wakeful"; fi
+    for name in $order; do run_one "$name" "$proto" "$conns" "$depth" 64; done
+  done
+done
+
+python3 benches/report.py "$CSV" | tee "$OUT/report.md"
