@@ -98,4 +98,26 @@ for config in $CONFIGS; do
   done
 done
 
+# Memory per idle connection: the server's resident set before and with 10 000 idle
+# connections (which the server has accepted, each with its task and 4 KiB buffer).
+rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+echo "server,idle_conns,rss_before_kib,rss_after_kib,bytes_per_conn" >"$OUT/memory.csv"
+for name in wakeful tokio; do
+  # shellcheck disable=SC2046
+  taskset -c 0 $(server_cmd "$name" tcp) >"$OUT/server.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do grep -q "listening on" "$OUT/server.log" && break; sleep 0.05; done
+  addr=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$OUT/server.log" | head -1)
+  before=$(rss_kib "$pid")
+  taskset -c 1 "$BIN/loadgen" --idle --addr "$addr" --conns 10000 --secs 3 >"$OUT/idle.log" &
+  holder=$!
+  for _ in $(seq 200); do grep -q connected "$OUT/idle.log" && break; sleep 0.05; done
+  sleep 1 # the server accepts and polls the last connections
+  after=$(rss_kib "$pid")
+  wait "$holder"
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  echo "$name,10000,$before,$after,$(( (after - before) * 1024 / 10000 ))" >>"$OUT/memory.csv"
+  echo "  $name: $(( (after - before) * 1024 / 10000 )) bytes per idle connection"
+done
+
 python3 benches/report.py "$CSV" | tee "$OUT/report.md"

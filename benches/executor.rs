@@ -1,6 +1,6 @@
-//! The executor against tokio's current-thread runtime, on the same work in the same
-//! run: spawn + join, `yield_now`, a wake ping-pong between two tasks, and a wake from
-//! another thread to a parked runtime.
+//! The executor against tokio's current-thread runtime and smol's `LocalExecutor`, on
+//! the same work in the same run: spawn + join, `yield_now`, a wake ping-pong between
+//! two tasks, and a wake from another thread to a parked runtime.
 //!
 //! ```text
 //! cargo bench --bench executor
@@ -57,6 +57,36 @@ impl Bench for Tokio {
     }
     fn yield_now() -> impl Future<Output = ()> {
         tokio::task::yield_now()
+    }
+}
+
+/// smol's `LocalExecutor` (async-executor), on the thread's executor.
+struct Smol;
+
+thread_local! {
+    static SMOL: async_executor::LocalExecutor<'static> = const { async_executor::LocalExecutor::new() };
+}
+
+impl Bench for Smol {
+    const NAME: &'static str = "smol-local";
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        SMOL.with(|executor| futures_lite::future::block_on(executor.run(future)))
+    }
+    fn spawn<F: Future<Output = ()> + 'static>(future: F) -> impl Future<Output = ()> {
+        SMOL.with(|executor| executor.spawn(future))
+    }
+    fn yield_now() -> impl Future<Output = ()> {
+        futures_lite::future::yield_now()
+    }
+}
+
+/// criterion's `AsyncExecutor` for wakeful, so that async benches read naturally:
+/// `b.to_async(OnWakeful(&rt)).iter(|| async { .. })`.
+struct OnWakeful<'a>(&'a wakeful::Runtime);
+
+impl criterion::async_executor::AsyncExecutor for OnWakeful<'_> {
+    fn block_on<T>(&self, future: impl Future<Output = T>) -> T {
+        self.0.block_on(future)
     }
 }
 
@@ -152,7 +182,8 @@ fn remote_wake<B: Bench>(rt: &B, rounds: usize) {
     waker_thread.join().unwrap();
 }
 
-macro_rules! both {
+/// Runs `$work` on each runtime, in one group, in one process.
+macro_rules! each_runtime {
     ($group:expr, $n:expr, $work:ident) => {{
         let wakeful = wakeful();
         $group.bench_with_input(BenchmarkId::new(Wakeful::NAME, $n), &$n, |b, &n| {
@@ -160,6 +191,7 @@ macro_rules! both {
         });
         let tokio = tokio();
         $group.bench_with_input(BenchmarkId::new(Tokio::NAME, $n), &$n, |b, &n| b.iter(|| $work(&tokio, n)));
+        $group.bench_with_input(BenchmarkId::new(Smol::NAME, $n), &$n, |b, &n| b.iter(|| $work(&Smol, n)));
     }};
 }
 
@@ -167,23 +199,37 @@ fn benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("spawn");
     for n in [1, 1_000, 100_000] {
         group.throughput(Throughput::Elements(n as u64));
-        both!(group, n, spawn_join);
+        each_runtime!(group, n, spawn_join);
     }
     group.finish();
 
     let mut group = c.benchmark_group("yield_now");
     group.throughput(Throughput::Elements(10_000));
-    both!(group, 10_000, yield_loop);
+    each_runtime!(group, 10_000, yield_loop);
     group.finish();
 
     let mut group = c.benchmark_group("wake_ping_pong");
     group.throughput(Throughput::Elements(100_000));
-    both!(group, 100_000, ping_pong);
+    each_runtime!(group, 100_000, ping_pong);
+    group.finish();
+
+    // The same spawn + join through criterion's async API (`to_async`), for the record.
+    let mut group = c.benchmark_group("spawn_to_async");
+    group.throughput(Throughput::Elements(1_000));
+    let rt = wakeful::Runtime::new().unwrap();
+    group.bench_function(BenchmarkId::new(Wakeful::NAME, 1_000), |b| {
+        b.to_async(OnWakeful(&rt)).iter(|| async {
+            let handles: Vec<_> = (0..1_000).map(|_| wakeful::spawn(async {})).collect();
+            for handle in handles {
+                handle.await.unwrap();
+            }
+        })
+    });
     group.finish();
 
     let mut group = c.benchmark_group("wake_remote");
     group.throughput(Throughput::Elements(1_000));
-    both!(group, 1_000, remote_wake);
+    each_runtime!(group, 1_000, remote_wake);
     group.finish();
 }
 

@@ -16,6 +16,9 @@
 //! loadgen: requests=512345 rps=102469 p50_us=95 p99_us=180 p999_us=410 errors=0 lost=0 conns=100 total=614800
 //! ```
 //!
+//! `--idle` only connects and holds the connections for `--secs` (to measure a
+//! server's memory per idle connection).
+//!
 //! UDP: each "connection" is a socket connected to the server; a datagram carries a
 //! sequence number and a pattern. A request unanswered for a second is counted lost
 //! and replaced.
@@ -35,6 +38,9 @@ struct Options {
     secs: f64,
     warmup: f64,
     udp: bool,
+    /// Connect, send nothing, hold the connections for `secs`: for memory per idle
+    /// connection.
+    idle: bool,
 }
 
 fn parse() -> Result<Options, String> {
@@ -46,11 +52,13 @@ fn parse() -> Result<Options, String> {
         secs: 5.0,
         warmup: 1.0,
         udp: false,
+        idle: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        if arg == "--udp" {
-            options.udp = true;
+        if arg == "--udp" || arg == "--idle" {
+            options.udp |= arg == "--udp";
+            options.idle |= arg == "--idle";
             continue;
         }
         let value = args.next().ok_or(format!("{arg} needs a value"))?;
@@ -82,6 +90,15 @@ fn main() -> ExitCode {
         }
     };
     raise_fd_limit(options.conns as u64 * 2 + 64);
+    if options.idle {
+        return match hold_idle(&options) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("loadgen: {err}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match run(&options) {
         Ok(report) => {
             println!("{report}");
@@ -92,6 +109,15 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Opens `--conns` TCP connections, says so, and holds them idle for `--secs`.
+fn hold_idle(options: &Options) -> io::Result<()> {
+    let conns: Vec<TcpStream> =
+        (0..options.conns).map(|_| TcpStream::connect(options.addr)).collect::<io::Result<_>>()?;
+    println!("loadgen: idle={} connected", conns.len());
+    std::thread::sleep(Duration::from_secs_f64(options.secs));
+    Ok(())
 }
 
 /// The byte at `offset` of request `seq` on connection `conn`.

@@ -81,7 +81,8 @@ def criterion_results(root="target/criterion"):
 
 
 def criterion_table(results):
-    lines = ["| benchmark | wakeful | tokio current-thread | ratio |", "|---|---:|---:|---:|"]
+    lines = ["| benchmark | wakeful | tokio current-thread | smol LocalExecutor | wakeful / tokio |",
+             "|---|---:|---:|---:|---:|"]
     ratios = []
     for group in sorted(results):
         by_param = defaultdict(dict)
@@ -89,11 +90,12 @@ def criterion_table(results):
             runtime, _, param = function.partition("/")
             by_param[param][runtime] = mean
         for param, means in sorted(by_param.items()):
-            w, t = means.get("wakeful"), means.get("tokio-current-thread")
+            w, t, s = means.get("wakeful"), means.get("tokio-current-thread"), means.get("smol-local")
             if w is None or t is None:
                 continue
             name = f"{group}/{param}" if param else group
-            lines.append(f"| {name} | {fmt_time(w)} | {fmt_time(t)} | {w / t:.2f} |")
+            smol = fmt_time(s) if s is not None else "–"
+            lines.append(f"| {name} | {fmt_time(w)} | {fmt_time(t)} | {smol} | {w / t:.2f} |")
             ratios.append((name, w / t))
     return "\n".join(lines), ratios
 
@@ -178,6 +180,14 @@ def main():
         cpu = [(f"{p} {c} conns d{d}", m["w", "cpu_us_per_req"] / m["t", "cpu_us_per_req"])
                for (p, c, d), m in sorted(summary.items()) if m["w", "cpu_us_per_req"] and m["t", "cpu_us_per_req"]]
         svg_ratio_chart(f"{DOCS}/echo-cpu-ratio.svg", "echo: server CPU per request, wakeful / tokio (lower is better)", cpu)
+    memory = os.path.join(os.path.dirname(sys.argv[1]) if len(sys.argv) > 1 else "target/compare", "memory.csv")
+    if os.path.exists(memory):
+        with open(memory) as f:
+            rows = list(csv.DictReader(f))
+        report += ["## memory per idle connection (server RSS growth with 10 000 idle connections)", "",
+                   "| server | bytes per connection |", "|---|---:|"]
+        report += [f"| {r['server']} | {int(r['bytes_per_conn']):,} |" for r in rows]
+        report.append("")
     print("\n".join(report))
 
 

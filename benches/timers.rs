@@ -106,12 +106,13 @@ fn durations(n: usize, max: Duration) -> Vec<Duration> {
         .collect()
 }
 
-/// Lateness of concurrent sleeps with deadlines `offsets` after a common start, sorted.
-/// The start is far enough ahead for every task to have registered its timer, so the
-/// figure is the timer's precision, not the time it takes to spawn the tasks.
-fn lateness<T: Timers>(rt: &T, offsets: &[Duration]) -> Vec<Duration> {
+/// Lateness of concurrent sleeps with deadlines `offsets` after a common start `lead`
+/// from now, sorted. For the report the lead is long enough for every task to have
+/// registered its timer, so the figure is the timer's precision, not the time it takes
+/// to spawn the tasks.
+fn lateness<T: Timers>(rt: &T, lead: Duration, offsets: &[Duration]) -> Vec<Duration> {
     let late = std::rc::Rc::new(std::cell::RefCell::new(Vec::with_capacity(offsets.len())));
-    let start = Instant::now() + Duration::from_millis(200);
+    let start = Instant::now() + lead;
     rt.block_on(async {
         for &offset in offsets {
             let late = late.clone();
@@ -174,7 +175,7 @@ fn report<T: Timers>(rt: impl Fn() -> T) {
         format!("mean {:>7.3} ms  p99 {:>7.3} ms", mean.as_secs_f64() * 1e3, p99.as_secs_f64() * 1e3)
     };
     let cpu_before = cpu_time();
-    let random = lateness(&rt(), &durations(100_000, Duration::from_secs(1)));
+    let random = lateness(&rt(), Duration::from_millis(200), &durations(100_000, Duration::from_secs(1)));
     let cpu = cpu_time() - cpu_before;
     let one_ms = sequential_lateness(&rt(), Duration::from_millis(1), 1_000);
     let bytes = bytes_per_sleeping_task(&rt(), 100_000);
@@ -199,7 +200,7 @@ fn insert_cancel<T: Timers>(rt: &T, n: usize) {
 }
 
 fn all_fire<T: Timers>(rt: &T, durations: Vec<Duration>) {
-    lateness(rt, &durations);
+    lateness(rt, Duration::ZERO, &durations);
 }
 
 macro_rules! both {
