@@ -56,7 +56,7 @@ async fn read_once(reader: StdUnixStream, go: mpsc::Sender<()>) -> std::io::Resu
         let read = std::pin::pin!(reader.read(&mut buf)).poll(cx);
         if polls == 1 {
             println!("① poll #1 of `read`: the socket says EAGAIN; the task's waker is stored in");
-            println!("  the source's read slot (reactor/src/registration.rs) → Pending");
+            println!("  the source's read waiters (reactor/src/registration.rs) → Pending");
             go.send(()).unwrap(); // only now may the outside world write
             println!("② nothing else to run: the executor parks in the reactor (epoll_wait),");
             println!("  and meanwhile another thread writes 5 bytes to the socket");

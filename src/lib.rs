@@ -26,7 +26,7 @@
 //!
 //! 1. A task polls a future that must wait (a [`time::Sleep`], a socket read). It
 //!    gives the reactor a clone of its waker: a timer in the wheel
-//!    (`reactor/src/timer_wheel.rs`) or a source's read slot
+//!    (`reactor/src/timer_wheel.rs`) or a source's read waiters
 //!    (`reactor/src/registration.rs`), and returns `Pending`.
 //! 2. The executor's ready queue is empty, so it parks (`executor/src/runtime.rs`):
 //!    the park is the reactor's turn (`net/src/context.rs`).

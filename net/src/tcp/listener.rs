@@ -1,6 +1,5 @@
 //! [`TcpListener`]: accepting TCP connections.
 
-use std::cell::RefCell;
 use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
@@ -9,9 +8,8 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use futures_core::Stream;
-use wakeful_reactor::Direction;
 
-use crate::accept::{AcceptError, Backoff};
+use crate::accept::Acceptor;
 use crate::addr::{resolve, ToSocketAddrs};
 use crate::io_source::IoSource;
 use crate::socket;
@@ -44,8 +42,7 @@ use crate::tcp::{TcpSocket, TcpStream};
 #[derive(Debug)]
 pub struct TcpListener {
     source: IoSource<std::net::TcpListener>,
-    /// The pause after fd exhaustion, while it lasts.
-    backoff: RefCell<Backoff>,
+    acceptor: Acceptor,
 }
 
 impl TcpListener {
@@ -64,7 +61,7 @@ impl TcpListener {
     }
 
     pub(crate) fn from_listening(listener: std::net::TcpListener) -> io::Result<TcpListener> {
-        Ok(TcpListener { source: IoSource::new_nonblocking(listener)?, backoff: RefCell::default() })
+        Ok(TcpListener { source: IoSource::new_nonblocking(listener)?, acceptor: Acceptor::default() })
     }
 
     /// Wraps a listening std socket, making it non-blocking and registering it.
@@ -87,22 +84,10 @@ impl TcpListener {
 
     /// Polls for a connection; see [`accept`](Self::accept).
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        loop {
-            ready!(self.backoff.borrow_mut().poll(cx));
-            let accepted =
-                ready!(self.source.poll_io(Direction::Read, cx, |l| socket::accept(l.as_raw_fd())));
-            match accepted.map_err(AcceptError::classify) {
-                Ok((fd, addr)) => {
-                    self.backoff.borrow_mut().reset();
-                    let stream = TcpStream::from_owned_nonblocking(fd)?;
-                    let addr = addr.as_inet().map_or_else(|| stream.peer_addr(), Ok)?;
-                    return Poll::Ready(Ok((stream, addr)));
-                }
-                Err(AcceptError::Skip) => continue,
-                Err(AcceptError::Backoff) => self.backoff.borrow_mut().start(),
-                Err(AcceptError::Fail(e)) => return Poll::Ready(Err(e)),
-            }
-        }
+        let (fd, addr) = ready!(self.acceptor.poll_accept(&self.source, cx))?;
+        let stream = TcpStream::from_owned_nonblocking(fd)?;
+        let addr = addr.as_inet().map_or_else(|| stream.peer_addr(), Ok)?;
+        Poll::Ready(Ok((stream, addr)))
     }
 
     /// The connections, as a `Stream` (never ends; errors are items).

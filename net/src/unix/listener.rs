@@ -1,16 +1,13 @@
 //! [`UnixListener`]: accepting Unix stream connections.
 
-use std::cell::RefCell;
 use std::future::poll_fn;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::path::Path;
 use std::task::{ready, Context, Poll};
 
-use wakeful_reactor::Direction;
-
 use super::{SocketAddr, UnixStream};
-use crate::accept::{AcceptError, Backoff};
+use crate::accept::Acceptor;
 use crate::io_source::IoSource;
 use crate::socket;
 
@@ -37,7 +34,7 @@ use crate::socket;
 #[derive(Debug)]
 pub struct UnixListener {
     source: IoSource<std::os::unix::net::UnixListener>,
-    backoff: RefCell<Backoff>,
+    acceptor: Acceptor,
 }
 
 impl UnixListener {
@@ -51,7 +48,7 @@ impl UnixListener {
 
     /// Wraps a listening std socket, making it non-blocking and registering it.
     pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
-        Ok(UnixListener { source: IoSource::new(listener)?, backoff: RefCell::default() })
+        Ok(UnixListener { source: IoSource::new(listener)?, acceptor: Acceptor::default() })
     }
 
     /// Deregisters and returns the std listener (still non-blocking).
@@ -66,21 +63,9 @@ impl UnixListener {
 
     /// Polls for a connection; see [`accept`](Self::accept).
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
-        loop {
-            ready!(self.backoff.borrow_mut().poll(cx));
-            let accepted =
-                ready!(self.source.poll_io(Direction::Read, cx, |l| socket::accept(l.as_raw_fd())));
-            match accepted.map_err(AcceptError::classify) {
-                Ok((fd, addr)) => {
-                    self.backoff.borrow_mut().reset();
-                    let stream = UnixStream::from_source(IoSource::new_nonblocking(fd.into())?);
-                    return Poll::Ready(Ok((stream, SocketAddr::from_raw(&addr))));
-                }
-                Err(AcceptError::Skip) => continue,
-                Err(AcceptError::Backoff) => self.backoff.borrow_mut().start(),
-                Err(AcceptError::Fail(e)) => return Poll::Ready(Err(e)),
-            }
-        }
+        let (fd, addr) = ready!(self.acceptor.poll_accept(&self.source, cx))?;
+        let stream = UnixStream::from_source(IoSource::new_nonblocking(fd.into())?);
+        Poll::Ready(Ok((stream, SocketAddr::from_raw(&addr))))
     }
 
     /// The local address.
