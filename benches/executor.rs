@@ -1,6 +1,7 @@
 //! The executor against tokio's current-thread runtime and smol's `LocalExecutor`, on
 //! the same work in the same run: spawn + join, `yield_now`, a wake ping-pong between
-//! two tasks, and a wake from another thread to a parked runtime.
+//! two tasks, and a wake from another thread to a parked runtime. Spawn and yield also
+//! run on tokio's multi-thread runtime with one worker (`Send` futures only there).
 //!
 //! ```text
 //! cargo bench --bench executor
@@ -182,6 +183,35 @@ fn remote_wake<B: Bench>(rt: &B, rounds: usize) {
     waker_thread.join().unwrap();
 }
 
+/// tokio's multi-thread runtime with one worker: its futures must be `Send`, so it only
+/// runs the groups whose futures are.
+fn tokio_multi_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(1).build().unwrap()
+}
+
+fn tokio_mt_spawn_join(rt: &tokio::runtime::Runtime, n: usize) {
+    rt.block_on(async {
+        let handles: Vec<_> = (0..n).map(|_| tokio::spawn(async {})).collect();
+        for handle in handles {
+            handle.await.unwrap();
+        }
+    });
+}
+
+fn tokio_mt_yield_loop(rt: &tokio::runtime::Runtime, n: usize) {
+    rt.block_on(async {
+        tokio::spawn(async move {
+            for _ in 0..n {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .unwrap()
+    });
+}
+
+const TOKIO_MT: &str = "tokio-multi-thread-1";
+
 /// Runs `$work` on each runtime, in one group, in one process.
 macro_rules! each_runtime {
     ($group:expr, $n:expr, $work:ident) => {{
@@ -200,12 +230,20 @@ fn benches(c: &mut Criterion) {
     for n in [1, 1_000, 100_000] {
         group.throughput(Throughput::Elements(n as u64));
         each_runtime!(group, n, spawn_join);
+        let mt = tokio_multi_thread();
+        group.bench_with_input(BenchmarkId::new(TOKIO_MT, n), &n, |b, &n| {
+            b.iter(|| tokio_mt_spawn_join(&mt, n))
+        });
     }
     group.finish();
 
     let mut group = c.benchmark_group("yield_now");
     group.throughput(Throughput::Elements(10_000));
     each_runtime!(group, 10_000, yield_loop);
+    let mt = tokio_multi_thread();
+    group.bench_with_input(BenchmarkId::new(TOKIO_MT, 10_000), &10_000, |b, &n| {
+        b.iter(|| tokio_mt_yield_loop(&mt, n))
+    });
     group.finish();
 
     let mut group = c.benchmark_group("wake_ping_pong");

@@ -81,8 +81,8 @@ def criterion_results(root="target/criterion"):
 
 
 def criterion_table(results):
-    lines = ["| benchmark | wakeful | tokio current-thread | smol LocalExecutor | wakeful / tokio |",
-             "|---|---:|---:|---:|---:|"]
+    lines = ["| benchmark | wakeful | tokio current-thread | smol LocalExecutor | tokio multi-thread (1 worker) "
+             "| wakeful / tokio |", "|---|---:|---:|---:|---:|---:|"]
     ratios = []
     for group in sorted(results):
         by_param = defaultdict(dict)
@@ -90,12 +90,12 @@ def criterion_table(results):
             runtime, _, param = function.partition("/")
             by_param[param][runtime] = mean
         for param, means in sorted(by_param.items()):
-            w, t, s = means.get("wakeful"), means.get("tokio-current-thread"), means.get("smol-local")
+            w, t = means.get("wakeful"), means.get("tokio-current-thread")
             if w is None or t is None:
                 continue
             name = f"{group}/{param}" if param else group
-            smol = fmt_time(s) if s is not None else "–"
-            lines.append(f"| {name} | {fmt_time(w)} | {fmt_time(t)} | {smol} | {w / t:.2f} |")
+            others = [fmt_time(means[k]) if k in means else "–" for k in ("smol-local", "tokio-multi-thread-1")]
+            lines.append(f"| {name} | {fmt_time(w)} | {fmt_time(t)} | {others[0]} | {others[1]} | {w / t:.2f} |")
             ratios.append((name, w / t))
     return "\n".join(lines), ratios
 
