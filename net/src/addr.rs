@@ -14,6 +14,21 @@ use std::thread;
 
 /// Something that names socket addresses: a `SocketAddr`, an `(ip, port)` pair, a
 /// slice of addresses, or a `"host:port"` string (resolved on a helper thread).
+///
+/// ```
+/// use std::net::{Ipv4Addr, SocketAddr};
+/// use wakeful::net::TcpListener;
+///
+/// wakeful::block_on(async {
+///     // All of these name addresses; the last is looked up off the runtime's thread.
+///     let _a = TcpListener::bind("127.0.0.1:0").await?;
+///     let _b = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+///     let _c = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+///     let _d = TcpListener::bind(("localhost", 0)).await?;
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub trait ToSocketAddrs: sealed::Sealed {}
 
 mod sealed {

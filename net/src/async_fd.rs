@@ -114,6 +114,20 @@ impl<T: AsRawFd> AsRawFd for AsyncFd<T> {
 }
 
 /// Proof that an [`AsyncFd`] was ready in one direction, as of the last reactor turn.
+///
+/// ```
+/// use std::os::unix::net::UnixStream;
+/// use wakeful::net::AsyncFd;
+///
+/// wakeful::block_on(async {
+///     let (a, _b) = UnixStream::pair()?;
+///     let fd = AsyncFd::new(a)?;
+///     let guard = fd.writable().await?; // a fresh socket can be written
+///     assert!(!guard.ready().is_empty());
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct AsyncFdReadyGuard<'a, T: AsRawFd> {
     fd: &'a AsyncFd<T>,
@@ -123,6 +137,23 @@ pub struct AsyncFdReadyGuard<'a, T: AsRawFd> {
 
 /// The operation in [`AsyncFdReadyGuard::try_io`] would have blocked; readiness was
 /// cleared, so wait again.
+///
+/// ```
+/// use std::io::Read;
+/// use std::os::unix::net::UnixStream;
+/// use wakeful::net::AsyncFd;
+///
+/// wakeful::block_on(async {
+///     let (a, _b) = UnixStream::pair()?;
+///     let fd = AsyncFd::new(a)?;
+///     let mut guard = fd.writable().await?;
+///     // Nothing to read: the read would block, the guard clears readiness.
+///     let mut buf = [0; 4];
+///     assert!(guard.try_io(|fd| fd.get_ref().read(&mut buf)).is_err());
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct TryIoError(());
 

@@ -23,6 +23,21 @@ pub fn enter(reactor: &Rc<Reactor>) -> EnterGuard {
 }
 
 /// Restores the previous current reactor when dropped.
+///
+/// ```
+/// use std::rc::Rc;
+/// use wakeful_net::context;
+/// use wakeful_reactor::Reactor;
+///
+/// let reactor = Rc::new(Reactor::new()?);
+/// assert!(context::current().is_err());
+/// {
+///     let _guard = context::enter(&reactor);
+///     assert!(context::current().is_ok());
+/// }
+/// assert!(context::current().is_err(), "the guard restored the previous state");
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct EnterGuard {
     previous: Option<Rc<Reactor>>,
@@ -46,6 +61,23 @@ pub fn current() -> io::Result<Rc<Reactor>> {
 
 /// The executor's [`Park`], implemented by turning the reactor: the glue between the
 /// two crates, neither of which knows the other.
+///
+/// ```
+/// // What `wakeful::Runtime::new()` does, by hand: the executor parks by turning the
+/// // reactor, and `net` types find the reactor through the thread's context.
+/// use std::rc::Rc;
+/// use std::time::Duration;
+/// use wakeful_executor::Builder;
+/// use wakeful_net::context::{self, ReactorPark};
+/// use wakeful_reactor::Reactor;
+///
+/// let reactor = Rc::new(Reactor::new()?);
+/// let executor = Builder::default().build_with_park(ReactorPark::new(reactor.clone()));
+/// let _entered = context::enter(&reactor);
+/// executor.block_on(wakeful_net::time::sleep(Duration::from_millis(1)));
+/// assert_eq!(reactor.stats().timers_fired, 1);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct ReactorPark {
     reactor: Rc<Reactor>,

@@ -42,6 +42,22 @@ pub struct ReadHalf<'a, T: AsRawFd> {
 }
 
 /// The writing half of a borrowed stream.
+///
+/// ```
+/// use wakeful::net::UnixStream;
+///
+/// wakeful::block_on(async {
+///     let (mut a, mut b) = UnixStream::pair()?;
+///     let (_read, mut write) = a.split();
+///     write.write_all(b"half").await?;
+///     write.shutdown()?; // b reads end of stream after the bytes
+///     let mut all = Vec::new();
+///     b.read_to_end(&mut all).await?;
+///     assert_eq!(all, b"half");
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct WriteHalf<'a, T: AsRawFd> {
     source: &'a IoSource<T>,
@@ -71,6 +87,22 @@ pub struct OwnedReadHalf<T: AsRawFd> {
 }
 
 /// The writing half of a stream split by `into_split`; shuts down writing on drop.
+///
+/// ```
+/// use wakeful::net::UnixStream;
+///
+/// wakeful::block_on(async {
+///     let (a, mut b) = UnixStream::pair()?;
+///     let (_read, mut write) = a.into_split();
+///     write.write_all(b"bye").await?;
+///     drop(write); // shuts down writing: b sees end of stream
+///     let mut all = Vec::new();
+///     b.read_to_end(&mut all).await?;
+///     assert_eq!(all, b"bye");
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct OwnedWriteHalf<T: AsRawFd> {
     source: Rc<IoSource<T>>,
@@ -101,6 +133,20 @@ pub(crate) fn reunite<T: AsRawFd>(
 }
 
 /// The halves given to `reunite` came from different streams; here they are back.
+///
+/// ```
+/// use wakeful::net::UnixStream;
+///
+/// wakeful::block_on(async {
+///     let (a, b) = UnixStream::pair()?;
+///     let (a_read, _a_write) = a.into_split();
+///     let (_b_read, b_write) = b.into_split();
+///     let err = a_read.reunite(b_write).unwrap_err();
+///     assert_eq!(err.to_string(), "tried to reunite halves of two different streams");
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct ReuniteError<T: AsRawFd>(pub OwnedReadHalf<T>, pub OwnedWriteHalf<T>);
 
 impl<T: AsRawFd> fmt::Debug for ReuniteError<T> {

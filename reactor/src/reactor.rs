@@ -31,6 +31,19 @@ const TIMER_BATCH_NANOS: u64 = 125_000;
 /// A reactor belongs to one thread (it is `!Send`); other threads reach it only
 /// through an [`Unparker`]. All methods take `&self`: tables live in `RefCell`s that
 /// are never borrowed while a waker runs.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use wakeful_reactor::Reactor;
+///
+/// let reactor = Reactor::new()?;
+/// let key = reactor.insert_timer(Instant::now() + Duration::from_millis(2), std::task::Waker::noop());
+/// while !reactor.poll_timer(key, std::task::Waker::noop()) {
+///     reactor.turn(None)?; // waits for the timer, no longer
+/// }
+/// reactor.remove_timer(key);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Reactor {
     selector: sys::Selector,
@@ -49,6 +62,15 @@ pub struct Reactor {
 }
 
 /// Counters of one reactor since it was created.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let reactor = wakeful_reactor::Reactor::new()?;
+/// reactor.turn(Some(Duration::ZERO))?;
+/// assert_eq!(reactor.stats().turns, 1);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ReactorStats {
     /// Calls to [`Reactor::turn`] (blocking or not).

@@ -98,6 +98,13 @@ impl fmt::Debug for Readiness {
 
 /// The two directions a task can wait in; each source keeps the waiting tasks of each
 /// direction apart.
+///
+/// ```
+/// use wakeful_reactor::{Direction, Readiness};
+///
+/// assert!(Direction::Write.wakes_on().contains(Readiness::WRITABLE | Readiness::WRITE_CLOSED));
+/// assert_eq!(Direction::Read.ready_bit(), Readiness::READABLE);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {
     /// Waiting to read (or accept).

@@ -12,6 +12,19 @@ use std::task::{Context, Poll, Waker};
 use crate::{Direction, Readiness};
 
 /// Identifies one registration. Copy it freely; after deregistration it matches nothing.
+///
+/// ```
+/// use std::os::fd::AsRawFd;
+/// use std::os::unix::net::UnixStream;
+///
+/// let reactor = wakeful_reactor::Reactor::new()?;
+/// let (a, _b) = UnixStream::pair()?;
+/// a.set_nonblocking(true)?;
+/// let token = reactor.register(a.as_raw_fd())?;
+/// reactor.deregister(token)?;
+/// assert!(reactor.deregister(token).is_err(), "a token is dead once deregistered");
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Token(u64);
 

@@ -47,6 +47,17 @@ const TOP_SLOT: u64 = 1 << (SLOT_BITS * (LEVELS as u32 - 1));
 const NIL: u32 = u32::MAX;
 
 /// Identifies one timer of the wheel until it is removed.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// let reactor = wakeful_reactor::Reactor::new()?;
+/// let key = reactor.insert_timer(Instant::now() + Duration::from_secs(60), std::task::Waker::noop());
+/// assert_eq!(reactor.len(), (0, 1));
+/// reactor.remove_timer(key);
+/// assert_eq!(reactor.len(), (0, 0));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TimerKey {
     index: u32,

@@ -8,6 +8,22 @@ use std::task::Poll;
 use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
 
 /// Async methods for every [`AsyncRead`].
+///
+/// ```
+/// use wakeful::io::{AsyncReadExt, AsyncWriteExt};
+/// use wakeful::net::UnixStream;
+///
+/// wakeful::block_on(async {
+///     let (mut a, mut b) = UnixStream::pair()?;
+///     AsyncWriteExt::write_all(&mut a, b"generic").await?;
+///     AsyncWriteExt::close(&mut a).await?;
+///     let mut text = String::new();
+///     AsyncReadExt::read_to_string(&mut b, &mut text).await?;
+///     assert_eq!(text, "generic");
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub trait AsyncReadExt: AsyncRead {
     /// Reads some bytes; `Ok(0)` at end of stream.
     fn read<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a
@@ -71,6 +87,26 @@ pub trait AsyncReadExt: AsyncRead {
 impl<R: AsyncRead + ?Sized> AsyncReadExt for R {}
 
 /// Async methods for every [`AsyncWrite`].
+///
+/// ```
+/// use wakeful::io::{AsyncWrite, AsyncWriteExt};
+///
+/// /// Works on any writer: a wakeful socket, a buffer, another runtime's type.
+/// async fn greet(out: &mut (impl AsyncWrite + Unpin)) -> std::io::Result<()> {
+///     out.write_all(b"hello\n").await?;
+///     out.flush().await
+/// }
+///
+/// wakeful::block_on(async {
+///     let (mut a, mut b) = wakeful::net::UnixStream::pair()?;
+///     greet(&mut a).await?;
+///     let mut buf = [0; 6];
+///     b.read_exact(&mut buf).await?;
+///     assert_eq!(&buf, b"hello\n");
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub trait AsyncWriteExt: AsyncWrite {
     /// Writes some of `buf`.
     fn write<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a
@@ -118,6 +154,22 @@ pub trait AsyncWriteExt: AsyncWrite {
 impl<W: AsyncWrite + ?Sized> AsyncWriteExt for W {}
 
 /// Async methods for every [`AsyncBufRead`].
+///
+/// ```
+/// use wakeful::io::{AsyncBufReadExt, BufReader};
+/// use wakeful::net::UnixStream;
+///
+/// wakeful::block_on(async {
+///     let (mut a, b) = UnixStream::pair()?;
+///     a.write_all(b"key=value;").await?;
+///     let mut reader = BufReader::new(b);
+///     let mut key = Vec::new();
+///     reader.read_until(b'=', &mut key).await?;
+///     assert_eq!(key, b"key=");
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub trait AsyncBufReadExt: AsyncBufRead {
     /// Reads up to and including `delimiter` (or end of stream), appending to `buf`;
     /// returns the bytes read, 0 at end of stream.

@@ -83,6 +83,16 @@ impl<F: Future> Future for Timeout<F> {
 }
 
 /// The deadline of a [`timeout`] passed first.
+///
+/// ```
+/// use std::time::Duration;
+/// use wakeful::time::{timeout, Elapsed};
+///
+/// wakeful::block_on(async {
+///     let err: Elapsed = timeout(Duration::ZERO, std::future::pending::<()>()).await.unwrap_err();
+///     assert_eq!(err.to_string(), "deadline has elapsed");
+/// });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Elapsed(());
 
