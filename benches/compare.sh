@@ -120,4 +120,18 @@ for name in wakeful tokio; do
   echo "  $name: $(( (after - before) * 1024 / 10000 )) bytes per idle connection"
 done
 
+# The HTTP examples under wrk (apt-get install wrk), if it is installed.
+if command -v wrk >/dev/null; then
+  cargo build --release --quiet --example http --example hyper
+  for name in http hyper; do
+    taskset -c 0 "$BIN/$name" --addr 127.0.0.1:0 >"$OUT/server.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 100); do grep -q "listening on" "$OUT/server.log" && break; sleep 0.05; done
+    addr=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$OUT/server.log" | head -1)
+    echo "  $name under wrk -t1 -c100 -d${SECS}s:"
+    taskset -c 1 wrk -t1 -c100 -d"${SECS}s" --latency "http://$addr/" | grep -E 'Requests/sec|^ +(50|99)%' | tee "$OUT/wrk-$name.txt"
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+  done
+fi
+
 python3 benches/report.py "$CSV" | tee "$OUT/report.md"
