@@ -105,6 +105,8 @@ async fn echo(mut stream: TcpStream, peer: SocketAddr) {
         let n = match stream.read(&mut buf).await {
             Ok(0) => return,
             Ok(n) => n,
+            // A client that vanishes without closing (a reset) is just gone.
+            Err(err) if err.kind() == std::io::ErrorKind::ConnectionReset => return,
             Err(err) => return eprintln!("echo: {peer}: read: {err}"),
         };
         if let Err(err) = stream.write_all(&buf[..n]).await {
