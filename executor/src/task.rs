@@ -49,6 +49,12 @@ pub(crate) struct Header {
 }
 
 /// What only the typed code can do.
+///
+/// # Safety
+/// Every entry must be called with:
+/// - `ptr` pointing at a live `Task<F>`, for the very `F` the table was made for;
+/// - on the runtime's thread, with the stage not borrowed elsewhere (all but `dealloc`);
+/// - for `dealloc`, the last reference just dropped, so nothing else can reach it.
 struct TaskVTable {
     /// Polls the future; true if it is gone (ready or panicked), output stored.
     poll: unsafe fn(NonNull<Header>, &Waker) -> bool,
@@ -191,6 +197,9 @@ fn quietly(f: impl FnOnce()) {
     let _ = panic::catch_unwind(AssertUnwindSafe(f));
 }
 
+/// # Safety
+/// - as for the [`TaskVTable`] entry of the same name;
+/// - the future is not being polled already (no re-entrant poll).
 unsafe fn poll<F: Future>(ptr: NonNull<Header>, waker: &Waker) -> bool {
     // SAFETY: forwarded from `TaskRef::poll`.
     let stage = unsafe { stage::<F>(ptr) };
@@ -208,6 +217,9 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>, waker: &Waker) -> bool {
     true
 }
 
+/// # Safety
+/// - as for the [`TaskVTable`] entry of the same name;
+/// - the future is not being polled (the run loop calls this instead of `poll`).
 unsafe fn cancel<F: Future>(ptr: NonNull<Header>) {
     // SAFETY: forwarded from `TaskRef::cancel`.
     let stage = unsafe { stage::<F>(ptr) };
@@ -232,6 +244,9 @@ fn finish<F: Future>(stage: &mut Stage<F>, result: Result<F::Output, JoinError>)
     }
 }
 
+/// # Safety
+/// - as for the [`TaskVTable`] entry of the same name;
+/// - `dst` points at a live `Option<Result<F::Output, JoinError>>`.
 unsafe fn take_output<F: Future>(ptr: NonNull<Header>, dst: *mut ()) {
     // SAFETY: forwarded from `TaskRef::take_output`.
     let stage = unsafe { stage::<F>(ptr) };
@@ -243,6 +258,8 @@ unsafe fn take_output<F: Future>(ptr: NonNull<Header>, dst: *mut ()) {
     }
 }
 
+/// # Safety
+/// - as for the [`TaskVTable`] entry of the same name.
 unsafe fn drop_output<F: Future>(ptr: NonNull<Header>) {
     // SAFETY: forwarded from `TaskRef::drop_output`.
     let stage = unsafe { stage::<F>(ptr) };
@@ -252,6 +269,8 @@ unsafe fn drop_output<F: Future>(ptr: NonNull<Header>) {
     }
 }
 
+/// # Safety
+/// - as for the [`TaskVTable`] entry of the same name.
 unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
     // SAFETY: the last reference is gone, so we own the allocation; it was made by
     // `Box::new` in `TaskRef::new` for this `F`.

@@ -38,6 +38,9 @@ pub(crate) fn borrowed(task: &TaskRef) -> ManuallyDrop<Waker> {
     ManuallyDrop::new(unsafe { Waker::from_raw(RawWaker::new(task.as_ptr(), &VTABLE)) })
 }
 
+/// # Safety
+/// - `ptr` is the data pointer of a waker made by this module: a live task, on
+///   which this waker holds one counted reference (the `RawWaker` contract).
 unsafe fn clone(ptr: *const ()) -> RawWaker {
     // SAFETY: `ptr` is the live task of the waker being cloned (it holds a reference).
     let task = ManuallyDrop::new(unsafe { TaskRef::from_raw(ptr) });
@@ -45,6 +48,9 @@ unsafe fn clone(ptr: *const ()) -> RawWaker {
     RawWaker::new(ptr, &VTABLE)
 }
 
+/// # Safety
+/// - `ptr` is the data pointer of a waker made by this module: a live task, on
+///   which this waker holds one counted reference (the `RawWaker` contract).
 unsafe fn wake(ptr: *const ()) {
     // SAFETY: waking by value consumes the waker, so its reference is ours.
     let task = unsafe { TaskRef::from_raw(ptr) };
@@ -54,12 +60,18 @@ unsafe fn wake(ptr: *const ()) {
     }
 }
 
+/// # Safety
+/// - `ptr` is the data pointer of a waker made by this module: a live task, on
+///   which this waker holds one counted reference (the `RawWaker` contract).
 unsafe fn wake_by_ref(ptr: *const ()) {
     // SAFETY: the waker holds a reference, so the task is alive; we do not own it.
     let task = ManuallyDrop::new(unsafe { TaskRef::from_raw(ptr) });
     runtime::wake_by_ref(&task);
 }
 
+/// # Safety
+/// - `ptr` is the data pointer of a waker made by this module: a live task, on
+///   which this waker holds one counted reference (the `RawWaker` contract).
 unsafe fn drop_waker(ptr: *const ()) {
     // SAFETY: dropping the waker gives up its reference, which is ours to drop.
     drop(unsafe { TaskRef::from_raw(ptr) });
