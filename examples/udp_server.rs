@@ -19,18 +19,12 @@ fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let (mut addr, mut upper_case) = ("127.0.0.1:8001".to_string(), true);
     while let Some(arg) = args.next() {
-        match (arg.as_str(), args.next()) {
-            ("--echo", next) => {
-                upper_case = false;
-                if let Some(next) = next {
-                    // `--echo` takes no value: put the next argument back in play.
-                    match (next.as_str(), args.next()) {
-                        ("--addr", Some(value)) => addr = value,
-                        _ => return usage(),
-                    }
-                }
-            }
-            ("--addr", Some(value)) => addr = value,
+        match arg.as_str() {
+            "--echo" => upper_case = false,
+            "--addr" => match args.next() {
+                Some(value) => addr = value,
+                None => return usage(),
+            },
             _ => return usage(),
         }
     }

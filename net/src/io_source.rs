@@ -88,16 +88,9 @@ impl<T: AsRawFd> IoSource<T> {
         &self,
         dir: Direction,
         cx: &mut Context<'_>,
-        mut op: impl FnMut(&T) -> io::Result<R>,
+        op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        ready!(coop::poll_proceed(cx));
-        loop {
-            let ready = ready!(self.poll_ready(dir, cx))?;
-            match op(self.get_ref()) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(dir, ready),
-                result => return Poll::Ready(result),
-            }
-        }
+        self.poll_io_until_drained(dir, cx, op, |_, _| false)
     }
 
     /// [`poll_io`](Self::poll_io) for a stream read or write of `len` bytes: a short
@@ -109,20 +102,36 @@ impl<T: AsRawFd> IoSource<T> {
         dir: Direction,
         cx: &mut Context<'_>,
         len: usize,
-        mut op: impl FnMut(&T) -> io::Result<usize>,
+        op: impl FnMut(&T) -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
+        self.poll_io_until_drained(dir, cx, op, |&n, ready| {
+            n > 0 && n < len && self.drained_by_short(dir, ready)
+        })
+    }
+
+    /// The loop under both: `drained(result, readiness)` says a successful result
+    /// proves the socket drained (or filled) in `dir`.
+    fn poll_io_until_drained<R>(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+        drained: impl Fn(&R, Readiness) -> bool,
+    ) -> Poll<io::Result<R>> {
         ready!(coop::poll_proceed(cx));
         loop {
             let ready = ready!(self.poll_ready(dir, cx))?;
             match op(self.get_ref()) {
-                Ok(n) if n > 0 && n < len && self.drained_by_short(dir, ready) => {
-                    // Only the data bit: a pending end of stream or error stays, for
-                    // the next call to report.
-                    self.clear_readiness(dir, ready.and(dir.ready_bit()));
-                    return Poll::Ready(Ok(n));
+                Ok(done) => {
+                    if drained(&done, ready) {
+                        // Only the data bit: a pending end of stream or error stays,
+                        // for the next call to report.
+                        self.clear_readiness(dir, ready.and(dir.ready_bit()));
+                    }
+                    return Poll::Ready(Ok(done));
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(dir, ready),
-                result => return Poll::Ready(result),
+                Err(e) => return Poll::Ready(Err(e)),
             }
         }
     }
