@@ -51,19 +51,24 @@ async fn read_once(reader: StdUnixStream, go: mpsc::Sender<()>) -> std::io::Resu
     let mut reader = UnixStream::from_std(reader)?;
     let mut buf = [0u8; 16];
     let mut polls = 0;
-    let n = poll_fn(|cx| {
-        polls += 1;
-        let read = std::pin::pin!(reader.read(&mut buf)).poll(cx);
-        if polls == 1 {
-            println!("① poll #1 of `read`: the socket says EAGAIN; the task's waker is stored in");
-            println!("  the source's read waiters (reactor/src/registration.rs) → Pending");
-            go.send(()).unwrap(); // only now may the outside world write
-            println!("② nothing else to run: the executor parks in the reactor (epoll_wait),");
-            println!("  and meanwhile another thread writes 5 bytes to the socket");
-        }
-        read
-    })
-    .await?;
+    // One `read` future, polled by hand so each poll can be narrated. (A future made
+    // anew for each poll would not do: a dropped read takes its waker back out.)
+    let n = {
+        let mut read = std::pin::pin!(reader.read(&mut buf));
+        poll_fn(|cx| {
+            polls += 1;
+            let read = read.as_mut().poll(cx);
+            if polls == 1 {
+                println!("① poll #1 of `read`: the socket says EAGAIN; the task's waker is stored in");
+                println!("  the source's read waiters (reactor/src/waiters.rs) → Pending");
+                go.send(()).unwrap(); // only now may the outside world write
+                println!("② nothing else to run: the executor parks in the reactor (epoll_wait),");
+                println!("  and meanwhile another thread writes 5 bytes to the socket");
+            }
+            read
+        })
+        .await?
+    };
     println!("③ the reactor's turn got the event: token → source → READABLE → waker taken");
     println!("④ wake(): the task went onto the local ready queue (same thread: no syscall)");
     println!("⑤ poll #{polls} of `read`: {n} bytes: {:?}", String::from_utf8_lossy(&buf[..n]));

@@ -73,16 +73,26 @@ impl<T: AsRawFd> AsyncFd<T> {
     }
 
     /// Waits until the fd is readable (or closed, or in error).
+    ///
+    /// Cancel-safe: nothing is read.
     pub async fn readable(&self) -> io::Result<AsyncFdReadyGuard<'_, T>> {
-        std::future::poll_fn(|cx| self.poll_read_ready(cx)).await
+        self.ready(Direction::Read).await
     }
 
     /// Waits until the fd is writable (or closed, or in error).
+    ///
+    /// Cancel-safe: nothing is written.
     pub async fn writable(&self) -> io::Result<AsyncFdReadyGuard<'_, T>> {
-        std::future::poll_fn(|cx| self.poll_write_ready(cx)).await
+        self.ready(Direction::Write).await
     }
 
-    /// Polls for read readiness; on `Pending` the task is woken when it changes.
+    async fn ready(&self, dir: Direction) -> io::Result<AsyncFdReadyGuard<'_, T>> {
+        let ready = self.source.ready(dir).await?;
+        Ok(AsyncFdReadyGuard { fd: self, dir, ready })
+    }
+
+    /// Polls for read readiness; on `Pending` the task is woken when it changes (only
+    /// the task that polled last, as with every `poll_*` method).
     pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<AsyncFdReadyGuard<'_, T>>> {
         self.poll_ready(Direction::Read, cx)
     }
@@ -93,7 +103,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     }
 
     fn poll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<io::Result<AsyncFdReadyGuard<'_, T>>> {
-        let ready = ready!(self.source.poll_ready(dir, cx))?;
+        let ready = ready!(self.source.poll_shared(dir, |waiter| self.source.poll_ready(dir, cx, waiter)))?;
         Poll::Ready(Ok(AsyncFdReadyGuard { fd: self, dir, ready }))
     }
 
@@ -103,7 +113,7 @@ impl<T: AsRawFd> AsyncFd<T> {
         dir: Direction,
         mut op: impl FnMut(&T) -> io::Result<R>,
     ) -> io::Result<R> {
-        std::future::poll_fn(|cx| self.source.poll_io(dir, cx, &mut op)).await
+        self.source.io(dir, &mut op).await
     }
 }
 

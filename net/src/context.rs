@@ -45,7 +45,11 @@ pub struct EnterGuard {
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
-        CURRENT.with(|c| *c.borrow_mut() = self.previous.take());
+        let left = CURRENT.with(|c| c.replace(self.previous.take()));
+        // Outside the borrow: if that was the last `Rc`, the reactor drops here, with
+        // every waker still stored in it, and a waker's `Drop` may look for the
+        // current runtime.
+        drop(left);
     }
 }
 
@@ -57,6 +61,25 @@ pub fn current() -> io::Result<Rc<Reactor>> {
              use wakeful::block_on or Runtime::block_on around async code that does I/O or sleeps",
         )
     })
+}
+
+/// Ok if `reactor` is the one of the runtime running on this thread; otherwise the
+/// error that a source or timer of it reports instead of waiting forever.
+pub(crate) fn check_current(reactor: &Rc<Reactor>) -> io::Result<()> {
+    if is_current(reactor) {
+        return Ok(());
+    }
+    current()?; // no runtime at all here: say that
+    Err(io::Error::other(
+        "wakeful: this socket belongs to another runtime (one since dropped, or not the one \
+         running on this thread now), whose reactor would never wake it: create sockets \
+         inside the runtime that uses them",
+    ))
+}
+
+/// True if `reactor` is the one of the runtime running on this thread.
+pub(crate) fn is_current(reactor: &Rc<Reactor>) -> bool {
+    CURRENT.with(|c| c.borrow().as_ref().is_some_and(|r| Rc::ptr_eq(r, reactor)))
 }
 
 /// The executor's [`Park`], implemented by turning the reactor: the glue between the

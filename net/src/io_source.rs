@@ -17,13 +17,14 @@
 //! mark (the reactor reports `PRIORITY` then), or at a Unix socket's message carrying
 //! file descriptors or credentials — so never for Unix streams.
 
+use std::cell::Cell;
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 use std::rc::Rc;
 use std::task::{ready, Context, Poll};
 
 use wakeful_executor::coop;
-use wakeful_reactor::{Direction, Reactor, Readiness, Token};
+use wakeful_reactor::{Direction, Reactor, Readiness, Token, WaiterKey};
 
 use crate::{context, socket};
 
@@ -35,6 +36,9 @@ pub(crate) struct IoSource<T: AsRawFd> {
     token: Token,
     /// A short read means the socket was drained (TCP streams only; see above).
     short_read_drains: bool,
+    /// Per direction, the place among the waiters of the `poll_*` callers
+    /// ([`poll_shared`](Self::poll_shared)).
+    shared_waiters: [Cell<Option<WaiterKey>>; 2],
 }
 
 impl<T: AsRawFd> IoSource<T> {
@@ -50,7 +54,13 @@ impl<T: AsRawFd> IoSource<T> {
     pub(crate) fn new_nonblocking(io: T) -> io::Result<IoSource<T>> {
         let reactor = context::current()?;
         let token = reactor.register(io.as_raw_fd())?;
-        Ok(IoSource { io: Some(io), reactor, token, short_read_drains: false })
+        Ok(IoSource {
+            io: Some(io),
+            reactor,
+            token,
+            short_read_drains: false,
+            shared_waiters: Default::default(),
+        })
     }
 
     /// Marks a TCP stream: a short read (without urgent data) drained it.
@@ -74,13 +84,54 @@ impl<T: AsRawFd> IoSource<T> {
     }
 
     /// Ready with the cached readiness once `dir` may proceed; else the task's waker
-    /// joins `dir`'s waiters (every waiting task is woken).
-    pub(crate) fn poll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<io::Result<Readiness>> {
-        self.reactor.poll_ready(self.token, dir, cx)
+    /// is kept in `waiter`'s place among `dir`'s waiters (every waiting task is woken).
+    ///
+    /// Fails, instead of waiting forever, when this thread is not running the
+    /// runtime the source is registered with: the source was made in a runtime that
+    /// has since been dropped (or is not the one running now), whose reactor nobody
+    /// turns.
+    pub(crate) fn poll_ready(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+        waiter: &mut Option<WaiterKey>,
+    ) -> Poll<io::Result<Readiness>> {
+        let poll = self.reactor.poll_ready(self.token, dir, waiter, cx);
+        if poll.is_pending() {
+            // Only on the way to sleep: a thread-local look is cheap, but not free.
+            if let Err(e) = context::check_current(&self.reactor) {
+                self.reactor.cancel_wait(self.token, dir, waiter);
+                return Poll::Ready(Err(e));
+            }
+        }
+        poll
     }
 
     pub(crate) fn clear_readiness(&self, dir: Direction, observed: Readiness) {
         self.reactor.clear_readiness(self.token, dir, observed);
+    }
+
+    /// Runs `poll` as a future with a place of its own among `dir`'s waiters, given
+    /// back when the future completes or is dropped: what every async method does, so
+    /// that a cancelled `accept()` or `recv_from()` leaves no waker behind.
+    pub(crate) async fn wait<R>(
+        &self,
+        dir: Direction,
+        mut poll: impl FnMut(&mut Context<'_>, &mut Option<WaiterKey>) -> Poll<R>,
+    ) -> R {
+        let mut waiter = Waiter { source: self, dir, key: None };
+        std::future::poll_fn(|cx| poll(cx, &mut waiter.key)).await
+    }
+
+    /// Runs `poll` with the place the source keeps for `poll_*` callers, who keep no
+    /// state between polls: one per direction, so only the last task to poll is woken,
+    /// and at most one waker per direction is held for them.
+    pub(crate) fn poll_shared<R>(&self, dir: Direction, poll: impl FnOnce(&mut Option<WaiterKey>) -> R) -> R {
+        let place = &self.shared_waiters[dir as usize];
+        let mut key = place.take();
+        let result = poll(&mut key);
+        place.set(key);
+        result
     }
 
     /// Runs `op` once `dir` is ready, and again after each `WouldBlock` and wait.
@@ -88,9 +139,20 @@ impl<T: AsRawFd> IoSource<T> {
         &self,
         dir: Direction,
         cx: &mut Context<'_>,
+        waiter: &mut Option<WaiterKey>,
         op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        self.poll_io_until_drained(dir, cx, op, |_, _| false)
+        self.poll_io_until_drained(dir, cx, waiter, op, |_, _| false)
+    }
+
+    /// [`poll_io`](Self::poll_io) in the place kept for `poll_*` callers.
+    pub(crate) fn poll_io_shared<R>(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+        op: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.poll_shared(dir, |waiter| self.poll_io(dir, cx, waiter, op))
     }
 
     /// [`poll_io`](Self::poll_io) for a stream read or write of `len` bytes: a short
@@ -101,10 +163,11 @@ impl<T: AsRawFd> IoSource<T> {
         &self,
         dir: Direction,
         cx: &mut Context<'_>,
+        waiter: &mut Option<WaiterKey>,
         len: usize,
         op: impl FnMut(&T) -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
-        self.poll_io_until_drained(dir, cx, op, |&n, ready| {
+        self.poll_io_until_drained(dir, cx, waiter, op, |&n, ready| {
             n > 0 && n < len && self.drained_by_short(dir, ready)
         })
     }
@@ -115,12 +178,13 @@ impl<T: AsRawFd> IoSource<T> {
         &self,
         dir: Direction,
         cx: &mut Context<'_>,
+        waiter: &mut Option<WaiterKey>,
         mut op: impl FnMut(&T) -> io::Result<R>,
         drained: impl Fn(&R, Readiness) -> bool,
     ) -> Poll<io::Result<R>> {
         ready!(coop::poll_proceed(cx));
         loop {
-            let ready = ready!(self.poll_ready(dir, cx))?;
+            let ready = ready!(self.poll_ready(dir, cx, waiter))?;
             match op(self.get_ref()) {
                 Ok(done) => {
                     if drained(&done, ready) {
@@ -159,7 +223,30 @@ impl<T: AsRawFd> IoSource<T> {
 
     /// Waits until `dir` may proceed.
     pub(crate) async fn ready(&self, dir: Direction) -> io::Result<Readiness> {
-        std::future::poll_fn(|cx| self.poll_ready(dir, cx)).await
+        self.wait(dir, |cx, waiter| self.poll_ready(dir, cx, waiter)).await
+    }
+
+    /// Runs `op` once `dir` is ready, as [`poll_io`](Self::poll_io), as a future with
+    /// its own place among the waiters.
+    pub(crate) async fn io<R>(
+        &self,
+        dir: Direction,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.wait(dir, |cx, waiter| self.poll_io(dir, cx, waiter, &mut op)).await
+    }
+}
+
+/// A waiting future's place among a source's waiters: given back on drop.
+struct Waiter<'a, T: AsRawFd> {
+    source: &'a IoSource<T>,
+    dir: Direction,
+    key: Option<WaiterKey>,
+}
+
+impl<T: AsRawFd> Drop for Waiter<'_, T> {
+    fn drop(&mut self) {
+        self.source.reactor.cancel_wait(self.source.token, self.dir, &mut self.key);
     }
 }
 

@@ -6,40 +6,73 @@ use std::io::{self, IoSlice, IoSliceMut};
 use std::os::fd::AsRawFd;
 use std::task::{Context, Poll};
 
-use wakeful_reactor::{errno, Direction, Readiness};
+use wakeful_reactor::{errno, Direction, Readiness, WaiterKey};
 
 use crate::io_source::IoSource;
 use crate::socket;
 
 impl<T: AsRawFd> IoSource<T> {
-    pub(crate) fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.poll_io_stream(Direction::Read, cx, buf.len(), |io| socket::recv(io.as_raw_fd(), buf, 0))
+    pub(crate) fn poll_recv(
+        &self,
+        cx: &mut Context<'_>,
+        waiter: &mut Option<WaiterKey>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io_stream(Direction::Read, cx, waiter, buf.len(), |io| socket::recv(io.as_raw_fd(), buf, 0))
     }
 
     pub(crate) fn poll_recv_vectored(
         &self,
         cx: &mut Context<'_>,
+        waiter: &mut Option<WaiterKey>,
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
         let len = bufs.iter().take(socket::MAX_IOVECS).map(|b| b.len()).sum();
-        self.poll_io_stream(Direction::Read, cx, len, |io| socket::recv_vectored(io.as_raw_fd(), bufs))
+        self.poll_io_stream(Direction::Read, cx, waiter, len, |io| {
+            socket::recv_vectored(io.as_raw_fd(), bufs)
+        })
     }
 
-    pub(crate) fn poll_peek(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.poll_io(Direction::Read, cx, |io| socket::recv(io.as_raw_fd(), buf, libc::MSG_PEEK))
-    }
-
-    pub(crate) fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.poll_io_stream(Direction::Write, cx, buf.len(), |io| socket::send(io.as_raw_fd(), buf))
+    pub(crate) fn poll_send(
+        &self,
+        cx: &mut Context<'_>,
+        waiter: &mut Option<WaiterKey>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io_stream(Direction::Write, cx, waiter, buf.len(), |io| socket::send(io.as_raw_fd(), buf))
     }
 
     pub(crate) fn poll_send_vectored(
         &self,
         cx: &mut Context<'_>,
+        waiter: &mut Option<WaiterKey>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let len = bufs.iter().take(socket::MAX_IOVECS).map(|b| b.len()).sum();
-        self.poll_io_stream(Direction::Write, cx, len, |io| socket::send_vectored(io.as_raw_fd(), bufs))
+        self.poll_io_stream(Direction::Write, cx, waiter, len, |io| {
+            socket::send_vectored(io.as_raw_fd(), bufs)
+        })
+    }
+
+    /// The async forms, each a future with its own place among the waiters.
+    pub(crate) async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.wait(Direction::Read, |cx, waiter| self.poll_recv(cx, waiter, buf)).await
+    }
+
+    pub(crate) async fn recv_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        self.wait(Direction::Read, |cx, waiter| self.poll_recv_vectored(cx, waiter, bufs)).await
+    }
+
+    pub(crate) async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io(Direction::Read, |io| socket::recv(io.as_raw_fd(), buf, libc::MSG_PEEK)).await
+    }
+
+    pub(crate) async fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.wait(Direction::Write, |cx, waiter| self.poll_send(cx, waiter, buf)).await
+    }
+
+    pub(crate) async fn send_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        self.wait(Direction::Write, |cx, waiter| self.poll_send_vectored(cx, waiter, bufs)).await
     }
 
     /// Waits for a non-blocking `connect` to finish: writable, then `SO_ERROR`, then
@@ -81,7 +114,7 @@ impl<T: AsRawFd> IoSource<T> {
 pub(crate) async fn read_exact<T: AsRawFd>(source: &IoSource<T>, buf: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
-        match std::future::poll_fn(|cx| source.poll_recv(cx, &mut buf[filled..])).await? {
+        match source.recv(&mut buf[filled..]).await? {
             0 => {
                 let message = format!("stream ended after {filled} of {} bytes", buf.len());
                 return Err(io::Error::new(io::ErrorKind::UnexpectedEof, message));
@@ -99,7 +132,7 @@ pub(crate) async fn read_to_end<T: AsRawFd>(source: &IoSource<T>, buf: &mut Vec<
     let start = buf.len();
     let mut chunk = vec![0u8; 64 * 1024];
     loop {
-        match std::future::poll_fn(|cx| source.poll_recv(cx, &mut chunk)).await? {
+        match source.recv(&mut chunk).await? {
             0 => return Ok(buf.len() - start),
             n => buf.extend_from_slice(&chunk[..n]),
         }
@@ -109,7 +142,7 @@ pub(crate) async fn read_to_end<T: AsRawFd>(source: &IoSource<T>, buf: &mut Vec<
 /// Writes all of `buf`; `WriteZero` if the socket accepts no more.
 pub(crate) async fn write_all<T: AsRawFd>(source: &IoSource<T>, mut buf: &[u8]) -> io::Result<()> {
     while !buf.is_empty() {
-        match std::future::poll_fn(|cx| source.poll_send(cx, buf)).await? {
+        match source.send(buf).await? {
             0 => return Err(io::Error::new(io::ErrorKind::WriteZero, "the socket accepted no bytes")),
             n => buf = &buf[n..],
         }
@@ -125,7 +158,7 @@ macro_rules! read_methods {
         /// `Ok(0)` at end of stream. Cancel-safe: if dropped before completion, no
         /// data was read.
         pub async fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            std::future::poll_fn(|cx| self.source().poll_recv(cx, buf)).await
+            self.source().recv(buf).await
         }
 
         /// Reads into several buffers at once (`readv`).
@@ -133,7 +166,7 @@ macro_rules! read_methods {
             &mut self,
             bufs: &mut [std::io::IoSliceMut<'_>],
         ) -> std::io::Result<usize> {
-            std::future::poll_fn(|cx| self.source().poll_recv_vectored(cx, bufs)).await
+            self.source().recv_vectored(bufs).await
         }
 
         /// Reads exactly `buf.len()` bytes, or fails with `UnexpectedEof`. Not
@@ -164,7 +197,7 @@ macro_rules! read_methods {
 
         /// Reads bytes without removing them from the socket, waiting for some.
         pub async fn peek(&self, buf: &mut [u8]) -> std::io::Result<usize> {
-            std::future::poll_fn(|cx| self.source().poll_peek(cx, buf)).await
+            self.source().peek(buf).await
         }
     };
 }
@@ -176,12 +209,12 @@ macro_rules! write_methods {
         /// Writes some of `buf`, waiting until the socket accepts at least one byte.
         /// Never raises `SIGPIPE`: a closed peer is an `Err(BrokenPipe)`.
         pub async fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            std::future::poll_fn(|cx| self.source().poll_send(cx, buf)).await
+            self.source().send(buf).await
         }
 
         /// Writes from several buffers at once (`sendmsg`).
         pub async fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
-            std::future::poll_fn(|cx| self.source().poll_send_vectored(cx, bufs)).await
+            self.source().send_vectored(bufs).await
         }
 
         /// Writes all of `buf`, looping over partial writes. Not cancel-safe: if

@@ -1,6 +1,5 @@
 //! [`UdpSocket`]: datagrams.
 
-use std::future::poll_fn;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
@@ -86,18 +85,18 @@ impl UdpSocket {
 
     /// Sends a datagram to the connected peer.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_send(cx, buf)).await
+        self.source.io(Direction::Write, |s| s.send(buf)).await
     }
 
     /// Polls to send a datagram to the connected peer.
     pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.source.poll_io(Direction::Write, cx, |s| s.send(buf))
+        self.source.poll_io_shared(Direction::Write, cx, |s| s.send(buf))
     }
 
     /// Receives a datagram from the connected peer. See the type's docs for
     /// datagrams larger than `buf`. Cancel-safe.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_recv(cx, buf)).await
+        self.recv_from(buf).await.map(|(n, _)| n)
     }
 
     /// Polls to receive a datagram from the connected peer.
@@ -108,7 +107,7 @@ impl UdpSocket {
     /// Sends a datagram to `target` (its first resolved address).
     pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
         let target = resolve(target).await?[0];
-        poll_fn(|cx| self.poll_send_to(cx, buf, target)).await
+        self.source.io(Direction::Write, |s| s.send_to(buf, target)).await
     }
 
     /// Polls to send a datagram to `target`.
@@ -118,13 +117,13 @@ impl UdpSocket {
         buf: &[u8],
         target: SocketAddr,
     ) -> Poll<io::Result<usize>> {
-        self.source.poll_io(Direction::Write, cx, |s| s.send_to(buf, target))
+        self.source.poll_io_shared(Direction::Write, cx, |s| s.send_to(buf, target))
     }
 
     /// Receives a datagram and its sender. See the type's docs for datagrams larger
     /// than `buf`. Cancel-safe.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.poll_recv_from(cx, buf)).await
+        self.source.io(Direction::Read, |s| recv_whole(s, buf)).await
     }
 
     /// Polls to receive a datagram and its sender.
@@ -133,13 +132,13 @@ impl UdpSocket {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<(usize, SocketAddr)>> {
-        self.source.poll_io(Direction::Read, cx, |s| recv_whole(s, buf))
+        self.source.poll_io_shared(Direction::Read, cx, |s| recv_whole(s, buf))
     }
 
     /// Reads the next datagram and its sender without removing it from the queue;
     /// silently fills only `buf.len()` bytes of a larger one.
     pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.source.poll_io(Direction::Read, cx, |s| s.peek_from(buf))).await
+        self.source.io(Direction::Read, |s| s.peek_from(buf)).await
     }
 
     /// Waits until a datagram can be received.

@@ -11,7 +11,9 @@
 //!
 //! 1. An operation on a non-blocking fd returns `WouldBlock`; its owner calls
 //!    [`Reactor::clear_readiness`] and [`Reactor::poll_ready`], which stores the task's
-//!    waker in the source's read or write slot (`src/registration.rs`).
+//!    waker among the source's read or write waiters (`src/registration.rs`,
+//!    `src/waiters.rs`); a future dropped while it waits takes its waker back out
+//!    ([`Reactor::cancel_wait`]).
 //! 2. The executor, out of work, calls [`Reactor::turn`] with no timeout; the reactor
 //!    bounds the wait by its nearest timer (`src/timer_wheel.rs`).
 //! 3. `epoll_wait` / `kevent` returns an event (`src/sys/`); its token finds the source,
@@ -39,11 +41,12 @@
 //!
 //! // Nothing to read yet: the waker is stored.
 //! let mut cx = Context::from_waker(Waker::noop());
-//! assert!(reactor.poll_ready(token, Direction::Read, &mut cx).is_pending());
+//! let mut waiter = None; // this future's place among the source's waiters
+//! assert!(reactor.poll_ready(token, Direction::Read, &mut waiter, &mut cx).is_pending());
 //!
 //! a.write_all(b"ping")?;
 //! reactor.turn(Some(Duration::from_secs(5)))?;
-//! assert!(matches!(reactor.poll_ready(token, Direction::Read, &mut cx), Poll::Ready(Ok(_))));
+//! assert!(matches!(reactor.poll_ready(token, Direction::Read, &mut waiter, &mut cx), Poll::Ready(Ok(_))));
 //! reactor.deregister(token)?;
 //! # Ok::<(), std::io::Error>(())
 //! ```
@@ -118,8 +121,10 @@ mod readiness;
 mod registration;
 mod sys;
 mod timer_wheel;
+mod waiters;
 
 pub use reactor::{Reactor, ReactorStats, Unparker};
 pub use readiness::{Direction, Readiness};
 pub use registration::Token;
 pub use timer_wheel::TimerKey;
+pub use waiters::WaiterKey;

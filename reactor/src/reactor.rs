@@ -10,10 +10,10 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use crate::registration::Registrations;
+use crate::registration::{Check, Registrations};
 use crate::sys::{self, NOTIFY_TOKEN};
-use crate::timer_wheel::{TimerKey, TimerWheel};
-use crate::{Direction, Readiness, Token};
+use crate::timer_wheel::{TimerKey, TimerPoll, TimerWheel};
+use crate::{Direction, Readiness, Token, WaiterKey};
 
 /// Events taken from the OS per turn; more stay queued in the kernel for the next.
 const EVENTS_PER_TURN: usize = 1024;
@@ -119,18 +119,64 @@ impl Reactor {
         }
     }
 
-    /// `Ready` with the cached readiness if `dir` may proceed; otherwise the waker joins
-    /// `dir`'s waiters, all woken by the turn that sees the source change.
+    /// `Ready` with the cached readiness if `dir` may proceed; otherwise the waker is
+    /// kept in the waiter's place among `dir`'s waiters (`waiter` is set to its key on
+    /// the first wait), all of which the turn that sees the source change wakes.
+    ///
+    /// A future that stops waiting before it is woken hands its key back with
+    /// [`cancel_wait`](Self::cancel_wait), so that its waker is not left behind.
+    /// Callers that keep no state of their own (a `poll_read`) share one key per
+    /// direction: the last task to poll is the one woken.
     pub fn poll_ready(
         &self,
         token: Token,
         dir: Direction,
+        waiter: &mut Option<WaiterKey>,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<Readiness>> {
-        match self.sources.borrow_mut().get_mut(token) {
-            Some(source) => source.poll_ready(dir, cx).map(Ok),
+        // Look, then store: the waker is cloned with no table borrowed, as a clone runs
+        // the waker's own code, which may call back into the reactor.
+        let check = self.sources.borrow_mut().get_mut(token).map(|s| s.check(dir, waiter, cx.waker()));
+        match check {
             None => Poll::Ready(Err(not_registered())),
+            Some(Check::Ready(readiness, own_waker)) => {
+                drop(own_waker);
+                Poll::Ready(Ok(readiness))
+            }
+            Some(Check::Waiting) => Poll::Pending,
+            Some(Check::NeedsWaker) => {
+                let waker = cx.waker().clone();
+                let mut sources = self.sources.borrow_mut();
+                let stored = match sources.get_mut(token) {
+                    Some(source) => Ok(source.store(dir, waiter, waker)),
+                    None => Err(waker), // deregistered by the clone, of all things
+                };
+                drop(sources);
+                match stored {
+                    Ok(replaced) => {
+                        drop(replaced);
+                        Poll::Pending
+                    }
+                    Err(waker) => {
+                        drop(waker);
+                        Poll::Ready(Err(not_registered()))
+                    }
+                }
+            }
         }
+    }
+
+    /// Gives up the place `waiter` holds among `dir`'s waiters (if it still holds one)
+    /// and drops its waker: for a waiting future that is dropped or stops waiting.
+    pub fn cancel_wait(&self, token: Token, dir: Direction, waiter: &mut Option<WaiterKey>) {
+        let Some(key) = waiter.take() else { return };
+        let removed = self.sources.borrow_mut().get_mut(token).and_then(|s| s.waiters(dir).remove(key));
+        drop(removed); // outside the borrow: dropping a waker runs its own code
+    }
+
+    /// How many futures wait on `token` in `dir`: for tests and diagnostics.
+    pub fn waiters(&self, token: Token, dir: Direction) -> usize {
+        self.sources.borrow_mut().get_mut(token).map_or(0, |s| s.waiters(dir).len())
     }
 
     /// The cached readiness, without storing a waker: for operations that try once
@@ -153,12 +199,23 @@ impl Reactor {
     /// Adds a timer that wakes `waker` at or after `deadline`, never before.
     pub fn insert_timer(&self, deadline: Instant, waker: &Waker) -> TimerKey {
         let deadline = self.nanos(deadline);
-        self.timers.borrow_mut().insert(deadline, waker.clone())
+        let waker = waker.clone(); // before the borrow: a clone runs the waker's code
+        self.timers.borrow_mut().insert(deadline, waker)
     }
 
     /// True once the timer has fired; otherwise `waker` is the one it will wake.
     pub fn poll_timer(&self, key: TimerKey, waker: &Waker) -> bool {
-        self.timers.borrow_mut().poll(key, waker)
+        let found = self.timers.borrow().poll(key, waker);
+        match found {
+            TimerPoll::Fired => true,
+            TimerPoll::Waiting => false,
+            TimerPoll::NeedsWaker => {
+                let waker = waker.clone();
+                let replaced = self.timers.borrow_mut().set_waker(key, waker);
+                drop(replaced); // outside the borrow: dropping a waker runs its code
+                false
+            }
+        }
     }
 
     /// Moves a timer to a new deadline, re-arming it if it had fired.
@@ -169,7 +226,8 @@ impl Reactor {
 
     /// Cancels a timer and frees its entry; the key must not be used again.
     pub fn remove_timer(&self, key: TimerKey) {
-        self.timers.borrow_mut().remove(key);
+        let waker = self.timers.borrow_mut().remove(key);
+        drop(waker); // outside the borrow: dropping a waker runs its code
     }
 
     /// A handle that interrupts [`turn`](Self::turn) from any thread.
@@ -249,12 +307,16 @@ impl Reactor {
         stats.timers_fired += fired as u64;
         self.stats.set(stats);
 
-        // ⑤ Wake, outside every borrow. A panicking waker does not stop the others.
+        // ⑤ Wake, outside every borrow. A panicking waker does not stop the others; the
+        // first panic goes on once all are woken.
         let woken = due.len();
         let mut panic = None;
         for waker in due.drain(..) {
             if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| waker.wake())) {
-                panic.get_or_insert(payload);
+                match panic {
+                    None => panic = Some(payload),
+                    Some(_) => drop_payload(payload),
+                }
             }
         }
         *self.due.borrow_mut() = due;
@@ -274,6 +336,15 @@ impl Reactor {
     fn instant(&self, nanos: u64) -> Instant {
         let far = Instant::now() + Duration::from_secs(100 * 365 * 86_400);
         self.start.checked_add(Duration::from_nanos(nanos)).map_or(far, |t| t.min(far))
+    }
+}
+
+/// Drops the payload of a panic that will not be resumed. Its `Drop` is user code
+/// too: should that panic as well, the second payload is leaked, not unwound, so the
+/// wakers still to be woken are not lost.
+fn drop_payload(payload: Box<dyn std::any::Any + Send>) {
+    if let Err(again) = panic::catch_unwind(AssertUnwindSafe(|| drop(payload))) {
+        std::mem::forget(again);
     }
 }
 
@@ -325,3 +396,6 @@ impl Unparker {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod reentrancy_tests;

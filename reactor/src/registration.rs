@@ -7,8 +7,9 @@
 //! waking the new owner.
 
 use std::os::fd::RawFd;
-use std::task::{Context, Poll, Waker};
+use std::task::Waker;
 
+use crate::waiters::{Place, WaiterKey, Waiters};
 use crate::{Direction, Readiness};
 
 /// Identifies one registration. Copy it freely; after deregistration it matches nothing.
@@ -57,11 +58,24 @@ pub(crate) struct Source {
     pub(crate) fd: RawFd,
     /// Bits the OS reported and no `WouldBlock` has cleared since.
     readiness: Readiness,
-    /// The tasks waiting to read (or accept). Usually one; several tasks may wait on
+    /// The futures waiting to read (or accept). Usually one; several tasks may wait on
     /// one listener's `accept`, and each is woken.
-    readers: Vec<Waker>,
-    /// The tasks waiting to write.
-    writers: Vec<Waker>,
+    readers: Waiters,
+    /// The futures waiting to write.
+    writers: Waiters,
+}
+
+/// What a poll of a source found.
+#[derive(Debug)]
+pub(crate) enum Check {
+    /// The direction may proceed. Holds the waiter's own waker if its key was still
+    /// live, freed now, for the caller to drop once no table is borrowed.
+    Ready(Readiness, Option<Waker>),
+    /// Not ready; the waiter's place already holds a waker for the same task.
+    Waiting,
+    /// Not ready; the caller must store a clone of its waker with [`Source::store`]
+    /// (cloned outside the table's borrow: a clone runs the waker's own code).
+    NeedsWaker,
 }
 
 impl Source {
@@ -69,30 +83,41 @@ impl Source {
     pub(crate) fn set_readiness(&mut self, ready: Readiness, wake: &mut Vec<Waker>) {
         self.readiness |= ready;
         if ready.intersects(Direction::Read.wakes_on()) {
-            wake.append(&mut self.readers);
+            self.readers.take_all(wake);
         }
         if ready.intersects(Direction::Write.wakes_on()) {
-            wake.append(&mut self.writers);
+            self.writers.take_all(wake);
         }
     }
 
-    /// Ready with the cached bits if `dir` may proceed; otherwise adds the waker to
-    /// `dir`'s waiters (unless that task already waits there).
-    pub(crate) fn poll_ready(&mut self, dir: Direction, cx: &mut Context<'_>) -> Poll<Readiness> {
+    /// Whether `dir` may proceed, and if not whether `key`'s place holds `waker`.
+    pub(crate) fn check(&mut self, dir: Direction, key: &mut Option<WaiterKey>, waker: &Waker) -> Check {
         if self.readiness.intersects(dir.wakes_on()) {
-            return Poll::Ready(self.readiness);
+            let own = key.take().and_then(|key| self.waiters(dir).remove(key));
+            return Check::Ready(self.readiness, own);
         }
-        let waiters = match dir {
+        match self.waiters(dir).place(*key, waker) {
+            Place::Current => Check::Waiting,
+            Place::NeedsWaker => Check::NeedsWaker,
+        }
+    }
+
+    /// Stores `waker` in `key`'s place among `dir`'s waiters; returns the waker it
+    /// replaced, to be dropped once no table is borrowed.
+    pub(crate) fn store(
+        &mut self,
+        dir: Direction,
+        key: &mut Option<WaiterKey>,
+        waker: Waker,
+    ) -> Option<Waker> {
+        self.waiters(dir).store(key, waker)
+    }
+
+    pub(crate) fn waiters(&mut self, dir: Direction) -> &mut Waiters {
+        match dir {
             Direction::Read => &mut self.readers,
             Direction::Write => &mut self.writers,
-        };
-        // The same task polling again: keep its waker, skip a refcount round trip. A
-        // waiter that gave up (its future dropped) stays until the next event, which
-        // wakes it spuriously, once.
-        if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
-            waiters.push(cx.waker().clone());
         }
-        Poll::Pending
     }
 
     pub(crate) fn readiness(&self) -> Readiness {
@@ -125,7 +150,12 @@ struct Slot {
 
 impl Registrations {
     pub(crate) fn insert(&mut self, fd: RawFd) -> Token {
-        let source = Source { fd, readiness: Readiness::EMPTY, readers: Vec::new(), writers: Vec::new() };
+        let source = Source {
+            fd,
+            readiness: Readiness::EMPTY,
+            readers: Waiters::default(),
+            writers: Waiters::default(),
+        };
         let index = match self.free.pop() {
             Some(index) => index,
             None => {
@@ -223,11 +253,15 @@ mod tests {
         let mut regs = Registrations::default();
         let token = regs.insert(3);
         let source = regs.get_mut(token).unwrap();
-        for waker in [&a, &b, &a] {
-            assert!(source.poll_ready(Direction::Read, &mut Context::from_waker(waker)).is_pending());
+        let (mut key_a, mut key_b) = (None, None);
+        for (waker, key) in [(&a, &mut key_a), (&b, &mut key_b)] {
+            assert!(matches!(source.check(Direction::Read, key, waker), Check::NeedsWaker));
+            assert!(source.store(Direction::Read, key, waker.clone()).is_none());
         }
+        assert!(matches!(source.check(Direction::Read, &mut key_a, &a), Check::Waiting), "a polls again");
         let mut wake = Vec::new();
         source.set_readiness(Readiness::READABLE, &mut wake);
-        assert_eq!(wake.len(), 2, "two tasks waited (one of them twice)");
+        assert_eq!(wake.len(), 2, "two tasks waited (one of them polled twice)");
+        assert!(matches!(source.check(Direction::Read, &mut key_a, &a), Check::Ready(..)));
     }
 }

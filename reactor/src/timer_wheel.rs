@@ -84,6 +84,19 @@ enum EntryState {
     Free,
 }
 
+/// What a poll of a timer found.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum TimerPoll {
+    /// The deadline passed (or the timer was removed).
+    Fired,
+    /// Pending, and holding a waker for the same task.
+    Waiting,
+    /// Pending; the caller must give it a clone of its waker with
+    /// [`TimerWheel::set_waker`] (cloned outside the wheel's borrow: a clone runs the
+    /// waker's own code).
+    NeedsWaker,
+}
+
 /// The timers of one reactor.
 #[derive(Debug)]
 pub(crate) struct TimerWheel {
@@ -138,18 +151,25 @@ impl TimerWheel {
         TimerKey { index, generation: self.entries[index as usize].generation }
     }
 
-    /// True if the timer fired. If not, `waker` replaces the stored one, unless it
-    /// would wake the same task.
-    pub(crate) fn poll(&mut self, key: TimerKey, waker: &Waker) -> bool {
-        let Some(entry) = self.entry_mut(key) else { return true };
-        if entry.state == EntryState::Fired {
-            return true;
-        }
+    /// Whether the timer fired, and if not whether it already holds `waker` (a dead key
+    /// counts as fired: its owner removed it).
+    pub(crate) fn poll(&self, key: TimerKey, waker: &Waker) -> TimerPoll {
+        let Some(entry) = self.entry(key) else { return TimerPoll::Fired };
         match &entry.waker {
-            Some(w) if w.will_wake(waker) => {}
-            _ => entry.waker = Some(waker.clone()),
+            _ if entry.state == EntryState::Fired => TimerPoll::Fired,
+            Some(stored) if stored.will_wake(waker) => TimerPoll::Waiting,
+            _ => TimerPoll::NeedsWaker,
         }
-        false
+    }
+
+    /// Gives a pending timer the waker to wake. Returns the waker it replaced — or
+    /// `waker` itself if the timer is not pending — for the caller to drop once the
+    /// wheel is no longer borrowed.
+    pub(crate) fn set_waker(&mut self, key: TimerKey, waker: Waker) -> Option<Waker> {
+        match self.entry_mut(key) {
+            Some(entry) if entry.state != EntryState::Fired => entry.waker.replace(waker),
+            _ => Some(waker),
+        }
     }
 
     /// Moves the timer to a new deadline, re-arming it if it had fired.
@@ -163,17 +183,17 @@ impl TimerWheel {
     }
 
     /// Cancels the timer (if pending) and frees its entry. The key is dead afterwards.
-    pub(crate) fn remove(&mut self, key: TimerKey) {
-        if self.entry_mut(key).is_none() {
-            return;
-        }
+    /// Returns the timer's waker, for the caller to drop once the wheel is no longer
+    /// borrowed.
+    pub(crate) fn remove(&mut self, key: TimerKey) -> Option<Waker> {
+        self.entry_mut(key)?;
         self.unlink(key.index);
         let entry = &mut self.entries[key.index as usize];
         entry.state = EntryState::Free;
-        entry.waker = None;
         entry.generation = entry.generation.wrapping_add(1);
         entry.next = self.free_head;
         self.free_head = key.index;
+        entry.waker.take()
     }
 
     /// When the wheel next has work, in nanoseconds: the exact earliest deadline if it
@@ -327,6 +347,11 @@ impl TimerWheel {
         let level = ((63 - differing.leading_zeros()) / SLOT_BITS) as usize;
         let slot = ((when >> (SLOT_BITS * level as u32)) as usize) & (SLOTS - 1);
         (level, slot)
+    }
+
+    fn entry(&self, key: TimerKey) -> Option<&Entry> {
+        let entry = self.entries.get(key.index as usize)?;
+        (entry.generation == key.generation && entry.state != EntryState::Free).then_some(entry)
     }
 
     fn entry_mut(&mut self, key: TimerKey) -> Option<&mut Entry> {

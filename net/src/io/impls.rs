@@ -7,6 +7,9 @@ use std::os::fd::AsRawFd;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use wakeful_reactor::Direction;
+
+use crate::io_source::IoSource;
 use crate::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::{socket, TcpStream, UnixStream};
 
@@ -15,7 +18,7 @@ macro_rules! async_read {
         #[cfg(feature = "futures-io")]
         impl<$($generics)*> futures_io::AsyncRead for $ty {
             fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-                self.source().poll_recv(cx, buf)
+                poll_recv(self.source(), cx, buf)
             }
 
             fn poll_read_vectored(
@@ -23,7 +26,7 @@ macro_rules! async_read {
                 cx: &mut Context<'_>,
                 bufs: &mut [IoSliceMut<'_>],
             ) -> Poll<io::Result<usize>> {
-                self.source().poll_recv_vectored(cx, bufs)
+                poll_recv_vectored(self.source(), cx, bufs)
             }
         }
 
@@ -34,7 +37,7 @@ macro_rules! async_read {
                 cx: &mut Context<'_>,
                 buf: &mut tokio::io::ReadBuf<'_>,
             ) -> Poll<io::Result<()>> {
-                let n = std::task::ready!(self.source().poll_recv(cx, buf.initialize_unfilled()))?;
+                let n = std::task::ready!(poll_recv(self.source(), cx, buf.initialize_unfilled()))?;
                 buf.advance(n);
                 Poll::Ready(Ok(()))
             }
@@ -47,7 +50,7 @@ macro_rules! async_write {
         #[cfg(feature = "futures-io")]
         impl<$($generics)*> futures_io::AsyncWrite for $ty {
             fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-                self.source().poll_send(cx, buf)
+                poll_send(self.source(), cx, buf)
             }
 
             fn poll_write_vectored(
@@ -55,7 +58,7 @@ macro_rules! async_write {
                 cx: &mut Context<'_>,
                 bufs: &[IoSlice<'_>],
             ) -> Poll<io::Result<usize>> {
-                self.source().poll_send_vectored(cx, bufs)
+                poll_send_vectored(self.source(), cx, bufs)
             }
 
             fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -71,7 +74,7 @@ macro_rules! async_write {
         #[cfg(feature = "tokio-io")]
         impl<$($generics)*> tokio::io::AsyncWrite for $ty {
             fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-                self.source().poll_send(cx, buf)
+                poll_send(self.source(), cx, buf)
             }
 
             fn poll_write_vectored(
@@ -79,7 +82,7 @@ macro_rules! async_write {
                 cx: &mut Context<'_>,
                 bufs: &[IoSlice<'_>],
             ) -> Poll<io::Result<usize>> {
-                self.source().poll_send_vectored(cx, bufs)
+                poll_send_vectored(self.source(), cx, bufs)
             }
 
             fn is_write_vectored(&self) -> bool {
@@ -110,4 +113,35 @@ async_write! {
     [] UnixStream,
     [T: AsRawFd] WriteHalf<'_, T>,
     [T: AsRawFd] OwnedWriteHalf<T>,
+}
+
+// The trait methods keep no state between polls, so they wait in the place each source
+// keeps for such callers: the last task to poll a direction is the one woken.
+
+fn poll_recv<T: AsRawFd>(
+    source: &IoSource<T>,
+    cx: &mut Context<'_>,
+    buf: &mut [u8],
+) -> Poll<io::Result<usize>> {
+    source.poll_shared(Direction::Read, |waiter| source.poll_recv(cx, waiter, buf))
+}
+
+fn poll_recv_vectored<T: AsRawFd>(
+    source: &IoSource<T>,
+    cx: &mut Context<'_>,
+    bufs: &mut [IoSliceMut<'_>],
+) -> Poll<io::Result<usize>> {
+    source.poll_shared(Direction::Read, |waiter| source.poll_recv_vectored(cx, waiter, bufs))
+}
+
+fn poll_send<T: AsRawFd>(source: &IoSource<T>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    source.poll_shared(Direction::Write, |waiter| source.poll_send(cx, waiter, buf))
+}
+
+fn poll_send_vectored<T: AsRawFd>(
+    source: &IoSource<T>,
+    cx: &mut Context<'_>,
+    bufs: &[IoSlice<'_>],
+) -> Poll<io::Result<usize>> {
+    source.poll_shared(Direction::Write, |waiter| source.poll_send_vectored(cx, waiter, bufs))
 }

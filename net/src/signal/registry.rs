@@ -160,29 +160,33 @@ fn dup(fd: RawFd) -> io::Result<OwnedFd> {
 /// Listeners waiting for a delivery, by listener id: woken by whoever drains the pipe.
 static WAITERS: Mutex<Option<HashMap<u64, Waker>>> = Mutex::new(None);
 
-/// Records `waker` as listener `id`'s, unless it is already.
+/// Records `waker` as listener `id`'s, unless it is already. Wakers are cloned and
+/// dropped outside the lock: both run the waker's own code, which may come back here.
 pub(crate) fn wait(id: u64, waker: &Waker) {
-    let mut waiters = WAITERS.lock().unwrap_or_else(|e| e.into_inner());
-    let waiters = waiters.get_or_insert_with(HashMap::new);
-    match waiters.get(&id) {
-        Some(stored) if stored.will_wake(waker) => {}
-        _ => {
-            waiters.insert(id, waker.clone());
-        }
+    let stored = lock_waiters().as_ref().and_then(|w| w.get(&id).map(|stored| stored.will_wake(waker)));
+    if stored == Some(true) {
+        return;
     }
+    let waker = waker.clone();
+    let replaced = lock_waiters().get_or_insert_with(HashMap::new).insert(id, waker);
+    drop(replaced);
 }
 
 /// Forgets listener `id` (dropped).
 pub(crate) fn forget(id: u64) {
-    if let Some(waiters) = WAITERS.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
-        waiters.remove(&id);
-    }
+    let removed = lock_waiters().as_mut().and_then(|waiters| waiters.remove(&id));
+    drop(removed);
+}
+
+fn lock_waiters() -> std::sync::MutexGuard<'static, Option<HashMap<u64, Waker>>> {
+    // No user code runs under this lock, so a poisoned lock's data is intact.
+    WAITERS.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Wakes every waiting listener (they re-check their counters); called after draining
 /// the pipe. Wakers are woken outside the lock.
 pub(crate) fn wake_all() {
-    let woken: Vec<Waker> = match WAITERS.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+    let woken: Vec<Waker> = match lock_waiters().as_mut() {
         Some(waiters) => waiters.drain().map(|(_, waker)| waker).collect(),
         None => return,
     };

@@ -156,7 +156,11 @@ impl Signal {
             if self.take_delivery() {
                 return Poll::Ready(Some(()));
             }
-            match ready!(self.pipe.poll_ready(Direction::Read, cx)) {
+            match ready!(self.pipe.poll_shared(Direction::Read, |waiter| self.pipe.poll_ready(
+                Direction::Read,
+                cx,
+                waiter
+            ))) {
                 Ok(ready) => {
                     if drain(&self.pipe) {
                         registry::wake_all();

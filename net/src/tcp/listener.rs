@@ -1,9 +1,8 @@
 //! [`TcpListener`]: accepting TCP connections.
 
-use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
@@ -12,7 +11,7 @@ use futures_core::Stream;
 use crate::accept::Acceptor;
 use crate::addr::{resolve, ToSocketAddrs};
 use crate::io_source::IoSource;
-use crate::socket;
+use crate::socket::{self, SockAddr};
 use crate::tcp::{TcpSocket, TcpStream};
 
 /// A TCP socket listening for connections.
@@ -79,15 +78,20 @@ impl TcpListener {
     ///
     /// Cancel-safe: if dropped before completion, no connection was taken.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        poll_fn(|cx| self.poll_accept(cx)).await
+        let (fd, addr) = self.acceptor.accept(&self.source).await?;
+        self.accepted(fd, addr)
     }
 
     /// Polls for a connection; see [`accept`](Self::accept).
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         let (fd, addr) = ready!(self.acceptor.poll_accept(&self.source, cx))?;
+        Poll::Ready(self.accepted(fd, addr))
+    }
+
+    fn accepted(&self, fd: OwnedFd, addr: SockAddr) -> io::Result<(TcpStream, SocketAddr)> {
         let stream = TcpStream::from_owned_nonblocking(fd)?;
         let addr = addr.as_inet().map_or_else(|| stream.peer_addr(), Ok)?;
-        Poll::Ready(Ok((stream, addr)))
+        Ok((stream, addr))
     }
 
     /// The connections, as a `Stream` (never ends; errors are items).

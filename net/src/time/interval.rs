@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use futures_core::Stream;
 
+use super::sleep::after;
 use super::{sleep_until, Sleep};
 
 /// Ticks every `period`, the first tick at once.
@@ -68,16 +69,18 @@ impl MissedTickBehavior {
     /// The deadline after a tick that was due at `due` and fired at `now`. Only when
     /// the following tick is already overdue does the behaviour matter.
     fn next(self, due: Instant, now: Instant, period: Duration) -> Instant {
-        if now < due + period {
-            return due + period;
+        let next = after(due, period);
+        if now < next {
+            return next;
         }
         match self {
-            MissedTickBehavior::Burst => due + period,
-            MissedTickBehavior::Delay => now + period,
+            MissedTickBehavior::Burst => next,
+            MissedTickBehavior::Delay => after(now, period),
             MissedTickBehavior::Skip => {
                 let late = now.saturating_duration_since(due).as_nanos();
                 let periods = late / period.as_nanos() + 1;
-                due + period * u32::try_from(periods).unwrap_or(u32::MAX)
+                let skipped = u32::try_from(periods).ok().and_then(|n| period.checked_mul(n));
+                after(due, skipped.unwrap_or(Duration::MAX))
             }
         }
     }
@@ -122,7 +125,7 @@ impl Interval {
 
     /// Restarts the schedule: the next tick is one period from now.
     pub fn reset(&mut self) {
-        Pin::new(&mut self.sleep).reset(Instant::now() + self.period);
+        Pin::new(&mut self.sleep).reset(after(Instant::now(), self.period));
     }
 
     /// The period.

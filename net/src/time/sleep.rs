@@ -22,9 +22,7 @@ use crate::context;
 /// });
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    // Far-future durations (`Duration::MAX`) saturate to a deadline that never comes.
-    let deadline = Instant::now().checked_add(duration).unwrap_or_else(far_future);
-    sleep_until(deadline)
+    sleep_until(after(Instant::now(), duration))
 }
 
 /// Waits until `deadline`.
@@ -32,8 +30,15 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep { deadline, timer: None }
 }
 
+/// `start + duration`, saturating: a sum past what an `Instant` can hold (as with
+/// `Duration::MAX`) becomes a deadline that never comes. Every deadline wakeful
+/// computes from a user's duration goes through here, so none can overflow.
+pub(crate) fn after(start: Instant, duration: Duration) -> Instant {
+    start.checked_add(duration).unwrap_or_else(|| start.max(far_future()))
+}
+
 /// About thirty years from now: "never", as an `Instant` that every platform can hold.
-pub(crate) fn far_future() -> Instant {
+fn far_future() -> Instant {
     Instant::now() + Duration::from_secs(86_400 * 365 * 30)
 }
 
@@ -92,20 +97,31 @@ impl Future for Sleep {
         match &this.timer {
             Some((reactor, key)) => {
                 if reactor.poll_timer(*key, cx.waker()) {
-                    Poll::Ready(())
-                } else {
-                    Poll::Pending
+                    return Poll::Ready(());
                 }
+                if context::is_current(reactor) {
+                    return Poll::Pending;
+                }
+                // First polled in another runtime, since dropped or not the one running
+                // here now: its reactor would never fire the timer. Move it here.
+                if let Some((reactor, key)) = this.timer.take() {
+                    reactor.remove_timer(key);
+                }
+                this.register(cx)
             }
             None if Instant::now() >= this.deadline => Poll::Ready(()),
-            None => {
-                let reactor =
-                    context::current().unwrap_or_else(|err| panic!("wakeful::time::Sleep polled: {err}"));
-                let key = reactor.insert_timer(this.deadline, cx.waker());
-                this.timer = Some((reactor, key));
-                Poll::Pending
-            }
+            None => this.register(cx),
         }
+    }
+}
+
+impl Sleep {
+    /// Puts the timer in the wheel of this thread's reactor.
+    fn register(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let reactor = context::current().unwrap_or_else(|err| panic!("wakeful::time::Sleep polled: {err}"));
+        let key = reactor.insert_timer(self.deadline, cx.waker());
+        self.timer = Some((reactor, key));
+        Poll::Pending
     }
 }
 

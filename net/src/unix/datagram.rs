@@ -1,25 +1,34 @@
 //! [`UnixDatagram`]: Unix datagram sockets.
 
-use std::future::poll_fn;
+use std::future::Future;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::path::Path;
-use std::task::{Context, Poll};
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+use std::time::Duration;
 
+use wakeful_executor::coop;
 use wakeful_reactor::Direction;
 
 use super::SocketAddr;
 use crate::io_source::IoSource;
 use crate::socket;
+use crate::time::{sleep, Sleep};
 use crate::udp::truncation_error;
+
+/// The first pause when a send finds the receiver's queue still full.
+const MIN_BACKOFF: Duration = Duration::from_micros(100);
+/// The longest pause: how late, at worst, a send resumes once the receiver drains.
+const MAX_BACKOFF: Duration = Duration::from_millis(10);
 
 /// A Unix datagram socket, shaped like [`UdpSocket`](crate::UdpSocket) — including
 /// its refusal to truncate datagrams silently.
 ///
-/// A known limit of Linux: when an *unconnected* `send_to` finds the receiver's queue
-/// full, the kernel never reports writability again for that receiver, so the send
-/// waits until some other event on this socket. Connect the socket (`connect`, `send`)
-/// for flow control, or bound the send with `timeout`.
+/// Sends wait while the receiver's queue is full. Linux wakes a blocked sender when
+/// the receiver reads only if the sender is connected to it; an unconnected `send_to`
+/// is instead retried on a timer, 100 µs after the first failure and doubling to
+/// 10 ms, so it resumes at most 10 ms after the receiver drains, without spinning.
 ///
 /// ```
 /// use wakeful::net::UnixDatagram;
@@ -78,9 +87,11 @@ impl UnixDatagram {
             .map_err(|e| io::Error::new(e.kind(), format!("connect to {path:?}: {e}")))
     }
 
-    /// Sends a datagram to the connected peer.
+    /// Sends a datagram to the connected peer, waiting while its queue is full.
+    ///
+    /// Cancel-safe: a datagram is sent whole or not at all.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.source.poll_io(Direction::Write, cx, |s| s.send(buf))).await
+        self.send_with(|s| s.send(buf)).await
     }
 
     /// Receives a datagram from the connected peer; `InvalidData` if it was larger
@@ -89,15 +100,56 @@ impl UnixDatagram {
         Ok(self.recv_from(buf).await?.0)
     }
 
-    /// Sends a datagram to the socket at `path`.
+    /// Sends a datagram to the socket at `path`, waiting while its queue is full.
+    ///
+    /// Cancel-safe: a datagram is sent whole or not at all.
     pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
         let path = path.as_ref();
-        poll_fn(|cx| self.source.poll_io(Direction::Write, cx, |s| s.send_to(buf, path))).await
+        self.send_with(|s| s.send_to(buf, path)).await
+    }
+
+    /// Sends with `op`, waiting while the receiver's queue is full.
+    ///
+    /// After a failed send, Linux reports an unconnected sender writable again at once
+    /// (the failed `sendmsg` freed its buffer), although the receiver is still full;
+    /// and some kernels never report it writable for that receiver at all. So only the
+    /// first wait may end on writability; every later retry waits out a pause, doubling
+    /// from [`MIN_BACKOFF`] to [`MAX_BACKOFF`], and a success resets it.
+    async fn send_with(
+        &self,
+        mut op: impl FnMut(&std::os::unix::net::UnixDatagram) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        let mut failures = 0u32;
+        let mut pause: Option<Sleep> = None;
+        self.source
+            .wait(Direction::Write, |cx, waiter| {
+                ready!(coop::poll_proceed(cx));
+                loop {
+                    if let Some(wait) = pause.as_mut() {
+                        let writable =
+                            failures == 1 && self.source.poll_ready(Direction::Write, cx, waiter)?.is_ready();
+                        if !writable && Pin::new(wait).poll(cx).is_pending() {
+                            return Poll::Pending;
+                        }
+                        pause = None;
+                    }
+                    match op(self.source.get_ref()) {
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                            self.source.clear_readiness(Direction::Write, Direction::Write.wakes_on());
+                            failures += 1;
+                            let delay = MIN_BACKOFF.saturating_mul(1 << (failures - 1).min(10));
+                            pause = Some(sleep(delay.min(MAX_BACKOFF)));
+                        }
+                        done => return Poll::Ready(done),
+                    }
+                }
+            })
+            .await
     }
 
     /// Receives a datagram and its sender; `InvalidData` if it was larger than `buf`.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.poll_recv_from(cx, buf)).await
+        self.source.io(Direction::Read, |s| recv_datagram(s, buf)).await
     }
 
     /// Polls to receive a datagram and its sender.
@@ -106,14 +158,7 @@ impl UnixDatagram {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<(usize, SocketAddr)>> {
-        self.source.poll_io(Direction::Read, cx, |s| {
-            let (len, truncated, from) = socket::recv_datagram(s.as_raw_fd(), buf)?;
-            let from = SocketAddr::from_raw(&from);
-            if truncated {
-                return Err(truncation_error(len, buf.len(), &from));
-            }
-            Ok((len, from))
-        })
+        self.source.poll_io_shared(Direction::Read, cx, |s| recv_datagram(s, buf))
     }
 
     /// Waits until a datagram can be received.
@@ -147,4 +192,14 @@ impl AsFd for UnixDatagram {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.source.get_ref().as_fd()
     }
+}
+
+/// Receives one datagram whole, or reports that it was truncated.
+fn recv_datagram(s: &std::os::unix::net::UnixDatagram, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+    let (len, truncated, from) = socket::recv_datagram(s.as_raw_fd(), buf)?;
+    let from = SocketAddr::from_raw(&from);
+    if truncated {
+        return Err(truncation_error(len, buf.len(), &from));
+    }
+    Ok((len, from))
 }

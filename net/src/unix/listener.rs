@@ -1,15 +1,14 @@
 //! [`UnixListener`]: accepting Unix stream connections.
 
-use std::future::poll_fn;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::Path;
 use std::task::{ready, Context, Poll};
 
 use super::{SocketAddr, UnixStream};
 use crate::accept::Acceptor;
 use crate::io_source::IoSource;
-use crate::socket;
+use crate::socket::{self, SockAddr};
 
 /// A Unix socket listening for connections, with the same behaviour as
 /// [`TcpListener`](crate::TcpListener) (including its recovery from fd exhaustion).
@@ -58,14 +57,19 @@ impl UnixListener {
 
     /// Waits for a connection. Cancel-safe.
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
-        poll_fn(|cx| self.poll_accept(cx)).await
+        let (fd, addr) = self.acceptor.accept(&self.source).await?;
+        self.accepted(fd, addr)
     }
 
     /// Polls for a connection; see [`accept`](Self::accept).
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
         let (fd, addr) = ready!(self.acceptor.poll_accept(&self.source, cx))?;
+        Poll::Ready(self.accepted(fd, addr))
+    }
+
+    fn accepted(&self, fd: OwnedFd, addr: SockAddr) -> io::Result<(UnixStream, SocketAddr)> {
         let stream = UnixStream::from_source(IoSource::new_nonblocking(fd.into())?);
-        Poll::Ready(Ok((stream, SocketAddr::from_raw(&addr))))
+        Ok((stream, SocketAddr::from_raw(&addr)))
     }
 
     /// The local address.

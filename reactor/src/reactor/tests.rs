@@ -39,11 +39,11 @@ fn readable_after_write_wakes_reader() {
     let mut cx = Context::from_waker(&waker);
 
     // A fresh socket is writable: the first turn reports it, with no reader waiting.
-    assert!(reactor.poll_ready(token, Direction::Read, &mut cx).is_pending());
+    assert!(reactor.poll_ready(token, Direction::Read, &mut None, &mut cx).is_pending());
     a.write_all(b"hello").unwrap();
     assert_eq!(reactor.turn(PATIENCE).unwrap(), 1, "one waker woken");
     assert_eq!(count.0.load(Ordering::SeqCst), 1);
-    let Poll::Ready(Ok(ready)) = reactor.poll_ready(token, Direction::Read, &mut cx) else {
+    let Poll::Ready(Ok(ready)) = reactor.poll_ready(token, Direction::Read, &mut None, &mut cx) else {
         panic!("source should be readable");
     };
     assert!(ready.contains(Readiness::READABLE | Readiness::WRITABLE), "{ready:?}");
@@ -53,8 +53,11 @@ fn readable_after_write_wakes_reader() {
     assert_eq!(b.read(&mut buf).unwrap(), 5);
     assert_eq!(b.read(&mut buf).unwrap_err().kind(), io::ErrorKind::WouldBlock);
     reactor.clear_readiness(token, Direction::Read, ready);
-    assert!(reactor.poll_ready(token, Direction::Read, &mut cx).is_pending());
-    assert!(reactor.poll_ready(token, Direction::Write, &mut cx).is_ready(), "write readiness kept");
+    assert!(reactor.poll_ready(token, Direction::Read, &mut None, &mut cx).is_pending());
+    assert!(
+        reactor.poll_ready(token, Direction::Write, &mut None, &mut cx).is_ready(),
+        "write readiness kept"
+    );
     reactor.deregister(token).unwrap();
 }
 
@@ -64,11 +67,14 @@ fn peer_close_reports_read_closed() {
     let (a, b) = pair();
     let token = reactor.register(b.as_raw_fd()).unwrap();
     let (count, waker) = counter();
-    assert!(reactor.poll_ready(token, Direction::Read, &mut Context::from_waker(&waker)).is_pending());
+    assert!(reactor
+        .poll_ready(token, Direction::Read, &mut None, &mut Context::from_waker(&waker))
+        .is_pending());
     drop(a);
     reactor.turn(PATIENCE).unwrap();
     assert_eq!(count.0.load(Ordering::SeqCst), 1, "reader woken by the hang-up");
-    let Poll::Ready(Ok(ready)) = reactor.poll_ready(token, Direction::Read, &mut Context::from_waker(&waker))
+    let Poll::Ready(Ok(ready)) =
+        reactor.poll_ready(token, Direction::Read, &mut None, &mut Context::from_waker(&waker))
     else {
         panic!("closed source must be ready");
     };
@@ -88,10 +94,13 @@ fn pipe_write_end_reports_writable() {
     let token = reactor.register(tx.as_raw_fd()).unwrap();
     let (_, waker) = counter();
     let mut cx = Context::from_waker(&waker);
-    assert!(reactor.poll_ready(token, Direction::Write, &mut cx).is_pending(), "nothing reported yet");
+    assert!(
+        reactor.poll_ready(token, Direction::Write, &mut None, &mut cx).is_pending(),
+        "nothing reported yet"
+    );
     reactor.turn(PATIENCE).unwrap();
-    assert!(reactor.poll_ready(token, Direction::Write, &mut cx).is_ready());
-    assert!(reactor.poll_ready(token, Direction::Read, &mut cx).is_pending());
+    assert!(reactor.poll_ready(token, Direction::Write, &mut None, &mut cx).is_ready());
+    assert!(reactor.poll_ready(token, Direction::Read, &mut None, &mut cx).is_pending());
     reactor.deregister(token).unwrap();
     drop(rx);
 }
@@ -109,7 +118,7 @@ fn deregistered_source_gets_no_events() {
     reactor.turn(Some(Duration::ZERO)).unwrap();
     assert_eq!(reactor.stats().events, 1, "only the event from before deregistration");
     let (_, waker) = counter();
-    let err = match reactor.poll_ready(token, Direction::Read, &mut Context::from_waker(&waker)) {
+    let err = match reactor.poll_ready(token, Direction::Read, &mut None, &mut Context::from_waker(&waker)) {
         Poll::Ready(Err(e)) => e,
         other => panic!("expected an error, got {other:?}"),
     };
@@ -136,14 +145,20 @@ fn reused_fd_is_not_reached_by_stale_token() {
 
     let (count, waker) = counter();
     let mut cx = Context::from_waker(&waker);
-    assert!(reactor.poll_ready(old, Direction::Read, &mut cx).is_ready(), "stale token errs at once");
+    assert!(
+        reactor.poll_ready(old, Direction::Read, &mut None, &mut cx).is_ready(),
+        "stale token errs at once"
+    );
     assert!(reactor.deregister(old).is_err(), "stale token cannot deregister the new source");
     reactor.clear_readiness(old, Direction::Write, Readiness::WRITABLE);
-    assert!(reactor.poll_ready(new, Direction::Read, &mut cx).is_pending());
+    assert!(reactor.poll_ready(new, Direction::Read, &mut None, &mut cx).is_pending());
     c.write_all(b"x").unwrap();
     reactor.turn(PATIENCE).unwrap();
     assert_eq!(count.0.load(Ordering::SeqCst), 1, "the new owner is woken");
-    assert!(reactor.poll_ready(new, Direction::Write, &mut cx).is_ready(), "stale clear was ignored");
+    assert!(
+        reactor.poll_ready(new, Direction::Write, &mut None, &mut cx).is_ready(),
+        "stale clear was ignored"
+    );
     reactor.deregister(new).unwrap();
 }
 
