@@ -79,8 +79,11 @@ impl MissedTickBehavior {
             MissedTickBehavior::Skip => {
                 let late = now.saturating_duration_since(due).as_nanos();
                 let periods = late / period.as_nanos() + 1;
-                let skipped = u32::try_from(periods).ok().and_then(|n| period.checked_mul(n));
-                after(due, skipped.unwrap_or(Duration::MAX))
+                // In nanoseconds, as `Duration` multiplies only by a `u32`: a 1 µs period
+                // after an hour's stall is already past that. Beyond `u64` nanoseconds
+                // (584 years) the next tick never comes anyway.
+                let skipped = periods.checked_mul(period.as_nanos()).and_then(|n| u64::try_from(n).ok());
+                after(due, skipped.map_or(Duration::MAX, Duration::from_nanos))
             }
         }
     }

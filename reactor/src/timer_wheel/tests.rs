@@ -218,3 +218,128 @@ fn stale_key_is_ignored() {
     assert!(!poll(&mut wheel, new, &recorder(2, &log)));
     assert!(poll(&mut wheel, old, &recorder(2, &log)), "a dead key reads as fired");
 }
+
+// ---- The model again, over the deadlines and clock jumps that break timer wheels. ----
+
+/// Seeds to run, each for [`EDGE_STEPS`] steps: `WAKEFUL_TIMER_PROPTEST_ITERS`, or a
+/// default that takes a few seconds in a debug build.
+fn proptest_iters() -> u64 {
+    std::env::var("WAKEFUL_TIMER_PROPTEST_ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(48)
+}
+
+const EDGE_STEPS: usize = 2_000;
+const DAY: u64 = 86_400_000 * TICK_NANOS;
+
+/// A deadline, relative to `now`, from the cases that stress a wheel: zero, the past,
+/// the next 20 ms, 25 days (past `i32::MAX` ms), 2^36 ms (past the wheel's horizon),
+/// within 10 ms of `u64::MAX` ns, or anywhere.
+fn edge_deadline(rng: &mut Rng, now: u64) -> u64 {
+    match rng.below(9) {
+        0 => 0,
+        1 => now.saturating_sub(1 + rng.below(2_000 * TICK_NANOS)),
+        2..=3 => now.saturating_add(rng.below(20 * TICK_NANOS + 1)),
+        4 => now.saturating_add(25 * DAY + rng.below(TICK_NANOS)),
+        5 => now.saturating_add((1 << 36) * TICK_NANOS + rng.below(TICK_NANOS)),
+        6 => u64::MAX - rng.below(10 * TICK_NANOS),
+        _ => now.saturating_add(rng.span()),
+    }
+}
+
+/// How far the clock moves: mostly a few milliseconds, sometimes a day, 25 days, 2^36
+/// ms, and rarely to the very end of time.
+fn edge_step(rng: &mut Rng, now: u64) -> u64 {
+    match rng.below(100) {
+        0..=59 => rng.below(3 * TICK_NANOS),
+        60..=84 => rng.below(30 * TICK_NANOS),
+        85..=92 => rng.below(DAY),
+        93..=95 => 25 * DAY,
+        96..=98 => (1 << 36) * TICK_NANOS,
+        _ => (u64::MAX - now) / 2 + rng.below(TICK_NANOS),
+    }
+}
+
+/// One timer as the model sees it.
+struct EdgeTimer {
+    id: usize,
+    key: TimerKey,
+    /// `Some` while pending.
+    deadline: Option<u64>,
+    /// The wheel holds a waker for it: set by insert and by a pending poll, cleared
+    /// when it fires (a re-armed timer needs a poll to be woken, as in `Sleep`).
+    armed: bool,
+}
+
+fn run_edges(seed: u64) {
+    let mut rng = Rng(seed);
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mut wheel = TimerWheel::default();
+    let mut timers: Vec<EdgeTimer> = Vec::new();
+    let mut now = 0u64;
+    for step in 0..EDGE_STEPS {
+        let at = |now: u64| format!("seed {seed:#x} step {step} now {now}");
+        let pick = rng.below(timers.len() as u64) as usize;
+        match rng.below(20) {
+            0..=5 => {
+                let id = step;
+                let deadline = edge_deadline(&mut rng, now);
+                let key = wheel.insert(deadline, recorder(id, &log));
+                timers.push(EdgeTimer { id, key, deadline: Some(deadline), armed: true });
+            }
+            6..=8 if !timers.is_empty() => {
+                let timer = &mut timers[pick];
+                let deadline = edge_deadline(&mut rng, now);
+                wheel.reset(timer.key, deadline);
+                timer.deadline = Some(deadline);
+            }
+            9..=10 if !timers.is_empty() => {
+                let timer = timers.swap_remove(pick);
+                drop(wheel.remove(timer.key));
+                let len = wheel.len();
+                drop(wheel.remove(timer.key));
+                assert_eq!(wheel.len(), len, "{}: a dead key cancelled something", at(now));
+            }
+            11..=13 if !timers.is_empty() => {
+                let timer = &mut timers[pick];
+                let fired = poll(&mut wheel, timer.key, &recorder(timer.id, &log));
+                assert_eq!(fired, timer.deadline.is_none(), "{}: poll of timer {}", at(now), timer.id);
+                timer.armed |= !fired;
+            }
+            _ => {
+                now = now.saturating_add(edge_step(&mut rng, now));
+                let mut due = Vec::new();
+                let count = wheel.advance(now, &mut due);
+                due.into_iter().for_each(Waker::wake);
+                let mut woken = std::mem::take(&mut *log.lock().unwrap());
+                woken.sort_unstable();
+                let (mut fired, mut expected) = (0, Vec::new());
+                for timer in timers.iter_mut().filter(|t| t.deadline.is_some_and(|d| d <= now)) {
+                    fired += 1;
+                    if timer.armed {
+                        expected.push(timer.id);
+                    }
+                    timer.deadline = None;
+                    timer.armed = false;
+                }
+                expected.sort_unstable();
+                assert_eq!(woken, expected, "{}: the timers woken", at(now));
+                assert_eq!(count, fired, "{}: the count of timers fired", at(now));
+            }
+        }
+        let pending: Vec<u64> = timers.iter().filter_map(|t| t.deadline).collect();
+        assert_eq!(wheel.len(), pending.len(), "{}: pending timers", at(now));
+        match (wheel.next_expiration(), pending.iter().min()) {
+            (None, None) => {}
+            (Some(next), Some(&earliest)) => {
+                assert!(next <= earliest, "{}: the wheel would sleep to {next}, past {earliest}", at(now))
+            }
+            (next, earliest) => panic!("{}: next expiration {next:?}, earliest {earliest:?}", at(now)),
+        }
+    }
+}
+
+#[test]
+fn timer_model_with_edge_deadlines_and_clock_jumps() {
+    for i in 0..proptest_iters() {
+        run_edges((i + 1).wrapping_mul(0xd1b5_4a32_d192_ed03));
+    }
+}
