@@ -5,6 +5,7 @@ mod util;
 use std::io;
 use std::net::Shutdown;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use util::{pattern, run};
 use wakeful::net::{UnixDatagram, UnixListener, UnixStream};
@@ -170,6 +171,49 @@ fn connect_to_a_full_backlog_fails_rather_than_pretending() {
             }
         }
         assert!(!connected.is_empty(), "the backlog admits at least one");
+        io::Result::Ok(())
+    })
+    .unwrap();
+}
+
+/// An unconnected `send_to` a receiver whose queue is full waits without spinning —
+/// on Linux the sender reads as writable again after each failed send, so a wait on
+/// writability alone would retry every turn — and goes through once the receiver
+/// drains. No datagram is lost or repeated.
+#[test]
+fn unconnected_send_to_a_full_receiver_waits_without_spinning() {
+    let dir = TempDir::new("full-receiver");
+    run(async {
+        let path = dir.path("receiver");
+        let receiver = UnixDatagram::bind(&path)?;
+        let sender = std::rc::Rc::new(UnixDatagram::unbound()?);
+        let mut sent = 0u32;
+        while wakeful::time::timeout(Duration::from_millis(50), sender.send_to(&sent.to_le_bytes(), &path))
+            .await
+            .is_ok()
+        {
+            sent += 1;
+            assert!(sent < 100_000, "the receiver's queue never filled");
+        }
+        let turns_before = wakeful::stats().unwrap().reactor_turns;
+        let blocked = wakeful::time::timeout(Duration::from_millis(200), sender.send_to(b"x", &path)).await;
+        let turns = wakeful::stats().unwrap().reactor_turns - turns_before;
+        assert!(blocked.is_err(), "the receiver is full: the send waits");
+        assert!(turns < 300, "{turns} reactor turns in 200 ms: the send spun");
+
+        let last = sent;
+        let task = spawn({
+            let (sender, path) = (sender.clone(), path.clone());
+            async move { sender.send_to(&last.to_le_bytes(), &path).await }
+        });
+        let mut buf = [0u8; 8];
+        for expected in 0..=last {
+            let n = wakeful::time::timeout(util::PATIENCE, receiver.recv(&mut buf)).await.expect("received")?;
+            assert_eq!(u32::from_le_bytes(buf[..n].try_into().unwrap()), expected, "in order, none lost");
+        }
+        let started = std::time::Instant::now();
+        wakeful::time::timeout(util::PATIENCE, task).await.expect("the send resumed").unwrap()?;
+        assert!(started.elapsed() < util::PATIENCE);
         io::Result::Ok(())
     })
     .unwrap();
