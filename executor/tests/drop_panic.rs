@@ -197,3 +197,20 @@ async fn spawn_and_join<F: std::future::Future + 'static>(
 ) -> Result<F::Output, wakeful_executor::JoinError> {
     spawn(future).await
 }
+
+#[test]
+fn runtime_dropped_while_a_panic_unwinds_contains_panicking_drops() {
+    let (future_drops, output_drops) = (Counter::default(), Counter::default());
+    let (fd, od) = (future_drops.clone(), output_drops.clone());
+    let unwound = panic::catch_unwind(move || {
+        let rt = Runtime::new();
+        rt.spawn(Probe::<()>::pending(&Counter::default(), Tracked::new(&fd, OnDrop::PanicTwice)));
+        let output = Tracked::new(&od, OnDrop::PanicTwice);
+        drop(rt.spawn(async move { output }));
+        rt.block_on(yield_now());
+        // `rt` is dropped by this unwind: a panic escaping its drop would abort.
+        panic!("the caller panics");
+    });
+    assert!(unwound.is_err());
+    assert_eq!((future_drops.get(), output_drops.get()), (1, 1));
+}
