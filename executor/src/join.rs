@@ -5,10 +5,11 @@ use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use crate::runtime;
 use crate::task::TaskRef;
+use crate::unwind;
 
 /// An owned permission to await a spawned task's output.
 ///
@@ -18,6 +19,11 @@ use crate::task::TaskRef;
 /// task itself.
 ///
 /// Cancel-safe: dropping an unfinished `.await` on a handle loses nothing.
+///
+/// A panic in the output's `Drop`, or in the stored waker's `wake` or `drop`, is
+/// contained where the runtime or the handle's own `Drop` runs it (see the crate docs,
+/// "Panics in user code"); a panic in the `clone` of the waker passed to `poll`
+/// reaches the caller, with the previously stored waker kept.
 ///
 /// ```
 /// use wakeful_executor::{block_on, spawn, yield_now};
@@ -57,36 +63,57 @@ impl<T> JoinHandle<T> {
     pub fn is_finished(&self) -> bool {
         self.task.header().state.is_complete()
     }
+
+    /// Stores (a clone of) `waker` to be woken when the task completes.
+    ///
+    /// User code runs here — the new waker's `clone`, the old one's `drop` — so the
+    /// slot is put right before each: a panicking `clone` propagates to the caller
+    /// with the previous waker still in place; the old waker is dropped last, with a
+    /// panic contained (see [`unwind`]).
+    fn register(&self, waker: &Waker) {
+        let slot = &self.task.header().join_waker;
+        let current = slot.take();
+        let same = current.as_ref().is_some_and(|stored| stored.will_wake(waker));
+        slot.set(current);
+        if !same {
+            let old = slot.replace(Some(waker.clone()));
+            unwind::contain(|| drop(old));
+        }
+    }
 }
 
 impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if !self.task.header().state.is_complete() {
+            self.register(cx.waker());
+            // Checked again: the callbacks in `register` are user code, which may
+            // have finished the task (by dropping its runtime, say).
+            if !self.task.header().state.is_complete() {
+                return Poll::Pending;
+            }
+        }
         // SAFETY: `JoinHandle<T>` is only made by `spawn` for a future whose output is
         // `T`.
-        if let Some(output) = unsafe { self.task.take_output::<T>() } {
-            return Poll::Ready(output);
+        match unsafe { self.task.take_output::<T>() } {
+            Some(output) => Poll::Ready(output),
+            None => panic!("JoinHandle polled after it returned the output"),
         }
-        assert!(!self.task.header().state.is_complete(), "JoinHandle polled after it returned the output");
-        let header = self.task.header();
-        let waker = match header.join_waker.take() {
-            Some(waker) if waker.will_wake(cx.waker()) => waker,
-            _ => cx.waker().clone(),
-        };
-        header.join_waker.set(Some(waker));
-        Poll::Pending
     }
 }
 
 impl<T> Drop for JoinHandle<T> {
+    /// Detaches the task, then runs user code: the output's `Drop` (if the task is
+    /// complete; otherwise the runtime drops the output when it is) and the join
+    /// waker's. Both after the bookkeeping, both with panics contained — a handle is
+    /// often dropped while a panic unwinds, where a second one would abort.
     fn drop(&mut self) {
         let header = self.task.header();
         header.detached.set(true);
-        drop(header.join_waker.take());
-        if header.state.is_complete() {
-            self.task.drop_output();
-        }
+        let waker = header.join_waker.take();
+        self.task.drop_output(); // does nothing unless complete
+        unwind::contain(|| drop(waker));
     }
 }
 
@@ -97,6 +124,9 @@ impl<T> fmt::Debug for JoinHandle<T> {
 }
 
 /// Why a task produced no output: it panicked, or it was cancelled.
+///
+/// A payload that nobody takes (the handle was dropped) is dropped by the runtime, a
+/// panic in its `Drop` contained; a payload whose `Drop` keeps panicking is leaked.
 ///
 /// ```
 /// use wakeful_executor::{block_on, spawn};

@@ -35,6 +35,19 @@
 //!
 //! Dropping the [`Runtime`] drops every unfinished future on its thread.
 //!
+//! # Panics in user code
+//!
+//! A panic in a task's `poll` completes the task: its handle gets a [`JoinError`]
+//! with the payload. The other user code that the runtime runs on its own behalf —
+//! dropping a future, an output or a panic payload, waking or dropping the waker a
+//! [`JoinHandle`] stored — runs after the runtime's bookkeeping, outside any borrow
+//! of its tables, with a panic contained (`src/unwind.rs`): the panic hook reports
+//! it, each value is still dropped exactly once, and the runtime runs on. A payload
+//! whose `Drop` panics again is dropped in turn; one that keeps panicking is leaked
+//! rather than unwound. Panics in code the caller runs itself propagate to the caller:
+//! the `block_on` future, a [`Park`], the `clone` of the waker passed to
+//! `JoinHandle::poll`.
+//!
 //! ```
 //! use wakeful_executor::{spawn, yield_now, Runtime};
 //!
@@ -56,11 +69,15 @@
 pub mod coop;
 mod join;
 mod live;
+#[cfg(all(test, loom))]
+mod loom_tests;
 mod park;
 mod queue;
 mod runtime;
 mod state;
+mod sync;
 mod task;
+mod unwind;
 mod waker;
 
 use std::future::Future;

@@ -3,9 +3,9 @@
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use crate::sync::{AtomicBool, Ordering};
 use crate::task::TaskRef;
 
 /// Tasks to poll, first in first out, so that a task that keeps waking itself goes to

@@ -5,7 +5,6 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::pin;
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
@@ -16,7 +15,9 @@ use crate::live::LiveTasks;
 use crate::park::{Park, ThreadPark, Unpark};
 use crate::queue::{ReadyQueue, RemoteQueue};
 use crate::state::{Schedule, Start};
+use crate::sync::{AtomicBool, AtomicU64, Ordering};
 use crate::task::TaskRef;
+use crate::unwind;
 use crate::waker;
 
 /// Polls between two non-blocking turns of the reactor, by default. Prime, as in
@@ -45,6 +46,9 @@ thread_local! {
 pub struct Runtime {
     /// Boxed so its address is stable: `CURRENT` points at it.
     local: Box<Local>,
+    /// Borrowed only by `block_on`'s step ③, around the user's `park` — which wakes
+    /// wakers, user code among them. None of that can reach this borrow again: the only
+    /// way back in is `block_on`, which panics inside a running runtime (`Enter`).
     park: RefCell<Box<dyn Park>>,
     /// `!Send`: tasks may hold `!Send` values and must stay on this thread.
     _not_send: PhantomData<*const ()>,
@@ -228,12 +232,16 @@ impl Default for Runtime {
 impl Drop for Runtime {
     /// Drops every unfinished task's future, here on the runtime's thread; their
     /// handles resolve to a cancelled [`JoinError`](crate::JoinError). Wakers that
-    /// outlive the runtime do nothing when woken.
+    /// outlive the runtime do nothing when woken. Panics in the futures' drops (and
+    /// in the join wakers woken) are contained, so every task is shut down, and a
+    /// runtime dropped while a panic unwinds does not abort the process.
     fn drop(&mut self) {
         let _enter = Enter::for_shutdown(&self.local);
         let local = &*self.local;
         local.closed.set(true);
-        // Dropping a future may wake or finish others, never add any (`closed`).
+        // The list is taken whole, its borrow released before any future is dropped:
+        // a `Drop` may call back in (`current_stats`, `spawn`, `abort`). It may wake
+        // or abort other tasks, never add one (`closed` cancels new tasks at once).
         let tasks = local.live.borrow_mut().drain();
         for task in tasks {
             task.cancel();
@@ -288,6 +296,11 @@ impl Local {
     }
 
     /// Bookkeeping once the future is gone: off the live list, output to the handle.
+    ///
+    /// The user code at the end — the output's `Drop` for a detached task, or the
+    /// join waker's `wake` (a foreign waker, maybe) — runs after every table is
+    /// released and the task is consistent, with a panic contained: here it would
+    /// otherwise unwind out of the run loop, or out of `Runtime::drop` halfway.
     fn complete(&self, task: &TaskRef) {
         let header = task.header();
         header.state.complete();
@@ -296,7 +309,7 @@ impl Local {
         if header.detached.get() {
             task.drop_output();
         } else if let Some(waker) = header.join_waker.take() {
-            waker.wake();
+            unwind::contain(|| waker.wake());
         }
     }
 

@@ -9,10 +9,12 @@
 //! belongs to the runtime's thread.
 
 use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::sync::{AtomicUsize, Ordering};
 
 /// The task is in a ready queue (local or remote), or is about to be pushed to one.
-/// While set, a wake does nothing: one queue entry per task, however many wakes.
+/// While set, a wake pushes nothing: one queue entry per task, however many wakes
+/// (it only publishes its writes to the coming poll: see `State::schedule`).
 /// Cleared by the runtime just before it polls the task, so a wake *during* the poll
 /// queues the task again.
 const SCHEDULED: usize = 1 << 0;
@@ -72,11 +74,19 @@ impl State {
     fn schedule(&self, extra_ref: usize) -> Schedule {
         let mut current = self.0.load(Ordering::Acquire);
         loop {
-            if current & (SCHEDULED | COMPLETE) != 0 {
+            if current & COMPLETE != 0 {
                 return Schedule::Skip;
             }
-            let next = (current | SCHEDULED) + extra_ref;
+            // Already queued: nothing to push, yet the word is written back unchanged.
+            // That write (a release) is what makes the coming `start_poll` (an
+            // acquire) see whatever this thread did before waking — set a readiness
+            // flag, say. After a mere load, that poll could read the flag stale and
+            // return `Pending`, and this wake would be lost. If `start_poll` comes
+            // first, the exchange fails and the next turn pushes the task instead.
+            let queued = current & SCHEDULED != 0;
+            let next = if queued { current } else { (current | SCHEDULED) + extra_ref };
             match self.0.compare_exchange_weak(current, next, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) if queued => return Schedule::Skip,
                 Ok(_) => return Schedule::Push,
                 Err(actual) => current = actual,
             }
@@ -135,7 +145,7 @@ impl fmt::Debug for State {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
 

@@ -17,6 +17,12 @@
 //! dropped on the runtime's thread, before the last reference can go (the live list,
 //! or the `JoinHandle` — both on that thread — hold one until then). When the last
 //! reference drops elsewhere, the stage is `Consumed` and freeing it runs no user code.
+//!
+//! Who touches the stage, and when: the run loop (poll, cancel) until `COMPLETE` is
+//! set; the `JoinHandle` (take or drop the output) only after. A task may hold its own
+//! handle and poll it from inside its own poll, so the handle must not even look at
+//! the stage before then. Every user value in the stage is dropped exactly once, with
+//! the stage already updated and any panic contained (`finish`, `drop_output`).
 
 use std::cell::{Cell, UnsafeCell};
 use std::future::Future;
@@ -30,6 +36,7 @@ use std::task::{Context, Poll, Waker};
 use crate::join::JoinError;
 use crate::runtime::Shared;
 use crate::state::State;
+use crate::unwind;
 
 /// The part of every task that does not depend on its future's type.
 pub(crate) struct Header {
@@ -148,20 +155,34 @@ impl TaskRef {
         unsafe { (self.header().vtable.cancel)(self.0) }
     }
 
-    /// Moves the output out, if finished. Runtime thread only.
+    /// Moves the output out, if the task is complete and the output still there.
+    /// Runtime thread only.
+    ///
+    /// Before `COMPLETE` the stage is not touched at all: the run loop may be inside
+    /// this very task's poll (a task awaiting its own `JoinHandle`), holding the
+    /// stage borrowed.
     ///
     /// # Safety
     /// - `T` is the task's `F::Output`.
     pub(crate) unsafe fn take_output<T>(&self) -> Option<Result<T, JoinError>> {
+        if !self.header().state.is_complete() {
+            return None;
+        }
         let mut out: Option<Result<T, JoinError>> = None;
-        // SAFETY: the caller guarantees the type; `out` is a live local of it.
+        // SAFETY: the caller guarantees the type; `out` is a live local of it. Once
+        // complete, the future is gone and nothing borrows the stage any more.
         unsafe { (self.header().vtable.take_output)(self.0, (&mut out as *mut Option<_>).cast()) };
         out
     }
 
-    /// Drops the output, if any. Runtime thread only.
+    /// Drops the output, if the task is complete and the output still there; a
+    /// panicking `Drop` is contained. Runtime thread only.
     pub(crate) fn drop_output(&self) {
-        // SAFETY: the vtable matches the allocation; the stage is not borrowed.
+        if !self.header().state.is_complete() {
+            return; // as in `take_output`: the stage may be borrowed by a poll
+        }
+        // SAFETY: the vtable matches the allocation; once complete, nothing borrows
+        // the stage.
         unsafe { (self.header().vtable.drop_output)(self.0) }
     }
 }
@@ -189,12 +210,6 @@ unsafe fn stage<'a, F: Future>(ptr: NonNull<Header>) -> &'a mut Stage<F> {
     // SAFETY: `repr(C)` makes the header the first field; the caller vouches for `F`
     // and for exclusive access to the stage.
     unsafe { &mut *ptr.cast::<Task<F>>().as_ref().stage.get() }
-}
-
-/// Runs `f`, swallowing a panic: for drops of user values inside the runtime, where a
-/// panic would otherwise tear through the scheduler's bookkeeping.
-fn quietly(f: impl FnOnce()) {
-    let _ = panic::catch_unwind(AssertUnwindSafe(f));
 }
 
 /// # Safety
@@ -232,14 +247,18 @@ unsafe fn cancel<F: Future>(ptr: NonNull<Header>) {
 ///
 /// The future is pinned: it must be dropped where it lies, never moved out first (a
 /// `mem::replace` would move it, and an `async` block borrowing its own locals would
-/// then run destructors through dangling references). A panicking `Drop` is contained;
-/// the place then counts as dropped, and is overwritten without being read.
+/// then run destructors through dangling references). A panicking `Drop` is contained
+/// (so is a panic from dropping that panic's payload: [`unwind::contain`] never
+/// unwinds); the place then counts as dropped, and is overwritten without being read.
+/// Were the write skipped, the stage would still say `Running` and the future would
+/// be dropped a second time at shutdown.
 fn finish<F: Future>(stage: &mut Stage<F>, result: Result<F::Output, JoinError>) {
     let place: *mut Stage<F> = stage;
     // SAFETY: `place` is valid and exclusively ours (from `&mut`); it is dropped in
     // place exactly once, and then written without reading or dropping the old value.
+    // `contain` does not unwind, so the write always follows the drop.
     unsafe {
-        quietly(|| ptr::drop_in_place(place));
+        unwind::contain(|| ptr::drop_in_place(place));
         ptr::write(place, Stage::Finished(result));
     }
 }
@@ -264,8 +283,10 @@ unsafe fn drop_output<F: Future>(ptr: NonNull<Header>) {
     // SAFETY: forwarded from `TaskRef::drop_output`.
     let stage = unsafe { stage::<F>(ptr) };
     if let Stage::Finished(_) = stage {
+        // `Consumed` first, the user's `Drop` after: whatever it does, the stage is
+        // already right.
         let old = mem::replace(stage, Stage::Consumed);
-        quietly(|| drop(old));
+        unwind::contain(|| drop(old));
     }
 }
 
