@@ -208,7 +208,8 @@ fn unconnected_send_to_a_full_receiver_waits_without_spinning() {
         });
         let mut buf = [0u8; 8];
         for expected in 0..=last {
-            let n = wakeful::time::timeout(util::PATIENCE, receiver.recv(&mut buf)).await.expect("received")?;
+            let n =
+                wakeful::time::timeout(util::PATIENCE, receiver.recv(&mut buf)).await.expect("received")?;
             assert_eq!(u32::from_le_bytes(buf[..n].try_into().unwrap()), expected, "in order, none lost");
         }
         let started = std::time::Instant::now();

@@ -36,8 +36,11 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
     })
 }
 
-/// Runs `poll` with a fresh budget, restoring the previous one afterwards.
-pub(crate) fn with_budget<R>(poll: impl FnOnce() -> R) -> R {
+/// Runs `poll` with a fresh budget, restoring the previous one afterwards. Also says
+/// whether the poll spent the whole budget: the run loop then lets I/O and timers in
+/// before it polls that task again, so that the task yields to them, not only to the
+/// other ready tasks.
+pub(crate) fn with_budget<R>(poll: impl FnOnce() -> R) -> (R, bool) {
     struct Restore(u32);
     impl Drop for Restore {
         fn drop(&mut self) {
@@ -45,5 +48,6 @@ pub(crate) fn with_budget<R>(poll: impl FnOnce() -> R) -> R {
         }
     }
     let _restore = Restore(REMAINING.with(|remaining| remaining.replace(BUDGET)));
-    poll()
+    let output = poll();
+    (output, REMAINING.with(Cell::get) == 0)
 }

@@ -94,6 +94,7 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 }
 
 /// Gives the other ready tasks a turn: wakes itself and returns `Pending` once.
+/// Cancel-safe.
 pub async fn yield_now() {
     YieldNow { yielded: false }.await
 }

@@ -188,8 +188,12 @@ impl Runtime {
             shared.remote.drain_into(&local.ready);
             while polls_since_park < local.event_interval {
                 let Some(task) = local.ready.pop() else { break };
-                local.run(task);
                 polls_since_park += 1;
+                if local.run(task) {
+                    // It spent its budget: I/O and timers get their turn before it
+                    // runs again, however few polls came before.
+                    polls_since_park = local.event_interval;
+                }
             }
             shared.remote.drain_into(&local.ready);
             // ③ The reactor: a quick look after `event_interval` polls, so that a task
@@ -278,21 +282,23 @@ impl Local {
     }
 
     /// Polls `task` once (or drops its future if aborted), consuming its queue entry.
-    fn run(&self, task: TaskRef) {
+    /// True if the poll spent the task's whole cooperative budget.
+    fn run(&self, task: TaskRef) -> bool {
         let header = task.header();
         if header.state.start_poll() == Start::Complete {
-            return; // a stale entry: finished (or aborted) after it was queued
+            return false; // a stale entry: finished (or aborted) after it was queued
         }
         self.count(|s| s.polls += 1);
-        let done = if header.cancelled.get() {
+        let (done, spent_budget) = if header.cancelled.get() {
             task.cancel();
-            true
+            (true, false)
         } else {
             coop::with_budget(|| task.poll(&waker::borrowed(&task)))
         };
         if done {
             self.complete(&task);
         }
+        spent_budget
     }
 
     /// Bookkeeping once the future is gone: off the live list, output to the handle.

@@ -108,6 +108,8 @@ impl<T: AsRawFd> AsyncFd<T> {
     }
 
     /// Waits for `dir`, runs `op`, and repeats while it returns `WouldBlock`.
+    /// Cancel-safe if `op` is: it is never left half-run, but a dropped future may
+    /// have run it several times (each ending in `WouldBlock`).
     pub async fn async_io<R>(
         &self,
         dir: Direction,

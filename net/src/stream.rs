@@ -161,7 +161,7 @@ macro_rules! read_methods {
             self.source().recv(buf).await
         }
 
-        /// Reads into several buffers at once (`readv`).
+        /// Reads into several buffers at once (`readv`). Cancel-safe, as `read`.
         pub async fn read_vectored(
             &mut self,
             bufs: &mut [std::io::IoSliceMut<'_>],
@@ -176,11 +176,13 @@ macro_rules! read_methods {
         }
 
         /// Reads until end of stream, appending to `buf`; returns the bytes read.
+        /// Cancel-safe in that nothing is lost: if dropped midway, `buf` holds exactly
+        /// the bytes read so far.
         pub async fn read_to_end(&mut self, buf: &mut Vec<u8>) -> std::io::Result<usize> {
             $crate::stream::read_to_end(self.source(), buf).await
         }
 
-        /// Waits for readable data (or end of stream) without reading it.
+        /// Waits for readable data (or end of stream) without reading it. Cancel-safe.
         pub async fn readable(&self) -> std::io::Result<()> {
             self.source().ready(wakeful_reactor::Direction::Read).await.map(drop)
         }
@@ -196,6 +198,7 @@ macro_rules! read_methods {
         }
 
         /// Reads bytes without removing them from the socket, waiting for some.
+        /// Cancel-safe: nothing is consumed either way.
         pub async fn peek(&self, buf: &mut [u8]) -> std::io::Result<usize> {
             self.source().peek(buf).await
         }
@@ -207,12 +210,13 @@ pub(crate) use read_methods;
 macro_rules! write_methods {
     () => {
         /// Writes some of `buf`, waiting until the socket accepts at least one byte.
-        /// Never raises `SIGPIPE`: a closed peer is an `Err(BrokenPipe)`.
+        /// Never raises `SIGPIPE`: a closed peer is an `Err(BrokenPipe)`. Cancel-safe:
+        /// if dropped before completion, nothing was written.
         pub async fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
             self.source().send(buf).await
         }
 
-        /// Writes from several buffers at once (`sendmsg`).
+        /// Writes from several buffers at once (`sendmsg`). Cancel-safe, as `write`.
         pub async fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
             self.source().send_vectored(bufs).await
         }
@@ -224,12 +228,12 @@ macro_rules! write_methods {
         }
 
         /// Nothing to flush: writes go straight to the socket. For symmetry with
-        /// buffered writers.
+        /// buffered writers. Cancel-safe.
         pub async fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
 
-        /// Waits until the socket accepts writes (or is closed).
+        /// Waits until the socket accepts writes (or is closed). Cancel-safe.
         pub async fn writable(&self) -> std::io::Result<()> {
             self.source().ready(wakeful_reactor::Direction::Write).await.map(drop)
         }

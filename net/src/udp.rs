@@ -45,6 +45,7 @@ pub struct UdpSocket {
 
 impl UdpSocket {
     /// Binds to `addr`, trying each resolved address in turn. Port 0 picks a port.
+    /// Cancel-safe: a socket made before the drop is closed with it.
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
         let mut last_err = None;
         for addr in resolve(addr).await? {
@@ -72,6 +73,7 @@ impl UdpSocket {
 
     /// Sets the default peer for `send` and `recv`, and filters out datagrams from
     /// anyone else. With several resolved addresses, the first that works.
+    /// Not cancel-safe: if dropped midway, the socket may be connected to one of them.
     pub async fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
         let mut last_err = None;
         for addr in resolve(addr).await? {
@@ -83,7 +85,8 @@ impl UdpSocket {
         Err(last_err.expect("resolve returns at least one address"))
     }
 
-    /// Sends a datagram to the connected peer.
+    /// Sends a datagram to the connected peer. Cancel-safe: a datagram is sent whole
+    /// or not at all.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
         self.source.io(Direction::Write, |s| s.send(buf)).await
     }
@@ -104,7 +107,8 @@ impl UdpSocket {
         self.poll_recv_from(cx, buf).map_ok(|(n, _)| n)
     }
 
-    /// Sends a datagram to `target` (its first resolved address).
+    /// Sends a datagram to `target` (its first resolved address). Cancel-safe: a
+    /// datagram is sent whole or not at all.
     pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
         let target = resolve(target).await?[0];
         self.source.io(Direction::Write, |s| s.send_to(buf, target)).await
@@ -136,17 +140,17 @@ impl UdpSocket {
     }
 
     /// Reads the next datagram and its sender without removing it from the queue;
-    /// silently fills only `buf.len()` bytes of a larger one.
+    /// silently fills only `buf.len()` bytes of a larger one. Cancel-safe.
     pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.source.io(Direction::Read, |s| s.peek_from(buf)).await
     }
 
-    /// Waits until a datagram can be received.
+    /// Waits until a datagram can be received. Cancel-safe.
     pub async fn readable(&self) -> io::Result<()> {
         self.source.ready(Direction::Read).await.map(drop)
     }
 
-    /// Waits until a datagram can be sent.
+    /// Waits until a datagram can be sent. Cancel-safe.
     pub async fn writable(&self) -> io::Result<()> {
         self.source.ready(Direction::Write).await.map(drop)
     }

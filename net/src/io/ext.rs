@@ -25,7 +25,8 @@ use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub trait AsyncReadExt: AsyncRead {
-    /// Reads some bytes; `Ok(0)` at end of stream.
+    /// Reads some bytes; `Ok(0)` at end of stream. Cancel-safe for wakeful's streams
+    /// (nothing is read unless it returns).
     fn read<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a
     where
         Self: Unpin,
@@ -33,7 +34,8 @@ pub trait AsyncReadExt: AsyncRead {
         poll_fn(move |cx| Pin::new(&mut *self).poll_read(cx, buf))
     }
 
-    /// Reads exactly `buf.len()` bytes, or fails with `UnexpectedEof`.
+    /// Reads exactly `buf.len()` bytes, or fails with `UnexpectedEof`. Not
+    /// cancel-safe: dropped midway, the bytes read so far are lost.
     fn read_exact<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<()>> + 'a
     where
         Self: Unpin,
@@ -53,7 +55,8 @@ pub trait AsyncReadExt: AsyncRead {
         }
     }
 
-    /// Reads to end of stream, appending to `buf`; returns the bytes read.
+    /// Reads to end of stream, appending to `buf`; returns the bytes read. Nothing is
+    /// lost if it is dropped midway: `buf` holds what was read.
     fn read_to_end<'a>(&'a mut self, buf: &'a mut Vec<u8>) -> impl Future<Output = io::Result<usize>> + 'a
     where
         Self: Unpin,
@@ -71,7 +74,8 @@ pub trait AsyncReadExt: AsyncRead {
     }
 
     /// Reads to end of stream as UTF-8, appending to `buf`; `InvalidData` (and `buf`
-    /// unchanged) if the bytes are not UTF-8.
+    /// unchanged) if the bytes are not UTF-8. Not cancel-safe: dropped midway, what
+    /// was read is lost.
     fn read_to_string<'a>(&'a mut self, buf: &'a mut String) -> impl Future<Output = io::Result<usize>> + 'a
     where
         Self: Unpin,
@@ -108,7 +112,8 @@ impl<R: AsyncRead + ?Sized> AsyncReadExt for R {}
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub trait AsyncWriteExt: AsyncWrite {
-    /// Writes some of `buf`.
+    /// Writes some of `buf`. Cancel-safe for wakeful's streams (nothing is written
+    /// unless it returns).
     fn write<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a
     where
         Self: Unpin,
@@ -116,7 +121,8 @@ pub trait AsyncWriteExt: AsyncWrite {
         poll_fn(move |cx| Pin::new(&mut *self).poll_write(cx, buf))
     }
 
-    /// Writes all of `buf`; `WriteZero` if the writer accepts no more.
+    /// Writes all of `buf`; `WriteZero` if the writer accepts no more. Not
+    /// cancel-safe: dropped midway, an unknown prefix of `buf` was written.
     fn write_all<'a>(&'a mut self, mut buf: &'a [u8]) -> impl Future<Output = io::Result<()>> + 'a
     where
         Self: Unpin,
@@ -134,7 +140,7 @@ pub trait AsyncWriteExt: AsyncWrite {
         }
     }
 
-    /// Flushes buffered data.
+    /// Flushes buffered data. Cancel-safe: what is not flushed stays buffered.
     fn flush(&mut self) -> impl Future<Output = io::Result<()>> + '_
     where
         Self: Unpin,
@@ -143,6 +149,7 @@ pub trait AsyncWriteExt: AsyncWrite {
     }
 
     /// Flushes, then closes the writing side (a socket's peer reads end of stream).
+    /// Cancel-safe: call it again to finish.
     fn close(&mut self) -> impl Future<Output = io::Result<()>> + '_
     where
         Self: Unpin,
@@ -172,7 +179,8 @@ impl<W: AsyncWrite + ?Sized> AsyncWriteExt for W {}
 /// ```
 pub trait AsyncBufReadExt: AsyncBufRead {
     /// Reads up to and including `delimiter` (or end of stream), appending to `buf`;
-    /// returns the bytes read, 0 at end of stream.
+    /// returns the bytes read, 0 at end of stream. Nothing is lost if it is dropped
+    /// midway: `buf` holds what was consumed.
     fn read_until<'a>(
         &'a mut self,
         delimiter: u8,
@@ -203,7 +211,8 @@ pub trait AsyncBufReadExt: AsyncBufRead {
 
     /// Reads a line (through `\n`, kept) as UTF-8, appending to `buf`; returns the
     /// bytes read, 0 at end of stream. `InvalidData` (and `buf` unchanged) if the line
-    /// is not UTF-8.
+    /// is not UTF-8. Not cancel-safe: dropped midway, the part of the line read is
+    /// lost.
     fn read_line<'a>(&'a mut self, buf: &'a mut String) -> impl Future<Output = io::Result<usize>> + 'a
     where
         Self: Unpin,
@@ -225,7 +234,8 @@ fn append_utf8(buf: &mut String, bytes: Vec<u8>) -> io::Result<usize> {
 }
 
 /// Copies everything from `reader` to `writer` until end of stream, then flushes;
-/// returns the bytes copied.
+/// returns the bytes copied. Not cancel-safe: dropped midway, bytes read but not yet
+/// written are lost.
 ///
 /// ```
 /// use wakeful::io::{copy, AsyncWriteExt};

@@ -14,6 +14,10 @@ use std::io;
 
 /// Waits for the next Ctrl-C (`SIGINT`).
 ///
+/// Cancel-safe, but a fresh listener each call: a Ctrl-C that arrives while no
+/// `ctrl_c()` is waiting is not kept for the next one. To miss none, keep one
+/// [`unix::signal`] listener and call `recv` on it.
+///
 /// ```no_run
 /// wakeful::block_on(async {
 ///     wakeful::signal::ctrl_c().await.expect("listen for Ctrl-C");

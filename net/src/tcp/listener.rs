@@ -47,6 +47,7 @@ pub struct TcpListener {
 impl TcpListener {
     /// Binds to `addr` (`SO_REUSEADDR` set, backlog 1024), trying each resolved
     /// address in turn. Port 0 picks a free port: see [`local_addr`](Self::local_addr).
+    /// Cancel-safe: a socket made before the drop is closed with it.
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
         let mut last_err = None;
         for addr in resolve(addr).await? {

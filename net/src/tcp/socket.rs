@@ -112,7 +112,8 @@ impl TcpSocket {
         TcpListener::from_listening(std::net::TcpListener::from(self.fd))
     }
 
-    /// Connects to `addr`; see [`TcpStream::connect`].
+    /// Connects to `addr`; see [`TcpStream::connect`]. Cancel-safe: dropped midway, the
+    /// half-open socket is closed.
     pub async fn connect(self, addr: SocketAddr) -> io::Result<TcpStream> {
         TcpStream::connect_fd(self.fd, &SockAddr::from_inet(&addr))
             .await

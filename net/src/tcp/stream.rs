@@ -51,6 +51,9 @@ impl TcpStream {
     /// then reads `SO_ERROR`. A refused connection fails fast with
     /// `ConnectionRefused`; if every address fails, the last error is returned,
     /// naming its address.
+    ///
+    /// Cancel-safe: dropped midway, the half-open socket is closed and no connection
+    /// is left behind (the peer may have seen one start, as with any aborted connect).
     pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
         let mut last_err = None;
         for addr in resolve(addr).await? {

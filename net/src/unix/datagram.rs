@@ -95,7 +95,7 @@ impl UnixDatagram {
     }
 
     /// Receives a datagram from the connected peer; `InvalidData` if it was larger
-    /// than `buf` (the buffer holds its start).
+    /// than `buf` (the buffer holds its start). Cancel-safe.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         Ok(self.recv_from(buf).await?.0)
     }
@@ -148,6 +148,7 @@ impl UnixDatagram {
     }
 
     /// Receives a datagram and its sender; `InvalidData` if it was larger than `buf`.
+    /// Cancel-safe: if dropped before completion, no datagram was taken.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.source.io(Direction::Read, |s| recv_datagram(s, buf)).await
     }
@@ -161,12 +162,12 @@ impl UnixDatagram {
         self.source.poll_io_shared(Direction::Read, cx, |s| recv_datagram(s, buf))
     }
 
-    /// Waits until a datagram can be received.
+    /// Waits until a datagram can be received. Cancel-safe.
     pub async fn readable(&self) -> io::Result<()> {
         self.source.ready(Direction::Read).await.map(drop)
     }
 
-    /// Waits until a datagram can be sent.
+    /// Waits until a datagram can be sent. Cancel-safe.
     pub async fn writable(&self) -> io::Result<()> {
         self.source.ready(Direction::Write).await.map(drop)
     }

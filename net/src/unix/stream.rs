@@ -33,7 +33,8 @@ pub struct UnixStream {
 }
 
 impl UnixStream {
-    /// Connects to the socket at `path`, without blocking the runtime.
+    /// Connects to the socket at `path`, without blocking the runtime. Cancel-safe:
+    /// dropped midway, the half-open socket is closed.
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
         let path = path.as_ref();
         let addr = SockAddr::from_path(path)?;

@@ -230,3 +230,18 @@ fn errors_name_the_call_and_keep_the_code() {
     assert!(err.to_string().starts_with("epoll_ctl(ADD): "), "{err}");
     assert_eq!(reactor.len(), (0, 0), "a failed registration leaves no source behind");
 }
+
+#[test]
+fn the_longest_waits_are_accepted_by_the_os() {
+    // Duration::MAX must not overflow a timespec or a millisecond count into an
+    // EINVAL: an unpark (already pending) ends each wait at once.
+    let reactor = Reactor::new().unwrap();
+    for timeout in [Duration::MAX, Duration::from_secs(u64::MAX / 2), Duration::from_millis(i32::MAX as u64 + 1)] {
+        reactor.unparker().unpark();
+        reactor.turn(Some(timeout)).unwrap_or_else(|e| panic!("turn({timeout:?}): {e}"));
+    }
+    let far = reactor.insert_timer(Instant::now() + Duration::from_secs(86_400 * 365 * 200), Waker::noop());
+    reactor.unparker().unpark();
+    reactor.turn(None).unwrap();
+    reactor.remove_timer(far);
+}
