@@ -236,7 +236,7 @@ async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>, limits: Limits)
     }
     let (mut request, content_length) = parse_head(&buf[..head_len])?;
     buf.drain(..head_len);
-    buf.reserve_exact(content_length.saturating_sub(buf.len()));
+    // No room is reserved for the announced length: memory follows what arrives.
     let deadline = Instant::now() + limits.body;
     while buf.len() < content_length {
         match timeout_at(deadline, read_more(stream, buf, content_length - buf.len())).await {
