@@ -45,7 +45,9 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 65536 2>/dev/null || true
   fail "the hard limit on open files ($(ulimit -Hn)) is under $((2 * CONNS + 256))"
 
 step "build"
-cargo build --quiet --example soak --example http
+# All features, as the README's test command builds: then after `cargo test` this
+# step has nothing to do.
+cargo build --quiet --all-features --example soak --example http
 BIN="${CARGO_TARGET_DIR:-target}/debug/examples"
 
 SERVERS=()
