@@ -15,37 +15,79 @@
 //! - Malformed requests get `400` and the connection is closed; a header section over
 //!   8 KiB gets `431`, a body over 1 MiB `413`, chunked bodies `501`. Nothing else is
 //!   disturbed: every connection is its own task.
-//! - Slow clients: a request's header section must arrive within `--header-timeout`
-//!   seconds (default 10), or the client gets `408` and is disconnected. The same
-//!   limit applies to an idle keep-alive connection.
+//!
+//! # Limits: what one client can hold
+//!
+//! Every phase of a connection has a deadline, so a client that sends or reads slowly
+//! (or not at all) holds its connection for a bounded time:
+//!
+//! - **Idle and header section**: the next request's header section must arrive whole
+//!   within `--header-timeout` seconds (default 10) of the connection opening or the
+//!   previous response being sent. If it is late, the client gets `408` and is
+//!   disconnected; an idle keep-alive connection (nothing sent) is closed quietly.
+//! - **Body**: the body must arrive whole within `--body-timeout` seconds (default 10)
+//!   of the end of the header section, or `408` and disconnect. One deadline for the
+//!   whole body, not a minimum rate: simpler, and it bounds the time as firmly. At the
+//!   default, a 1 MiB body needs about 100 KiB/s; raise it for slow links.
+//! - **Response**: the client must take the whole response within `--write-timeout`
+//!   seconds (default 10), or the connection is closed.
+//!
+//! So a request holds its connection for at most the sum of the three. Memory is
+//! bounded too: the server reads nothing more while a response is unsent, so a client
+//! that pipelines requests and never reads them only fills the kernel's socket buffers
+//! (where TCP flow control stops it), never the server's memory. A connection holds at
+//! most one request (head, the body, and one 4 KiB read past them) and its response's
+//! head; the echoed body is sent from the request's buffer, not copied. The number of
+//! connections is bounded only by the process's file descriptor limit.
 
 use std::io;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use wakeful::net::{TcpListener, TcpStream};
-use wakeful::time::timeout_at;
+use wakeful::time::{timeout, timeout_at};
 
 const MAX_HEAD: usize = 8 * 1024;
 const MAX_BODY: usize = 1024 * 1024;
+/// The most read at once: how far past a request's end the server may read.
+const READ_CHUNK: usize = 4096;
+/// Responses up to this size go out in one write; a larger body is sent from where it
+/// lies, not copied after its head.
+const COPY_BODY_UP_TO: usize = 16 * 1024;
+
+/// The deadlines of a connection's phases (see the module docs).
+#[derive(Clone, Copy)]
+struct Limits {
+    header: Duration,
+    body: Duration,
+    write: Duration,
+}
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let mut addr = "127.0.0.1:8080".to_string();
-    let mut header_timeout = Duration::from_secs(10);
+    let ten = Duration::from_secs(10);
+    let mut limits = Limits { header: ten, body: ten, write: ten };
     while let Some(arg) = args.next() {
-        match (arg.as_str(), args.next()) {
-            ("--addr", Some(value)) => addr = value,
-            ("--header-timeout", Some(value)) => {
-                match value.parse::<f64>().ok().and_then(|s| Duration::try_from_secs_f64(s).ok()) {
-                    Some(duration) if !duration.is_zero() => header_timeout = duration,
-                    _ => return usage("--header-timeout needs a positive number of seconds"),
+        let limit = match arg.as_str() {
+            "--addr" => match args.next() {
+                Some(value) => {
+                    addr = value;
+                    continue;
                 }
-            }
+                None => return usage("--addr needs HOST:PORT"),
+            },
+            "--header-timeout" => &mut limits.header,
+            "--body-timeout" => &mut limits.body,
+            "--write-timeout" => &mut limits.write,
             _ => return usage(&format!("unexpected argument {arg:?}")),
+        };
+        match seconds(args.next()) {
+            Some(duration) => *limit = duration,
+            None => return usage(&format!("{arg} needs a positive number of seconds")),
         }
     }
-    match wakeful::block_on(serve(&addr, header_timeout)) {
+    match wakeful::block_on(serve(&addr, limits)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("http: {err}");
@@ -55,16 +97,25 @@ fn main() -> ExitCode {
 }
 
 fn usage(message: &str) -> ExitCode {
-    eprintln!("http: {message}\nusage: http [--addr HOST:PORT] [--header-timeout SECONDS]");
+    eprintln!(
+        "http: {message}\nusage: http [--addr HOST:PORT] [--header-timeout SECONDS] \
+         [--body-timeout SECONDS] [--write-timeout SECONDS]"
+    );
     ExitCode::from(2)
 }
 
-async fn serve(addr: &str, header_timeout: Duration) -> io::Result<()> {
+/// A positive number of seconds.
+fn seconds(value: Option<String>) -> Option<Duration> {
+    let duration = Duration::try_from_secs_f64(value?.parse().ok()?).ok()?;
+    (!duration.is_zero()).then_some(duration)
+}
+
+async fn serve(addr: &str, limits: Limits) -> io::Result<()> {
     let listener = TcpListener::bind(addr).await?;
     println!("http: listening on {}", listener.local_addr()?);
     loop {
         match listener.accept().await {
-            Ok((stream, _)) => drop(wakeful::spawn(connection(stream, header_timeout))),
+            Ok((stream, _)) => drop(wakeful::spawn(connection(stream, limits))),
             Err(err) => eprintln!("http: accept: {err}"),
         }
     }
@@ -104,25 +155,27 @@ impl Reject {
     }
 }
 
-async fn connection(mut stream: TcpStream, header_timeout: Duration) {
+async fn connection(mut stream: TcpStream, limits: Limits) {
     let _ = stream.set_nodelay(true);
     // Bytes read but not yet used: the start of the next (pipelined) request.
-    let mut buf = Vec::with_capacity(4096);
+    let mut buf = Vec::with_capacity(READ_CHUNK);
     loop {
-        match read_request(&mut stream, &mut buf, header_timeout).await {
+        let request = read_request(&mut stream, &mut buf, limits).await;
+        let (status, reason, body, keep_alive) = match &request {
             Ok(request) => {
-                let keep_alive = request.keep_alive;
-                let (status, reason, body) = route(&request);
-                if respond(&mut stream, status, reason, body, keep_alive).await.is_err() || !keep_alive {
-                    return;
-                }
+                let (status, reason, body) = route(request);
+                (status, reason, body, request.keep_alive)
             }
-            Err(reject) => {
-                if let Some((status, reason, body)) = reject.status() {
-                    let _ = respond(&mut stream, status, reason, body.as_bytes(), false).await;
-                }
-                return;
-            }
+            Err(reject) => match reject.status() {
+                Some((status, reason, body)) => (status, reason, body.as_bytes(), false),
+                None => return,
+            },
+        };
+        // Nothing more is read until this response is out: a client that does not
+        // read cannot make the server buffer, only wait, and not past the deadline.
+        let sent = timeout(limits.write, respond(&mut stream, status, reason, body, keep_alive)).await;
+        if !matches!(sent, Ok(Ok(()))) || !keep_alive {
+            return;
         }
     }
 }
@@ -148,19 +201,21 @@ async fn respond(
         "HTTP/1.1 {status} {reason}\r\nContent-Length: {}\r\nContent-Type: text/plain\r\nConnection: {connection}\r\n\r\n",
         body.len()
     );
-    let mut response = Vec::with_capacity(head.len() + body.len());
-    response.extend_from_slice(head.as_bytes());
-    response.extend_from_slice(body);
-    stream.write_all(&response).await
+    if body.len() <= COPY_BODY_UP_TO {
+        let mut response = head.into_bytes();
+        response.extend_from_slice(body);
+        stream.write_all(&response).await
+    } else {
+        stream.write_all(head.as_bytes()).await?;
+        stream.write_all(body).await
+    }
 }
 
-/// Reads one request: the header section within `header_timeout`, then the body.
-async fn read_request(
-    stream: &mut TcpStream,
-    buf: &mut Vec<u8>,
-    header_timeout: Duration,
-) -> Result<Request, Reject> {
-    let deadline = std::time::Instant::now() + header_timeout;
+/// Reads one request: the header section by the header deadline, then the body by the
+/// body deadline. Reads stop at the end of the body, so `buf` never holds more than
+/// one request and one read past its head.
+async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>, limits: Limits) -> Result<Request, Reject> {
+    let deadline = Instant::now() + limits.header;
     let head_len = loop {
         if let Some(end) = find_head_end(buf) {
             break end;
@@ -168,7 +223,7 @@ async fn read_request(
         if buf.len() > MAX_HEAD {
             return Err(Reject::HeadTooLarge);
         }
-        match timeout_at(deadline, read_more(stream, buf)).await {
+        match timeout_at(deadline, read_more(stream, buf, READ_CHUNK)).await {
             Err(_elapsed) => return Err(if buf.is_empty() { Reject::Gone } else { Reject::TimedOut }),
             Ok(Ok(0)) if buf.is_empty() => return Err(Reject::Gone), // closed between requests
             Ok(Ok(0)) => return Err(Reject::BadRequest("the request ended early\n")),
@@ -181,20 +236,29 @@ async fn read_request(
     }
     let (mut request, content_length) = parse_head(&buf[..head_len])?;
     buf.drain(..head_len);
+    // No room is reserved for the announced length: memory follows what arrives.
+    let deadline = Instant::now() + limits.body;
     while buf.len() < content_length {
-        match read_more(stream, buf).await {
-            Ok(0) => return Err(Reject::BadRequest("the body ended early\n")),
-            Ok(_) => {}
-            Err(_) => return Err(Reject::Gone),
+        match timeout_at(deadline, read_more(stream, buf, content_length - buf.len())).await {
+            Err(_elapsed) => return Err(Reject::TimedOut),
+            Ok(Ok(0)) => return Err(Reject::BadRequest("the body ended early\n")),
+            Ok(Ok(_)) => {}
+            Ok(Err(_)) => return Err(Reject::Gone),
         }
     }
-    request.body = buf.drain(..content_length).collect();
+    // A large body ends the buffer (reads stopped there), so it is taken, not copied.
+    request.body = if content_length > 0 && buf.len() == content_length {
+        std::mem::take(buf)
+    } else {
+        buf.drain(..content_length).collect()
+    };
     Ok(request)
 }
 
-async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<usize> {
-    let mut chunk = [0u8; 4096];
-    let n = stream.read(&mut chunk).await?;
+/// Reads at most `max` bytes (and at most [`READ_CHUNK`]) onto the end of `buf`.
+async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>, max: usize) -> io::Result<usize> {
+    let mut chunk = [0u8; READ_CHUNK];
+    let n = stream.read(&mut chunk[..max.min(READ_CHUNK)]).await?;
     buf.extend_from_slice(&chunk[..n]);
     Ok(n)
 }
