@@ -242,8 +242,6 @@ fn timer_futures_dropped_while_waiting_leave_no_waker() {
 }
 
 #[test]
-#[ignore = "reason: bug: Interval::tick is poll_fn over poll_tick, so the Interval's own Sleep \
-            keeps the waker of a dropped tick() future until the Interval is dropped or ticks"]
 fn interval_tick_dropped_while_waiting_leaves_no_waker() {
     run(async {
         let mut ticks = interval(HOUR);

@@ -134,7 +134,7 @@ fn wakers_that_reenter_the_runtime_when_cloned_woken_or_dropped() {
     let rt = Runtime::new().unwrap();
     let meddler = meddling_waker();
     let mut cx = Context::from_waker(&meddler);
-    let (mut nap, udp) = rt.block_on(async {
+    let (nap, udp) = rt.block_on(async {
         let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let mut buf = [0; 8];
         // Stored, then replaced (dropped) and cancelled (dropped), for a socket...

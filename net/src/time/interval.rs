@@ -114,7 +114,13 @@ impl Interval {
     ///
     /// Cancel-safe: a tick is consumed only when `tick` returns.
     pub async fn tick(&mut self) -> Instant {
-        poll_fn(|cx| self.poll_tick(cx)).await
+        let mut waiting = WaitingTick { interval: self, done: false };
+        poll_fn(|cx| {
+            let due = ready!(waiting.interval.poll_tick(cx));
+            waiting.done = true;
+            Poll::Ready(due)
+        })
+        .await
     }
 
     /// Polls for the next tick; see [`tick`](Self::tick).
@@ -152,5 +158,21 @@ impl Stream for Interval {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Instant>> {
         self.get_mut().poll_tick(cx).map(Some)
+    }
+}
+
+/// A `tick()` under way. Dropped before the tick came, it takes the timer out of the
+/// wheel, and with it the waker of the task that waited; the next poll puts it back.
+/// (A `poll_tick` caller keeps no such state: its waker stays until the next tick.)
+struct WaitingTick<'a> {
+    interval: &'a mut Interval,
+    done: bool,
+}
+
+impl Drop for WaitingTick<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.interval.sleep.unregister();
+        }
     }
 }

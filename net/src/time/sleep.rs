@@ -104,9 +104,7 @@ impl Future for Sleep {
                 }
                 // First polled in another runtime, since dropped or not the one running
                 // here now: its reactor would never fire the timer. Move it here.
-                if let Some((reactor, key)) = this.timer.take() {
-                    reactor.remove_timer(key);
-                }
+                this.unregister();
                 this.register(cx)
             }
             None if Instant::now() >= this.deadline => Poll::Ready(()),
@@ -116,6 +114,14 @@ impl Future for Sleep {
 }
 
 impl Sleep {
+    /// Takes the timer out of the wheel (dropping its waker); the next poll puts it
+    /// back, deadline unchanged.
+    pub(crate) fn unregister(&mut self) {
+        if let Some((reactor, key)) = self.timer.take() {
+            reactor.remove_timer(key);
+        }
+    }
+
     /// Puts the timer in the wheel of this thread's reactor.
     fn register(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let reactor = context::current().unwrap_or_else(|err| panic!("wakeful::time::Sleep polled: {err}"));
@@ -127,8 +133,6 @@ impl Sleep {
 
 impl Drop for Sleep {
     fn drop(&mut self) {
-        if let Some((reactor, key)) = self.timer.take() {
-            reactor.remove_timer(key);
-        }
+        self.unregister();
     }
 }

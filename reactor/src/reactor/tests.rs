@@ -236,7 +236,9 @@ fn the_longest_waits_are_accepted_by_the_os() {
     // Duration::MAX must not overflow a timespec or a millisecond count into an
     // EINVAL: an unpark (already pending) ends each wait at once.
     let reactor = Reactor::new().unwrap();
-    for timeout in [Duration::MAX, Duration::from_secs(u64::MAX / 2), Duration::from_millis(i32::MAX as u64 + 1)] {
+    for timeout in
+        [Duration::MAX, Duration::from_secs(u64::MAX / 2), Duration::from_millis(i32::MAX as u64 + 1)]
+    {
         reactor.unparker().unpark();
         reactor.turn(Some(timeout)).unwrap_or_else(|e| panic!("turn({timeout:?}): {e}"));
     }
