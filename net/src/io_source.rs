@@ -10,6 +10,12 @@
 //! 4. on `WouldBlock` — and only then — clear the readiness that was observed and go
 //!    back to 2; any other result is returned as it is.
 //!
+//! A waiting operation keeps its waker in a place of its own among the source's
+//! waiters: every async method waits as a future that gives its place back when it is
+//! dropped ([`IoSource::wait`]), so a cancelled `accept()` leaves no waker behind. The
+//! `poll_*` methods, which keep no state between polls, share one place per direction
+//! ([`IoSource::poll_shared`]): only the task that polled last is woken.
+//!
 //! Stream sockets add one refinement ([`IoSource::poll_io_stream`]): a write that moved
 //! fewer bytes than asked filled the socket's buffer, and a TCP read that did drained
 //! it, so readiness is cleared at once instead of after one more syscall that would say
