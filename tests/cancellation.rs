@@ -11,12 +11,11 @@ mod util;
 use std::future::{pending, poll_fn, Future};
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
-use std::path::PathBuf;
 use std::pin::{pin, Pin};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use util::{pattern, run, run_ready_tasks, CountingWaker, Drops, PATIENCE};
+use util::{pattern, run, run_ready_tasks, CountingWaker, Drops, TempDir, PATIENCE};
 use wakeful::net::{
     AsyncFd, TcpListener, TcpSocket, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream,
 };
@@ -80,28 +79,6 @@ async fn full_backlog_listener() -> (TcpListener, std::net::TcpStream) {
     let listener = socket.listen(0).unwrap();
     let queued = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
     (listener, queued)
-}
-
-/// A fresh directory for one test's socket files, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(test: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("wakeful-cancel-{test}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 // ---- Every async method, dropped at its first Pending. ----

@@ -4,34 +4,11 @@ mod util;
 
 use std::io;
 use std::net::Shutdown;
-use std::path::PathBuf;
 use std::time::Duration;
 
-use util::{pattern, run};
+use util::{pattern, run, TempDir};
 use wakeful::net::{UnixDatagram, UnixListener, UnixStream};
 use wakeful::spawn;
-
-/// A fresh directory for one test's socket files, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(test: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("wakeful-{test}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 #[test]
 fn listener_accepts_and_streams_echo_with_half_close() {

@@ -8,26 +8,10 @@ mod common;
 
 use std::panic;
 
-use common::{Counter, OnDrop, PanickyPayload, Probe, Tracked};
+use common::{assert_usable, Counter, OnDrop, PanickyPayload, Probe, Tracked};
 use wakeful_executor::{spawn, yield_now, Runtime};
 
 const EVERY_DROP: [OnDrop; 3] = [OnDrop::Count, OnDrop::Panic, OnDrop::PanicTwice];
-
-/// The runtime still spawns, runs and joins tasks, and lists none as alive.
-fn assert_usable(rt: &Runtime) {
-    assert_eq!(
-        rt.block_on(async {
-            spawn(async {
-                yield_now().await;
-                1
-            })
-            .await
-            .unwrap()
-        }),
-        1
-    );
-    assert_eq!(rt.stats().tasks_alive, 0, "{:?}", rt.stats());
-}
 
 #[test]
 fn future_dropped_once_after_it_returned_ready() {

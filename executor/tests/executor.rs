@@ -10,6 +10,9 @@ use std::task::{Poll, Waker};
 use std::thread;
 use std::time::Duration;
 
+mod common;
+
+use common::ReportingPark;
 use wakeful_executor::{block_on, spawn, yield_now, Builder, JoinHandle, Park, Runtime, ThreadPark, Unpark};
 
 /// Counts its drops.
@@ -91,25 +94,6 @@ fn runtime_spawn_before_block_on_runs_during_it() {
     assert_eq!(rt.block_on(handle).unwrap(), "ran");
     let stats = rt.stats();
     assert_eq!((stats.tasks_spawned, stats.tasks_alive), (1, 0));
-}
-
-/// `ThreadPark` that reports each blocking park on a channel, before blocking.
-struct ReportingPark {
-    inner: ThreadPark,
-    parking: mpsc::Sender<()>,
-}
-
-impl Park for ReportingPark {
-    fn park(&mut self, timeout: Option<Duration>) {
-        if timeout.is_none() {
-            let _ = self.parking.send(());
-        }
-        self.inner.park(timeout);
-    }
-
-    fn unparker(&self) -> Box<dyn Unpark> {
-        self.inner.unparker()
-    }
 }
 
 #[test]

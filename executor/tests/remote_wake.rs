@@ -16,10 +16,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::task::{Poll, Waker};
 use std::thread;
-use std::time::Duration;
 
-use common::{Counter, OnDrop, Tracked, Watchdog};
-use wakeful_executor::{spawn, yield_now, Builder, Park, Runtime, ThreadPark, Unpark};
+use common::{Counter, OnDrop, ReportingPark, Tracked, Watchdog};
+use wakeful_executor::{spawn, yield_now, Builder, Runtime, ThreadPark};
 
 /// Spawns a task that stores its waker and completes at its first poll; returns the
 /// waker once the task is complete.
@@ -102,25 +101,6 @@ fn wakers_outliving_the_runtime_are_harmless_on_any_thread() {
     .join()
     .unwrap();
     assert_eq!((polls.get(), drops.get(), pending_drops.get()), (1, 1, 1));
-}
-
-/// `ThreadPark` that reports each blocking park on a channel, just before blocking.
-struct ReportingPark {
-    inner: ThreadPark,
-    parking: mpsc::Sender<()>,
-}
-
-impl Park for ReportingPark {
-    fn park(&mut self, timeout: Option<Duration>) {
-        if timeout.is_none() {
-            let _ = self.parking.send(());
-        }
-        self.inner.park(timeout);
-    }
-
-    fn unparker(&self) -> Box<dyn Unpark> {
-        self.inner.unparker()
-    }
 }
 
 #[test]

@@ -9,24 +9,10 @@ use std::future::poll_fn;
 use std::task::Poll;
 
 use common::{
-    clone_panicking_waker, expect_panic, poll_once, Counter, Fault, ForeignWaker, OnDrop, Probe, Tracked,
+    assert_usable, clone_panicking_waker, expect_panic, poll_once, Counter, Fault, ForeignWaker, OnDrop,
+    Probe, Tracked,
 };
 use wakeful_executor::{spawn, yield_now, Runtime};
-
-fn assert_usable(rt: &Runtime) {
-    assert_eq!(
-        rt.block_on(async {
-            spawn(async {
-                yield_now().await;
-                1
-            })
-            .await
-            .unwrap()
-        }),
-        1
-    );
-    assert_eq!(rt.stats().tasks_alive, 0, "{:?}", rt.stats());
-}
 
 #[test]
 fn join_waker_panicking_on_wake_does_not_escape_the_run_loop() {

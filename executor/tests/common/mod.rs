@@ -278,3 +278,39 @@ impl Drop for Watchdog {
         }
     }
 }
+
+/// `ThreadPark` that reports each blocking park on a channel, just before blocking.
+pub struct ReportingPark {
+    pub inner: wakeful_executor::ThreadPark,
+    pub parking: std::sync::mpsc::Sender<()>,
+}
+
+impl wakeful_executor::Park for ReportingPark {
+    fn park(&mut self, timeout: Option<std::time::Duration>) {
+        if timeout.is_none() {
+            let _ = self.parking.send(());
+        }
+        self.inner.park(timeout);
+    }
+
+    fn unparker(&self) -> Box<dyn wakeful_executor::Unpark> {
+        self.inner.unparker()
+    }
+}
+
+/// The runtime still spawns, runs and joins tasks, and lists none as alive.
+pub fn assert_usable(rt: &wakeful_executor::Runtime) {
+    use wakeful_executor::{spawn, yield_now};
+    assert_eq!(
+        rt.block_on(async {
+            spawn(async {
+                yield_now().await;
+                1
+            })
+            .await
+            .unwrap()
+        }),
+        1
+    );
+    assert_eq!(rt.stats().tasks_alive, 0, "{:?}", rt.stats());
+}
