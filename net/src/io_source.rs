@@ -221,9 +221,15 @@ impl<T: AsRawFd> IoSource<T> {
         result
     }
 
-    /// Waits until `dir` may proceed.
+    /// Waits until `dir` may proceed. Spends a unit of the task's budget, as an
+    /// operation does: a `readable().await` + `try_read` loop on a socket that stays
+    /// ready (at end of stream, say) must yield now and then too.
     pub(crate) async fn ready(&self, dir: Direction) -> io::Result<Readiness> {
-        self.wait(dir, |cx, waiter| self.poll_ready(dir, cx, waiter)).await
+        self.wait(dir, |cx, waiter| {
+            ready!(coop::poll_proceed(cx));
+            self.poll_ready(dir, cx, waiter)
+        })
+        .await
     }
 
     /// Runs `op` once `dir` is ready, as [`poll_io`](Self::poll_io), as a future with
