@@ -1,0 +1,73 @@
+//! Waker bookkeeping under hostile wakers, found in review.
+
+mod util;
+
+use std::io;
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::task::{Context, RawWaker, RawWakerVTable, Waker};
+
+use util::{run, CountingWaker};
+use wakeful::net::{UdpSocket, UnixStream};
+
+/// A waker whose `clone` panics (its other entries do nothing).
+fn panicking_clone_waker() -> Waker {
+    fn clone(_: *const ()) -> RawWaker {
+        panic!("clone refused, on purpose");
+    }
+    fn noop(_: *const ()) {}
+    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, noop, noop, noop);
+    // SAFETY: every entry of the vtable ignores the data pointer, which is null.
+    unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &VTABLE)) }
+}
+
+/// `poll` with the first waker, then with one whose clone panics (caught), then with
+/// a third: afterwards only the third may be held — the `poll_*` callers' one place
+/// per direction must survive the panic, not leave the first waker orphaned in a place
+/// nobody holds a key to any more.
+fn assert_one_waker_after_a_panicking_clone(
+    what: &str,
+    mut poll_pending: impl FnMut(&mut Context<'_>) -> bool,
+) {
+    let (first, third) = (CountingWaker::new(), CountingWaker::new());
+    assert!(poll_pending(&mut Context::from_waker(first.waker())), "{what}: must wait for the test");
+    assert_eq!(first.held(), 1);
+    let bad = panicking_clone_waker();
+    let polled = panic::catch_unwind(AssertUnwindSafe(|| poll_pending(&mut Context::from_waker(&bad))));
+    assert!(polled.is_err(), "{what}: the clone's panic reaches the caller");
+    assert!(poll_pending(&mut Context::from_waker(third.waker())));
+    assert_eq!(third.held(), 1, "{what}: the last poller's waker is kept");
+    assert_eq!(
+        first.held(),
+        0,
+        "{what}: the first poller's waker is still held after a panicking clone: its place was lost"
+    );
+}
+
+#[cfg(feature = "futures-io")]
+#[test]
+fn a_panicking_waker_clone_does_not_orphan_the_shared_read_place() {
+    use wakeful::io::AsyncRead;
+    run(async {
+        let (_a, mut b) = UnixStream::pair()?;
+        let mut buf = [0; 8];
+        assert_one_waker_after_a_panicking_clone("UnixStream::poll_read", |cx| {
+            Pin::new(&mut b).poll_read(cx, &mut buf).is_pending()
+        });
+        io::Result::Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn a_panicking_waker_clone_does_not_orphan_the_shared_recv_place() {
+    run(async {
+        let socket = UdpSocket::bind("127.0.0.1:0").await?;
+        let mut buf = [0; 8];
+        assert_one_waker_after_a_panicking_clone("UdpSocket::poll_recv_from", |cx| {
+            socket.poll_recv_from(cx, &mut buf).is_pending()
+        });
+        io::Result::Ok(())
+    })
+    .unwrap();
+}
