@@ -104,10 +104,12 @@ fn usage(message: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
-/// A positive number of seconds.
+/// A positive number of seconds; anything over a year counts as a year, so that a
+/// deadline `Instant::now() + limit` cannot overflow (`Duration` holds far more than
+/// an `Instant` can add).
 fn seconds(value: Option<String>) -> Option<Duration> {
     let duration = Duration::try_from_secs_f64(value?.parse().ok()?).ok()?;
-    (!duration.is_zero()).then_some(duration)
+    (!duration.is_zero()).then_some(duration.min(Duration::from_secs(365 * 86_400)))
 }
 
 async fn serve(addr: &str, limits: Limits) -> io::Result<()> {

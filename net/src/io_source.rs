@@ -132,12 +132,22 @@ impl<T: AsRawFd> IoSource<T> {
     /// Runs `poll` with the place the source keeps for `poll_*` callers, who keep no
     /// state between polls: one per direction, so only the last task to poll is woken,
     /// and at most one waker per direction is held for them.
+    ///
+    /// The key is put back by a guard: `poll` runs the waker's `clone`, which may
+    /// panic, and a key lost then would leave its waker in a place nobody can free.
     pub(crate) fn poll_shared<R>(&self, dir: Direction, poll: impl FnOnce(&mut Option<WaiterKey>) -> R) -> R {
+        struct PutBack<'a> {
+            place: &'a Cell<Option<WaiterKey>>,
+            key: Option<WaiterKey>,
+        }
+        impl Drop for PutBack<'_> {
+            fn drop(&mut self) {
+                self.place.set(self.key);
+            }
+        }
         let place = &self.shared_waiters[dir as usize];
-        let mut key = place.take();
-        let result = poll(&mut key);
-        place.set(key);
-        result
+        let mut guard = PutBack { place, key: place.take() };
+        poll(&mut guard.key)
     }
 
     /// Runs `op` once `dir` is ready, and again after each `WouldBlock` and wait.
@@ -227,9 +237,15 @@ impl<T: AsRawFd> IoSource<T> {
         result
     }
 
-    /// Waits until `dir` may proceed.
+    /// Waits until `dir` may proceed. Spends a unit of the task's budget, as an
+    /// operation does: a `readable().await` + `try_read` loop on a socket that stays
+    /// ready (at end of stream, say) must yield now and then too.
     pub(crate) async fn ready(&self, dir: Direction) -> io::Result<Readiness> {
-        self.wait(dir, |cx, waiter| self.poll_ready(dir, cx, waiter)).await
+        self.wait(dir, |cx, waiter| {
+            ready!(coop::poll_proceed(cx));
+            self.poll_ready(dir, cx, waiter)
+        })
+        .await
     }
 
     /// Runs `op` once `dir` is ready, as [`poll_io`](Self::poll_io), as a future with

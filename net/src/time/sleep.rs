@@ -3,9 +3,10 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
+use wakeful_executor::coop;
 use wakeful_reactor::{Reactor, TimerKey};
 
 use crate::context;
@@ -93,6 +94,10 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // A sleep already over completes at once: without spending the task's budget,
+        // a `sleep(Duration::ZERO)` loop, or an interval catching up in a burst, would
+        // never yield.
+        ready!(coop::poll_proceed(cx));
         let this = self.get_mut();
         match &this.timer {
             Some((reactor, key)) => {
