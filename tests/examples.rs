@@ -634,3 +634,20 @@ fn loadgen_drives_the_echo_servers() {
         assert!(stdout.contains("errors=0"), "{stdout}");
     }
 }
+
+/// Deadlines are positive numbers of seconds; a very large one (1e19 s, which
+/// `Duration` holds) means "practically none" and must not break the server: once,
+/// `Instant::now() + limit` overflowed and panicked in every connection task, and the
+/// server closed connections unanswered.
+#[test]
+fn http_serves_with_deadlines_too_far_for_an_instant() {
+    let limits = ["--header-timeout", "1e19", "--body-timeout", "1e19", "--write-timeout", "1e19"];
+    let mut server = Running::start("http", &[&["--addr", "127.0.0.1:0"][..], &limits[..]].concat());
+    let mut client = connect(&server.listening_addr());
+    client.write_all(b"POST /echo HTTP/1.1\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello").unwrap();
+    let mut response = Vec::new();
+    let _ = client.read_to_end(&mut response);
+    let response = String::from_utf8_lossy(&response);
+    assert!(response.starts_with("HTTP/1.1 200"), "no answer from the server: {response:?}");
+    assert!(response.ends_with("hello"), "{response:?}");
+}

@@ -255,7 +255,9 @@ impl Reactor {
     /// 5. with every table released, wake them all.
     ///
     /// Returns how many wakers were woken. Wakeups may be spurious: a woken task must
-    /// retry its operation and be ready to wait again.
+    /// retry its operation and be ready to wait again. A waker that panics when woken
+    /// does not stop the others, nor the turn: its panic is reported by the panic hook
+    /// and dropped.
     pub fn turn(&self, timeout: Option<Duration>) -> io::Result<usize> {
         // ① The wait ends at the first timer, or at the last of a close group of timers
         // (to the nanosecond where the OS allows, else rounded up to a millisecond:
@@ -307,22 +309,16 @@ impl Reactor {
         stats.timers_fired += fired as u64;
         self.stats.set(stats);
 
-        // ⑤ Wake, outside every borrow. A panicking waker does not stop the others; the
-        // first panic goes on once all are woken.
+        // ⑤ Wake, outside every borrow. A waker that panics is contained: the panic
+        // hook has reported it, and it must not stop the others, nor the loop that
+        // turns this reactor (one connection's bad waker would end a whole server).
         let woken = due.len();
-        let mut panic = None;
         for waker in due.drain(..) {
             if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| waker.wake())) {
-                match panic {
-                    None => panic = Some(payload),
-                    Some(_) => drop_payload(payload),
-                }
+                drop_payload(payload);
             }
         }
         *self.due.borrow_mut() = due;
-        if let Some(payload) = panic {
-            panic::resume_unwind(payload);
-        }
         Ok(woken)
     }
 
@@ -339,9 +335,9 @@ impl Reactor {
     }
 }
 
-/// Drops the payload of a panic that will not be resumed. Its `Drop` is user code
-/// too: should that panic as well, the second payload is leaked, not unwound, so the
-/// wakers still to be woken are not lost.
+/// Drops the payload of a contained panic. Its `Drop` is user code too: should that
+/// panic as well, the second payload is leaked, not unwound, so the wakers still to be
+/// woken are not lost.
 fn drop_payload(payload: Box<dyn std::any::Any + Send>) {
     if let Err(again) = panic::catch_unwind(AssertUnwindSafe(|| drop(payload))) {
         std::mem::forget(again);

@@ -1,8 +1,8 @@
-//! Fairness holes found in review: futures that complete at once without spending the
-//! task's cooperative budget, so a loop over them never yields. A task looping on
+//! Futures that can complete at once spend the task's cooperative budget like any I/O
+//! operation: otherwise a loop over them would never yield. A task looping on
 //! `readable()` + `try_read` (the documented pattern for readiness-based I/O) over a
 //! socket at end of stream, or on `sleep(Duration::ZERO)` (a common "yield" idiom),
-//! would hold the thread: no other task, no timer, no I/O runs until it stops.
+//! would hold the thread: no other task, no timer, no I/O would run until it stopped.
 //!
 //! Each test runs such a loop for at most [`CAP`] iterations and has another task set
 //! a stop flag after a 1 ms sleep. If the loop never yields, the other task cannot run

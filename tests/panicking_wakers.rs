@@ -1,4 +1,4 @@
-//! Waker bookkeeping under hostile wakers, found in review.
+//! Waker bookkeeping under wakers that panic when cloned or woken.
 
 mod util;
 
@@ -85,15 +85,11 @@ fn panicking_wake_waker(inner: Waker) -> Waker {
 }
 
 /// A user's waker (a hand-written combinator's, say) stored in the reactor panics when
-/// an event wakes it. The executor contains such panics from the join wakers it wakes;
-/// the reactor resumes them after waking the others, out of `ReactorPark::park` and so
-/// out of `block_on`: one connection's bad waker ends the whole server's `block_on`.
+/// an event wakes it. The reactor contains it, as the executor contains panics of the
+/// join wakers it wakes: one connection's bad waker must not end the server's
+/// `block_on` (it once did, resumed out of the reactor's turn).
 #[cfg(feature = "futures-io")]
 #[test]
-#[ignore = "reason: Reactor::turn resumes a waker's panic by design, and ReactorPark::park \
-            passes it on out of block_on; proposed fix: contain it in ReactorPark::park \
-            (catch_unwind, drop the payload as executor::unwind does: the hook has already \
-            reported it), or document that a panicking waker ends block_on"]
 fn a_waker_panicking_when_the_reactor_wakes_it_does_not_end_block_on() {
     use wakeful::io::AsyncRead;
     let outcome = panic::catch_unwind(|| {
