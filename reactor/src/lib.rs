@@ -83,9 +83,16 @@ macro_rules! syscall {
 
 /// Adds the name of the failed call to an OS error: the message reads
 /// `connect: Connection refused (os error 111)`, the kind is kept, and the OS code
-/// stays reachable through [`errno`] (and `Error::source`).
+/// stays reachable through [`errno`] (and `Error::source`). `WouldBlock` is left as it
+/// is: it is control flow, not a failure to report.
 #[doc(hidden)]
 pub fn syscall_error(err: std::io::Error, call: impl std::fmt::Display) -> std::io::Error {
+    if err.kind() == std::io::ErrorKind::WouldBlock {
+        // Not a failure but control flow: every non-blocking call that finds nothing to
+        // do returns it, and it is cleared, not shown. Naming the call would cost two
+        // allocations per would-block.
+        return err;
+    }
     std::io::Error::new(err.kind(), SyscallError { call: call.to_string(), source: err })
 }
 
