@@ -152,16 +152,9 @@ impl Reactor {
                     None => Err(waker), // deregistered by the clone, of all things
                 };
                 drop(sources);
-                match stored {
-                    Ok(replaced) => {
-                        drop(replaced);
-                        Poll::Pending
-                    }
-                    Err(waker) => {
-                        drop(waker);
-                        Poll::Ready(Err(not_registered()))
-                    }
-                }
+                let poll = if stored.is_ok() { Poll::Pending } else { Poll::Ready(Err(not_registered())) };
+                drop(stored); // the waker it replaced, or ours: outside the borrow
+                poll
             }
         }
     }
