@@ -36,6 +36,13 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
     })
 }
 
+/// True unless the current task has spent its whole budget in this poll. A future
+/// that combines others (a timeout) uses it to see whether its inner future spent the
+/// last unit: its own deadline must then be looked at anyway, or it would never be.
+pub fn has_budget_remaining() -> bool {
+    REMAINING.with(Cell::get) > 0
+}
+
 /// Runs `poll` with a fresh budget, restoring the previous one afterwards. Also says
 /// whether the poll spent the whole budget: the run loop then lets I/O and timers in
 /// before it polls that task again, so that the task yields to them, not only to the

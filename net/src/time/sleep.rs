@@ -98,6 +98,14 @@ impl Future for Sleep {
         // a `sleep(Duration::ZERO)` loop, or an interval catching up in a burst, would
         // never yield.
         ready!(coop::poll_proceed(cx));
+        self.poll_unbudgeted(cx)
+    }
+}
+
+impl Sleep {
+    /// `poll` without spending the task's budget: for a [`Timeout`](super::Timeout)
+    /// whose future spent the last unit, so that its deadline is still looked at.
+    pub(crate) fn poll_unbudgeted(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         match &this.timer {
             Some((reactor, key)) => {
@@ -116,9 +124,7 @@ impl Future for Sleep {
             None => this.register(cx),
         }
     }
-}
 
-impl Sleep {
     /// Takes the timer out of the wheel (dropping its waker); the next poll puts it
     /// back, deadline unchanged.
     pub(crate) fn unregister(&mut self) {

@@ -7,6 +7,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use pin_project_lite::pin_project;
+use wakeful_executor::coop;
 
 use super::{sleep, sleep_until, Sleep};
 
@@ -75,10 +76,20 @@ impl<F: Future> Future for Timeout<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
+        let had_budget = coop::has_budget_remaining();
         if let Poll::Ready(output) = this.future.poll(cx) {
             return Poll::Ready(Ok(output));
         }
-        Pin::new(this.sleep).poll(cx).map(|()| Err(Elapsed(())))
+        let sleep = Pin::new(this.sleep);
+        // A future that spent the task's last unit of budget would leave none for the
+        // sleep, poll after poll: the deadline would never be looked at, and a busy
+        // future never timed out. Its spending is this timeout's spending.
+        let elapsed = if had_budget && !coop::has_budget_remaining() {
+            sleep.poll_unbudgeted(cx)
+        } else {
+            sleep.poll(cx)
+        };
+        elapsed.map(|()| Err(Elapsed(())))
     }
 }
 
