@@ -129,6 +129,27 @@ pub(crate) async fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAd
     Ok(addrs)
 }
 
+/// Runs `attempt` on each address `addr` resolves to, in turn, until one succeeds. If
+/// none does, returns the last error, naming its address: `"{doing} {addr}: {error}"`
+/// (`doing` as "bind to", "connect to").
+pub(crate) async fn try_each<T, F>(
+    addr: impl ToSocketAddrs,
+    doing: &str,
+    mut attempt: impl FnMut(SocketAddr) -> F,
+) -> io::Result<T>
+where
+    F: std::future::Future<Output = io::Result<T>>,
+{
+    let mut last_err = None;
+    for addr in resolve(addr).await? {
+        match attempt(addr).await {
+            Ok(done) => return Ok(done),
+            Err(e) => last_err = Some(io::Error::new(e.kind(), format!("{doing} {addr}: {e}"))),
+        }
+    }
+    Err(last_err.expect("resolve returns at least one address"))
+}
+
 /// The answer of a lookup, and who waits for it.
 #[derive(Default)]
 struct Lookup {

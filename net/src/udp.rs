@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 
 use wakeful_reactor::Direction;
 
-use crate::addr::{resolve, ToSocketAddrs};
+use crate::addr::{resolve, try_each, ToSocketAddrs};
 use crate::io_source::IoSource;
 use crate::socket::{self, SockAddr};
 
@@ -47,18 +47,12 @@ impl UdpSocket {
     /// Binds to `addr`, trying each resolved address in turn. Port 0 picks a port.
     /// Cancel-safe: a socket made before the drop is closed with it.
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
-        let mut last_err = None;
-        for addr in resolve(addr).await? {
+        try_each(addr, "bind to", |addr| async move {
             let socket = socket::new_socket(SockAddr::domain(&addr), libc::SOCK_DGRAM)?;
-            match socket::bind(socket.as_raw_fd(), &SockAddr::from_inet(&addr)) {
-                Ok(()) => {
-                    let socket = std::net::UdpSocket::from(socket);
-                    return Ok(UdpSocket { source: IoSource::new_nonblocking(socket)? });
-                }
-                Err(e) => last_err = Some(io::Error::new(e.kind(), format!("bind to {addr}: {e}"))),
-            }
-        }
-        Err(last_err.expect("resolve returns at least one address"))
+            socket::bind(socket.as_raw_fd(), &SockAddr::from_inet(&addr))?;
+            Ok(UdpSocket { source: IoSource::new_nonblocking(std::net::UdpSocket::from(socket))? })
+        })
+        .await
     }
 
     /// Wraps a bound std socket, making it non-blocking and registering it.
@@ -75,14 +69,7 @@ impl UdpSocket {
     /// anyone else. With several resolved addresses, the first that works.
     /// Not cancel-safe: if dropped midway, the socket may be connected to one of them.
     pub async fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
-        let mut last_err = None;
-        for addr in resolve(addr).await? {
-            match self.source.get_ref().connect(addr) {
-                Ok(()) => return Ok(()),
-                Err(e) => last_err = Some(io::Error::new(e.kind(), format!("connect to {addr}: {e}"))),
-            }
-        }
-        Err(last_err.expect("resolve returns at least one address"))
+        try_each(addr, "connect to", |addr| async move { self.source.get_ref().connect(addr) }).await
     }
 
     /// Sends a datagram to the connected peer. Cancel-safe: a datagram is sent whole

@@ -9,7 +9,7 @@ use std::task::{ready, Context, Poll};
 use futures_core::Stream;
 
 use crate::accept::Acceptor;
-use crate::addr::{resolve, ToSocketAddrs};
+use crate::addr::{try_each, ToSocketAddrs};
 use crate::io_source::IoSource;
 use crate::socket::{self, SockAddr};
 use crate::tcp::{TcpSocket, TcpStream};
@@ -49,15 +49,13 @@ impl TcpListener {
     /// address in turn. Port 0 picks a free port: see [`local_addr`](Self::local_addr).
     /// Cancel-safe: a socket made before the drop is closed with it.
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
-        let mut last_err = None;
-        for addr in resolve(addr).await? {
+        try_each(addr, "bind to", |addr| async move {
             let socket = TcpSocket::new_for(&addr)?;
-            match socket.set_reuseaddr(true).and_then(|()| socket.bind(addr)) {
-                Ok(()) => return socket.listen(1024),
-                Err(e) => last_err = Some(io::Error::new(e.kind(), format!("bind to {addr}: {e}"))),
-            }
-        }
-        Err(last_err.expect("resolve returns at least one address"))
+            socket.set_reuseaddr(true)?;
+            socket.bind(addr)?;
+            socket.listen(1024)
+        })
+        .await
     }
 
     pub(crate) fn from_listening(listener: std::net::TcpListener) -> io::Result<TcpListener> {

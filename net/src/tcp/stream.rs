@@ -5,7 +5,7 @@ use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::time::Duration;
 
-use crate::addr::{resolve, ToSocketAddrs};
+use crate::addr::{try_each, ToSocketAddrs};
 use crate::io_source::IoSource;
 use crate::socket::{self, SockAddr};
 use crate::split;
@@ -55,14 +55,7 @@ impl TcpStream {
     /// Cancel-safe: dropped midway, the half-open socket is closed and no connection
     /// is left behind (the peer may have seen one start, as with any aborted connect).
     pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
-        let mut last_err = None;
-        for addr in resolve(addr).await? {
-            match TcpStream::connect_addr(addr).await {
-                Ok(stream) => return Ok(stream),
-                Err(e) => last_err = Some(io::Error::new(e.kind(), format!("connect to {addr}: {e}"))),
-            }
-        }
-        Err(last_err.expect("resolve returns at least one address"))
+        try_each(addr, "connect to", TcpStream::connect_addr).await
     }
 
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
