@@ -68,6 +68,7 @@
 
 pub mod coop;
 mod join;
+mod join_error;
 mod live;
 #[cfg(all(test, loom))]
 mod loom_tests;
@@ -84,7 +85,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-pub use join::{JoinError, JoinHandle};
+pub use join::JoinHandle;
+pub use join_error::JoinError;
 pub use park::{Park, ThreadPark, Unpark};
 pub use runtime::{current_stats, spawn, Builder, Runtime, Stats, DEFAULT_EVENT_INTERVAL};
 

@@ -33,7 +33,7 @@ use std::ptr::{self, NonNull};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use crate::join::JoinError;
+use crate::join_error::JoinError;
 use crate::runtime::Shared;
 use crate::state::State;
 use crate::unwind;
