@@ -14,21 +14,38 @@ use util::{assert_child_passed, in_child, is_child, PATIENCE};
 use wakeful::net::TcpListener;
 use wakeful::time::timeout;
 
+/// The process out of file descriptors: none can be made until this is dropped, which
+/// frees the ballast and restores the limit.
+struct Exhausted {
+    ballast: Vec<File>,
+    limit: u64,
+}
+
+impl Drop for Exhausted {
+    fn drop(&mut self) {
+        self.ballast.clear();
+        util::set_fd_limit(self.limit);
+    }
+}
+
 /// Lowers the descriptor limit to just above the highest open fd, then fills every
-/// lower hole: afterwards no new descriptor can be made until the ballast is dropped.
-fn exhaust_descriptors() -> Vec<File> {
+/// lower hole. How many holes there are depends on the environment (possibly only the
+/// one `read_dir` left), so dropping the ballast alone may free too few descriptors
+/// for every acceptor: the old limit comes back with it.
+fn exhaust_descriptors() -> Exhausted {
     let highest = std::fs::read_dir("/proc/self/fd")
         .unwrap()
         .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<i32>().ok())
         .max()
         .unwrap();
+    let limit = util::fd_limit();
     util::set_fd_limit((highest + 1) as u64);
     let mut ballast = Vec::new();
     while let Ok(file) = File::open("/dev/null") {
         ballast.push(file);
     }
     assert!(File::open("/dev/null").is_err(), "descriptors are exhausted");
-    ballast
+    Exhausted { ballast, limit }
 }
 
 /// Three tasks each wait for one connection while `accept` fails with `EMFILE`. Each

@@ -58,15 +58,26 @@ pub fn raise_fd_limit(want: u64) {
     }
 }
 
+/// The soft and hard limits on open files.
+fn rlimit_nofile() -> libc::rlimit {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: `limit` is a live rlimit the kernel fills in.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) }, 0);
+    limit
+}
+
+/// The soft limit on open files.
+pub fn fd_limit() -> u64 {
+    rlimit_nofile().rlim_cur as u64
+}
+
 /// Sets the soft limit on open files (the hard limit stays).
 pub fn set_fd_limit(soft: u64) {
-    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: `limit` is a live rlimit the kernel fills in, then only reads.
-    unsafe {
-        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit), 0);
-        limit.rlim_cur = soft as libc::rlim_t;
-        assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &limit), 0, "{}", std::io::Error::last_os_error());
-    }
+    let mut limit = rlimit_nofile();
+    limit.rlim_cur = soft as libc::rlim_t;
+    // SAFETY: `limit` is a live rlimit the kernel only reads.
+    let set = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
+    assert_eq!(set, 0, "{}", std::io::Error::last_os_error());
 }
 
 /// The environment variable that marks a child run of one test (see [`in_child`]).
