@@ -68,7 +68,7 @@ fn rlimit_nofile() -> libc::rlimit {
 
 /// The soft limit on open files.
 pub fn fd_limit() -> u64 {
-    rlimit_nofile().rlim_cur as u64
+    rlimit_nofile().rlim_cur
 }
 
 /// Sets the soft limit on open files (the hard limit stays).
