@@ -1,154 +1,6 @@
-//! Byte-stream I/O shared by TCP and Unix streams and their halves: the poll functions
-//! on [`IoSource`], and the inherent async methods every stream type offers, written
-//! once as macros.
-
-use std::io::{self, IoSlice, IoSliceMut};
-use std::os::fd::AsRawFd;
-use std::task::{Context, Poll};
-
-use wakeful_reactor::{errno, Direction, Readiness, WaiterKey};
-
-use crate::io_source::IoSource;
-use crate::socket;
-
-impl<T: AsRawFd> IoSource<T> {
-    pub(crate) fn poll_recv(
-        &self,
-        cx: &mut Context<'_>,
-        waiter: &mut Option<WaiterKey>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_io_stream(Direction::Read, cx, waiter, buf.len(), |io| socket::recv(io.as_raw_fd(), buf, 0))
-    }
-
-    pub(crate) fn poll_recv_vectored(
-        &self,
-        cx: &mut Context<'_>,
-        waiter: &mut Option<WaiterKey>,
-        bufs: &mut [IoSliceMut<'_>],
-    ) -> Poll<io::Result<usize>> {
-        let len = bufs.iter().take(socket::MAX_IOVECS).map(|b| b.len()).sum();
-        self.poll_io_stream(Direction::Read, cx, waiter, len, |io| {
-            socket::recv_vectored(io.as_raw_fd(), bufs)
-        })
-    }
-
-    pub(crate) fn poll_send(
-        &self,
-        cx: &mut Context<'_>,
-        waiter: &mut Option<WaiterKey>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_io_stream(Direction::Write, cx, waiter, buf.len(), |io| socket::send(io.as_raw_fd(), buf))
-    }
-
-    pub(crate) fn poll_send_vectored(
-        &self,
-        cx: &mut Context<'_>,
-        waiter: &mut Option<WaiterKey>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        let len = bufs.iter().take(socket::MAX_IOVECS).map(|b| b.len()).sum();
-        self.poll_io_stream(Direction::Write, cx, waiter, len, |io| {
-            socket::send_vectored(io.as_raw_fd(), bufs)
-        })
-    }
-
-    /// The async forms, each a future with its own place among the waiters.
-    pub(crate) async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.wait(Direction::Read, |cx, waiter| self.poll_recv(cx, waiter, buf)).await
-    }
-
-    pub(crate) async fn recv_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        self.wait(Direction::Read, |cx, waiter| self.poll_recv_vectored(cx, waiter, bufs)).await
-    }
-
-    pub(crate) async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io(Direction::Read, |io| socket::recv(io.as_raw_fd(), buf, libc::MSG_PEEK)).await
-    }
-
-    pub(crate) async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.wait(Direction::Write, |cx, waiter| self.poll_send(cx, waiter, buf)).await
-    }
-
-    pub(crate) async fn send_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        self.wait(Direction::Write, |cx, waiter| self.poll_send_vectored(cx, waiter, bufs)).await
-    }
-
-    /// Waits for a non-blocking `connect` to finish: writable, then `SO_ERROR`, then
-    /// a peer address (a spurious wakeup finds none yet, and waits again).
-    pub(crate) async fn wait_connected(&self) -> io::Result<()> {
-        loop {
-            let ready = self.ready(Direction::Write).await?;
-            if let Some(err) = socket::take_error(self.as_raw_fd())? {
-                return Err(err);
-            }
-            match socket::peer_addr(self.as_raw_fd()) {
-                Ok(_) => return Ok(()),
-                Err(e) if errno(&e) == Some(libc::ENOTCONN) && ready == Readiness::WRITABLE => {
-                    self.clear_readiness(Direction::Write, ready);
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    pub(crate) fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.try_io(Direction::Read, |io| socket::recv(io.as_raw_fd(), buf, 0))
-    }
-
-    pub(crate) fn try_recv_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        self.try_io(Direction::Read, |io| socket::recv_vectored(io.as_raw_fd(), bufs))
-    }
-
-    pub(crate) fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.try_io(Direction::Write, |io| socket::send(io.as_raw_fd(), buf))
-    }
-
-    pub(crate) fn try_send_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        self.try_io(Direction::Write, |io| socket::send_vectored(io.as_raw_fd(), bufs))
-    }
-}
-
-/// Reads until `buf` is full; `UnexpectedEof` if the stream ends first.
-pub(crate) async fn read_exact<T: AsRawFd>(source: &IoSource<T>, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match source.recv(&mut buf[filled..]).await? {
-            0 => {
-                let message = format!("stream ended after {filled} of {} bytes", buf.len());
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, message));
-            }
-            n => filled += n,
-        }
-    }
-    Ok(filled)
-}
-
-/// Reads until end of stream, appending to `buf`; returns the bytes read. If
-/// cancelled, `buf` holds exactly the bytes read so far (it grows one completed read at
-/// a time).
-pub(crate) async fn read_to_end<T: AsRawFd>(source: &IoSource<T>, buf: &mut Vec<u8>) -> io::Result<usize> {
-    let start = buf.len();
-    let mut chunk = vec![0u8; 64 * 1024];
-    loop {
-        match source.recv(&mut chunk).await? {
-            0 => return Ok(buf.len() - start),
-            n => buf.extend_from_slice(&chunk[..n]),
-        }
-    }
-}
-
-/// Writes all of `buf`; `WriteZero` if the socket accepts no more.
-pub(crate) async fn write_all<T: AsRawFd>(source: &IoSource<T>, mut buf: &[u8]) -> io::Result<()> {
-    while !buf.is_empty() {
-        match source.send(buf).await? {
-            0 => return Err(io::Error::new(io::ErrorKind::WriteZero, "the socket accepted no bytes")),
-            n => buf = &buf[n..],
-        }
-    }
-    Ok(())
-}
+//! The inherent async methods every byte-stream type offers (TCP and Unix streams and
+//! their halves), written once as macros over the stream operations of
+//! [`IoSource`](crate::io_source::IoSource).
 
 /// The reading methods of a stream type whose `fn source(&self) -> &IoSource<_>`
 /// gives its registration.
@@ -172,14 +24,14 @@ macro_rules! read_methods {
         /// Reads exactly `buf.len()` bytes, or fails with `UnexpectedEof`. Not
         /// cancel-safe: if dropped midway, the bytes read so far are lost.
         pub async fn read_exact(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            $crate::stream::read_exact(self.source(), buf).await
+            self.source().read_exact(buf).await
         }
 
         /// Reads until end of stream, appending to `buf`; returns the bytes read.
         /// Cancel-safe in that nothing is lost: if dropped midway, `buf` holds exactly
         /// the bytes read so far.
         pub async fn read_to_end(&mut self, buf: &mut Vec<u8>) -> std::io::Result<usize> {
-            $crate::stream::read_to_end(self.source(), buf).await
+            self.source().read_to_end(buf).await
         }
 
         /// Waits for readable data (or end of stream) without reading it. Cancel-safe.
@@ -224,7 +76,7 @@ macro_rules! write_methods {
         /// Writes all of `buf`, looping over partial writes. Not cancel-safe: if
         /// dropped midway, an unknown prefix of `buf` was written.
         pub async fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
-            $crate::stream::write_all(self.source(), buf).await
+            self.source().write_all(buf).await
         }
 
         /// Nothing to flush: writes go straight to the socket. For symmetry with

@@ -7,6 +7,8 @@ use std::task::{ready, Context, Poll};
 use futures_io::AsyncWrite;
 use pin_project_lite::pin_project;
 
+use super::loops;
+
 pin_project! {
     /// Adds a buffer to a writer, so that many small writes become few syscalls.
     ///
@@ -55,19 +57,11 @@ impl<W: AsyncWrite> BufWriter<W> {
 
     /// Writes the buffer out to `inner`.
     fn poll_flush_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let mut this = self.project();
-        while *this.written < this.buf.len() {
-            match ready!(this.inner.as_mut().poll_write(cx, &this.buf[*this.written..])) {
-                Ok(0) => {
-                    return Poll::Ready(Err(io::Error::new(
-                        io::ErrorKind::WriteZero,
-                        "the writer accepted no bytes",
-                    )))
-                }
-                Ok(n) => *this.written += n,
-                Err(e) => return Poll::Ready(Err(e)),
-            }
-        }
+        let this = self.project();
+        let mut inner = this.inner;
+        ready!(loops::poll_write_all(cx, this.buf, this.written, |cx, rest| inner
+            .as_mut()
+            .poll_write(cx, rest)))?;
         this.buf.clear();
         *this.written = 0;
         Poll::Ready(Ok(()))

@@ -7,6 +7,8 @@ use std::task::Poll;
 
 use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
 
+use super::loops;
+
 /// Async methods for every [`AsyncRead`].
 ///
 /// ```
@@ -40,19 +42,10 @@ pub trait AsyncReadExt: AsyncRead {
     where
         Self: Unpin,
     {
-        async move {
-            let mut filled = 0;
-            while filled < buf.len() {
-                match AsyncReadExt::read(self, &mut buf[filled..]).await? {
-                    0 => {
-                        let message = format!("stream ended after {filled} of {} bytes", buf.len());
-                        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, message));
-                    }
-                    n => filled += n,
-                }
-            }
-            Ok(())
-        }
+        let mut filled = 0;
+        poll_fn(move |cx| {
+            loops::poll_read_exact(cx, buf, &mut filled, |cx, rest| Pin::new(&mut *self).poll_read(cx, rest))
+        })
     }
 
     /// Reads to end of stream, appending to `buf`; returns the bytes read. Nothing is
@@ -61,16 +54,14 @@ pub trait AsyncReadExt: AsyncRead {
     where
         Self: Unpin,
     {
-        async move {
-            let start = buf.len();
-            let mut chunk = [0u8; super::DEFAULT_BUF_SIZE];
-            loop {
-                match AsyncReadExt::read(self, &mut chunk).await? {
-                    0 => return Ok(buf.len() - start),
-                    n => buf.extend_from_slice(&chunk[..n]),
-                }
-            }
-        }
+        let start = buf.len();
+        let mut chunk = [0u8; super::DEFAULT_BUF_SIZE];
+        poll_fn(move |cx| {
+            loops::poll_read_to_end(cx, buf, &mut chunk, |cx, chunk| {
+                Pin::new(&mut *self).poll_read(cx, chunk)
+            })
+            .map_ok(|()| buf.len() - start)
+        })
     }
 
     /// Reads to end of stream as UTF-8, appending to `buf`; `InvalidData` (and `buf`
@@ -123,21 +114,14 @@ pub trait AsyncWriteExt: AsyncWrite {
 
     /// Writes all of `buf`; `WriteZero` if the writer accepts no more. Not
     /// cancel-safe: dropped midway, an unknown prefix of `buf` was written.
-    fn write_all<'a>(&'a mut self, mut buf: &'a [u8]) -> impl Future<Output = io::Result<()>> + 'a
+    fn write_all<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<()>> + 'a
     where
         Self: Unpin,
     {
-        async move {
-            while !buf.is_empty() {
-                match AsyncWriteExt::write(self, buf).await? {
-                    0 => {
-                        return Err(io::Error::new(io::ErrorKind::WriteZero, "the writer accepted no bytes"))
-                    }
-                    n => buf = &buf[n..],
-                }
-            }
-            Ok(())
-        }
+        let mut written = 0;
+        poll_fn(move |cx| {
+            loops::poll_write_all(cx, buf, &mut written, |cx, rest| Pin::new(&mut *self).poll_write(cx, rest))
+        })
     }
 
     /// Flushes buffered data. Cancel-safe: what is not flushed stays buffered.

@@ -24,6 +24,7 @@
 
 #[cfg(any(feature = "futures-io", feature = "tokio-io"))]
 mod impls;
+pub(crate) mod loops;
 
 #[cfg(feature = "futures-io")]
 mod buf_reader;

@@ -34,6 +34,8 @@ use wakeful_reactor::{Direction, Reactor, Readiness, Token, WaiterKey};
 
 use crate::{context, socket};
 
+mod stream;
+
 pub(crate) struct IoSource<T: AsRawFd> {
     /// `None` only after `into_inner` took it.
     io: Option<T>,
@@ -171,23 +173,6 @@ impl<T: AsRawFd> IoSource<T> {
         self.poll_shared(dir, |waiter| self.poll_io(dir, cx, waiter, op))
     }
 
-    /// [`poll_io`](Self::poll_io) for a stream read or write of `len` bytes: a short
-    /// write means the socket buffer filled, and (see the module docs) a short TCP read
-    /// that it was drained, so readiness is cleared now, saving the syscall that would
-    /// only say `EAGAIN`.
-    pub(crate) fn poll_io_stream(
-        &self,
-        dir: Direction,
-        cx: &mut Context<'_>,
-        waiter: &mut Option<WaiterKey>,
-        len: usize,
-        op: impl FnMut(&T) -> io::Result<usize>,
-    ) -> Poll<io::Result<usize>> {
-        self.poll_io_until_drained(dir, cx, waiter, op, |&n, ready| {
-            n > 0 && n < len && self.drained_by_short(dir, ready)
-        })
-    }
-
     /// The loop under both: `drained(result, readiness)` says a successful result
     /// proves the socket drained (or filled) in `dir`.
     fn poll_io_until_drained<R>(
@@ -213,13 +198,6 @@ impl<T: AsRawFd> IoSource<T> {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(dir, ready),
                 Err(e) => return Poll::Ready(Err(e)),
             }
-        }
-    }
-
-    fn drained_by_short(&self, dir: Direction, ready: Readiness) -> bool {
-        match dir {
-            Direction::Write => true,
-            Direction::Read => self.short_read_drains && !ready.contains(Readiness::PRIORITY),
         }
     }
 
