@@ -204,7 +204,7 @@ impl TimerWheel {
         self.next_wakeup(0)
     }
 
-    /// Like [`next_expiration`](Self::next_expiration), but postponed by up to
+    /// Like `next_expiration`, but postponed by up to
     /// `batch_window` nanoseconds to the last deadline within that window after the
     /// earliest, so that timers close together share one wakeup. A lone timer is not
     /// postponed at all.

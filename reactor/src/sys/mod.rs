@@ -2,8 +2,8 @@
 //!
 //! | OS                      | backend      | cross-thread notifier |
 //! |-------------------------|--------------|-----------------------|
-//! | Linux, Android          | [`epoll.rs`] | `eventfd`             |
-//! | FreeBSD, macOS, others  | [`kqueue.rs`]| `EVFILT_USER`         |
+//! | Linux, Android          | `epoll.rs`   | `eventfd`             |
+//! | FreeBSD, macOS, others  | `kqueue.rs`  | `EVFILT_USER`         |
 //!
 //! # The contract every backend meets
 //!
@@ -26,7 +26,7 @@
 //!   [`NOTIFY_TOKEN`]. The notification needs no reset by the reactor.
 //!
 //! Edge-triggered means an event says "something changed": readiness is cached above
-//! (in [`crate::Source`]) and cleared only when an operation returns `WouldBlock`.
+//! (in [`Source`](crate::registration::Source)) and cleared only when an operation returns `WouldBlock`.
 
 /// The token the notifier's event carries. No registration can produce it: tokens of
 /// sources have a generation below `u32::MAX` in their upper half.
