@@ -12,12 +12,48 @@
 //! - [`context`]: how those types find the reactor of the current thread, and the
 //!   executor's `Park` implemented by turning that reactor.
 //!
-//! Every I/O type is built on one readiness primitive (`io_source.rs`): try the
-//! syscall, and only on `WouldBlock` clear the cached readiness and wait.
-//!
 //! These types belong to the thread whose runtime created them (`!Send`), like the
 //! tasks that use them. Used outside a runtime, they fail with an error saying so,
 //! never hang.
+//!
+//! # Example
+//!
+//! ```
+//! use wakeful::net::{TcpListener, TcpStream};
+//!
+//! wakeful::block_on(async {
+//!     let listener = TcpListener::bind("127.0.0.1:0").await?;
+//!     let addr = listener.local_addr()?;
+//!     let server = wakeful::spawn(async move {
+//!         let (mut conn, _) = listener.accept().await?;
+//!         let mut buf = [0; 4];
+//!         conn.read_exact(&mut buf).await?;
+//!         conn.write_all(&buf).await // echo it back
+//!     });
+//!     let mut client = TcpStream::connect(addr).await?;
+//!     client.write_all(b"ping").await?;
+//!     let mut reply = [0; 4];
+//!     client.read_exact(&mut reply).await?;
+//!     assert_eq!(&reply, b"ping");
+//!     server.await.expect("the server task ran to the end")
+//! })?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! # In the life of one read
+//!
+//! Every I/O type is built on one readiness primitive (`src/io_source/`):
+//!
+//! 1. `conn.read(buf).await` spends a unit of the task's cooperative budget, then asks
+//!    the reactor for the socket's cached readiness. If it says readable, `recv` runs
+//!    at once — most reads never wait.
+//! 2. When `recv` returns `WouldBlock`, the readiness that led to it is cleared and the
+//!    task's waker is stored in the read future's own place among the socket's
+//!    waiters. The future returns `Pending`; dropped now, it takes its waker back out.
+//! 3. The executor, out of ready tasks, parks: `context` turns the reactor, which
+//!    blocks in `epoll_wait` / `kevent` until the socket's event arrives.
+//! 4. The reactor marks the socket readable and wakes the stored waker; the executor
+//!    queues the task and polls it; the read tries `recv` again and returns the bytes.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs, missing_debug_implementations)]
