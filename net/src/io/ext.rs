@@ -48,8 +48,8 @@ pub trait AsyncReadExt: AsyncRead {
         })
     }
 
-    /// Reads to end of stream, appending to `buf`; returns the bytes read. Nothing is
-    /// lost if it is dropped midway: `buf` holds what was read.
+    /// Reads to end of stream, appending to `buf`; returns the bytes read. Cancel-safe
+    /// in that nothing is lost: dropped midway, `buf` holds what was read.
     fn read_to_end<'a>(&'a mut self, buf: &'a mut Vec<u8>) -> impl Future<Output = io::Result<usize>> + 'a
     where
         Self: Unpin,
