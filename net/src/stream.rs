@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 use wakeful_reactor::{errno, Direction, Readiness, WaiterKey};
 
 use crate::io_source::IoSource;
-use crate::socket;
+use crate::sys::socket;
 
 impl<T: AsRawFd> IoSource<T> {
     pub(crate) fn poll_recv(

@@ -1,4 +1,4 @@
-//! Time: [`sleep`], [`timeout`], [`interval`], backed by the reactor's timer wheel.
+//! Time: [`sleep()`], [`timeout()`], [`interval()`], backed by the reactor's timer wheel.
 //!
 //! Timers never fire early, and fire close to their deadline: the reactor waits for
 //! the exact earliest deadline (`epoll_pwait2` on Linux ≥ 5.11, `kevent` on BSD and
