@@ -127,3 +127,34 @@ impl SockAddr {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inet_addresses_survive_the_round_trip_through_the_kernel_format() {
+        let v4: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let v6 = SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::LOCALHOST, 443, 7, 3));
+        for addr in [v4, v6] {
+            assert_eq!(SockAddr::from_inet(&addr).as_inet(), Some(addr));
+            assert_eq!(SockAddr::from_inet(&addr).as_unix_path(), None, "{addr} is no Unix address");
+        }
+    }
+
+    #[test]
+    fn unix_path_survives_the_round_trip_and_an_inet_address_is_not_one() {
+        let addr = SockAddr::from_path(Path::new("/tmp/wakeful.sock")).unwrap();
+        assert_eq!(addr.as_unix_path(), Some(Some("/tmp/wakeful.sock".into())));
+        assert_eq!(addr.as_inet(), None);
+    }
+
+    #[test]
+    fn unix_path_too_long_or_with_nul_is_invalid_input() {
+        let long = "x".repeat(200);
+        for path in [long.as_str(), "with\0nul"] {
+            let err = SockAddr::from_path(Path::new(path)).err().expect("path must be refused");
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{path:?}: {err}");
+        }
+    }
+}

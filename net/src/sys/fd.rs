@@ -39,3 +39,50 @@ pub(crate) fn read(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
     let n = syscall!("read", unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) })?;
     Ok(n as usize)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::net::UnixStream;
+
+    use super::*;
+
+    fn fd_flags(fd: RawFd) -> i32 {
+        // SAFETY: F_GETFD takes no argument; `fd` is live for the call.
+        syscall!("fcntl(F_GETFD)", unsafe { libc::fcntl(fd, libc::F_GETFD) }).unwrap()
+    }
+
+    fn status_flags(fd: RawFd) -> i32 {
+        // SAFETY: F_GETFL takes no argument; `fd` is live for the call.
+        syscall!("fcntl(F_GETFL)", unsafe { libc::fcntl(fd, libc::F_GETFL) }).unwrap()
+    }
+
+    #[test]
+    fn dup_is_close_on_exec_and_shares_the_open_file() {
+        let (a, _b) = UnixStream::pair().unwrap();
+        let dup = dup_cloexec(a.as_raw_fd()).unwrap();
+        assert_ne!(dup.as_raw_fd(), a.as_raw_fd());
+        assert_ne!(fd_flags(dup.as_raw_fd()) & libc::FD_CLOEXEC, 0, "the duplicate must not leak into exec");
+        set_nonblocking(dup.as_raw_fd()).unwrap();
+        assert_ne!(status_flags(a.as_raw_fd()) & libc::O_NONBLOCK, 0, "status flags belong to the open file");
+    }
+
+    #[test]
+    fn set_nonblocking_twice_keeps_the_other_flags() {
+        let (a, _b) = UnixStream::pair().unwrap();
+        let before = status_flags(a.as_raw_fd());
+        set_nonblocking(a.as_raw_fd()).unwrap();
+        set_nonblocking(a.as_raw_fd()).unwrap();
+        assert_eq!(status_flags(a.as_raw_fd()), before | libc::O_NONBLOCK);
+    }
+
+    #[test]
+    fn calls_on_a_closed_fd_fail_with_ebadf_naming_the_call() {
+        for err in
+            [set_nonblocking(-1).unwrap_err(), set_cloexec(-1).unwrap_err(), dup_cloexec(-1).unwrap_err()]
+        {
+            assert_eq!(wakeful_reactor::errno(&err), Some(libc::EBADF), "{err}");
+            assert!(err.to_string().starts_with("fcntl("), "{err}");
+        }
+    }
+}

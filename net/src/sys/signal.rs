@@ -95,3 +95,42 @@ fn set_errno(errno: c_int) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn self_pipe_is_nonblocking_and_close_on_exec_at_both_ends() {
+        let (read, write) = self_pipe().unwrap();
+        for end in [&read, &write] {
+            // SAFETY: F_GETFD / F_GETFL take no argument; the fd is live for the call.
+            let (fd_flags, status) = unsafe {
+                (libc::fcntl(end.as_raw_fd(), libc::F_GETFD), libc::fcntl(end.as_raw_fd(), libc::F_GETFL))
+            };
+            assert_ne!(fd_flags & libc::FD_CLOEXEC, 0, "fd {end:?} would leak into exec");
+            assert_ne!(status & libc::O_NONBLOCK, 0, "fd {end:?} would block the runtime");
+        }
+        write_wake_byte(write.as_raw_fd());
+        let mut buf = [0; 4];
+        assert_eq!(fd::read(read.as_raw_fd(), &mut buf).unwrap(), 1);
+        let empty = fd::read(read.as_raw_fd(), &mut buf).unwrap_err();
+        assert_eq!(empty.kind(), io::ErrorKind::WouldBlock, "{empty}");
+    }
+
+    #[test]
+    fn uncatchable_and_fault_signals_may_not_be_caught() {
+        for signal in [libc::SIGKILL, libc::SIGSTOP, libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE]
+        {
+            assert!(!may_catch(signal), "signal {signal}");
+        }
+        assert!(may_catch(libc::SIGINT) && may_catch(libc::SIGUSR1));
+    }
+
+    #[test]
+    fn errno_is_restored_after_the_handler_body() {
+        set_errno(libc::EINTR);
+        preserving_errno(|| set_errno(libc::EBADF));
+        assert_eq!(io::Error::last_os_error().raw_os_error(), Some(libc::EINTR));
+    }
+}

@@ -100,3 +100,31 @@ pub(crate) fn suppress_sigpipe(fd: RawFd) {
     #[cfg(not(any(target_os = "macos", target_os = "ios")))]
     let _ = fd;
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::fd::AsRawFd;
+
+    use super::*;
+    use crate::sys::socket::{new_socket, Domain, SocketType};
+
+    #[test]
+    fn int_option_reads_back_what_was_set() {
+        let socket = new_socket(Domain::Ipv4, SocketType::Stream).unwrap();
+        for on in [1, 0] {
+            set_int(socket.as_raw_fd(), IntOption::REUSEADDR, on).unwrap();
+            assert_eq!(get_int(socket.as_raw_fd(), IntOption::REUSEADDR).unwrap() != 0, on != 0);
+        }
+        assert_eq!(take_error(socket.as_raw_fd()).unwrap().map(|e| e.to_string()), None);
+        set_linger(socket.as_raw_fd(), Some(Duration::ZERO)).unwrap();
+    }
+
+    #[test]
+    fn option_on_a_closed_fd_fails_naming_the_option() {
+        let err = set_int(-1, IntOption::SEND_BUFFER, 4096).unwrap_err();
+        assert!(err.to_string().starts_with("setsockopt(SO_SNDBUF): "), "{err}");
+        let err = get_int(-1, IntOption::TCP_NODELAY).unwrap_err();
+        assert!(err.to_string().starts_with("getsockopt(TCP_NODELAY): "), "{err}");
+        assert_eq!(wakeful_reactor::errno(&err), Some(libc::EBADF), "{err}");
+    }
+}
