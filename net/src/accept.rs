@@ -10,47 +10,17 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
-use wakeful_reactor::{errno, Direction, WaiterKey};
+use wakeful_reactor::{Direction, WaiterKey};
 
 use crate::io_source::IoSource;
-use crate::socket::{self, SockAddr};
+use crate::sys::addr::SockAddr;
+use crate::sys::socket::{self, AcceptError};
 use crate::time::{sleep_until, Sleep};
 
 /// The first pause after the process ran out of file descriptors.
 const MIN_BACKOFF: Duration = Duration::from_millis(1);
 /// The longest pause: how late, at worst, accepting resumes once fds are free again.
 const MAX_BACKOFF: Duration = Duration::from_millis(100);
-
-/// What to do about an `accept` error.
-enum AcceptError {
-    /// The connection failed between the handshake and `accept`: take the next.
-    Skip,
-    /// Out of descriptors or memory: pause, then retry (the connection stays queued).
-    Backoff,
-    /// Anything else: report it.
-    Fail(io::Error),
-}
-
-impl AcceptError {
-    fn classify(err: io::Error) -> AcceptError {
-        match errno(&err) {
-            // Linux passes pending network errors of the new connection through
-            // accept(2), whose man page says to treat them like EAGAIN and retry.
-            Some(
-                libc::ECONNABORTED
-                | libc::EPROTO
-                | libc::ENETDOWN
-                | libc::ENOPROTOOPT
-                | libc::EHOSTDOWN
-                | libc::EHOSTUNREACH
-                | libc::EOPNOTSUPP
-                | libc::ENETUNREACH,
-            ) => AcceptError::Skip,
-            Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM) => AcceptError::Backoff,
-            _ => AcceptError::Fail(err),
-        }
-    }
-}
 
 /// A listener's accept loop, shared by TCP and Unix listeners.
 ///

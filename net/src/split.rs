@@ -211,5 +211,5 @@ impl<T: AsRawFd> Drop for OwnedWriteHalf<T> {
 }
 
 fn shutdown_write<T: AsRawFd>(source: &IoSource<T>) -> std::io::Result<()> {
-    crate::socket::shutdown_write(source.as_raw_fd())
+    crate::sys::socket::shutdown_write(source.as_raw_fd())
 }

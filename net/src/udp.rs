@@ -9,7 +9,8 @@ use wakeful_reactor::Direction;
 
 use crate::addr::{resolve, try_each, ToSocketAddrs};
 use crate::io_source::IoSource;
-use crate::socket::{self, SockAddr};
+use crate::sys::addr::SockAddr;
+use crate::sys::socket::{self, Domain, SocketType};
 
 /// A UDP socket: connectionless, one socket for every peer.
 ///
@@ -48,7 +49,7 @@ impl UdpSocket {
     /// Cancel-safe: a socket made before the drop is closed with it.
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
         try_each(addr, "bind to", |addr| async move {
-            let socket = socket::new_socket(SockAddr::domain(&addr), libc::SOCK_DGRAM)?;
+            let socket = socket::new_socket(Domain::of(&addr), SocketType::Datagram)?;
             socket::bind(socket.as_raw_fd(), &SockAddr::from_inet(&addr))?;
             Ok(UdpSocket { source: IoSource::new_nonblocking(std::net::UdpSocket::from(socket))? })
         })

@@ -24,6 +24,9 @@
 //! From another thread, an [`Unparker`] interrupts a blocked turn (eventfd /
 //! `EVFILT_USER`), one syscall per burst of unparks.
 //!
+//! Crates that build on the reactor make their own syscalls through [`sys`]: the
+//! `syscall!` macro and the error convention every OS call of wakeful follows.
+//!
 //! # Example
 //!
 //! ```
@@ -63,75 +66,19 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs, missing_debug_implementations)]
 
-/// Turns the C convention (`-1` and `errno`) into `io::Result`, naming the call.
-///
-/// Every libc call in wakeful goes through this, so an error always says which
-/// syscall failed, e.g. `epoll_ctl(ADD): Bad file descriptor (os error 9)`. The call
-/// itself is written at the use site, inside an `unsafe` block with its `// SAFETY:`.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! syscall {
-    ($name:expr, $call:expr) => {{
-        let res = $call;
-        if res == -1 {
-            Err($crate::syscall_error(std::io::Error::last_os_error(), $name))
-        } else {
-            Ok(res)
-        }
-    }};
-}
-
-/// Adds the name of the failed call to an OS error: the message reads
-/// `connect: Connection refused (os error 111)`, the kind is kept, and the OS code
-/// stays reachable through [`errno`] (and `Error::source`). `WouldBlock` is left as it
-/// is: it is control flow, not a failure to report.
-#[doc(hidden)]
-pub fn syscall_error(err: std::io::Error, call: impl std::fmt::Display) -> std::io::Error {
-    if err.kind() == std::io::ErrorKind::WouldBlock {
-        // Not a failure but control flow: every non-blocking call that finds nothing to
-        // do returns it, and it is cleared, not shown. Naming the call would cost two
-        // allocations per would-block.
-        return err;
-    }
-    std::io::Error::new(err.kind(), SyscallError { call: call.to_string(), source: err })
-}
-
-/// The OS error code (`errno`) of an error returned by wakeful.
-///
-/// wakeful's errors name the call that failed, which hides the code from
-/// `io::Error::raw_os_error`; this finds it either way.
-pub fn errno(err: &std::io::Error) -> Option<i32> {
-    err.raw_os_error().or_else(|| err.get_ref()?.downcast_ref::<SyscallError>()?.source.raw_os_error())
-}
-
-/// An OS error and the call that returned it.
-#[derive(Debug)]
-struct SyscallError {
-    call: String,
-    source: std::io::Error,
-}
-
-impl std::fmt::Display for SyscallError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.call, self.source)
-    }
-}
-
-impl std::error::Error for SyscallError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
-    }
-}
-
 mod reactor;
 mod readiness;
 mod registration;
-mod sys;
+pub mod sys;
 mod timer_wheel;
 mod waiters;
 
 pub use reactor::{Reactor, ReactorStats, Unparker};
 pub use readiness::{Direction, Readiness};
 pub use registration::Token;
+pub use sys::errno;
+// kqueue.rs names the error helper by its crate-root path; the one definition is in `sys`.
+#[cfg_attr(any(target_os = "linux", target_os = "android"), allow(unused_imports))]
+pub(crate) use sys::syscall_error;
 pub use timer_wheel::TimerKey;
 pub use waiters::WaiterKey;

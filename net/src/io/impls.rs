@@ -11,7 +11,8 @@ use wakeful_reactor::Direction;
 
 use crate::io_source::IoSource;
 use crate::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
-use crate::{socket, TcpStream, UnixStream};
+use crate::sys::socket;
+use crate::{TcpStream, UnixStream};
 
 macro_rules! async_read {
     ($([$($generics:tt)*] $ty:ty),* $(,)?) => {$(

@@ -32,7 +32,8 @@ use std::task::{ready, Context, Poll};
 use wakeful_executor::coop;
 use wakeful_reactor::{Direction, Reactor, Readiness, Token, WaiterKey};
 
-use crate::{context, socket};
+use crate::context;
+use crate::sys::{fd, sockopt};
 
 mod stream;
 
@@ -53,8 +54,8 @@ impl<T: AsRawFd> IoSource<T> {
     /// Registers `io` with this thread's reactor, first making it non-blocking: a
     /// blocking fd here would stall the whole runtime on its first read.
     pub(crate) fn new(io: T) -> io::Result<IoSource<T>> {
-        socket::set_nonblocking(io.as_raw_fd())?;
-        socket::suppress_sigpipe(io.as_raw_fd());
+        fd::set_nonblocking(io.as_raw_fd())?;
+        sockopt::suppress_sigpipe(io.as_raw_fd());
         IoSource::new_nonblocking(io)
     }
 

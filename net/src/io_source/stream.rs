@@ -6,11 +6,11 @@ use std::io::{self, IoSlice, IoSliceMut};
 use std::os::fd::AsRawFd;
 use std::task::{Context, Poll};
 
-use wakeful_reactor::{errno, Direction, Readiness, WaiterKey};
+use wakeful_reactor::{Direction, Readiness, WaiterKey};
 
 use super::IoSource;
 use crate::io::loops;
-use crate::socket;
+use crate::sys::{socket, sockopt};
 
 impl<T: AsRawFd> IoSource<T> {
     /// [`poll_io`](Self::poll_io) for a stream read or write of `len` bytes: a short
@@ -43,7 +43,7 @@ impl<T: AsRawFd> IoSource<T> {
         waiter: &mut Option<WaiterKey>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.poll_io_stream(Direction::Read, cx, waiter, buf.len(), |io| socket::recv(io.as_raw_fd(), buf, 0))
+        self.poll_io_stream(Direction::Read, cx, waiter, buf.len(), |io| socket::recv(io.as_raw_fd(), buf))
     }
 
     pub(crate) fn poll_recv_vectored(
@@ -89,7 +89,7 @@ impl<T: AsRawFd> IoSource<T> {
     }
 
     pub(crate) async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io(Direction::Read, |io| socket::recv(io.as_raw_fd(), buf, libc::MSG_PEEK)).await
+        self.io(Direction::Read, |io| socket::peek(io.as_raw_fd(), buf)).await
     }
 
     pub(crate) async fn send(&self, buf: &[u8]) -> io::Result<usize> {
@@ -105,12 +105,12 @@ impl<T: AsRawFd> IoSource<T> {
     pub(crate) async fn wait_connected(&self) -> io::Result<()> {
         loop {
             let ready = self.ready(Direction::Write).await?;
-            if let Some(err) = socket::take_error(self.as_raw_fd())? {
+            if let Some(err) = sockopt::take_error(self.as_raw_fd())? {
                 return Err(err);
             }
             match socket::peer_addr(self.as_raw_fd()) {
                 Ok(_) => return Ok(()),
-                Err(e) if errno(&e) == Some(libc::ENOTCONN) && ready == Readiness::WRITABLE => {
+                Err(e) if socket::is_not_connected(&e) && ready == Readiness::WRITABLE => {
                     self.clear_readiness(Direction::Write, ready);
                 }
                 Err(e) => return Err(e),
@@ -119,7 +119,7 @@ impl<T: AsRawFd> IoSource<T> {
     }
 
     pub(crate) fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.try_io(Direction::Read, |io| socket::recv(io.as_raw_fd(), buf, 0))
+        self.try_io(Direction::Read, |io| socket::recv(io.as_raw_fd(), buf))
     }
 
     pub(crate) fn try_recv_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {

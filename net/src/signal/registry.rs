@@ -12,13 +12,14 @@
 //! listener, through the [`WAITERS`] list, on whatever runtime it is.
 
 use std::collections::HashMap;
+use std::ffi::c_int;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::task::Waker;
 
-use wakeful_reactor::syscall;
+use crate::sys::{self, fd};
 
 /// Signal numbers are below this on every supported OS (Linux has 64, with realtime).
 pub(crate) const MAX_SIGNAL: usize = 65;
@@ -43,7 +44,7 @@ fn globals() -> io::Result<&'static Globals> {
     if let Some(globals) = GLOBALS.get() {
         return Ok(globals);
     }
-    let (read, write) = self_pipe()?;
+    let (read, write) = sys::signal::self_pipe()?;
     let globals = GLOBALS.get_or_init(|| {
         PIPE_WRITE.store(write.as_raw_fd(), Ordering::SeqCst);
         Globals { read, _write: write, installed: Mutex::new([false; MAX_SIGNAL]) }
@@ -51,69 +52,23 @@ fn globals() -> io::Result<&'static Globals> {
     Ok(globals)
 }
 
-/// A non-blocking, close-on-exec pipe.
-fn self_pipe() -> io::Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [0; 2];
-    // SAFETY: `fds` has room for the two fds pipe writes.
-    syscall!("pipe", unsafe { libc::pipe(fds.as_mut_ptr()) })?;
-    // SAFETY: both fds were just returned by the kernel and are owned by no one else.
-    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-    for fd in [&read, &write] {
-        // SAFETY: fcntl with integer arguments on a live fd.
-        unsafe {
-            syscall!("fcntl(F_SETFD)", libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC))?;
-            let flags = syscall!("fcntl(F_GETFL)", libc::fcntl(fd.as_raw_fd(), libc::F_GETFL))?;
-            syscall!("fcntl(F_SETFL)", libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK))?;
+extern "C" fn on_signal(signal: c_int) {
+    // Async-signal-safe only: an atomic counter and write(2) (see `sys/signal.rs`).
+    sys::signal::preserving_errno(|| {
+        if let Some(count) = DELIVERIES.get(signal as usize) {
+            count.fetch_add(1, Ordering::SeqCst);
         }
-    }
-    Ok((read, write))
-}
-
-extern "C" fn on_signal(signal: libc::c_int) {
-    // Async-signal-safe only: atomics and write(2). errno is saved and restored, so
-    // that the interrupted code never sees it change.
-    let saved = io::Error::last_os_error().raw_os_error();
-    if let Some(count) = DELIVERIES.get(signal as usize) {
-        count.fetch_add(1, Ordering::SeqCst);
-    }
-    let fd = PIPE_WRITE.load(Ordering::SeqCst);
-    if fd >= 0 {
-        // EAGAIN: the pipe is full, so it is readable already and listeners will
-        // wake; the counter above is what they read. Nothing is lost.
-        // SAFETY: writes one byte from a static to a live pipe.
-        unsafe { libc::write(fd, b"s".as_ptr().cast(), 1) };
-    }
-    if let Some(errno) = saved {
-        set_errno(errno);
-    }
-}
-
-fn set_errno(errno: i32) {
-    // SAFETY: the errno location is this thread's, valid for its life.
-    unsafe {
-        #[cfg(target_os = "linux")]
-        {
-            *libc::__errno_location() = errno;
+        let pipe = PIPE_WRITE.load(Ordering::SeqCst);
+        if pipe >= 0 {
+            sys::signal::write_wake_byte(pipe);
         }
-        #[cfg(target_os = "android")]
-        {
-            *libc::__errno() = errno;
-        }
-        #[cfg(any(target_os = "freebsd", target_os = "macos", target_os = "ios"))]
-        {
-            *libc::__error() = errno;
-        }
-        #[cfg(target_os = "openbsd")]
-        {
-            *libc::__errno() = errno;
-        }
-    }
+    });
 }
 
 /// Installs the handler for `signal` (once per process), and returns a duplicate of
 /// the self-pipe's read end and the signal's delivery count so far.
 pub(crate) fn listen(signal: i32) -> io::Result<(OwnedFd, u64)> {
-    if signal <= 0 || signal as usize >= MAX_SIGNAL || FORBIDDEN.contains(&signal) {
+    if signal <= 0 || signal as usize >= MAX_SIGNAL || !sys::signal::may_catch(signal) {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!(
@@ -124,37 +79,12 @@ pub(crate) fn listen(signal: i32) -> io::Result<(OwnedFd, u64)> {
     let globals = globals()?;
     let mut installed = globals.installed.lock().unwrap_or_else(|e| e.into_inner());
     if !installed[signal as usize] {
-        install(signal)?;
+        sys::signal::install(signal, on_signal)?;
         installed[signal as usize] = true;
     }
     drop(installed);
     let seen = DELIVERIES[signal as usize].load(Ordering::SeqCst);
-    Ok((dup(globals.read.as_raw_fd())?, seen))
-}
-
-/// Signals that cannot be caught, or whose handler must not return.
-const FORBIDDEN: [i32; 6] =
-    [libc::SIGKILL, libc::SIGSTOP, libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE];
-
-fn install(signal: i32) -> io::Result<()> {
-    // SAFETY: all-zero is a valid `sigaction`; the fields we need are set below.
-    let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
-    action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-    action.sa_flags = libc::SA_RESTART;
-    // SAFETY: `sa_mask` is a live sigset; `action` is fully initialised and the
-    // handler only does async-signal-safe work.
-    unsafe {
-        libc::sigemptyset(&mut action.sa_mask);
-        syscall!(format!("sigaction({signal})"), libc::sigaction(signal, &action, std::ptr::null_mut()))?;
-    }
-    Ok(())
-}
-
-fn dup(fd: RawFd) -> io::Result<OwnedFd> {
-    // SAFETY: F_DUPFD_CLOEXEC on a live fd; a non-negative result is a new fd.
-    let new = syscall!("fcntl(F_DUPFD_CLOEXEC)", unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) })?;
-    // SAFETY: `new` was just returned by the kernel and is owned by no one else.
-    Ok(unsafe { OwnedFd::from_raw_fd(new) })
+    Ok((fd::dup_cloexec(globals.read.as_raw_fd())?, seen))
 }
 
 /// Listeners waiting for a delivery, by listener id: woken by whoever drains the pipe.

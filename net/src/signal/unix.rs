@@ -10,7 +10,7 @@ use wakeful_reactor::Direction;
 
 use super::registry;
 use crate::io_source::IoSource;
-use crate::socket;
+use crate::sys::fd;
 
 /// Which signal to listen for.
 ///
@@ -201,7 +201,7 @@ fn drain(pipe: &IoSource<OwnedFd>) -> bool {
     let mut buf = [0u8; 64];
     let mut any = false;
     // Stops at EAGAIN (empty), or any error, which the next wakeup retries.
-    while let Ok(n) = socket::read(pipe.as_raw_fd(), &mut buf) {
+    while let Ok(n) = fd::read(pipe.as_raw_fd(), &mut buf) {
         any |= n > 0;
         if n < buf.len() {
             break;

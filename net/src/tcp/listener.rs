@@ -11,7 +11,8 @@ use futures_core::Stream;
 use crate::accept::Acceptor;
 use crate::addr::{try_each, ToSocketAddrs};
 use crate::io_source::IoSource;
-use crate::socket::{self, SockAddr};
+use crate::sys::addr::SockAddr;
+use crate::sys::fd;
 use crate::tcp::{TcpSocket, TcpStream};
 
 /// A TCP socket listening for connections.
@@ -64,7 +65,7 @@ impl TcpListener {
 
     /// Wraps a listening std socket, making it non-blocking and registering it.
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
-        socket::set_nonblocking(listener.as_raw_fd())?;
+        fd::set_nonblocking(listener.as_raw_fd())?;
         TcpListener::from_listening(listener)
     }
 

@@ -4,7 +4,9 @@ use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
-use crate::socket::{self, SockAddr};
+use crate::sys::addr::SockAddr;
+use crate::sys::socket::{self, Domain, SocketType};
+use crate::sys::sockopt::{self, IntOption};
 use crate::tcp::{TcpListener, TcpStream};
 
 /// A TCP socket not yet listening or connected, for options that must be set before
@@ -35,62 +37,62 @@ pub struct TcpSocket {
 impl TcpSocket {
     /// A new IPv4 socket.
     pub fn new_v4() -> io::Result<TcpSocket> {
-        Ok(TcpSocket { fd: socket::new_socket(libc::AF_INET, libc::SOCK_STREAM)? })
+        Ok(TcpSocket { fd: socket::new_socket(Domain::Ipv4, SocketType::Stream)? })
     }
 
     /// A new IPv6 socket.
     pub fn new_v6() -> io::Result<TcpSocket> {
-        Ok(TcpSocket { fd: socket::new_socket(libc::AF_INET6, libc::SOCK_STREAM)? })
+        Ok(TcpSocket { fd: socket::new_socket(Domain::Ipv6, SocketType::Stream)? })
     }
 
     pub(crate) fn new_for(addr: &SocketAddr) -> io::Result<TcpSocket> {
-        Ok(TcpSocket { fd: socket::new_socket(SockAddr::domain(addr), libc::SOCK_STREAM)? })
+        Ok(TcpSocket { fd: socket::new_socket(Domain::of(addr), SocketType::Stream)? })
     }
 
     /// Sets `SO_REUSEADDR`: bind to a port still in `TIME_WAIT`.
     pub fn set_reuseaddr(&self, reuse: bool) -> io::Result<()> {
-        self.set(libc::SOL_SOCKET, libc::SO_REUSEADDR, reuse as i32, "SO_REUSEADDR")
+        self.set(IntOption::REUSEADDR, reuse as i32)
     }
 
     /// Whether `SO_REUSEADDR` is set.
     pub fn reuseaddr(&self) -> io::Result<bool> {
-        Ok(self.get(libc::SOL_SOCKET, libc::SO_REUSEADDR, "SO_REUSEADDR")? != 0)
+        Ok(self.get(IntOption::REUSEADDR)? != 0)
     }
 
     /// Sets `SO_REUSEPORT`: several sockets may listen on one port, and the kernel
     /// spreads connections between them.
     pub fn set_reuseport(&self, reuse: bool) -> io::Result<()> {
-        self.set(libc::SOL_SOCKET, libc::SO_REUSEPORT, reuse as i32, "SO_REUSEPORT")
+        self.set(IntOption::REUSEPORT, reuse as i32)
     }
 
     /// Whether `SO_REUSEPORT` is set.
     pub fn reuseport(&self) -> io::Result<bool> {
-        Ok(self.get(libc::SOL_SOCKET, libc::SO_REUSEPORT, "SO_REUSEPORT")? != 0)
+        Ok(self.get(IntOption::REUSEPORT)? != 0)
     }
 
     /// Sets `SO_SNDBUF` (the kernel may round it, and Linux doubles it).
     pub fn set_send_buffer_size(&self, size: u32) -> io::Result<()> {
-        self.set(libc::SOL_SOCKET, libc::SO_SNDBUF, clamp(size), "SO_SNDBUF")
+        self.set(IntOption::SEND_BUFFER, clamp(size))
     }
 
     /// `SO_SNDBUF` as the kernel set it.
     pub fn send_buffer_size(&self) -> io::Result<u32> {
-        Ok(self.get(libc::SOL_SOCKET, libc::SO_SNDBUF, "SO_SNDBUF")? as u32)
+        Ok(self.get(IntOption::SEND_BUFFER)? as u32)
     }
 
     /// Sets `SO_RCVBUF` (the kernel may round it, and Linux doubles it).
     pub fn set_recv_buffer_size(&self, size: u32) -> io::Result<()> {
-        self.set(libc::SOL_SOCKET, libc::SO_RCVBUF, clamp(size), "SO_RCVBUF")
+        self.set(IntOption::RECV_BUFFER, clamp(size))
     }
 
     /// `SO_RCVBUF` as the kernel set it.
     pub fn recv_buffer_size(&self) -> io::Result<u32> {
-        Ok(self.get(libc::SOL_SOCKET, libc::SO_RCVBUF, "SO_RCVBUF")? as u32)
+        Ok(self.get(IntOption::RECV_BUFFER)? as u32)
     }
 
     /// Sets `TCP_NODELAY` on the socket (kept by the connected stream).
     pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
-        self.set(libc::IPPROTO_TCP, libc::TCP_NODELAY, nodelay as i32, "TCP_NODELAY")
+        self.set(IntOption::TCP_NODELAY, nodelay as i32)
     }
 
     /// Binds to a local address.
@@ -120,12 +122,12 @@ impl TcpSocket {
             .map_err(|e| io::Error::new(e.kind(), format!("connect to {addr}: {e}")))
     }
 
-    fn set(&self, level: i32, name: i32, value: i32, what: &str) -> io::Result<()> {
-        socket::set_int_option(self.fd.as_raw_fd(), level, name, value, what)
+    fn set(&self, option: IntOption, value: i32) -> io::Result<()> {
+        sockopt::set_int(self.fd.as_raw_fd(), option, value)
     }
 
-    fn get(&self, level: i32, name: i32, what: &str) -> io::Result<i32> {
-        socket::get_int_option(self.fd.as_raw_fd(), level, name, what)
+    fn get(&self, option: IntOption) -> io::Result<i32> {
+        sockopt::get_int(self.fd.as_raw_fd(), option)
     }
 }
 

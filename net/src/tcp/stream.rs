@@ -7,9 +7,11 @@ use std::time::Duration;
 
 use crate::addr::{try_each, ToSocketAddrs};
 use crate::io_source::IoSource;
-use crate::socket::{self, SockAddr};
 use crate::split;
 use crate::stream::{read_methods, write_methods};
+use crate::sys::addr::SockAddr;
+use crate::sys::socket::{self, Domain, SocketType};
+use crate::sys::sockopt;
 
 /// A TCP connection between a local and a remote socket.
 ///
@@ -59,7 +61,7 @@ impl TcpStream {
     }
 
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
-        let fd = socket::new_socket(SockAddr::domain(&addr), libc::SOCK_STREAM)?;
+        let fd = socket::new_socket(Domain::of(&addr), SocketType::Stream)?;
         TcpStream::connect_fd(fd, &SockAddr::from_inet(&addr)).await
     }
 
@@ -135,22 +137,7 @@ impl TcpStream {
 
     /// Sets `SO_LINGER`. `Some(Duration::ZERO)` makes close send a reset (RST).
     pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
-        let value = libc::linger {
-            l_onoff: linger.is_some() as libc::c_int,
-            l_linger: linger.map_or(0, |d| d.as_secs().min(libc::c_int::MAX as u64) as libc::c_int),
-        };
-        let len = std::mem::size_of::<libc::linger>() as libc::socklen_t;
-        // SAFETY: `value` is a live `linger` of `len` bytes, only read.
-        socket::syscall!("setsockopt(SO_LINGER)", unsafe {
-            libc::setsockopt(
-                self.as_raw_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_LINGER,
-                (&value as *const libc::linger).cast(),
-                len,
-            )
-        })?;
-        Ok(())
+        sockopt::set_linger(self.as_raw_fd(), linger)
     }
 
     /// Sets the IP time-to-live of outgoing packets.

@@ -13,7 +13,7 @@ use wakeful_reactor::Direction;
 
 use super::SocketAddr;
 use crate::io_source::IoSource;
-use crate::socket;
+use crate::sys::socket;
 use crate::time::{sleep, Sleep};
 use crate::udp::truncation_error;
 

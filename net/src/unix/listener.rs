@@ -8,7 +8,8 @@ use std::task::{ready, Context, Poll};
 use super::{SocketAddr, UnixStream};
 use crate::accept::Acceptor;
 use crate::io_source::IoSource;
-use crate::socket::{self, SockAddr};
+use crate::sys::addr::SockAddr;
+use crate::sys::socket;
 
 /// A Unix socket listening for connections, with the same behaviour as
 /// [`TcpListener`](crate::TcpListener) (including its recovery from fd exhaustion).

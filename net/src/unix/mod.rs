@@ -12,7 +12,7 @@ pub use datagram::UnixDatagram;
 pub use listener::UnixListener;
 pub use stream::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, UnixStream, WriteHalf};
 
-use crate::socket::SockAddr;
+use crate::sys::addr::SockAddr;
 
 /// The address of a Unix socket: a path, or unnamed.
 ///

@@ -7,9 +7,10 @@ use std::path::Path;
 
 use super::SocketAddr;
 use crate::io_source::IoSource;
-use crate::socket::{self, SockAddr};
 use crate::split;
 use crate::stream::{read_methods, write_methods};
+use crate::sys::addr::SockAddr;
+use crate::sys::socket::{self, Domain, SocketType};
 
 /// A connected Unix stream socket, with the same methods as
 /// [`TcpStream`](crate::TcpStream).
@@ -38,7 +39,7 @@ impl UnixStream {
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
         let path = path.as_ref();
         let addr = SockAddr::from_path(path)?;
-        let fd = socket::new_socket(libc::AF_UNIX, libc::SOCK_STREAM)?;
+        let fd = socket::new_socket(Domain::Unix, SocketType::Stream)?;
         let context = |e: io::Error| io::Error::new(e.kind(), format!("connect to {path:?}: {e}"));
         let connected = socket::start_connect(fd.as_raw_fd(), &addr).map_err(context)?;
         let stream = UnixStream { source: IoSource::new_nonblocking(fd.into())? };
