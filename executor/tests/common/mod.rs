@@ -189,6 +189,38 @@ impl Drop for ForeignWaker {
     }
 }
 
+/// A future that never completes, holding `value` (a [`Tracked`], say) until it is
+/// dropped.
+pub async fn pending_with<T: 'static>(value: T) {
+    std::future::pending::<()>().await;
+    drop(value);
+}
+
+/// A slot where a task leaves its waker for someone else (another thread, a fake
+/// reactor) to take and wake.
+#[derive(Clone, Default)]
+pub struct WakerSlot(Arc<std::sync::Mutex<Option<Waker>>>);
+
+impl WakerSlot {
+    /// Pending until woken once through the slot; counts its polls.
+    pub fn wait(&self, polls: std::rc::Rc<std::cell::Cell<usize>>) -> impl Future<Output = ()> + '_ {
+        let mut stored = false;
+        std::future::poll_fn(move |cx| {
+            polls.set(polls.get() + 1);
+            if stored {
+                return Poll::Ready(());
+            }
+            stored = true;
+            *self.0.lock().unwrap() = Some(cx.waker().clone());
+            Poll::Pending
+        })
+    }
+
+    pub fn take(&self) -> Option<Waker> {
+        self.0.lock().unwrap().take()
+    }
+}
+
 /// Polls `future` once with `waker`.
 pub fn poll_once<F: Future + Unpin>(future: &mut F, waker: &Waker) -> Poll<F::Output> {
     Pin::new(future).poll(&mut Context::from_waker(waker))
