@@ -20,7 +20,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use util::{assert_child_passed, in_child, is_child, run, run_ready_tasks, PATIENCE};
+use util::{run, run_ready_tasks, PATIENCE};
 use wakeful::net::{TcpListener, TcpSocket, TcpStream, UdpSocket};
 use wakeful::time::{sleep, timeout};
 use wakeful::{spawn, yield_now, JoinHandle};
@@ -104,16 +104,6 @@ fn assert_back_to(baseline: Usage, slack: usize, what: &str) {
     assert!(grown <= slack, "{what}: {grown} more bytes live than before ({baseline:?} -> {now:?})");
 }
 
-/// In the parent: runs test `name` in a child process, checks it passed, and returns
-/// true (the caller returns). In the child: false (the caller runs the test).
-fn ran_in_child(name: &str) -> bool {
-    if is_child(name) {
-        return false;
-    }
-    assert_child_passed(&in_child(name));
-    true
-}
-
 /// Runs `test` on a new runtime, with the fds and memory before the runtime was made
 /// and after it was dropped compared as well.
 fn run_measured<F: Future<Output = ()>>(what: &str, test: F) {
@@ -170,7 +160,7 @@ async fn assert_aborted_tasks_leave_nothing<W: Future + 'static>(what: &str, mut
 
 #[test]
 fn aborted_tasks_waiting_to_accept_free_their_memory() {
-    if ran_in_child("aborted_tasks_waiting_to_accept_free_their_memory") {
+    if util::ran_in_child("aborted_tasks_waiting_to_accept_free_their_memory") {
         return;
     }
     run_measured("accept", async {
@@ -185,7 +175,7 @@ fn aborted_tasks_waiting_to_accept_free_their_memory() {
 
 #[test]
 fn aborted_tasks_waiting_to_receive_udp_free_their_memory() {
-    if ran_in_child("aborted_tasks_waiting_to_receive_udp_free_their_memory") {
+    if util::ran_in_child("aborted_tasks_waiting_to_receive_udp_free_their_memory") {
         return;
     }
     run_measured("recv_from", async {
@@ -200,7 +190,7 @@ fn aborted_tasks_waiting_to_receive_udp_free_their_memory() {
 
 #[test]
 fn aborted_tasks_waiting_for_a_readable_stream_free_their_memory() {
-    if ran_in_child("aborted_tasks_waiting_for_a_readable_stream_free_their_memory") {
+    if util::ran_in_child("aborted_tasks_waiting_for_a_readable_stream_free_their_memory") {
         return;
     }
     run_measured("readable", async {
@@ -217,7 +207,7 @@ fn aborted_tasks_waiting_for_a_readable_stream_free_their_memory() {
 
 #[test]
 fn aborted_sleeping_tasks_free_their_memory() {
-    if ran_in_child("aborted_sleeping_tasks_free_their_memory") {
+    if util::ran_in_child("aborted_sleeping_tasks_free_their_memory") {
         return;
     }
     run_measured("sleep", async {
@@ -271,7 +261,7 @@ impl IdleSockets {
 /// and timer is given back, not only the last one's.
 #[test]
 fn aborting_many_tasks_waiting_at_once_frees_their_memory() {
-    if ran_in_child("aborting_many_tasks_waiting_at_once_frees_their_memory") {
+    if util::ran_in_child("aborting_many_tasks_waiting_at_once_frees_their_memory") {
         return;
     }
     run_measured("many at once", async {
@@ -300,7 +290,7 @@ fn aborting_many_tasks_waiting_at_once_frees_their_memory() {
 /// waker (task -> socket -> reactor -> waker -> task).
 #[test]
 fn dropping_a_runtime_with_waiting_tasks_frees_everything() {
-    if ran_in_child("dropping_a_runtime_with_waiting_tasks_frees_everything") {
+    if util::ran_in_child("dropping_a_runtime_with_waiting_tasks_frees_everything") {
         return;
     }
     let with_waiting_tasks = || {
@@ -343,7 +333,7 @@ fn refusing_port() -> (TcpSocket, std::net::SocketAddr) {
 
 #[test]
 fn failed_connects_and_binds_leave_no_fd_or_memory() {
-    if ran_in_child("failed_connects_and_binds_leave_no_fd_or_memory") {
+    if util::ran_in_child("failed_connects_and_binds_leave_no_fd_or_memory") {
         return;
     }
     run_measured("failures", async {
@@ -376,7 +366,7 @@ fn failed_connects_and_binds_leave_no_fd_or_memory() {
 
 #[test]
 fn cancelled_connects_and_accepts_leave_no_fd_or_memory() {
-    if ran_in_child("cancelled_connects_and_accepts_leave_no_fd_or_memory") {
+    if util::ran_in_child("cancelled_connects_and_accepts_leave_no_fd_or_memory") {
         return;
     }
     run_measured("cancellations", async {
@@ -410,7 +400,7 @@ const LIGHT_CYCLES: usize = 100_000;
 
 #[test]
 fn many_aborted_tasks_on_idle_sockets_leave_no_fd_or_memory() {
-    if ran_in_child("many_aborted_tasks_on_idle_sockets_leave_no_fd_or_memory") {
+    if util::ran_in_child("many_aborted_tasks_on_idle_sockets_leave_no_fd_or_memory") {
         return;
     }
     run_measured("spawn/abort", async {
