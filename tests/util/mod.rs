@@ -8,6 +8,9 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+pub mod cancel;
+pub mod example;
+pub mod leak_check;
 mod wakers;
 
 #[allow(unused_imports)] // each test binary uses its own subset
