@@ -56,16 +56,16 @@ fn assert_fresh_source(reactor: &Reactor, token: Token, peer: &mut StdUnixStream
     let wakes = CountingWaker::new();
     let waker = wakes.waker();
     let mut waiter = None;
-    assert!(poll_read(reactor, token, &mut waiter, &waker).is_pending(), "the new source starts unready");
+    assert!(poll_read(reactor, token, &mut waiter, waker).is_pending(), "the new source starts unready");
     drain_events(reactor);
     let ready = reactor.readiness(token).unwrap();
     assert!(!ready.intersects(Direction::Read.wakes_on()), "stale read readiness: {ready:?}");
-    assert!(poll_read(reactor, token, &mut waiter, &waker).is_pending(), "stale read readiness");
+    assert!(poll_read(reactor, token, &mut waiter, waker).is_pending(), "stale read readiness");
     assert_eq!(wakes.wakes(), 0, "woken for an event of the old socket");
     peer.write_all(b"fresh").unwrap();
     turn_until_woken(reactor, &wakes, "the new source");
     assert_eq!(wakes.wakes(), 1, "one event, one wake");
-    match poll_read(reactor, token, &mut waiter, &waker) {
+    match poll_read(reactor, token, &mut waiter, waker) {
         Poll::Ready(Ok(ready)) => assert!(ready.contains(Readiness::READABLE), "{ready:?}"),
         other => panic!("the new source after its peer wrote: {other:?}"),
     }
@@ -129,10 +129,10 @@ fn reactor_survives_a_dup_closed_before_it_was_deregistered() {
     let s_waker = s_wakes.waker();
     let mut s_waiter = None;
     drain_events(&reactor);
-    assert!(poll_read(&reactor, s_token, &mut s_waiter, &s_waker).is_pending());
+    assert!(poll_read(&reactor, s_token, &mut s_waiter, s_waker).is_pending());
     s_peer.write_all(b"for S").unwrap(); // reported under s_token and under zombie
     turn_until_woken(&reactor, &s_wakes, "S");
-    assert!(matches!(poll_read(&reactor, s_token, &mut s_waiter, &s_waker), Poll::Ready(Ok(_))));
+    assert!(matches!(poll_read(&reactor, s_token, &mut s_waiter, s_waker), Poll::Ready(Ok(_))));
     assert_fresh_source(&reactor, c_token, &mut c_peer);
     reactor.deregister(c_token).unwrap();
     reactor.deregister(s_token).unwrap();
