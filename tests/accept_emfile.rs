@@ -10,7 +10,7 @@ use std::os::fd::AsRawFd;
 use std::rc::Rc;
 use std::time::Duration;
 
-use util::{assert_child_passed, in_child, is_child, PATIENCE};
+use util::{next, PATIENCE};
 use wakeful::net::TcpListener;
 use wakeful::time::timeout;
 
@@ -54,8 +54,8 @@ fn exhaust_descriptors() -> Exhausted {
 #[test]
 fn several_acceptors_under_emfile_neither_spin_nor_strand_anyone() {
     const NAME: &str = "several_acceptors_under_emfile_neither_spin_nor_strand_anyone";
-    if !is_child(NAME) {
-        return assert_child_passed(&in_child(NAME));
+    if util::ran_in_child(NAME) {
+        return;
     }
     const TASKS: usize = 3;
     let rt = wakeful::Runtime::new().unwrap();
@@ -109,8 +109,8 @@ fn several_acceptors_under_emfile_neither_spin_nor_strand_anyone() {
 #[test]
 fn incoming_recovers_from_emfile() {
     const NAME: &str = "incoming_recovers_from_emfile";
-    if !is_child(NAME) {
-        return assert_child_passed(&in_child(NAME));
+    if util::ran_in_child(NAME) {
+        return;
     }
     let rt = wakeful::Runtime::new().unwrap();
     let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
@@ -127,9 +127,4 @@ fn incoming_recovers_from_emfile() {
             conn.expect("a connection, not an error");
         }
     });
-}
-
-/// The next item of a stream.
-async fn next<S: futures_core::Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
-    std::future::poll_fn(|cx| std::pin::Pin::new(&mut *stream).poll_next(cx)).await
 }

@@ -149,17 +149,6 @@ fn the_block_on_future_runs_between_polls_of_a_task_that_spends_its_budget() {
     });
 }
 
-/// A waker that panics whenever it is woken.
-fn panicking_waker() -> std::task::Waker {
-    struct Bomb;
-    impl std::task::Wake for Bomb {
-        fn wake(self: std::sync::Arc<Self>) {
-            panic!("wake refused, on purpose");
-        }
-    }
-    std::task::Waker::from(std::sync::Arc::new(Bomb))
-}
-
 #[test]
 fn a_panicking_waker_in_a_turn_loses_no_other_wakeup_and_the_next_turn_works() {
     use wakeful::reactor::Reactor;
@@ -167,7 +156,7 @@ fn a_panicking_waker_in_a_turn_loses_no_other_wakeup_and_the_next_turn_works() {
     let now = std::time::Instant::now();
     let counter = util::CountingWaker::new();
     // Two timers due in the same turn, the panicking one first, then a good one.
-    let bad = reactor.insert_timer(now, &panicking_waker());
+    let bad = reactor.insert_timer(now, &util::panicking_wake_waker(std::task::Waker::noop().clone()));
     let good = reactor.insert_timer(now, counter.waker());
     let woken = reactor.turn(Some(Duration::ZERO)).unwrap();
     assert_eq!(woken, 2, "both timers were due");

@@ -13,46 +13,19 @@
 mod util;
 
 use std::io::{self, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream as StdUnixStream;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use util::{assert_child_passed, in_child, is_child, run, PATIENCE};
+use util::{assert_reuses, dup, run, PATIENCE};
 use wakeful::net::{AsyncFd, UnixStream};
-use wakeful::reactor::{Direction, Reactor, Readiness, Token, WaiterKey};
+use wakeful::reactor::Readiness;
 use wakeful::time::timeout;
 
 /// How long a source is watched for readiness it must not get. Readiness already
 /// queued in the kernel reaches the reactor on its very next turn; this window holds
 /// many turns, so a stale event would show well within it.
 const QUIET: Duration = Duration::from_millis(50);
-
-/// In the parent: runs test `name` in a child process, checks it passed, and returns
-/// true (the caller returns). In the child: false (the caller runs the test).
-fn ran_in_child(name: &str) -> bool {
-    if is_child(name) {
-        return false;
-    }
-    assert_child_passed(&in_child(name));
-    true
-}
-
-/// Asserts that `fd` took the number `expected` just freed.
-fn assert_reuses(expected: RawFd, fd: RawFd) {
-    assert_eq!(fd, expected, "the new socket must reuse the number just closed (lowest free fd)");
-}
-
-/// A second fd for the socket of `fd`, closed when dropped.
-fn dup(fd: RawFd) -> OwnedFd {
-    // SAFETY: dup takes no pointers; `fd` is open for the call.
-    let new = unsafe { libc::dup(fd) };
-    assert!(new >= 0, "dup: {}", io::Error::last_os_error());
-    // SAFETY: `new` was just returned by dup and nothing else owns it.
-    unsafe { OwnedFd::from_raw_fd(new) }
-}
 
 /// Asserts that nothing can be read from `stream` now, nor within [`QUIET`].
 async fn assert_nothing_to_read(stream: &UnixStream, what: &str) {
@@ -80,7 +53,7 @@ async fn assert_reads(stream: &mut UnixStream, message: &[u8], what: &str) {
 
 #[test]
 fn a_reused_number_gets_no_readiness_queued_for_the_closed_socket() {
-    if ran_in_child("a_reused_number_gets_no_readiness_queued_for_the_closed_socket") {
+    if util::ran_in_child("a_reused_number_gets_no_readiness_queued_for_the_closed_socket") {
         return;
     }
     run(async {
@@ -104,7 +77,7 @@ fn a_reused_number_gets_no_readiness_queued_for_the_closed_socket() {
 
 #[test]
 fn a_reused_number_gets_no_readiness_cached_for_the_closed_socket() {
-    if ran_in_child("a_reused_number_gets_no_readiness_cached_for_the_closed_socket") {
+    if util::ran_in_child("a_reused_number_gets_no_readiness_cached_for_the_closed_socket") {
         return;
     }
     run(async {
@@ -131,7 +104,7 @@ fn a_reused_number_gets_no_readiness_cached_for_the_closed_socket() {
 
 #[test]
 fn closing_an_unregistered_dup_leaves_the_registration_alive() {
-    if ran_in_child("closing_an_unregistered_dup_leaves_the_registration_alive") {
+    if util::ran_in_child("closing_an_unregistered_dup_leaves_the_registration_alive") {
         return;
     }
     run(async {
@@ -159,7 +132,7 @@ fn closing_an_unregistered_dup_leaves_the_registration_alive() {
 
 #[test]
 fn dropping_a_registered_dup_leaves_the_original_registration_alive() {
-    if ran_in_child("dropping_a_registered_dup_leaves_the_original_registration_alive") {
+    if util::ran_in_child("dropping_a_registered_dup_leaves_the_original_registration_alive") {
         return;
     }
     run(async {
@@ -188,7 +161,7 @@ fn dropping_a_registered_dup_leaves_the_original_registration_alive() {
 
 #[test]
 fn a_socket_kept_open_by_a_dup_cannot_wake_the_source_that_took_its_number() {
-    if ran_in_child("a_socket_kept_open_by_a_dup_cannot_wake_the_source_that_took_its_number") {
+    if util::ran_in_child("a_socket_kept_open_by_a_dup_cannot_wake_the_source_that_took_its_number") {
         return;
     }
     run(async {
@@ -215,145 +188,4 @@ fn a_socket_kept_open_by_a_dup_cannot_wake_the_source_that_took_its_number() {
         io::Result::Ok(())
     })
     .unwrap();
-}
-
-// ---- The reactor's own API: register, deregister, turn. ----
-
-/// Counts wakes.
-#[derive(Default)]
-struct WakeCount(AtomicUsize);
-
-impl Wake for WakeCount {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-impl WakeCount {
-    fn get(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
-/// A non-blocking std socket pair: the end to register, and its peer (blocking).
-fn pair() -> (StdUnixStream, StdUnixStream) {
-    let (a, b) = StdUnixStream::pair().unwrap();
-    a.set_nonblocking(true).unwrap();
-    (a, b)
-}
-
-/// Polls for reading as one waiting future, whose place among the waiters is `waiter`.
-fn poll_read(
-    reactor: &Reactor,
-    token: Token,
-    waiter: &mut Option<WaiterKey>,
-    waker: &Waker,
-) -> Poll<io::Result<Readiness>> {
-    reactor.poll_ready(token, Direction::Read, waiter, &mut Context::from_waker(waker))
-}
-
-/// Turns the reactor without blocking: whatever the kernel has queued is delivered.
-fn drain_events(reactor: &Reactor) {
-    for _ in 0..3 {
-        reactor.turn(Some(Duration::ZERO)).unwrap();
-    }
-}
-
-/// Turns the reactor until `wakes` counts a wake, failing after [`PATIENCE`].
-fn turn_until_woken(reactor: &Reactor, wakes: &WakeCount, what: &str) {
-    let deadline = Instant::now() + PATIENCE;
-    while wakes.get() == 0 {
-        let left =
-            deadline.checked_duration_since(Instant::now()).unwrap_or_else(|| panic!("{what}: no wake"));
-        reactor.turn(Some(left)).unwrap();
-    }
-}
-
-/// The checks after a number was reused by `token`: no read readiness and no wake
-/// until its peer writes, then exactly one wake and `READABLE`.
-fn assert_fresh_source(reactor: &Reactor, token: Token, peer: &mut StdUnixStream) {
-    let wakes = Arc::new(WakeCount::default());
-    let waker = Waker::from(wakes.clone());
-    let mut waiter = None;
-    assert!(poll_read(reactor, token, &mut waiter, &waker).is_pending(), "the new source starts unready");
-    drain_events(reactor);
-    let ready = reactor.readiness(token).unwrap();
-    assert!(!ready.intersects(Direction::Read.wakes_on()), "stale read readiness: {ready:?}");
-    assert!(poll_read(reactor, token, &mut waiter, &waker).is_pending(), "stale read readiness");
-    assert_eq!(wakes.get(), 0, "woken for an event of the old socket");
-    peer.write_all(b"fresh").unwrap();
-    turn_until_woken(reactor, &wakes, "the new source");
-    assert_eq!(wakes.get(), 1, "one event, one wake");
-    match poll_read(reactor, token, &mut waiter, &waker) {
-        Poll::Ready(Ok(ready)) => assert!(ready.contains(Readiness::READABLE), "{ready:?}"),
-        other => panic!("the new source after its peer wrote: {other:?}"),
-    }
-}
-
-#[test]
-fn reactor_forgets_a_deregistered_source_whose_number_and_slot_are_reused() {
-    if ran_in_child("reactor_forgets_a_deregistered_source_whose_number_and_slot_are_reused") {
-        return;
-    }
-    let reactor = Reactor::new().unwrap();
-    for cached in [false, true] {
-        let (a, mut a_peer) = pair();
-        let old = reactor.register(a.as_raw_fd()).unwrap();
-        a_peer.write_all(b"stale").unwrap();
-        if cached {
-            drain_events(&reactor);
-            assert!(reactor.readiness(old).unwrap().contains(Readiness::READABLE));
-        }
-        let number = a.as_raw_fd();
-        reactor.deregister(old).unwrap();
-        drop(a);
-        let (b, mut b_peer) = pair();
-        assert_reuses(number, b.as_raw_fd());
-        let new = reactor.register(b.as_raw_fd()).unwrap();
-        assert_ne!(old, new, "a reused slot gets a new generation");
-        assert!(reactor.readiness(old).is_err(), "the old token is dead");
-        assert_fresh_source(&reactor, new, &mut b_peer);
-        reactor.deregister(new).unwrap();
-        drop((b, a_peer));
-    }
-    assert_eq!(reactor.len(), (0, 0));
-}
-
-#[test]
-fn reactor_survives_a_dup_closed_before_it_was_deregistered() {
-    if ran_in_child("reactor_survives_a_dup_closed_before_it_was_deregistered") {
-        return;
-    }
-    // Against the docs ("deregister before closing"), a registered dup is closed first
-    // while the socket stays open through its first fd. epoll keeps that registration
-    // (the socket's file is alive) and goes on reporting S's events under the dup's
-    // token, even after `deregister` (whose EPOLL_CTL_DEL finds no fd) freed the
-    // token's slot. The source that then takes both the dup's number and that slot
-    // must get none of them: only the token's generation tells them apart.
-    let reactor = Reactor::new().unwrap();
-    let (s, mut s_peer) = pair();
-    let s_token = reactor.register(s.as_raw_fd()).unwrap();
-    let copy = dup(s.as_raw_fd());
-    let zombie = reactor.register(copy.as_raw_fd()).unwrap();
-    let number = copy.as_raw_fd();
-    drop(copy);
-    let _ = reactor.deregister(zombie); // EBADF from the kernel, but the slot is freed
-    assert_eq!(reactor.len().0, 1, "only S is registered");
-    let (c, mut c_peer) = pair();
-    assert_reuses(number, c.as_raw_fd());
-    let c_token = reactor.register(c.as_raw_fd()).expect("the number is free for a new file");
-    assert_ne!(c_token, zombie);
-
-    let s_wakes = Arc::new(WakeCount::default());
-    let s_waker = Waker::from(s_wakes.clone());
-    let mut s_waiter = None;
-    drain_events(&reactor);
-    assert!(poll_read(&reactor, s_token, &mut s_waiter, &s_waker).is_pending());
-    s_peer.write_all(b"for S").unwrap(); // reported under s_token and under zombie
-    turn_until_woken(&reactor, &s_wakes, "S");
-    assert!(matches!(poll_read(&reactor, s_token, &mut s_waiter, &s_waker), Poll::Ready(Ok(_))));
-    assert_fresh_source(&reactor, c_token, &mut c_peer);
-    reactor.deregister(c_token).unwrap();
-    reactor.deregister(s_token).unwrap();
-    drop((s, c, s_peer));
 }

@@ -5,21 +5,10 @@ mod util;
 use std::io;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
-use std::task::{Context, RawWaker, RawWakerVTable, Waker};
+use std::task::Context;
 
-use util::{run, CountingWaker};
+use util::{panicking_clone_waker, panicking_wake_waker, run, CountingWaker};
 use wakeful::net::{UdpSocket, UnixStream};
-
-/// A waker whose `clone` panics (its other entries do nothing).
-fn panicking_clone_waker() -> Waker {
-    fn clone(_: *const ()) -> RawWaker {
-        panic!("clone refused, on purpose");
-    }
-    fn noop(_: *const ()) {}
-    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, noop, noop, noop);
-    // SAFETY: every entry of the vtable ignores the data pointer, which is null.
-    unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &VTABLE)) }
-}
 
 /// `poll` with the first waker, then with one whose clone panics (caught), then with
 /// a third: afterwards only the third may be held — the `poll_*` callers' one place
@@ -70,18 +59,6 @@ fn a_panicking_waker_clone_does_not_orphan_the_shared_recv_place() {
         io::Result::Ok(())
     })
     .unwrap();
-}
-
-/// A waker whose `wake` forwards to `inner`, then panics.
-fn panicking_wake_waker(inner: Waker) -> Waker {
-    struct Bomb(Waker);
-    impl std::task::Wake for Bomb {
-        fn wake(self: std::sync::Arc<Self>) {
-            self.0.wake_by_ref();
-            panic!("wake refused, on purpose");
-        }
-    }
-    Waker::from(std::sync::Arc::new(Bomb(inner)))
 }
 
 /// A user's waker (a hand-written combinator's, say) stored in the reactor panics when

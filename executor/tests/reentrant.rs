@@ -8,12 +8,12 @@
 mod common;
 
 use std::cell::RefCell;
-use std::future::{pending, poll_fn};
+use std::future::poll_fn;
 use std::rc::Rc;
 use std::task::Poll;
 use std::time::Duration;
 
-use common::{poll_once, Counter, ForeignWaker, OnDrop, Tracked};
+use common::{pending_with, poll_once, Counter, ForeignWaker, OnDrop, Tracked};
 use wakeful_executor::{
     current_stats, spawn, yield_now, Builder, JoinHandle, Park, Runtime, ThreadPark, Unpark,
 };
@@ -49,11 +49,6 @@ impl Drop for CallsBackOnDrop {
 fn spawn_victim(rt: &Runtime, dropped: &Counter) {
     let victim = rt.spawn(pending_with(Tracked::new(dropped, OnDrop::Count)));
     VICTIM.with(|v| *v.borrow_mut() = Some(victim));
-}
-
-async fn pending_with<T: 'static>(value: T) {
-    pending::<()>().await;
-    drop(value);
 }
 
 fn calls() -> Vec<bool> {

@@ -8,6 +8,14 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+pub mod cancel;
+pub mod example;
+pub mod leak_check;
+mod wakers;
+
+#[allow(unused_imports)] // each test binary uses its own subset
+pub use wakers::{panicking_clone_waker, panicking_wake_waker, CountingWaker};
+
 /// Counts drops of the [`Tracked`] values made from it.
 #[derive(Clone, Default)]
 pub struct Drops(Rc<Cell<usize>>);
@@ -67,6 +75,7 @@ fn rlimit_nofile() -> libc::rlimit {
 }
 
 /// The soft limit on open files.
+#[allow(clippy::unnecessary_cast)] // `rlim_t` is `u64` here, not on every target
 pub fn fd_limit() -> u64 {
     rlimit_nofile().rlim_cur
 }
@@ -114,6 +123,37 @@ pub fn assert_child_passed(output: &std::process::Output) {
     assert!(stdout.contains("1 passed"), "the child ran no test:\n{stdout}");
 }
 
+/// In the parent: runs test `name` in a child process (see [`in_child`]), checks that
+/// it passed, and returns true (the caller returns). In the child: false (the caller
+/// runs the test).
+pub fn ran_in_child(name: &str) -> bool {
+    if is_child(name) {
+        return false;
+    }
+    assert_child_passed(&in_child(name));
+    true
+}
+
+/// The next item of a stream.
+pub async fn next<S: futures_core::Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
+    std::future::poll_fn(|cx| Pin::new(&mut *stream).poll_next(cx)).await
+}
+
+/// A second fd for the socket of `fd`, closed when dropped.
+pub fn dup(fd: std::os::fd::RawFd) -> std::os::fd::OwnedFd {
+    // SAFETY: dup takes no pointers; `fd` is open for the call.
+    let new = unsafe { libc::dup(fd) };
+    assert!(new >= 0, "dup: {}", std::io::Error::last_os_error());
+    // SAFETY: `new` was just returned by dup and nothing else owns it.
+    unsafe { std::os::fd::FromRawFd::from_raw_fd(new) }
+}
+
+/// Asserts that `fd` took the number `expected` just freed (the kernel hands out the
+/// lowest free number).
+pub fn assert_reuses(expected: std::os::fd::RawFd, fd: std::os::fd::RawFd) {
+    assert_eq!(fd, expected, "the new socket must reuse the number just closed (lowest free fd)");
+}
+
 /// `len` bytes of a pattern that reveals reordering, loss and duplication.
 pub fn pattern(len: usize, seed: u8) -> Vec<u8> {
     (0..len).map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[1] ^ seed).collect()
@@ -138,92 +178,6 @@ pub fn with_watchdog(test: impl FnOnce() + Send + 'static) {
         Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
             panic!("test still running after {PATIENCE:?}: stuck")
         }
-    }
-}
-
-/// A test's own waker, whose clones can be counted: `held` says how many copies of it
-/// something else (a reactor's waiters, a timer) keeps, `wakes` how often it was woken.
-///
-/// Optionally it forwards each wake to another waker ([`woken`](Self::woken) sets
-/// one), so that a test can sleep until it is woken instead of spinning.
-pub struct CountingWaker {
-    counter: std::sync::Arc<WakeCounter>,
-    waker: Waker,
-}
-
-#[derive(Default)]
-struct WakeCounter {
-    wakes: std::sync::atomic::AtomicUsize,
-    forward: std::sync::Mutex<Option<Waker>>,
-}
-
-impl std::task::Wake for WakeCounter {
-    fn wake(self: std::sync::Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &std::sync::Arc<Self>) {
-        self.wakes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let forward = self.forward.lock().unwrap().take();
-        if let Some(waker) = forward {
-            waker.wake();
-        }
-    }
-}
-
-impl CountingWaker {
-    pub fn new() -> CountingWaker {
-        let counter = std::sync::Arc::new(WakeCounter::default());
-        let waker = Waker::from(counter.clone());
-        CountingWaker { counter, waker }
-    }
-
-    pub fn waker(&self) -> &Waker {
-        &self.waker
-    }
-
-    /// Clones of this waker kept by anyone but this struct.
-    pub fn held(&self) -> usize {
-        // Ours: the `Arc` and the `Waker` made from it.
-        std::sync::Arc::strong_count(&self.counter) - 2
-    }
-
-    pub fn wakes(&self) -> usize {
-        self.counter.wakes.load(std::sync::atomic::Ordering::SeqCst)
-    }
-
-    /// Polls `future` once with this waker.
-    pub fn poll<F: Future + ?Sized>(&self, future: Pin<&mut F>) -> Poll<F::Output> {
-        future.poll(&mut Context::from_waker(&self.waker))
-    }
-
-    /// Completes once this waker has been woken at least once.
-    pub async fn woken(&self) {
-        std::future::poll_fn(|cx| {
-            *self.counter.forward.lock().unwrap() = Some(cx.waker().clone());
-            if self.wakes() > 0 {
-                drop(self.counter.forward.lock().unwrap().take());
-                return Poll::Ready(());
-            }
-            Poll::Pending
-        })
-        .await
-    }
-
-    /// Forwards the next wake to `waker` (replacing any earlier forward).
-    pub fn forward_to(&self, waker: &Waker) {
-        *self.counter.forward.lock().unwrap() = Some(waker.clone());
-    }
-
-    /// Stops forwarding (drops the waker given to [`forward_to`](Self::forward_to)).
-    pub fn stop_forwarding(&self) {
-        drop(self.counter.forward.lock().unwrap().take());
-    }
-}
-
-impl Default for CountingWaker {
-    fn default() -> Self {
-        CountingWaker::new()
     }
 }
 

@@ -11,6 +11,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
+mod watchdog;
+
+#[allow(unused_imports)] // each test file uses its own subset
+pub use watchdog::{Watchdog, PATIENCE};
+
 /// A shared count (of polls, wakes, drops…), readable from any thread.
 #[derive(Clone, Default, Debug)]
 pub struct Counter(Arc<AtomicUsize>);
@@ -189,6 +194,38 @@ impl Drop for ForeignWaker {
     }
 }
 
+/// A future that never completes, holding `value` (a [`Tracked`], say) until it is
+/// dropped.
+pub async fn pending_with<T: 'static>(value: T) {
+    std::future::pending::<()>().await;
+    drop(value);
+}
+
+/// A slot where a task leaves its waker for someone else (another thread, a fake
+/// reactor) to take and wake.
+#[derive(Clone, Default)]
+pub struct WakerSlot(Arc<std::sync::Mutex<Option<Waker>>>);
+
+impl WakerSlot {
+    /// Pending until woken once through the slot; counts its polls.
+    pub fn wait(&self, polls: std::rc::Rc<std::cell::Cell<usize>>) -> impl Future<Output = ()> + '_ {
+        let mut stored = false;
+        std::future::poll_fn(move |cx| {
+            polls.set(polls.get() + 1);
+            if stored {
+                return Poll::Ready(());
+            }
+            stored = true;
+            *self.0.lock().unwrap() = Some(cx.waker().clone());
+            Poll::Pending
+        })
+    }
+
+    pub fn take(&self) -> Option<Waker> {
+        self.0.lock().unwrap().take()
+    }
+}
+
 /// Polls `future` once with `waker`.
 pub fn poll_once<F: Future + Unpin>(future: &mut F, waker: &Waker) -> Poll<F::Output> {
     Pin::new(future).poll(&mut Context::from_waker(waker))
@@ -211,72 +248,6 @@ pub fn clone_panicking_waker() -> Waker {
     static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, noop, noop, noop);
     // SAFETY: the vtable's functions ignore the data pointer, which is never read.
     unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &VTABLE)) }
-}
-
-/// How long one bounded step of a test may take before it fails. Generous: the
-/// machine may be loaded; under Miri time is virtual and passes only when every
-/// thread is blocked, i.e. exactly when a wake was lost.
-pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(20);
-
-/// A thread that fails the test unless [`Watchdog::pet`] is called at least every
-/// [`PATIENCE`]. When it bites, it sets [`Watchdog::bitten`] and wakes `rescue` (the
-/// `block_on` future's waker: a path independent of the task wakes under test), so
-/// that the test fails with its own message; if even that goes unanswered, it prints
-/// `what` and aborts the process, as a hang must not pass for a slow success.
-pub struct Watchdog {
-    pets: Option<std::sync::mpsc::Sender<()>>,
-    bitten: Arc<std::sync::atomic::AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Watchdog {
-    pub fn start(what: &'static str, rescue: Waker) -> Watchdog {
-        use std::io::Write;
-        let (pets, petted) = std::sync::mpsc::channel::<()>();
-        let bitten = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let flag = bitten.clone();
-        let thread = std::thread::spawn(move || loop {
-            match petted.recv_timeout(PATIENCE) {
-                Ok(()) => continue,
-                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                    flag.store(true, Ordering::SeqCst);
-                    rescue.wake_by_ref();
-                    if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = petted.recv_timeout(PATIENCE) {
-                        // Straight to stderr: the test harness captures `eprintln!`, and
-                        // would lose the message with the process.
-                        let _ = writeln!(
-                            std::io::stderr(),
-                            "watchdog: {what}: no progress in {:?}, even after a rescue wake",
-                            2 * PATIENCE
-                        );
-                        std::process::abort();
-                    }
-                    return;
-                }
-            }
-        });
-        Watchdog { pets: Some(pets), bitten, thread: Some(thread) }
-    }
-
-    /// Progress: the next step gets a fresh [`PATIENCE`].
-    pub fn pet(&self) {
-        let _ = self.pets.as_ref().expect("running").send(());
-    }
-
-    /// True once the watchdog ran out of patience.
-    pub fn bitten(&self) -> bool {
-        self.bitten.load(Ordering::SeqCst)
-    }
-}
-
-impl Drop for Watchdog {
-    fn drop(&mut self) {
-        drop(self.pets.take()); // disconnects: the thread returns
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
 }
 
 /// `ThreadPark` that reports each blocking park on a channel, just before blocking.

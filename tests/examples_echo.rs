@@ -1,0 +1,112 @@
+//! The echo, TCP client, UDP server and load generator examples: many clients,
+//! graceful shutdown on Ctrl-C, bad arguments, refused connections, and the load tool
+//! driving both echo servers.
+//!
+//! Each example runs as its own process, spoken to over loopback with plain blocking
+//! std sockets (`util::example`).
+
+mod util;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Stdio;
+
+use util::example::{connect, echo_round_trip, example, Running};
+
+#[test]
+fn echo_serves_many_clients_and_shuts_down_gracefully() {
+    let mut server = Running::start("echo", &["--addr", "127.0.0.1:0", "--grace", "10"]);
+    let addr = server.listening_addr();
+
+    let mut clients: Vec<TcpStream> = (0..5).map(|_| connect(&addr)).collect();
+    for (i, client) in clients.iter_mut().enumerate() {
+        echo_round_trip(client, format!("hello from client {i}\n").as_bytes());
+    }
+    // A large message: the server's partial reads and writes must add up.
+    let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let mut writer = clients[0].try_clone().unwrap();
+    let to_send = big.clone();
+    let sender = std::thread::spawn(move || writer.write_all(&to_send).unwrap());
+    let mut back = vec![0; big.len()];
+    clients[0].read_exact(&mut back).unwrap();
+    sender.join().unwrap();
+    assert!(back == big);
+
+    // Ctrl-C: stop accepting, keep serving the live connections.
+    server.signal(libc::SIGINT);
+    server.wait_for("shutting down");
+    assert!(TcpStream::connect(&addr).is_err(), "new clients are refused after Ctrl-C");
+    echo_round_trip(&mut clients[1], b"still served during the grace period");
+    drop(clients);
+    server.wait_for("bye");
+    let status = server.wait_exit();
+    assert!(status.success(), "graceful shutdown exits 0, got {status:?}");
+}
+
+#[test]
+fn echo_rejects_bad_arguments() {
+    let output = example("echo").arg("--bogus").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("usage: echo"));
+}
+
+#[test]
+fn tcp_client_talks_to_echo() {
+    let mut server = Running::start("echo", &["--addr", "127.0.0.1:0"]);
+    let addr = server.listening_addr();
+    let output = example("tcp_client").args(["--addr", &addr, "hello", "async world"]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), "hello\nasync world\n");
+
+    // From standard input when there are no arguments.
+    let mut child = example("tcp_client")
+        .args(["--addr", &addr])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"line one\nline two\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), "line one\nline two\n");
+}
+
+#[test]
+fn tcp_client_reports_a_refused_connection() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    let output = example("tcp_client").args(["--addr", &closed, "hi"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("refused") && stderr.contains(&closed), "{stderr}");
+}
+
+#[test]
+fn udp_server_answers_every_client_from_one_socket() {
+    let mut server = Running::start("udp_server", &["--addr", "127.0.0.1:0"]);
+    let addr = server.listening_addr();
+    for words in [["one", "two"], ["three", "four"]] {
+        let output = example("udp_client").args(["--addr", &addr, words[0], words[1]]).output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let expected = format!("{}\n{}\n", words[0].to_uppercase(), words[1].to_uppercase());
+        assert_eq!(String::from_utf8(output.stdout).unwrap(), expected);
+    }
+}
+
+/// The benchmark load tool (benches/loadgen.rs) against the echo example: it runs,
+/// verifies every byte, and reports.
+#[test]
+fn loadgen_drives_the_echo_servers() {
+    let mut tcp = Running::start("echo", &["--addr", "127.0.0.1:0"]);
+    let mut udp = Running::start("udp_server", &["--echo", "--addr", "127.0.0.1:0"]);
+    for (addr, extra) in [(tcp.listening_addr(), None), (udp.listening_addr(), Some("--udp"))] {
+        let mut args =
+            vec!["--addr", &addr, "--conns", "20", "--depth", "2", "--secs", "0.5", "--warmup", "0.1"];
+        args.extend(extra);
+        let output = example("loadgen").args(&args).output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+        let requests: u64 =
+            stdout.split("requests=").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+        assert!(requests > 100, "{stdout}");
+        assert!(stdout.contains("errors=0"), "{stdout}");
+    }
+}
