@@ -93,7 +93,7 @@ if [ "$SHORT" = 0 ]; then
     RUSTFLAGS="-Zsanitizer=address" CARGO_TARGET_DIR=target/asan timeout 1800 \
       cargo +nightly "$@" -Zbuild-std --target x86_64-unknown-linux-gnu
   }
-  # tests/examples.rs starts the example binaries: build them (instrumented) first.
+  # tests/examples_*.rs start the example binaries: build them (instrumented) first.
   asan build --quiet -p wakeful --examples
   asan test -p wakeful-executor -p wakeful-reactor -p wakeful-net -p wakeful --lib --tests
 

@@ -77,7 +77,7 @@ fn rlimit_nofile() -> libc::rlimit {
 /// The soft limit on open files.
 #[allow(clippy::unnecessary_cast)] // `rlim_t` is `u64` here, not on every target
 pub fn fd_limit() -> u64 {
-    rlimit_nofile().rlim_cur
+    rlimit_nofile().rlim_cur as u64
 }
 
 /// Sets the soft limit on open files (the hard limit stays).
