@@ -1,0 +1,232 @@
+//! Where a woken task goes: [`schedule`], and the two halves of a runtime it chooses
+//! between.
+//!
+//! - [`Scheduler`] holds what only the runtime's thread touches: the ready queue, the
+//!   list of live tasks, the counters. The run loop (`runtime.rs`) owns it.
+//! - [`Inbox`] holds what a wake from *any* thread touches: the remote queue, the
+//!   [`Unpark`] handle that ends the runtime's park, and the flag of the `block_on`
+//!   future. Every task's header holds an `Arc` of it, so a waker that outlives the
+//!   runtime still finds a (closed) queue.
+//!
+//! The thread-local `CURRENT` says which `Scheduler`, if any, this thread is driving:
+//! a wake that finds its own runtime there pushes to the ready queue with no atomic
+//! and no lock; any other wake goes through the inbox.
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::ptr;
+use std::sync::Arc;
+use std::task::Wake;
+
+use crate::live::LiveTasks;
+use crate::park::Unpark;
+use crate::queue::{ReadyQueue, RemoteQueue};
+use crate::state::Schedule;
+use crate::stats::Stats;
+use crate::sync::{AtomicBool, AtomicU64, Ordering};
+use crate::task::TaskRef;
+use crate::unwind;
+
+thread_local! {
+    /// The scheduler being driven on this thread, while `block_on` (or shutdown) runs.
+    /// Non-null only while an [`Enter`] guard for a live `Scheduler` exists.
+    static CURRENT: Cell<*const Scheduler> = const { Cell::new(ptr::null()) };
+}
+
+/// The runtime's thread-bound half: its tasks and counters.
+pub(crate) struct Scheduler {
+    pub(crate) inbox: Arc<Inbox>,
+    pub(crate) ready: ReadyQueue,
+    /// Every unfinished task, holding one reference each, so shutdown can drop them.
+    live: RefCell<LiveTasks>,
+    pub(crate) event_interval: u32,
+    /// Shutting down: new tasks are cancelled at once.
+    closed: Cell<bool>,
+    /// `wakes_remote` and `tasks_alive` are kept elsewhere and filled in by `stats()`.
+    stats: Cell<Stats>,
+}
+
+/// The runtime's half that wakers reach from any thread.
+pub(crate) struct Inbox {
+    pub(crate) remote: RemoteQueue,
+    unpark: Box<dyn Unpark>,
+    /// The `block_on` future was woken and must be polled.
+    pub(crate) main_woken: AtomicBool,
+    wakes_remote: AtomicU64,
+}
+
+impl Scheduler {
+    /// An empty scheduler whose remote wakes end a park through `unpark`.
+    pub(crate) fn new(event_interval: u32, unpark: Box<dyn Unpark>) -> Scheduler {
+        let inbox = Arc::new(Inbox {
+            remote: RemoteQueue::new(),
+            unpark,
+            main_woken: AtomicBool::new(false),
+            wakes_remote: AtomicU64::new(0),
+        });
+        Scheduler {
+            inbox,
+            ready: ReadyQueue::default(),
+            live: RefCell::default(),
+            event_interval,
+            closed: Cell::new(false),
+            stats: Cell::new(Stats::default()),
+        }
+    }
+
+    /// Allocates a task and queues it; returns the reference for its `JoinHandle`.
+    pub(crate) fn spawn<F>(&self, future: F) -> TaskRef
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let [live, handle, queued] = TaskRef::new(future, self.inbox.clone());
+        self.count(|s| s.tasks_spawned += 1);
+        if self.closed.get() {
+            // Shutting down: the task never runs, and its handle reports cancellation.
+            live.cancel();
+            live.header().state.complete();
+            return handle;
+        }
+        self.live.borrow_mut().insert(live);
+        self.ready.push(queued);
+        handle
+    }
+
+    /// Bookkeeping once the future is gone: off the live list, output to the handle.
+    ///
+    /// The user code at the end — the output's `Drop` for a detached task, or the
+    /// join waker's `wake` (a foreign waker, maybe) — runs after every table is
+    /// released and the task is consistent, with a panic contained: here it would
+    /// otherwise unwind out of the run loop, or out of `Runtime::drop` halfway.
+    pub(crate) fn complete(&self, task: &TaskRef) {
+        let header = task.header();
+        header.state.complete();
+        let removed = self.live.borrow_mut().remove(task);
+        drop(removed); // the live list's reference; the caller still holds one
+        if header.detached.get() {
+            task.drop_output();
+        } else if let Some(waker) = header.join_waker.take() {
+            unwind::contain(|| waker.wake());
+        }
+    }
+
+    /// Drops every unfinished task's future (see `Runtime::drop`).
+    pub(crate) fn shut_down(&self) {
+        self.closed.set(true);
+        // The list is taken whole, its borrow released before any future is dropped:
+        // a `Drop` may call back in (`current_stats`, `spawn`, `abort`). It may wake
+        // or abort other tasks, never add one (`closed` cancels new tasks at once).
+        let tasks = self.live.borrow_mut().drain();
+        for task in tasks {
+            task.cancel();
+            self.complete(&task);
+        }
+        while self.ready.pop().is_some() {}
+        drop(self.inbox.remote.close());
+    }
+
+    pub(crate) fn count(&self, f: impl FnOnce(&mut Stats)) {
+        let mut stats = self.stats.get();
+        f(&mut stats);
+        self.stats.set(stats);
+    }
+
+    pub(crate) fn stats(&self) -> Stats {
+        Stats {
+            wakes_remote: self.inbox.wakes_remote.load(Ordering::Relaxed),
+            tasks_alive: self.live.borrow().len() as u64,
+            ..self.stats.get()
+        }
+    }
+}
+
+/// Marks this thread as driving a scheduler until dropped.
+pub(crate) struct Enter {
+    previous: *const Scheduler,
+}
+
+impl Enter {
+    pub(crate) fn new(scheduler: &Scheduler) -> Enter {
+        let previous = CURRENT.with(|c| c.replace(scheduler));
+        if !previous.is_null() {
+            CURRENT.with(|c| c.set(previous));
+            panic!(
+                "wakeful: block_on called from inside a running runtime; \
+                 this would block the runtime's thread: spawn the future instead"
+            );
+        }
+        Enter { previous }
+    }
+
+    /// Like `new`, but allowed inside another runtime (a runtime dropped by a task).
+    pub(crate) fn for_shutdown(scheduler: &Scheduler) -> Enter {
+        Enter { previous: CURRENT.with(|c| c.replace(scheduler)) }
+    }
+}
+
+impl Drop for Enter {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(self.previous));
+    }
+}
+
+/// Runs `f` with the scheduler driven on this thread, if any.
+pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Scheduler>) -> R) -> R {
+    CURRENT.with(|current| {
+        // SAFETY: `CURRENT` is non-null only while an `Enter` guard for a live
+        // `Scheduler` exists on this thread, and the `Scheduler` outlives its guard.
+        f(unsafe { current.get().as_ref() })
+    })
+}
+
+/// Queues a task that was just marked `SCHEDULED`, handing the queue `task`'s
+/// reference: locally if this thread is driving the task's runtime, remotely otherwise.
+pub(crate) fn schedule(task: TaskRef) {
+    let remote = with_current(|scheduler| match scheduler {
+        Some(scheduler) if ptr::eq(Arc::as_ptr(&scheduler.inbox), Arc::as_ptr(&task.header().inbox)) => {
+            scheduler.count(|s| s.wakes_local += 1);
+            scheduler.ready.push(task);
+            None
+        }
+        _ => Some(task),
+    });
+    if let Some(task) = remote {
+        // Keep the `Inbox` alive by our own reference: once pushed, the task may run,
+        // finish and be freed — with the runtime — before `unpark` returns.
+        let inbox = task.header().inbox.clone();
+        inbox.wakes_remote.fetch_add(1, Ordering::Relaxed);
+        match inbox.remote.push(task) {
+            Ok(()) => inbox.unpark.unpark(),
+            Err(task) => drop(task), // the runtime is gone: a stale wake
+        }
+    }
+}
+
+/// Wakes `task` without consuming a reference (`Waker::wake_by_ref`, `abort`).
+pub(crate) fn wake_by_ref(task: &TaskRef) {
+    if task.header().state.schedule_by_ref() == Schedule::Push {
+        // SAFETY: `schedule_by_ref` counted a new reference for the queue, which the
+        // new `TaskRef` now owns.
+        schedule(unsafe { TaskRef::from_raw(task.as_ptr()) });
+    }
+}
+
+/// The `block_on` future is not a task: its waker sets a flag, and unparks the runtime
+/// if woken from another thread. One `Arc` per `block_on`, none per wake.
+impl Wake for Inbox {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.main_woken.store(true, Ordering::Release);
+        let on_runtime = with_current(|scheduler| {
+            scheduler.is_some_and(|current| ptr::eq(Arc::as_ptr(&current.inbox), &**self))
+        });
+        if !on_runtime {
+            self.wakes_remote.fetch_add(1, Ordering::Relaxed);
+            self.unpark.unpark();
+        }
+    }
+}
