@@ -9,8 +9,8 @@
 //!   runtime still finds a (closed) queue.
 //!
 //! The thread-local `CURRENT` says which `Scheduler`, if any, this thread is driving:
-//! a wake that finds its own runtime there pushes to the ready queue with no atomic
-//! and no lock; any other wake goes through the inbox.
+//! a wake that finds its task's runtime there pushes straight onto the ready queue;
+//! any other wake goes through the inbox, which costs a lock and an unpark.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -35,10 +35,14 @@ thread_local! {
 
 /// The runtime's thread-bound half: its tasks and counters.
 pub(crate) struct Scheduler {
+    /// This runtime's cross-thread half; its address is how a wake recognises the
+    /// runtime the task belongs to.
     pub(crate) inbox: Arc<Inbox>,
+    /// Tasks to poll, woken on this thread or moved over from `inbox.remote`.
     pub(crate) ready: ReadyQueue,
     /// Every unfinished task, holding one reference each, so shutdown can drop them.
     live: RefCell<LiveTasks>,
+    /// Polls between two looks at I/O and timers (see `Builder::event_interval`).
     pub(crate) event_interval: u32,
     /// Shutting down: new tasks are cancelled at once.
     closed: Cell<bool>,
@@ -48,10 +52,13 @@ pub(crate) struct Scheduler {
 
 /// The runtime's half that wakers reach from any thread.
 pub(crate) struct Inbox {
+    /// Tasks woken from other threads, until the run loop moves them to `ready`.
     pub(crate) remote: RemoteQueue,
+    /// Ends the runtime's park after a remote wake (the reactor's, or a thread's).
     unpark: Box<dyn Unpark>,
     /// The `block_on` future was woken and must be polled.
     pub(crate) main_woken: AtomicBool,
+    /// Counted here, not in `Scheduler::stats`: other threads write it.
     wakes_remote: AtomicU64,
 }
 
