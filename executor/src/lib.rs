@@ -65,7 +65,8 @@
 //!    drives), with the scheduler's tables `queue` and `live`;
 //! 4. `waker`: the `RawWakerVTable`, on top of `scheduler::schedule`;
 //! 5. `join`: [`JoinHandle`];
-//! 6. `runtime`: the run loop, [`Runtime`], [`Builder`], [`spawn`].
+//! 6. `runtime`: the run loop, [`Runtime`], [`Builder`], [`spawn`], and what becomes
+//!    of a task on the runtime's thread (polled, completed, dropped at shutdown).
 //!
 //! # Panics in user code
 //!

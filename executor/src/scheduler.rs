@@ -13,7 +13,6 @@
 //! any other wake goes through the inbox, which costs a lock and an unpark.
 
 use std::cell::{Cell, RefCell};
-use std::future::Future;
 use std::ptr;
 use std::sync::Arc;
 use std::task::Wake;
@@ -25,7 +24,6 @@ use crate::state::Schedule;
 use crate::stats::Stats;
 use crate::sync::{AtomicBool, AtomicU64, Ordering};
 use crate::task::TaskRef;
-use crate::unwind;
 
 thread_local! {
     /// The scheduler being driven on this thread, while `block_on` (or shutdown) runs.
@@ -41,11 +39,12 @@ pub(crate) struct Scheduler {
     /// Tasks to poll, woken on this thread or moved over from `inbox.remote`.
     pub(crate) ready: ReadyQueue,
     /// Every unfinished task, holding one reference each, so shutdown can drop them.
-    live: RefCell<LiveTasks>,
+    /// Filled and emptied by `runtime.rs` (`spawn_on`, `complete`, `Runtime::drop`).
+    pub(crate) live: RefCell<LiveTasks>,
     /// Polls between two looks at I/O and timers (see `Builder::event_interval`).
     pub(crate) event_interval: u32,
     /// Shutting down: new tasks are cancelled at once.
-    closed: Cell<bool>,
+    pub(crate) closed: Cell<bool>,
     /// `wakes_remote` and `tasks_alive` are kept elsewhere and filled in by `stats()`.
     stats: Cell<Stats>,
 }
@@ -79,58 +78,6 @@ impl Scheduler {
             closed: Cell::new(false),
             stats: Cell::new(Stats::default()),
         }
-    }
-
-    /// Allocates a task and queues it; returns the reference for its `JoinHandle`.
-    pub(crate) fn spawn<F>(&self, future: F) -> TaskRef
-    where
-        F: Future + 'static,
-        F::Output: 'static,
-    {
-        let [live, handle, queued] = TaskRef::new(future, self.inbox.clone());
-        self.count(|s| s.tasks_spawned += 1);
-        if self.closed.get() {
-            // Shutting down: the task never runs, and its handle reports cancellation.
-            live.cancel();
-            live.header().state.complete();
-            return handle;
-        }
-        self.live.borrow_mut().insert(live);
-        self.ready.push(queued);
-        handle
-    }
-
-    /// Bookkeeping once the future is gone: off the live list, output to the handle.
-    ///
-    /// The user code at the end — the output's `Drop` for a detached task, or the
-    /// join waker's `wake` (a foreign waker, maybe) — runs after every table is
-    /// released and the task is consistent, with a panic contained: here it would
-    /// otherwise unwind out of the run loop, or out of `Runtime::drop` halfway.
-    pub(crate) fn complete(&self, task: &TaskRef) {
-        let header = task.header();
-        header.state.complete();
-        let removed = self.live.borrow_mut().remove(task);
-        drop(removed); // the live list's reference; the caller still holds one
-        if header.detached.get() {
-            task.drop_output();
-        } else if let Some(waker) = header.join_waker.take() {
-            unwind::contain(|| waker.wake());
-        }
-    }
-
-    /// Drops every unfinished task's future (see `Runtime::drop`).
-    pub(crate) fn shut_down(&self) {
-        self.closed.set(true);
-        // The list is taken whole, its borrow released before any future is dropped:
-        // a `Drop` may call back in (`current_stats`, `spawn`, `abort`). It may wake
-        // or abort other tasks, never add one (`closed` cancels new tasks at once).
-        let tasks = self.live.borrow_mut().drain();
-        for task in tasks {
-            task.cancel();
-            self.complete(&task);
-        }
-        while self.ready.pop().is_some() {}
-        drop(self.inbox.remote.close());
     }
 
     pub(crate) fn count(&self, f: impl FnOnce(&mut Stats)) {
