@@ -88,7 +88,7 @@ async fn remote_wake() {
         Poll::Pending
     })
     .await;
-    println!("⑥ a waker woken on another thread: remote queue + one eventfd write (the nudge)");
+    println!("⑥ a waker woken on another thread: remote queue + one eventfd write (the unpark)");
 }
 
 /// Prints the counters that changed since `last`.

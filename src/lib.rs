@@ -34,7 +34,7 @@
 //!    the nearest timer's deadline, then takes the wakers of what became ready
 //!    (`reactor/src/reactor.rs`, `Reactor::turn`).
 //! 4. `wake()` (`executor/src/waker.rs`) pushes the task onto the local ready queue —
-//!    or, from another thread, the remote queue plus an eventfd / `EVFILT_USER` nudge.
+//!    or, from another thread, the remote queue plus an unpark (eventfd / `EVFILT_USER`).
 //! 5. The executor pops the task and polls it again; the wait is over.
 
 #![warn(missing_docs, missing_debug_implementations)]
@@ -91,7 +91,7 @@ impl Builder {
         self
     }
 
-    /// Creates the reactor (an epoll or kqueue fd and a notifier) and the executor.
+    /// Creates the reactor (an epoll or kqueue fd and its unparker) and the executor.
     pub fn build(self) -> std::io::Result<Runtime> {
         let reactor = Rc::new(Reactor::new()?);
         let executor = self.executor.build_with_park(ReactorPark::new(reactor.clone()));

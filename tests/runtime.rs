@@ -30,7 +30,7 @@ fn block_on_spawn_and_join() {
 }
 
 /// A task parks its waker; another thread wakes it while the runtime is blocked in
-/// `epoll_wait` with no timer: only the eventfd / EVFILT_USER nudge can end the wait.
+/// `epoll_wait` with no timer: only the eventfd / EVFILT_USER unpark can end the wait.
 #[test]
 fn cross_thread_wake_ends_a_blocked_reactor_wait() {
     let rt = Runtime::new().unwrap();

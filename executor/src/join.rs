@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use crate::join_error::JoinError;
-use crate::runtime;
+use crate::scheduler;
 use crate::task::TaskRef;
 use crate::unwind;
 
@@ -56,7 +56,7 @@ impl<T> JoinHandle<T> {
         if header.state.is_complete() || header.cancelled.replace(true) {
             return;
         }
-        runtime::wake_by_ref(&self.task);
+        scheduler::wake_by_ref(&self.task);
     }
 
     /// True once the task finished (returned, panicked, or was aborted).

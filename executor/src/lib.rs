@@ -7,24 +7,42 @@
 //! # The life of a task
 //!
 //! ```text
-//!   spawn ──(1)──► QUEUED ──(2)──► RUNNING ──(3)──► IDLE ──(4)──► QUEUED ──► …
-//!                    ▲                │   │                          
-//!                    └──────(5)───────┘   └──(6)──► COMPLETE ──(7)──► freed
+//!   spawn ──(1)──► queued ──(2)──► polling ──(3)──► waiting ──(4)──► queued ──► …
+//!                    ▲                │   │
+//!                    └──────(5)───────┘   └──(6)──► complete ──(7)──► freed
 //! ```
+//!
+//! The names in the diagram are not stored as such. What is stored, and where:
+//!
+//! | in the diagram | `SCHEDULED` bit | `COMPLETE` bit | what else says so |
+//! |----------------|-----------------|----------------|-------------------|
+//! | queued         | set             | clear          | one entry in the ready or the remote queue (`src/queue.rs`), holding a reference |
+//! | polling        | clear           | clear          | nothing: the run loop is inside this task's poll (`run` in `src/runtime.rs`) |
+//! | waiting        | clear           | clear          | nothing: whatever the task waits on holds a clone of its waker |
+//! | complete       | ignored (left as it was) | set   | the stage is `Finished` or `Consumed` (`src/task.rs`) |
+//! | freed          | —               | —              | the reference count in the same word reached zero |
+//!
+//! Both bits and the reference count are the one atomic word of `src/state.rs`. An
+//! abort is not a state of its own: `JoinHandle::abort` sets the header's `cancelled`
+//! flag (`src/task.rs`, runtime thread only) and wakes the task, and its next turn in
+//! the run loop takes edge (6) without a poll. Likewise `detached` (the handle was
+//! dropped) only says what becomes of the output.
 //!
 //! 1. [`spawn`] allocates the task (`src/task.rs`) with `SCHEDULED` set and pushes
 //!    it onto the ready queue (`src/queue.rs`).
 //! 2. The run loop ([`Runtime::block_on`]) pops it, clears `SCHEDULED`
-//!    (`src/state.rs`) and polls the future with a waker that borrows the
+//!    (`State::start_poll`) and polls the future with a waker that borrows the
 //!    queue's reference (`src/waker.rs`).
 //! 3. The future returns `Pending`, having stored a clone of the waker with whatever
 //!    it waits on (a socket's slot in the reactor, a timer, a channel).
-//! 4. `Waker::wake` → `schedule` → ready queue: the local queue on the runtime's
-//!    thread; from another thread the remote queue plus [`Unpark::unpark`], which
-//!    ends the reactor's wait. A task is queued at most once, however many wakes.
+//! 4. `Waker::wake` → `schedule` (`src/scheduler.rs`) → ready queue: the local queue
+//!    on the runtime's thread; from another thread the remote queue plus
+//!    [`Unpark::unpark`], which ends the runtime's park. A task is queued at most
+//!    once, however many wakes.
 //! 5. A wake *during* the poll queues it again at once (`SCHEDULED` was cleared first).
 //! 6. `Ready`, a panic (caught, reported as [`JoinError`]), or
-//!    [`JoinHandle::abort`] completes it; its [`JoinHandle`] is woken.
+//!    [`JoinHandle::abort`] completes it: `COMPLETE` is set, and its [`JoinHandle`]
+//!    is woken.
 //! 7. When the last reference (live list, handle, wakers, queue entries) is dropped,
 //!    the allocation is freed. Wakes after completion are no-ops.
 //!
@@ -34,6 +52,21 @@
 //! and a task whose I/O is always ready yields once its [`coop`] budget is spent.
 //!
 //! Dropping the [`Runtime`] drops every unfinished future on its thread.
+//!
+//! # Files, bottom up
+//!
+//! Each file uses only files listed before it, except `task` and `scheduler`, which
+//! use each other (a task holds its runtime's inbox; the scheduler queues tasks):
+//!
+//! 1. leaves: `sync` (std's atomics, or loom's), `unwind`, `join_error`, `park`
+//!    ([`Park`], [`Unpark`]), `stats`, [`coop`];
+//! 2. `state`: the atomic word of a task;
+//! 3. `task` ⇄ `scheduler` (where a woken task goes; which runtime this thread
+//!    drives), with the scheduler's tables `queue` and `live`;
+//! 4. `waker`: the `RawWakerVTable`, on top of `scheduler::schedule`;
+//! 5. `join`: [`JoinHandle`];
+//! 6. `runtime`: the run loop, [`Runtime`], [`Builder`], [`spawn`], and what becomes
+//!    of a task on the runtime's thread (polled, completed, dropped at shutdown).
 //!
 //! # Panics in user code
 //!
@@ -75,7 +108,9 @@ mod loom_tests;
 mod park;
 mod queue;
 mod runtime;
+mod scheduler;
 mod state;
+mod stats;
 mod sync;
 mod task;
 mod unwind;
@@ -88,7 +123,8 @@ use std::task::{Context, Poll};
 pub use join::JoinHandle;
 pub use join_error::JoinError;
 pub use park::{Park, ThreadPark, Unpark};
-pub use runtime::{current_stats, spawn, Builder, Runtime, Stats, DEFAULT_EVENT_INTERVAL};
+pub use runtime::{current_stats, spawn, Builder, Runtime, DEFAULT_EVENT_INTERVAL};
+pub use stats::Stats;
 
 /// Runs `future` to completion on a new [`Runtime`] without I/O.
 pub fn block_on<F: Future>(future: F) -> F::Output {

@@ -107,7 +107,7 @@ impl Model {
         }
     }
 
-    /// `Local::run` for a popped entry; `during_poll` runs inside the poll.
+    /// the run loop's `run` for a popped entry; `during_poll` runs inside the poll.
     fn run(&self, ready: Ready, during_poll: impl FnOnce()) {
         match self.state.start_poll() {
             Start::Complete => {}

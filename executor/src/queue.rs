@@ -50,7 +50,7 @@ impl RemoteQueue {
 
     /// Queues `task`, or hands it back if the runtime is gone. The caller drops a
     /// returned task *after* this call: it may be the last reference to the task,
-    /// whose `Arc<Shared>` may be the last one keeping this queue alive.
+    /// whose `Arc<Inbox>` may be the last one keeping this queue alive.
     pub(crate) fn push(&self, task: TaskRef) -> Result<(), TaskRef> {
         let mut inner = self.lock();
         if inner.closed {

@@ -3,7 +3,7 @@
 //! ```text
 //!  TaskRef ──► ┌──────────── Header ────────────┐
 //!  Waker   ──► │ state   (atomic: flags + refs) │  any thread
-//!              │ vtable  shared                 │  any thread (read-only)
+//!              │ vtable  inbox                  │  any thread (read-only)
 //!              │ join_waker, detached,          │  runtime thread only
 //!              │ cancelled, slot                │
 //!              ├──────────── Stage<F> ──────────┤  runtime thread only
@@ -13,7 +13,7 @@
 //! ```
 //!
 //! Why a waker may travel to other threads although `F` need not be `Send`: from
-//! there it only touches `state` and `shared`, and the future or its output is always
+//! there it only touches `state` and `inbox`, and the future or its output is always
 //! dropped on the runtime's thread, before the last reference can go (the live list,
 //! or the `JoinHandle` — both on that thread — hold one until then). When the last
 //! reference drops elsewhere, the stage is `Consumed` and freeing it runs no user code.
@@ -34,7 +34,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use crate::join_error::JoinError;
-use crate::runtime::Shared;
+use crate::scheduler::Inbox;
 use crate::state::State;
 use crate::unwind;
 
@@ -44,7 +44,7 @@ pub(crate) struct Header {
     vtable: &'static TaskVTable,
     /// The runtime's cross-thread half: where remote wakes push the task. An `Arc`,
     /// so that a waker outliving the runtime still finds a (closed) queue.
-    pub(crate) shared: Arc<Shared>,
+    pub(crate) inbox: Arc<Inbox>,
     /// Woken when the task completes; set by `JoinHandle::poll`. Runtime thread only.
     pub(crate) join_waker: Cell<Option<Waker>>,
     /// The `JoinHandle` was dropped: nobody will read the output. Runtime thread only.
@@ -92,14 +92,14 @@ enum Stage<F: Future> {
 pub(crate) struct TaskRef(NonNull<Header>);
 
 // SAFETY: a `TaskRef` moves between threads only inside a ready queue or a waker;
-// off the runtime's thread it touches only `state` (atomic) and `shared` (`Sync`), and
+// off the runtime's thread it touches only `state` (atomic) and `inbox` (`Sync`), and
 // a free there runs no user code (see the module docs).
 unsafe impl Send for TaskRef {}
 
 impl TaskRef {
     /// Allocates a task. Returns three references: for the live list, for the
     /// `JoinHandle` and for the ready queue, as counted by [`State::new`].
-    pub(crate) fn new<F: Future + 'static>(future: F, shared: Arc<Shared>) -> [TaskRef; 3] {
+    pub(crate) fn new<F: Future + 'static>(future: F, inbox: Arc<Inbox>) -> [TaskRef; 3] {
         let task = Box::new(Task {
             header: Header {
                 state: State::new(),
@@ -110,7 +110,7 @@ impl TaskRef {
                     drop_output: drop_output::<F>,
                     dealloc: dealloc::<F>,
                 },
-                shared,
+                inbox,
                 join_waker: Cell::new(None),
                 detached: Cell::new(false),
                 cancelled: Cell::new(false),

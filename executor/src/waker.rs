@@ -12,19 +12,20 @@
 //! | `wake_by_ref` | queues the task with a *new* reference, if not already queued | the waker keeps its own reference |
 //! | `drop`        | drops the reference, freeing the task if last | the same count as `TaskRef`, which frees through the vtable |
 //!
-//! "Queues the task" is [`runtime::schedule`]: on the runtime's own thread, a push to
+//! "Queues the task" is [`scheduler::schedule`]: on the runtime's own thread, a push to
 //! the local ready queue; from any other thread, a push to the remote queue and an
 //! unpark of the reactor. A wake after the task completed is a no-op
 //! ([`State::schedule_by_ref`](crate::state::State) sees `COMPLETE`), and so is a wake
 //! after the runtime is gone (the remote queue is closed and hands the task back).
 //!
 //! Wakers are `Send + Sync`: from another thread they touch only the atomic state and
-//! the runtime's `Shared` half (see [`task`](crate::task) for why that is enough).
+//! the runtime's [`Inbox`](crate::scheduler::Inbox) (see [`task`](crate::task) for why
+//! that is enough).
 
 use std::mem::ManuallyDrop;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
-use crate::runtime;
+use crate::scheduler;
 use crate::state::Schedule;
 use crate::task::TaskRef;
 
@@ -55,7 +56,7 @@ unsafe fn wake(ptr: *const ()) {
     // SAFETY: waking by value consumes the waker, so its reference is ours.
     let task = unsafe { TaskRef::from_raw(ptr) };
     match task.header().state.schedule_by_val() {
-        Schedule::Push => runtime::schedule(task),
+        Schedule::Push => scheduler::schedule(task),
         Schedule::Skip => drop(task),
     }
 }
@@ -66,7 +67,7 @@ unsafe fn wake(ptr: *const ()) {
 unsafe fn wake_by_ref(ptr: *const ()) {
     // SAFETY: the waker holds a reference, so the task is alive; we do not own it.
     let task = ManuallyDrop::new(unsafe { TaskRef::from_raw(ptr) });
-    runtime::wake_by_ref(&task);
+    scheduler::wake_by_ref(&task);
 }
 
 /// # Safety

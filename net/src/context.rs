@@ -10,7 +10,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use wakeful_executor::{Park, Unpark};
-use wakeful_reactor::{Reactor, Unparker};
+use wakeful_reactor::Reactor;
 
 thread_local! {
     static CURRENT: RefCell<Option<Rc<Reactor>>> = const { RefCell::new(None) };
@@ -123,13 +123,15 @@ impl Park for ReactorPark {
     }
 
     fn unparker(&self) -> Box<dyn Unpark> {
-        Box::new(ReactorUnparker(self.reactor.unparker()))
+        Box::new(Unparker(self.reactor.unparker()))
     }
 }
 
-struct ReactorUnparker(Unparker);
+/// The reactor's unparker seen through the executor's [`Unpark`]: a newtype, as
+/// neither crate knows the other.
+struct Unparker(wakeful_reactor::Unparker);
 
-impl Unpark for ReactorUnparker {
+impl Unpark for Unparker {
     fn unpark(&self) {
         self.0.unpark();
     }

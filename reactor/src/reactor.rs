@@ -11,7 +11,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use crate::registration::{Check, Registrations};
-use crate::sys::{self, NOTIFY_TOKEN};
+use crate::sys::{self, UNPARK_TOKEN};
 use crate::timer_wheel::{TimerKey, TimerPoll, TimerWheel};
 use crate::{Direction, Readiness, Token, WaiterKey};
 
@@ -48,7 +48,7 @@ const TIMER_BATCH_NANOS: u64 = 125_000;
 pub struct Reactor {
     selector: sys::Selector,
     /// Shared with every [`Unparker`].
-    notify: Arc<Notify>,
+    unpark: Arc<CoalescedUnpark>,
     /// Reused by every turn, so waiting allocates nothing.
     events: RefCell<sys::Events>,
     sources: RefCell<Registrations>,
@@ -75,20 +75,20 @@ pub struct Reactor {
 pub struct ReactorStats {
     /// Calls to [`Reactor::turn`] (blocking or not).
     pub turns: u64,
-    /// I/O events delivered to a live registration (stale and notifier events excluded).
+    /// I/O events delivered to a live registration (stale and unpark events excluded).
     pub events: u64,
     /// Timers that reached their deadline.
     pub timers_fired: u64,
 }
 
 impl Reactor {
-    /// Creates the OS poller and its cross-thread notifier.
+    /// Creates the OS poller and its cross-thread unparker.
     pub fn new() -> io::Result<Reactor> {
         let selector = sys::Selector::new()?;
-        let notifier = sys::Notifier::new(&selector)?;
+        let unparker = sys::Unparker::new(&selector)?;
         Ok(Reactor {
             selector,
-            notify: Arc::new(Notify { pending: AtomicBool::new(false), sys: notifier }),
+            unpark: Arc::new(CoalescedUnpark { pending: AtomicBool::new(false), sys: unparker }),
             events: RefCell::new(sys::Events::with_capacity(EVENTS_PER_TURN)),
             sources: RefCell::new(Registrations::default()),
             timers: RefCell::new(TimerWheel::default()),
@@ -225,7 +225,7 @@ impl Reactor {
 
     /// A handle that interrupts [`turn`](Self::turn) from any thread.
     pub fn unparker(&self) -> Unparker {
-        Unparker(self.notify.clone())
+        Unparker(self.unpark.clone())
     }
 
     /// Counters since creation.
@@ -267,11 +267,11 @@ impl Reactor {
         let mut events = self.events.borrow_mut();
         self.selector.select(&mut events, timeout)?;
         // From here on a new unpark must write again: the executor drains its remote
-        // queue after this returns, so any wake it misses has a fresh notification.
+        // queue after this returns, so any wake it misses has a fresh unpark.
         // A swap, not a store: reading the flag synchronizes with the unparker that set
         // it, so its queue push is visible to the drain that follows (on weakly ordered
         // CPUs a plain store would let the drain miss it, and the runtime sleep).
-        self.notify.pending.swap(false, Ordering::SeqCst);
+        self.unpark.pending.swap(false, Ordering::SeqCst);
 
         // ③ Readiness.
         let mut due = self.due.take();
@@ -279,7 +279,7 @@ impl Reactor {
         {
             let mut sources = self.sources.borrow_mut();
             for (raw, ready) in events.iter() {
-                if raw == NOTIFY_TOKEN {
+                if raw == UNPARK_TOKEN {
                     // An unpark: its only job was to end the wait. Edge-triggered, so
                     // there is nothing to reset (one syscall saved per remote wake).
                 } else if let Some(source) = sources.get_mut(Token::from_event(raw)) {
@@ -341,12 +341,12 @@ fn not_registered() -> io::Error {
     io::Error::new(io::ErrorKind::NotFound, "wakeful-reactor: source is not registered with this reactor")
 }
 
-/// The notifier and its coalescing flag.
+/// The OS unparker behind a flag, so that a burst of unparks costs one syscall.
 #[derive(Debug)]
-struct Notify {
+struct CoalescedUnpark {
     /// Set by the first unpark since the last turn; later unparks skip the syscall.
     pending: AtomicBool,
-    sys: sys::Notifier,
+    sys: sys::Unparker,
 }
 
 /// Interrupts a reactor's blocking [`Reactor::turn`] from any thread.
@@ -367,7 +367,7 @@ struct Notify {
 /// is not waiting makes its next turn return at once. Safe to use after the reactor is
 /// dropped: it then does nothing useful, and nothing harmful.
 #[derive(Clone, Debug)]
-pub struct Unparker(Arc<Notify>);
+pub struct Unparker(Arc<CoalescedUnpark>);
 
 impl Unparker {
     /// Makes the reactor's current or next turn return.
@@ -375,7 +375,7 @@ impl Unparker {
         if self.0.pending.swap(true, Ordering::SeqCst) {
             return;
         }
-        if self.0.sys.notify().is_err() {
+        if self.0.sys.unpark().is_err() {
             // Writing to our own eventfd / kqueue cannot fail short of fd exhaustion
             // bugs; let the next unpark retry the syscall instead of trusting the flag.
             self.0.pending.store(false, Ordering::SeqCst);

@@ -159,7 +159,7 @@ impl Registrations {
         let index = match self.free.pop() {
             Some(index) => index,
             None => {
-                // The top index is never handed out, so no token equals NOTIFY_TOKEN.
+                // The top index is never handed out, so no token equals UNPARK_TOKEN.
                 assert!(self.slots.len() < u32::MAX as usize, "too many registrations");
                 self.slots.push(Slot { generation: 0, source: None });
                 (self.slots.len() - 1) as u32

@@ -182,14 +182,14 @@ fn unpark_from_another_thread_ends_a_blocked_turn() {
     reactor.turn(Some(Duration::from_secs(30))).unwrap();
     assert!(started.elapsed() < Duration::from_secs(20), "the unpark did not end the wait");
     thread.join().unwrap();
-    // Unparks that raced with the end of that turn leave one notification, no more.
+    // Unparks that raced with the end of that turn leave one unpark pending, no more.
     reactor.turn(Some(Duration::ZERO)).unwrap();
 
-    // The notification was consumed: the next wait runs its full timeout.
+    // That unpark was consumed: the next wait runs its full timeout.
     let started = Instant::now();
     reactor.turn(Some(Duration::from_millis(20))).unwrap();
-    assert!(started.elapsed() >= Duration::from_millis(20), "a stale notification ended the wait");
-    assert_eq!(reactor.stats().events, 0, "the notifier is not counted as an I/O event");
+    assert!(started.elapsed() >= Duration::from_millis(20), "a stale unpark ended the wait");
+    assert_eq!(reactor.stats().events, 0, "the unparker's event is not counted as an I/O event");
 }
 
 #[test]

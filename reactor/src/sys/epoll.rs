@@ -6,7 +6,7 @@ use std::ptr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use super::{timeout_millis, NOTIFY_TOKEN};
+use super::{timeout_millis, UNPARK_TOKEN};
 use crate::Readiness;
 
 /// An epoll instance. Closed on drop.
@@ -177,27 +177,27 @@ fn readiness(events: libc::c_int) -> Readiness {
     ready
 }
 
-/// An `eventfd` registered with the selector, edge-triggered, under [`NOTIFY_TOKEN`].
+/// An `eventfd` registered with the selector, edge-triggered, under [`UNPARK_TOKEN`].
 ///
 /// Every write makes a new edge, so the counter need not be read between wakeups; it
 /// is reset only in the (theoretical) case that it fills up.
 #[derive(Debug)]
-pub(crate) struct Notifier {
+pub(crate) struct Unparker {
     fd: OwnedFd,
 }
 
-impl Notifier {
-    pub(crate) fn new(selector: &Selector) -> io::Result<Notifier> {
+impl Unparker {
+    pub(crate) fn new(selector: &Selector) -> io::Result<Unparker> {
         // SAFETY: eventfd takes no pointers; a non-negative result is a new fd.
         let fd = syscall!("eventfd", unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) })?;
         // SAFETY: `fd` was just returned by the kernel and is owned by no one else.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
         let flags = (libc::EPOLLIN | libc::EPOLLET) as u32;
-        selector.ctl(libc::EPOLL_CTL_ADD, fd.as_raw_fd(), flags, NOTIFY_TOKEN, "epoll_ctl(ADD eventfd)")?;
-        Ok(Notifier { fd })
+        selector.ctl(libc::EPOLL_CTL_ADD, fd.as_raw_fd(), flags, UNPARK_TOKEN, "epoll_ctl(ADD eventfd)")?;
+        Ok(Unparker { fd })
     }
 
-    pub(crate) fn notify(&self) -> io::Result<()> {
+    pub(crate) fn unpark(&self) -> io::Result<()> {
         let one: u64 = 1;
         loop {
             // SAFETY: writes 8 bytes from a live local to a live eventfd.

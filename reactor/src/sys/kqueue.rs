@@ -9,7 +9,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 use std::{cmp, ptr};
 
-use super::NOTIFY_TOKEN;
+use super::UNPARK_TOKEN;
 use crate::Readiness;
 
 /// A kqueue. Closed on drop.
@@ -156,16 +156,16 @@ fn readiness(ev: &libc::kevent) -> Readiness {
     ready
 }
 
-/// An `EVFILT_USER` event on a duplicate of the kqueue fd, so that the notifier may
+/// An `EVFILT_USER` event on a duplicate of the kqueue fd, so that the unparker may
 /// outlive the selector without ever touching a reused fd number. `EV_CLEAR` resets
 /// the event when it is reported: nothing to read.
 #[derive(Debug)]
-pub(crate) struct Notifier {
+pub(crate) struct Unparker {
     kq: OwnedFd,
 }
 
-impl Notifier {
-    pub(crate) fn new(selector: &Selector) -> io::Result<Notifier> {
+impl Unparker {
+    pub(crate) fn new(selector: &Selector) -> io::Result<Unparker> {
         // SAFETY: F_DUPFD_CLOEXEC on a live fd takes an integer argument; a
         // non-negative result is a new fd owned by no one else.
         let fd = syscall!("fcntl(F_DUPFD_CLOEXEC)", unsafe {
@@ -174,13 +174,13 @@ impl Notifier {
         // SAFETY: `fd` was just returned by the kernel and is owned by no one else.
         let kq = unsafe { OwnedFd::from_raw_fd(fd) };
         let flags = libc::EV_ADD | libc::EV_CLEAR | libc::EV_RECEIPT;
-        let mut change = [kevent(0, libc::EVFILT_USER, flags, 0, NOTIFY_TOKEN)];
+        let mut change = [kevent(0, libc::EVFILT_USER, flags, 0, UNPARK_TOKEN)];
         selector.apply(&mut change, &[], "kevent(EVFILT_USER add)")?;
-        Ok(Notifier { kq })
+        Ok(Unparker { kq })
     }
 
-    pub(crate) fn notify(&self) -> io::Result<()> {
-        let change = kevent(0, libc::EVFILT_USER, 0, libc::NOTE_TRIGGER, NOTIFY_TOKEN);
+    pub(crate) fn unpark(&self) -> io::Result<()> {
+        let change = kevent(0, libc::EVFILT_USER, 0, libc::NOTE_TRIGGER, UNPARK_TOKEN);
         // SAFETY: submits one change read from a live local; no event list.
         syscall!("kevent(NOTE_TRIGGER)", unsafe {
             libc::kevent(self.kq.as_raw_fd(), &change, 1, ptr::null_mut(), 0, ptr::null())

@@ -24,7 +24,7 @@
 //!
 //! # The backends
 //!
-//! | OS                      | backend     | cross-thread notifier |
+//! | OS                      | backend     | cross-thread unpark   |
 //! |-------------------------|-------------|-----------------------|
 //! | Linux, Android          | `epoll.rs`  | `eventfd`             |
 //! | FreeBSD, macOS, others  | `kqueue.rs` | `EVFILT_USER`         |
@@ -43,9 +43,9 @@
 //!   is never woken early). A signal interrupting the wait (`EINTR`) is not an error:
 //!   it returns with no events.
 //! - `Events::with_capacity(n)`, `Events::iter()` yielding `(token, Readiness)`.
-//! - `Notifier::new(&Selector)`: a handle that can be sent to any thread;
-//!   `Notifier::notify()` makes a blocked (or the next) `select` return, and reports
-//!   `NOTIFY_TOKEN`. The notification needs no reset by the reactor.
+//! - `Unparker::new(&Selector)`: a handle that can be sent to any thread;
+//!   `Unparker::unpark()` makes a blocked (or the next) `select` return, and reports
+//!   `UNPARK_TOKEN`. The unpark needs no reset by the reactor.
 //!
 //! Edge-triggered means an event says "something changed": readiness is cached above
 //! (per registration, in `registration.rs`) and cleared only when an operation returns
@@ -116,14 +116,14 @@ impl std::error::Error for SyscallError {
     }
 }
 
-/// The token the notifier's event carries. No registration can produce it: tokens of
+/// The token the unparker's event carries. No registration can produce it: tokens of
 /// sources have a generation below `u32::MAX` in their upper half.
-pub(crate) const NOTIFY_TOKEN: u64 = u64::MAX;
+pub(crate) const UNPARK_TOKEN: u64 = u64::MAX;
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod epoll;
 #[cfg(any(target_os = "linux", target_os = "android"))]
-pub(crate) use epoll::{Events, Notifier, Selector};
+pub(crate) use epoll::{Events, Selector, Unparker};
 
 #[cfg(any(
     target_os = "freebsd",
@@ -140,7 +140,7 @@ mod kqueue;
     target_os = "openbsd",
     target_os = "dragonfly"
 ))]
-pub(crate) use kqueue::{Events, Notifier, Selector};
+pub(crate) use kqueue::{Events, Selector, Unparker};
 
 /// Converts a timeout to whole milliseconds, rounding **up** so that a wait never ends
 /// before a timer's deadline, and clamping to what the OS call accepts.

@@ -1,0 +1,186 @@
+//! Where a woken task goes: [`schedule`], and the two halves of a runtime it chooses
+//! between.
+//!
+//! - [`Scheduler`] holds what only the runtime's thread touches: the ready queue, the
+//!   list of live tasks, the counters. The run loop (`runtime.rs`) owns it.
+//! - [`Inbox`] holds what a wake from *any* thread touches: the remote queue, the
+//!   [`Unpark`] handle that ends the runtime's park, and the flag of the `block_on`
+//!   future. Every task's header holds an `Arc` of it, so a waker that outlives the
+//!   runtime still finds a (closed) queue.
+//!
+//! The thread-local `CURRENT` says which `Scheduler`, if any, this thread is driving:
+//! a wake that finds its task's runtime there pushes straight onto the ready queue;
+//! any other wake goes through the inbox, which costs a lock and an unpark.
+
+use std::cell::{Cell, RefCell};
+use std::ptr;
+use std::sync::Arc;
+use std::task::Wake;
+
+use crate::live::LiveTasks;
+use crate::park::Unpark;
+use crate::queue::{ReadyQueue, RemoteQueue};
+use crate::state::Schedule;
+use crate::stats::Stats;
+use crate::sync::{AtomicBool, AtomicU64, Ordering};
+use crate::task::TaskRef;
+
+thread_local! {
+    /// The scheduler being driven on this thread, while `block_on` (or shutdown) runs.
+    /// Non-null only while an [`Enter`] guard for a live `Scheduler` exists.
+    static CURRENT: Cell<*const Scheduler> = const { Cell::new(ptr::null()) };
+}
+
+/// The runtime's thread-bound half: its tasks and counters.
+pub(crate) struct Scheduler {
+    /// This runtime's cross-thread half; its address is how a wake recognises the
+    /// runtime the task belongs to.
+    pub(crate) inbox: Arc<Inbox>,
+    /// Tasks to poll, woken on this thread or moved over from `inbox.remote`.
+    pub(crate) ready: ReadyQueue,
+    /// Every unfinished task, holding one reference each, so shutdown can drop them.
+    /// Filled and emptied by `runtime.rs` (`spawn_on`, `complete`, `Runtime::drop`).
+    pub(crate) live: RefCell<LiveTasks>,
+    /// Polls between two looks at I/O and timers (see `Builder::event_interval`).
+    pub(crate) event_interval: u32,
+    /// Shutting down: new tasks are cancelled at once.
+    pub(crate) closed: Cell<bool>,
+    /// `wakes_remote` and `tasks_alive` are kept elsewhere and filled in by `stats()`.
+    stats: Cell<Stats>,
+}
+
+/// The runtime's half that wakers reach from any thread.
+pub(crate) struct Inbox {
+    /// Tasks woken from other threads, until the run loop moves them to `ready`.
+    pub(crate) remote: RemoteQueue,
+    /// Ends the runtime's park after a remote wake (the reactor's, or a thread's).
+    unpark: Box<dyn Unpark>,
+    /// The `block_on` future was woken and must be polled.
+    pub(crate) main_woken: AtomicBool,
+    /// Counted here, not in `Scheduler::stats`: other threads write it.
+    wakes_remote: AtomicU64,
+}
+
+impl Scheduler {
+    /// An empty scheduler whose remote wakes end a park through `unpark`.
+    pub(crate) fn new(event_interval: u32, unpark: Box<dyn Unpark>) -> Scheduler {
+        let inbox = Arc::new(Inbox {
+            remote: RemoteQueue::new(),
+            unpark,
+            main_woken: AtomicBool::new(false),
+            wakes_remote: AtomicU64::new(0),
+        });
+        Scheduler {
+            inbox,
+            ready: ReadyQueue::default(),
+            live: RefCell::default(),
+            event_interval,
+            closed: Cell::new(false),
+            stats: Cell::new(Stats::default()),
+        }
+    }
+
+    pub(crate) fn count(&self, f: impl FnOnce(&mut Stats)) {
+        let mut stats = self.stats.get();
+        f(&mut stats);
+        self.stats.set(stats);
+    }
+
+    pub(crate) fn stats(&self) -> Stats {
+        Stats {
+            wakes_remote: self.inbox.wakes_remote.load(Ordering::Relaxed),
+            tasks_alive: self.live.borrow().len() as u64,
+            ..self.stats.get()
+        }
+    }
+}
+
+/// Marks this thread as driving a scheduler until dropped.
+pub(crate) struct Enter {
+    previous: *const Scheduler,
+}
+
+impl Enter {
+    pub(crate) fn new(scheduler: &Scheduler) -> Enter {
+        let previous = CURRENT.with(|c| c.replace(scheduler));
+        if !previous.is_null() {
+            CURRENT.with(|c| c.set(previous));
+            panic!(
+                "wakeful: block_on called from inside a running runtime; \
+                 this would block the runtime's thread: spawn the future instead"
+            );
+        }
+        Enter { previous }
+    }
+
+    /// Like `new`, but allowed inside another runtime (a runtime dropped by a task).
+    pub(crate) fn for_shutdown(scheduler: &Scheduler) -> Enter {
+        Enter { previous: CURRENT.with(|c| c.replace(scheduler)) }
+    }
+}
+
+impl Drop for Enter {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(self.previous));
+    }
+}
+
+/// Runs `f` with the scheduler driven on this thread, if any.
+pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Scheduler>) -> R) -> R {
+    CURRENT.with(|current| {
+        // SAFETY: `CURRENT` is non-null only while an `Enter` guard for a live
+        // `Scheduler` exists on this thread, and the `Scheduler` outlives its guard.
+        f(unsafe { current.get().as_ref() })
+    })
+}
+
+/// Queues a task that was just marked `SCHEDULED`, handing the queue `task`'s
+/// reference: locally if this thread is driving the task's runtime, remotely otherwise.
+pub(crate) fn schedule(task: TaskRef) {
+    let remote = with_current(|scheduler| match scheduler {
+        Some(scheduler) if ptr::eq(Arc::as_ptr(&scheduler.inbox), Arc::as_ptr(&task.header().inbox)) => {
+            scheduler.count(|s| s.wakes_local += 1);
+            scheduler.ready.push(task);
+            None
+        }
+        _ => Some(task),
+    });
+    if let Some(task) = remote {
+        // Keep the `Inbox` alive by our own reference: once pushed, the task may run,
+        // finish and be freed — with the runtime — before `unpark` returns.
+        let inbox = task.header().inbox.clone();
+        inbox.wakes_remote.fetch_add(1, Ordering::Relaxed);
+        match inbox.remote.push(task) {
+            Ok(()) => inbox.unpark.unpark(),
+            Err(task) => drop(task), // the runtime is gone: a stale wake
+        }
+    }
+}
+
+/// Wakes `task` without consuming a reference (`Waker::wake_by_ref`, `abort`).
+pub(crate) fn wake_by_ref(task: &TaskRef) {
+    if task.header().state.schedule_by_ref() == Schedule::Push {
+        // SAFETY: `schedule_by_ref` counted a new reference for the queue, which the
+        // new `TaskRef` now owns.
+        schedule(unsafe { TaskRef::from_raw(task.as_ptr()) });
+    }
+}
+
+/// The `block_on` future is not a task: its waker sets a flag, and unparks the runtime
+/// if woken from another thread. One `Arc` per `block_on`, none per wake.
+impl Wake for Inbox {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.main_woken.store(true, Ordering::Release);
+        let on_runtime = with_current(|scheduler| {
+            scheduler.is_some_and(|current| ptr::eq(Arc::as_ptr(&current.inbox), &**self))
+        });
+        if !on_runtime {
+            self.wakes_remote.fetch_add(1, Ordering::Relaxed);
+            self.unpark.unpark();
+        }
+    }
+}
