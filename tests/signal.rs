@@ -142,3 +142,60 @@ fn a_busy_runtime_hears_a_signal_another_runtime_drained() {
     .unwrap();
     busy.join().unwrap().unwrap();
 }
+
+/// A listener made in one runtime and awaited in another on the same thread (each
+/// `wakeful::block_on` is a new runtime) waits there for the next delivery: it neither
+/// ends at once nor reports a delivery that never came.
+#[test]
+fn a_listener_carried_to_another_runtime_waits_there() {
+    let first = wakeful::Runtime::new().unwrap();
+    let mut prof = first.block_on(async { signal(SignalKind::from_raw(libc::SIGPROF)) }).unwrap();
+    let second = wakeful::Runtime::new().unwrap();
+    second.block_on(async {
+        let early = timeout(Duration::from_millis(30), prof.recv()).await;
+        assert!(early.is_err(), "no SIGPROF was sent, yet recv returned {early:?}");
+        raise(libc::SIGPROF);
+        assert_eq!(timeout(util::PATIENCE, prof.recv()).await, Ok(Some(())));
+    });
+    drop(first);
+    // Its first runtime gone, it still hears a delivery raised while it waits.
+    second.block_on(async {
+        let waiting = wakeful::spawn(async move { prof.recv().await });
+        wakeful::yield_now().await;
+        raise(libc::SIGPROF);
+        assert_eq!(timeout(util::PATIENCE, waiting).await.expect("woken").unwrap(), Some(()));
+    });
+}
+
+/// Polled outside any runtime, a listener cannot wait: its stream ends at once
+/// instead of hanging.
+#[test]
+fn a_listener_polled_outside_any_runtime_ends_instead_of_hanging() {
+    let rt = wakeful::Runtime::new().unwrap();
+    let mut urg = rt.block_on(async { signal(SignalKind::from_raw(libc::SIGURG)) }).unwrap();
+    let polled = urg.poll_recv(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+    assert_eq!(polled, std::task::Poll::Ready(None));
+}
+
+/// `ctrl_c` first polled in one runtime and finished in another must not report a
+/// Ctrl-C that never came: a program would shut down at once.
+#[test]
+fn ctrl_c_carried_to_another_runtime_reports_no_false_interrupt() {
+    const NAME: &str = "ctrl_c_carried_to_another_runtime_reports_no_false_interrupt";
+    if util::ran_in_child(NAME) {
+        return;
+    }
+    let mut ctrl_c = Box::pin(wakeful::signal::ctrl_c());
+    let first = wakeful::Runtime::new().unwrap();
+    first.block_on(async {
+        let polled = timeout(Duration::from_millis(10), ctrl_c.as_mut()).await;
+        assert!(polled.is_err(), "no SIGINT was sent, yet ctrl_c returned {polled:?}");
+    });
+    let second = wakeful::Runtime::new().unwrap();
+    second.block_on(async {
+        let early = timeout(Duration::from_millis(30), ctrl_c.as_mut()).await;
+        assert!(early.is_err(), "no SIGINT was sent, yet ctrl_c returned {early:?}");
+        raise(libc::SIGINT);
+        timeout(util::PATIENCE, ctrl_c.as_mut()).await.expect("ctrl_c heard the SIGINT").unwrap();
+    });
+}

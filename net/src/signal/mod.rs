@@ -25,6 +25,12 @@ use std::io;
 /// });
 /// ```
 pub async fn ctrl_c() -> io::Result<()> {
-    unix::signal(unix::SignalKind::interrupt())?.recv().await;
-    Ok(())
+    match unix::signal(unix::SignalKind::interrupt())?.recv().await {
+        Some(()) => Ok(()),
+        // Not `Ok`: a program would take it for a Ctrl-C and shut down.
+        None => Err(io::Error::other(
+            "wakeful::signal::ctrl_c: stopped listening before any Ctrl-C \
+             (polled outside a runtime, or out of file descriptors)",
+        )),
+    }
 }

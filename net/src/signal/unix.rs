@@ -134,8 +134,11 @@ pub struct Signal {
 }
 
 impl Signal {
-    /// Waits for the next delivery. Always `Some(())`: the stream never ends (the
-    /// `Option` is for symmetry with channels and with tokio).
+    /// Waits for the next delivery: `Some(())`. The stream does not end while a
+    /// runtime polls it (the `Option` is for symmetry with channels and with tokio);
+    /// a listener made in one runtime and polled in another on this thread moves
+    /// there, as a [`Sleep`](crate::time::Sleep) does. `None` only when it cannot
+    /// wait at all: polled outside any runtime, or out of file descriptors to move.
     ///
     /// Cancel-safe: a delivery is consumed only when `recv` returns.
     pub async fn recv(&mut self) -> Option<()> {
@@ -144,6 +147,7 @@ impl Signal {
 
     /// Polls for the next delivery; see [`recv`](Self::recv).
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<()>> {
+        let mut moved = false;
         loop {
             // The handler counts before it writes, so once the pipe has woken us the
             // count already includes the delivery.
@@ -167,12 +171,24 @@ impl Signal {
                     }
                     self.pipe.clear_readiness(Direction::Read, ready);
                 }
-                // The pipe is registered for as long as this listener lives; if the
-                // reactor ever said otherwise, report the stream as ended rather
-                // than spinning.
+                // The pipe is registered with the runtime the listener was made in,
+                // which is not the one polling it now (dropped since, or another on
+                // this thread): its reactor would never wake us. Signals are
+                // process-wide, so the listener moves here instead of failing. Once:
+                // if the pipe still cannot wait here, the stream ends (no spin).
+                Err(_) if !moved && self.move_to_current_runtime().is_ok() => moved = true,
                 Err(_) => return Poll::Ready(None),
             }
         }
+    }
+
+    /// Registers a duplicate of the pipe with this thread's runtime, in place of the
+    /// one registered elsewhere. Deliveries are counted process-wide and the pipe is
+    /// shared, so none is lost; a byte already in the pipe wakes the new registration.
+    fn move_to_current_runtime(&mut self) -> io::Result<()> {
+        let pipe = fd::dup_cloexec(self.pipe.as_raw_fd())?;
+        self.pipe = IoSource::new_nonblocking(pipe)?;
+        Ok(())
     }
 
     /// Which signal this listens for.
