@@ -47,6 +47,7 @@ pub use wakeful_executor as executor;
 pub use wakeful_executor::{spawn, yield_now, JoinError, JoinHandle};
 pub use wakeful_net::{io, signal, time};
 pub use wakeful_reactor as reactor;
+pub use wakeful_sync as sync;
 
 /// Networking: TCP, UDP, Unix sockets, and any fd through [`AsyncFd`](net::AsyncFd).
 pub mod net {

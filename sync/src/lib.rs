@@ -1,0 +1,19 @@
+//! wakeful's synchronization primitives, for tasks on one thread.
+//!
+//! wakeful's tasks are `!Send` and run on one thread, so these are too: their state
+//! lives in `Cell`s and `RefCell`s behind an `Rc`, and waking a waiting task is a
+//! waker call, with no atomic operation and no lock on the hot path. Names,
+//! signatures and semantics follow tokio's `sync` module wherever they make sense on
+//! one thread, so that porting is an import change; each module says where it
+//! differs.
+//!
+//! Every waiting future here gives its place up when it is dropped: a cancelled
+//! `recv()`, `acquire()` or `lock()` leaves no waker behind, and what it would have
+//! received stays for the next waiter. Each `async fn` states whether it is
+//! cancel-safe.
+//!
+//! These types need no runtime of their own: they work under any executor that
+//! polls them on one thread.
+
+#![deny(unsafe_code)]
+#![warn(missing_docs, missing_debug_implementations)]
