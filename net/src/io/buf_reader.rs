@@ -1,17 +1,18 @@
 //! [`BufReader`]: fewer, larger reads.
 
-use std::io::{self, IoSliceMut};
+use std::io::{self, IoSlice, IoSliceMut};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use futures_io::{AsyncBufRead, AsyncRead};
+use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
 use pin_project_lite::pin_project;
 
 pin_project! {
     /// Adds a buffer to a reader, for line- or delimiter-oriented reading
     /// ([`AsyncBufReadExt`](super::AsyncBufReadExt)) and for many small reads.
     ///
-    /// Reads at least as large as the buffer bypass it when it is empty.
+    /// Reads at least as large as the buffer bypass it when it is empty. Writes pass
+    /// straight through to the wrapped stream when it is also a writer.
     ///
     /// ```
     /// use wakeful::io::{AsyncBufReadExt, BufReader};
@@ -61,6 +62,11 @@ impl<R> BufReader<R> {
     /// The wrapped reader, mutably (reading from it directly skips the buffer).
     pub fn get_mut(&mut self) -> &mut R {
         &mut self.inner
+    }
+
+    /// The wrapped reader, pinned (reading from it directly skips the buffer).
+    pub fn get_pin_mut(self: Pin<&mut Self>) -> Pin<&mut R> {
+        self.project().inner
     }
 
     /// The bytes buffered and not yet consumed.
@@ -121,5 +127,28 @@ impl<R: AsyncRead> AsyncBufRead for BufReader<R> {
     fn consume(self: Pin<&mut Self>, amount: usize) {
         let this = self.project();
         *this.pos = (*this.pos + amount).min(*this.filled);
+    }
+}
+
+/// Writes pass through: the buffer is for reading only.
+impl<R: AsyncWrite> AsyncWrite for BufReader<R> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+        self.project().inner.poll_write(cx, data)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.project().inner.poll_write_vectored(cx, bufs)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.project().inner.poll_flush(cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.project().inner.poll_close(cx)
     }
 }

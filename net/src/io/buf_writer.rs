@@ -1,10 +1,10 @@
 //! [`BufWriter`]: fewer, larger writes.
 
-use std::io;
+use std::io::{self, IoSliceMut};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use futures_io::AsyncWrite;
+use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
 use pin_project_lite::pin_project;
 
 use super::loops;
@@ -15,6 +15,13 @@ pin_project! {
     /// Buffered bytes reach the writer on [`flush`](super::AsyncWriteExt::flush) or
     /// [`close`](super::AsyncWriteExt::close), or when the buffer fills. Dropping a
     /// `BufWriter` with unflushed bytes loses them (a drop cannot wait): flush first.
+    /// If a flush fails midway, the bytes not yet written stay in the buffer
+    /// ([`buffer`](BufWriter::buffer)) and the next flush retries them.
+    ///
+    /// Reads pass straight through to the wrapped stream when it is also a reader
+    /// (and a buffered reader), as tokio's: a `BufWriter<TcpStream>` serves both
+    /// directions of a connection. A read does not flush: flush a request before
+    /// awaiting its reply.
     ///
     /// ```
     /// use wakeful::io::{AsyncWriteExt, BufWriter};
@@ -74,6 +81,17 @@ impl<W> BufWriter<W> {
         &self.inner
     }
 
+    /// The wrapped writer, mutably (writing to it directly skips the buffer, so
+    /// buffered bytes would come after).
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.inner
+    }
+
+    /// The wrapped writer, pinned.
+    pub fn get_pin_mut(self: Pin<&mut Self>) -> Pin<&mut W> {
+        self.project().inner
+    }
+
     /// The bytes buffered and not yet written.
     pub fn buffer(&self) -> &[u8] {
         &self.buf[self.written..]
@@ -105,5 +123,30 @@ impl<W: AsyncWrite> AsyncWrite for BufWriter<W> {
     fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         ready!(self.as_mut().poll_flush_buf(cx))?;
         self.project().inner.poll_close(cx)
+    }
+}
+
+/// Reads pass through: the buffer is for writing only.
+impl<W: AsyncRead> AsyncRead for BufWriter<W> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.project().inner.poll_read(cx, buf)
+    }
+
+    fn poll_read_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.project().inner.poll_read_vectored(cx, bufs)
+    }
+}
+
+impl<W: AsyncBufRead> AsyncBufRead for BufWriter<W> {
+    fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
+        self.project().inner.poll_fill_buf(cx)
+    }
+
+    fn consume(self: Pin<&mut Self>, amount: usize) {
+        self.project().inner.consume(amount)
     }
 }
