@@ -21,8 +21,8 @@
 pub mod mpsc;
 pub mod oneshot;
 
-mod notify;
-mod semaphore;
+pub mod notify;
+pub mod semaphore;
 mod waiters;
 
 pub use notify::Notify;

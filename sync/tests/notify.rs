@@ -4,6 +4,7 @@
 mod common;
 
 use common::{poll, CountingWaker};
+use std::future::Future;
 use std::task::Poll;
 
 macro_rules! permit_scenario {
@@ -144,4 +145,27 @@ fn a_task_waits_for_a_notification_from_another_task() {
     });
     assert_eq!(got, 7);
     assert!(matches!(poll(&CountingWaker::new(), &mut Box::pin(notify.notified())), Poll::Pending));
+}
+
+/// A waker that panics when woken must not keep the other waiters asleep: they are
+/// all woken, then the panic reaches the caller.
+#[test]
+fn a_panicking_waker_does_not_strand_the_other_waiters() {
+    struct Panics;
+    impl std::task::Wake for Panics {
+        fn wake(self: std::sync::Arc<Self>) {
+            panic!("a broken waker");
+        }
+    }
+    let notify = wakeful::sync::Notify::new();
+    let bad = std::task::Waker::from(std::sync::Arc::new(Panics));
+    let mut first = Box::pin(notify.notified());
+    assert!(first.as_mut().poll(&mut std::task::Context::from_waker(&bad)).is_pending());
+    let w = CountingWaker::new();
+    let mut second = Box::pin(notify.notified());
+    assert!(poll(&w, &mut second).is_pending());
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| notify.notify_waiters()));
+    assert!(result.is_err(), "the panic is not swallowed");
+    assert_eq!(w.wakes(), 1, "the second waiter was woken all the same");
+    assert!(poll(&w, &mut first).is_ready() && poll(&w, &mut second).is_ready());
 }
