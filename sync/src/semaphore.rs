@@ -38,7 +38,9 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
+mod error;
 mod permit;
+pub use error::{AcquireError, TryAcquireError};
 pub use permit::{OwnedSemaphorePermit, SemaphorePermit};
 
 /// A counting semaphore for the tasks of one thread.
@@ -60,36 +62,6 @@ struct Request {
     /// Permits already handed to this waiter, given back if it leaves unserved.
     assigned: usize,
 }
-
-/// The semaphore was closed: no permit will come.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AcquireError(());
-
-/// Why `try_acquire` got no permit.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TryAcquireError {
-    /// The semaphore was closed.
-    Closed,
-    /// Not enough permits are free right now.
-    NoPermits,
-}
-
-impl fmt::Display for AcquireError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("semaphore closed")
-    }
-}
-impl std::error::Error for AcquireError {}
-
-impl fmt::Display for TryAcquireError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            TryAcquireError::Closed => "semaphore closed",
-            TryAcquireError::NoPermits => "no permits available",
-        })
-    }
-}
-impl std::error::Error for TryAcquireError {}
 
 impl Semaphore {
     /// The largest number of permits a semaphore can hold (tokio's value).
@@ -272,7 +244,7 @@ impl<'a> Future for Acquire<'a> {
             assert!(!this.done, "Acquire polled after completion");
             if state.closed {
                 this.done = true;
-                return Poll::Ready(Err(AcquireError(())));
+                return Poll::Ready(Err(AcquireError::new()));
             }
             if state.permits >= this.needed && (state.waiters.is_empty() || this.needed == 0) {
                 state.permits -= this.needed;
@@ -300,7 +272,7 @@ impl<'a> Future for Acquire<'a> {
             Poll::Ready(Ok(SemaphorePermit::new(semaphore, request.assigned)))
         } else {
             semaphore.release(request.assigned); // closed before we were served
-            Poll::Ready(Err(AcquireError(())))
+            Poll::Ready(Err(AcquireError::new()))
         }
     }
 }
