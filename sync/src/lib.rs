@@ -17,3 +17,19 @@
 
 #![deny(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
+
+pub mod mpsc;
+pub mod oneshot;
+
+pub mod notify;
+pub mod semaphore;
+mod waiters;
+
+pub use notify::Notify;
+pub use semaphore::{AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError};
+
+/// The named futures of [`Notify`] and [`Semaphore`] (tokio keeps `Notified` here too).
+pub mod futures {
+    pub use crate::notify::Notified;
+    pub use crate::semaphore::Acquire;
+}

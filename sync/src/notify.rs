@@ -1,0 +1,203 @@
+//! [`Notify`]: wake one waiting task, or all of them, with no data attached.
+//!
+//! ```
+//! use std::rc::Rc;
+//! use wakeful::sync::Notify;
+//!
+//! wakeful::block_on(async {
+//!     let ready = Rc::new(Notify::new());
+//!     let waiter = wakeful::spawn({
+//!         let ready = ready.clone();
+//!         async move { ready.notified().await; "notified" }
+//!     });
+//!     ready.notify_one(); // stored as a permit if the task has not waited yet
+//!     assert_eq!(waiter.await.unwrap(), "notified");
+//! });
+//! ```
+//!
+//! Semantics, as tokio's:
+//! - [`notify_one`](Notify::notify_one) wakes the longest-waiting [`Notified`]; with
+//!   nobody waiting it stores one permit (at most one), which the next `notified()`
+//!   consumes at once.
+//! - [`notify_waiters`](Notify::notify_waiters) wakes every `Notified` that exists at
+//!   the time of the call, polled or not, and stores no permit.
+//! - A `Notified` woken by `notify_one` but dropped before it saw the notification
+//!   hands it on to the next waiter (or back as the permit): none is lost.
+//!
+//! # Differences from tokio
+//!
+//! - `Notify` is `!Send`: it serves the tasks of one thread.
+//! - A `Notified` polled after it completed returns `Ready` again rather than
+//!   anything undefined.
+
+use crate::waiters::{wake_all, WaitKey, WaitList};
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// Notifies tasks that wait on it; see the [module docs](self).
+#[derive(Default)]
+pub struct Notify {
+    /// A stored `notify_one` that nobody took yet.
+    permit: Cell<bool>,
+    /// Counts `notify_waiters` calls, so that a `Notified` created before one (even if
+    /// never polled) knows it was included.
+    waiters_calls: Cell<u64>,
+    waiters: RefCell<WaitList<Wakeup>>,
+}
+
+/// What woke a queued `Notified`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Wakeup {
+    Waiting,
+    /// By `notify_one`: to be handed on if the future is dropped unseen.
+    One,
+    All,
+}
+
+impl Notify {
+    /// A `Notify` with no stored permit.
+    pub fn new() -> Notify {
+        Notify::default()
+    }
+
+    /// A future that completes when this is notified. Creating it already includes it
+    /// in [`notify_waiters`](Self::notify_waiters); it joins the `notify_one` queue when
+    /// first polled or [`enable`](Notified::enable)d.
+    pub fn notified(&self) -> Notified<'_> {
+        Notified { notify: self, state: State::Init { calls: self.waiters_calls.get() } }
+    }
+
+    /// Wakes the longest-waiting `Notified`, or stores a permit if nobody waits.
+    pub fn notify_one(&self) {
+        let waker = {
+            let mut waiters = self.waiters.borrow_mut();
+            match waiters.pop_front() {
+                Some((wakeup, waker)) => {
+                    *wakeup = Wakeup::One;
+                    waker
+                }
+                None => {
+                    self.permit.set(true);
+                    None
+                }
+            }
+        };
+        wake_all(waker);
+    }
+
+    /// Wakes every `Notified` that exists now; stores no permit.
+    pub fn notify_waiters(&self) {
+        self.waiters_calls.set(self.waiters_calls.get().wrapping_add(1));
+        let mut woken = Vec::new();
+        {
+            let mut waiters = self.waiters.borrow_mut();
+            while let Some((wakeup, waker)) = waiters.pop_front() {
+                *wakeup = Wakeup::All;
+                woken.extend(waker);
+            }
+        }
+        wake_all(woken);
+    }
+}
+
+impl fmt::Debug for Notify {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Notify")
+            .field("permit", &self.permit.get())
+            .field("waiters", &self.waiters.borrow().len())
+            .finish()
+    }
+}
+
+/// The future of [`Notify::notified`]. Cancel-safe: dropping it gives its place up, and
+/// a `notify_one` it received but did not report goes to the next waiter.
+#[must_use = "futures do nothing unless polled"]
+pub struct Notified<'a> {
+    notify: &'a Notify,
+    state: State,
+}
+
+#[derive(Debug)]
+enum State {
+    /// Not queued yet; `calls` is `notify_waiters`'s count at creation.
+    Init {
+        calls: u64,
+    },
+    Queued(WaitKey),
+    Done,
+}
+
+impl Notified<'_> {
+    /// Joins the queue without a waker, so that a `notify_one` from now on is kept for
+    /// this future. Returns whether it is already notified (a stored permit, which this
+    /// consumes, or an earlier `notify_waiters`). Does nothing once queued or done.
+    pub fn enable(self: Pin<&mut Self>) -> bool {
+        self.get_mut().advance(None)
+    }
+
+    /// Moves the state machine on; returns whether the notification arrived.
+    fn advance(&mut self, cx: Option<&mut Context<'_>>) -> bool {
+        let notify = self.notify;
+        match self.state {
+            State::Done => true,
+            State::Init { calls } => {
+                if calls != notify.waiters_calls.get() || notify.permit.replace(false) {
+                    self.state = State::Done;
+                    return true;
+                }
+                let waker = cx.map(|cx| cx.waker().clone());
+                let key = notify.waiters.borrow_mut().push_back(Wakeup::Waiting, waker);
+                self.state = State::Queued(key);
+                false
+            }
+            State::Queued(key) => {
+                let mut waiters = notify.waiters.borrow_mut();
+                if waiters.is_queued(key) {
+                    let old = cx.and_then(|cx| waiters.set_waker(key, cx.waker()));
+                    drop(waiters);
+                    drop(old);
+                    return false;
+                }
+                let removed = waiters.remove(key);
+                drop(waiters);
+                drop(removed);
+                self.state = State::Done;
+                true
+            }
+        }
+    }
+}
+
+impl Future for Notified<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.get_mut().advance(Some(cx)) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl Drop for Notified<'_> {
+    fn drop(&mut self) {
+        let State::Queued(key) = self.state else { return };
+        let removed = self.notify.waiters.borrow_mut().remove(key);
+        if let Some((wakeup, waker)) = removed {
+            drop(waker);
+            if wakeup == Wakeup::One {
+                self.notify.notify_one(); // ours, unseen: pass it on
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Notified<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Notified").field("state", &self.state).finish()
+    }
+}

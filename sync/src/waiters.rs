@@ -1,0 +1,263 @@
+//! [`WaitList`]: the futures waiting on one primitive, first come first served, each
+//! able to leave its place in O(1) when it is dropped.
+//!
+//! The list is a slab of nodes linked in FIFO order by index. A waiting future holds a
+//! [`WaitKey`] (slot index + generation). Two things can end its wait:
+//!
+//! - the primitive *dequeues* it ([`WaitList::pop_front`]): the node leaves the FIFO
+//!   but keeps its slot and its value, so the future can read on its next poll (or in
+//!   its `Drop`) what it was given — a `Notify` notification, semaphore permits;
+//! - the future *removes* itself ([`WaitList::remove`]): on completion or on drop. This
+//!   frees the slot and bumps its generation, so the key matches nothing afterwards.
+//!
+//! So every slot is freed by its owner exactly once, and a dropped future always takes
+//! its waker with it. Wakers are handed back to the caller rather than woken or dropped
+//! here: the caller wakes (or drops) them once its own `RefCell` is released, because a
+//! waker's `wake` or `Drop` may run arbitrary code that calls back into the primitive.
+
+use std::task::Waker;
+
+/// A waiting future's place in a [`WaitList`]; stale (matching nothing) once removed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct WaitKey {
+    index: u32,
+    generation: u32,
+}
+
+const NONE: u32 = u32::MAX;
+
+#[derive(Debug)]
+struct Node<T> {
+    /// Bumped when the slot is freed, so that old keys miss it.
+    generation: u32,
+    /// Whether the node is linked in the FIFO (false once dequeued or while free).
+    queued: bool,
+    prev: u32,
+    next: u32,
+    waker: Option<Waker>,
+    /// `Some` while the slot belongs to a waiter.
+    value: Option<T>,
+}
+
+/// A FIFO of waiters, each carrying a value of type `T` and maybe a waker.
+#[derive(Debug)]
+pub(crate) struct WaitList<T> {
+    nodes: Vec<Node<T>>,
+    /// Free slots, reused last-freed first.
+    free: Vec<u32>,
+    head: u32,
+    tail: u32,
+    queued: usize,
+}
+
+impl<T> Default for WaitList<T> {
+    fn default() -> Self {
+        WaitList { nodes: Vec::new(), free: Vec::new(), head: NONE, tail: NONE, queued: 0 }
+    }
+}
+
+impl<T> WaitList<T> {
+    /// Queues a new waiter at the back.
+    pub(crate) fn push_back(&mut self, value: T, waker: Option<Waker>) -> WaitKey {
+        let index = match self.free.pop() {
+            Some(index) => index,
+            None => {
+                assert!(self.nodes.len() < NONE as usize, "too many waiters on one primitive");
+                self.nodes.push(Node {
+                    generation: 0,
+                    queued: false,
+                    prev: NONE,
+                    next: NONE,
+                    waker: None,
+                    value: None,
+                });
+                (self.nodes.len() - 1) as u32
+            }
+        };
+        let tail = self.tail;
+        let node = &mut self.nodes[index as usize];
+        node.queued = true;
+        node.prev = tail;
+        node.next = NONE;
+        node.waker = waker;
+        node.value = Some(value);
+        let generation = node.generation;
+        match tail {
+            NONE => self.head = index,
+            tail => self.nodes[tail as usize].next = index,
+        }
+        self.tail = index;
+        self.queued += 1;
+        WaitKey { index, generation }
+    }
+
+    /// Whether `key` is still in the FIFO (false once dequeued or removed).
+    pub(crate) fn is_queued(&self, key: WaitKey) -> bool {
+        self.node(key).is_some_and(|node| node.queued)
+    }
+
+    /// The value of `key`'s waiter, queued or dequeued, until it is removed.
+    #[allow(dead_code)] // part of the shared API (the locks read their waiter's value)
+    pub(crate) fn get_mut(&mut self, key: WaitKey) -> Option<&mut T> {
+        self.node_mut(key)?.value.as_mut()
+    }
+
+    /// Stores `waker` for a queued `key`, unless the stored one wakes the same task.
+    /// Returns the replaced waker, for the caller to drop after its borrows end.
+    pub(crate) fn set_waker(&mut self, key: WaitKey, waker: &Waker) -> Option<Waker> {
+        let node = self.node_mut(key).filter(|node| node.queued)?;
+        match &node.waker {
+            Some(stored) if stored.will_wake(waker) => None,
+            _ => node.waker.replace(waker.clone()),
+        }
+    }
+
+    /// The value of the first queued waiter.
+    pub(crate) fn front_mut(&mut self) -> Option<&mut T> {
+        match self.head {
+            NONE => None,
+            head => self.nodes[head as usize].value.as_mut(),
+        }
+    }
+
+    /// Takes the first waiter out of the FIFO; its slot and value stay until its owner
+    /// removes it. Returns its value (to record what it was given) and its waker.
+    pub(crate) fn pop_front(&mut self) -> Option<(&mut T, Option<Waker>)> {
+        let head = self.head;
+        if head == NONE {
+            return None;
+        }
+        self.unlink(head);
+        let node = &mut self.nodes[head as usize];
+        let waker = node.waker.take();
+        node.value.as_mut().map(|value| (value, waker))
+    }
+
+    /// Frees `key`'s slot, taking it out of the FIFO if it is still there. Returns its
+    /// value and waker (for the caller to drop after its borrows end); `None` for a
+    /// stale key.
+    pub(crate) fn remove(&mut self, key: WaitKey) -> Option<(T, Option<Waker>)> {
+        let queued = self.node(key)?.queued;
+        if queued {
+            self.unlink(key.index);
+        }
+        let node = &mut self.nodes[key.index as usize];
+        node.generation = node.generation.wrapping_add(1);
+        let value = node.value.take()?;
+        let waker = node.waker.take();
+        self.free.push(key.index);
+        Some((value, waker))
+    }
+
+    /// How many waiters are queued.
+    pub(crate) fn len(&self) -> usize {
+        self.queued
+    }
+
+    /// Whether nobody is queued.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.queued == 0
+    }
+
+    fn unlink(&mut self, index: u32) {
+        let (prev, next) = {
+            let node = &mut self.nodes[index as usize];
+            debug_assert!(node.queued, "unlinking a node that is not queued");
+            node.queued = false;
+            (std::mem::replace(&mut node.prev, NONE), std::mem::replace(&mut node.next, NONE))
+        };
+        match prev {
+            NONE => self.head = next,
+            prev => self.nodes[prev as usize].next = next,
+        }
+        match next {
+            NONE => self.tail = prev,
+            next => self.nodes[next as usize].prev = prev,
+        }
+        self.queued -= 1;
+    }
+
+    fn node(&self, key: WaitKey) -> Option<&Node<T>> {
+        let node = self.nodes.get(key.index as usize)?;
+        (node.generation == key.generation && node.value.is_some()).then_some(node)
+    }
+
+    fn node_mut(&mut self, key: WaitKey) -> Option<&mut Node<T>> {
+        let node = self.nodes.get_mut(key.index as usize)?;
+        (node.generation == key.generation && node.value.is_some()).then_some(node)
+    }
+}
+
+/// Wakes every waker, even if one panics; the first panic resumes once all are woken,
+/// so one broken waker cannot leave the others' tasks asleep forever.
+pub(crate) fn wake_all(wakers: impl IntoIterator<Item = Waker>) {
+    let mut panic = None;
+    for waker in wakers {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake()));
+        if let Err(payload) = result {
+            panic.get_or_insert(payload);
+        }
+    }
+    if let Some(payload) = panic {
+        std::panic::resume_unwind(payload);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(list: &mut WaitList<u32>) -> Vec<u32> {
+        let mut out = Vec::new();
+        while let Some((value, _)) = list.pop_front() {
+            out.push(*value);
+        }
+        out
+    }
+
+    #[test]
+    fn waiters_leave_in_arrival_order() {
+        let mut list = WaitList::default();
+        let keys: Vec<_> = (0..5).map(|i| list.push_back(i, None)).collect();
+        assert_eq!(list.len(), 5);
+        assert_eq!(order(&mut list), [0, 1, 2, 3, 4]);
+        assert!(list.is_empty());
+        for (i, key) in keys.into_iter().enumerate() {
+            assert!(!list.is_queued(key), "dequeued");
+            assert_eq!(list.remove(key).map(|(v, _)| v), Some(i as u32), "value kept until removed");
+        }
+    }
+
+    #[test]
+    fn removal_from_the_middle_keeps_the_order_of_the_rest() {
+        let mut list = WaitList::default();
+        let keys: Vec<_> = (0..5).map(|i| list.push_back(i, None)).collect();
+        list.remove(keys[2]);
+        list.remove(keys[0]);
+        list.remove(keys[4]);
+        assert_eq!(order(&mut list), [1, 3]);
+    }
+
+    #[test]
+    fn a_stale_key_matches_nothing_even_when_its_slot_is_reused() {
+        let mut list = WaitList::default();
+        let old = list.push_back(1, None);
+        assert!(list.remove(old).is_some());
+        let new = list.push_back(2, None);
+        assert!(list.remove(old).is_none(), "stale key");
+        assert!(!list.is_queued(old));
+        assert!(list.get_mut(old).is_none());
+        assert_eq!(list.get_mut(new), Some(&mut 2));
+    }
+
+    #[test]
+    fn ten_thousand_waiters_that_give_up_reuse_one_slot() {
+        let mut list = WaitList::default();
+        for i in 0..10_000 {
+            let key = list.push_back(i, None);
+            list.remove(key);
+        }
+        assert_eq!(list.nodes.len(), 1);
+        assert!(list.is_empty());
+    }
+}
