@@ -17,3 +17,11 @@
 
 #![deny(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
+
+mod fair_lock;
+pub mod mutex;
+pub mod rwlock;
+mod waiter_list;
+
+pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
+pub use rwlock::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
