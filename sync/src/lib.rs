@@ -22,6 +22,7 @@ mod fair_lock;
 pub mod mutex;
 pub mod rwlock;
 mod waiter_list;
+pub mod watch;
 
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use rwlock::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
