@@ -18,6 +18,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 
+pub mod broadcast;
 mod fair_lock;
 pub mod mutex;
 pub mod rwlock;
