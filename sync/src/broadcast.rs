@@ -31,16 +31,16 @@
 //! - `!Send`. The last receiver to read a value gets it without a clone.
 //! - No `WeakSender`, `Sender::closed`, `strong_count`/`weak_count`, `blocking_recv`.
 
-use crate::waiter_list::{Key, WaiterList};
+use crate::waiter_list::WaiterList;
 use std::cell::{Cell, RefCell};
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::task::Waker;
 
 pub mod error;
+mod recv;
 use error::{RecvError, SendError, TryRecvError};
+use recv::Recv;
 
 struct Slot<T> {
     /// The position last written here; one lap behind (`pos + capacity`) means the
@@ -52,7 +52,7 @@ struct Slot<T> {
     value: Option<Rc<T>>,
 }
 
-struct Shared<T> {
+pub(super) struct Shared<T> {
     ring: RefCell<Box<[Slot<T>]>>,
     mask: u64,
     /// The position the next send writes.
@@ -295,51 +295,5 @@ impl<T> fmt::Debug for Sender<T> {
 impl<T> fmt::Debug for Receiver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Receiver").field("next", &self.next).finish()
-    }
-}
-
-/// The future of [`Receiver::recv`]; leaves the line of waiters when dropped.
-struct Recv<'a, T> {
-    rx: &'a mut Receiver<T>,
-    key: Option<Key>,
-}
-
-impl<T: Clone> Future for Recv<'_, T> {
-    type Output = Result<T, RecvError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
-        let done = match this.rx.try_recv() {
-            Ok(value) => Ok(value),
-            Err(TryRecvError::Lagged(n)) => Err(RecvError::Lagged(n)),
-            Err(TryRecvError::Closed) => Err(RecvError::Closed),
-            Err(TryRecvError::Empty) => {
-                let mut line = this.rx.shared.waiters.borrow_mut();
-                let mut replaced = None;
-                match this.key.map(|key| line.update(key, cx.waker())) {
-                    Some(Ok(old)) => replaced = old,
-                    // No place yet, or woken out of the line by a send this receiver
-                    // does not see (it subscribed after it): wait again.
-                    None | Some(Err(())) => this.key = Some(line.push(cx.waker())),
-                }
-                drop(line);
-                drop(replaced);
-                return Poll::Pending;
-            }
-        };
-        if let Some(key) = this.key.take() {
-            let stale = this.rx.shared.waiters.borrow_mut().remove(key);
-            drop(stale);
-        }
-        Poll::Ready(done)
-    }
-}
-
-impl<T> Drop for Recv<'_, T> {
-    fn drop(&mut self) {
-        if let Some(key) = self.key.take() {
-            let waker = self.rx.shared.waiters.borrow_mut().remove(key);
-            drop(waker); // after the borrow: a waker's drop may re-enter the channel
-        }
     }
 }

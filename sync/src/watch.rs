@@ -29,51 +29,23 @@
 //! - `!Send`; the value sits in a `RefCell`. Holding a [`Ref`] (from `borrow`) while
 //!   the same task sends, or borrowing inside `send_modify`'s closure, panics with a
 //!   clear message where tokio's `RwLock` would deadlock the thread.
-//! - No `WeakSender`, no `Receiver::wait_for` with a fallible closure, no
-//!   `send_if_modified` that catches the closure's panic: a panic inside
-//!   `send_modify`/`send_if_modified` propagates and notifies nobody, as tokio's, and
-//!   whatever the closure already changed stays.
+//! - No `WeakSender`, and `wait_for` does not catch a panic of its closure.
+//! - Same as tokio: a panic inside `send_modify`/`send_if_modified` propagates and
+//!   notifies nobody, and what the closure already changed stays.
 
-use crate::waiter_list::{Key, WaiterList};
+use crate::waiter_list::WaiterList;
 use std::cell::{Cell, RefCell};
 use std::fmt;
-use std::future::Future;
 use std::ops::Deref;
-use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::task::Waker;
 
-/// From [`Sender::send`] when there is no receiver: the value, given back.
-#[derive(PartialEq, Eq, Clone, Copy)]
-pub struct SendError<T>(pub T);
+pub mod error;
+mod waiting;
+pub use error::{RecvError, SendError};
+use waiting::{Until, Waiting};
 
-impl<T> fmt::Debug for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SendError { .. }")
-    }
-}
-
-impl<T> fmt::Display for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("channel closed")
-    }
-}
-
-impl<T> std::error::Error for SendError<T> {}
-
-/// From [`Receiver::changed`] and kin when every sender is gone.
-#[derive(Debug, PartialEq, Eq, Clone)]
-pub struct RecvError(pub(crate) ());
-
-impl fmt::Display for RecvError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("channel closed")
-    }
-}
-
-impl std::error::Error for RecvError {}
-
-struct Shared<T> {
+pub(super) struct Shared<T> {
     value: RefCell<T>,
     /// Bumped by every send; receivers compare it with the version they saw.
     version: Cell<u64>,
@@ -356,72 +328,5 @@ impl<T: fmt::Debug> fmt::Debug for Sender<T> {
 impl<T: fmt::Debug> fmt::Debug for Receiver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Receiver").field("version", &self.version).finish()
-    }
-}
-
-enum Until {
-    /// A version other than this one, or no sender left.
-    Newer(u64),
-    /// No receiver left.
-    NoReceivers,
-}
-
-/// The future of `changed()` and `closed()`; leaves its line when dropped.
-struct Waiting<'a, T> {
-    shared: &'a Shared<T>,
-    key: Option<Key>,
-    until: Until,
-}
-
-impl<'a, T> Waiting<'a, T> {
-    fn check(&self) -> Option<Result<(), RecvError>> {
-        match self.until {
-            Until::Newer(seen) if self.shared.version.get() != seen => Some(Ok(())),
-            Until::Newer(_) if self.shared.senders.get() == 0 => Some(Err(RecvError(()))),
-            Until::NoReceivers if self.shared.receivers.get() == 0 => Some(Ok(())),
-            _ => None,
-        }
-    }
-
-    fn line(&self) -> &'a RefCell<WaiterList> {
-        match self.until {
-            Until::Newer(_) => &self.shared.changed,
-            Until::NoReceivers => &self.shared.closed,
-        }
-    }
-}
-
-impl<T> Future for Waiting<'_, T> {
-    type Output = Result<(), RecvError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Some(done) = self.check() {
-            if let Some(key) = self.key.take() {
-                let stale = self.line().borrow_mut().remove(key);
-                drop(stale);
-            }
-            return Poll::Ready(done);
-        }
-        let this = &mut *self;
-        let mut line = this.line().borrow_mut();
-        let mut replaced = None;
-        match this.key.map(|key| line.update(key, cx.waker())) {
-            Some(Ok(old)) => replaced = old,
-            // No key yet; or woken (and so out of the line) by the last receiver's
-            // drop, then a new one subscribed before this poll: join the line again.
-            None | Some(Err(())) => this.key = Some(line.push(cx.waker())),
-        }
-        drop(line);
-        drop(replaced);
-        Poll::Pending
-    }
-}
-
-impl<T> Drop for Waiting<'_, T> {
-    fn drop(&mut self) {
-        if let Some(key) = self.key.take() {
-            let waker = self.line().borrow_mut().remove(key);
-            drop(waker); // after the borrow: a waker's drop may re-enter the channel
-        }
     }
 }
