@@ -18,14 +18,21 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 
+pub mod broadcast;
+mod fair_lock;
 pub mod mpsc;
-pub mod oneshot;
-
+pub mod mutex;
 pub mod notify;
+pub mod oneshot;
+pub mod rwlock;
 pub mod semaphore;
+mod waiter_list;
 mod waiters;
+pub mod watch;
 
+pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use notify::Notify;
+pub use rwlock::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use semaphore::{AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError};
 
 /// The named futures of [`Notify`] and [`Semaphore`] (tokio keeps `Notified` here too).

@@ -1,0 +1,190 @@
+//! [`FairLock`]: the bookkeeping shared by [`Mutex`](crate::mutex::Mutex) (writes only)
+//! and [`RwLock`](crate::rwlock::RwLock): who holds the lock, and a FIFO line of who
+//! waits for it.
+//!
+//! Fairness is by hand-off: a release does not merely wake the first waiter to race for
+//! the lock, it *grants* the lock to the waiters at the head of the line (one writer, or
+//! every reader up to the next writer) and then wakes them. A granted waiter finds its
+//! key gone from the line on its next poll, and owns the lock. Nobody may take the lock
+//! while anyone waits, so a waiting writer holds back readers that come after it.
+//!
+//! A waiting future that is dropped leaves the line; if it had been granted the lock
+//! but never saw it, it releases the lock in turn, so the grant passes on and is never
+//! lost.
+
+use crate::waiter_list::{Key, WaiterList};
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+/// What a waiter asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Access {
+    Read,
+    Write,
+}
+
+#[derive(Debug)]
+pub(crate) struct FairLock {
+    state: RefCell<State>,
+}
+
+#[derive(Debug)]
+struct State {
+    /// Read guards alive (or granted and not yet seen by their futures).
+    readers: u32,
+    /// Most readers at once; a reader beyond them waits like a writer would.
+    max_readers: u32,
+    /// Whether a write guard is alive (or granted).
+    writer: bool,
+    line: WaiterList<Access>,
+}
+
+impl State {
+    fn can_take(&self, access: Access) -> bool {
+        match access {
+            Access::Read => !self.writer && self.readers < self.max_readers,
+            Access::Write => !self.writer && self.readers == 0,
+        }
+    }
+
+    fn take(&mut self, access: Access) {
+        match access {
+            Access::Read => self.readers += 1,
+            Access::Write => self.writer = true,
+        }
+    }
+
+    /// Grants the lock to the head of the line for as long as it fits, collecting the
+    /// wakers of those served (to be woken once the state is no longer borrowed).
+    fn grant(&mut self, wake: &mut Vec<Waker>) {
+        while let Some(&access) = self.line.front() {
+            if !self.can_take(access) {
+                break;
+            }
+            self.take(access);
+            let (waker, _) = self.line.pop_front_with().expect("front exists");
+            wake.push(waker);
+        }
+    }
+}
+
+impl FairLock {
+    pub(crate) fn new(max_readers: u32) -> FairLock {
+        let line = WaiterList::default();
+        FairLock { state: RefCell::new(State { readers: 0, max_readers, writer: false, line }) }
+    }
+
+    /// Takes the lock now if it is free and nobody waits for it.
+    pub(crate) fn try_acquire(&self, access: Access) -> bool {
+        let mut state = self.state.borrow_mut();
+        let free = state.line.is_empty() && state.can_take(access);
+        if free {
+            state.take(access);
+        }
+        free
+    }
+
+    /// Waits in line for the lock. The future is cancel-safe: dropped, it leaves the
+    /// line (or passes on a grant it never saw).
+    pub(crate) fn acquire(&self, access: Access) -> Acquire<'_> {
+        Acquire { lock: self, access, key: None, done: false }
+    }
+
+    /// Gives back what a guard held, and grants the lock to whoever is next.
+    pub(crate) fn release(&self, access: Access) {
+        let mut wake = Vec::new();
+        {
+            let mut state = self.state.borrow_mut();
+            match access {
+                Access::Read => state.readers -= 1,
+                Access::Write => state.writer = false,
+            }
+            state.grant(&mut wake);
+        }
+        wake.into_iter().for_each(Waker::wake);
+    }
+
+    /// Counts one reader while the write lock is held: the first half of a downgrade,
+    /// whose second half is releasing the write lock (which then lets in the readers
+    /// at the head of the line).
+    pub(crate) fn add_reader_under_write(&self) {
+        let mut state = self.state.borrow_mut();
+        debug_assert!(state.writer && state.readers == 0);
+        state.readers += 1;
+    }
+}
+
+/// The future of [`FairLock::acquire`]; resolves once the lock is held.
+#[derive(Debug)]
+pub(crate) struct Acquire<'a> {
+    lock: &'a FairLock,
+    access: Access,
+    key: Option<Key>,
+    done: bool,
+}
+
+impl Future for Acquire<'_> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        assert!(!self.done, "`Acquire` polled after completion");
+        let access = self.access;
+        let replaced;
+        {
+            let mut state = self.lock.state.borrow_mut();
+            match self.key {
+                None => {
+                    if state.line.is_empty() && state.can_take(access) {
+                        state.take(access);
+                        drop(state);
+                        self.done = true;
+                        return Poll::Ready(());
+                    }
+                    let key = state.line.push_with(cx.waker(), access);
+                    drop(state);
+                    self.key = Some(key);
+                    return Poll::Pending;
+                }
+                Some(key) => match state.line.update(key, cx.waker()) {
+                    Ok(old) => replaced = old,
+                    Err(()) => {
+                        // Our key left the line without us: the lock was granted to us.
+                        drop(state);
+                        self.key = None;
+                        self.done = true;
+                        return Poll::Ready(());
+                    }
+                },
+            }
+        }
+        drop(replaced); // a waker's drop may re-enter the lock: not under the borrow
+        Poll::Pending
+    }
+}
+
+impl Drop for Acquire<'_> {
+    fn drop(&mut self) {
+        let Some(key) = self.key.take() else { return };
+        if self.done {
+            return;
+        }
+        let mut wake = Vec::new();
+        let removed;
+        {
+            let mut state = self.lock.state.borrow_mut();
+            removed = state.line.remove(key);
+            if removed.is_some() {
+                // Leaving may unblock those behind us (readers behind a writer).
+                state.grant(&mut wake);
+            }
+        }
+        if removed.is_none() {
+            // Granted but never seen: hand the lock on.
+            self.lock.release(self.access);
+        }
+        drop(removed);
+        wake.into_iter().for_each(Waker::wake);
+    }
+}
