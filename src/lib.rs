@@ -49,6 +49,33 @@ pub use wakeful_net::{io, signal, time};
 pub use wakeful_reactor as reactor;
 pub use wakeful_sync as sync;
 
+/// Tasks: spawning, yielding, joining one ([`JoinHandle`](task::JoinHandle)) or many
+/// ([`JoinSet`](task::JoinSet)), and aborting.
+///
+/// ```
+/// use wakeful::task::{self, JoinSet};
+///
+/// wakeful::block_on(async {
+///     let mut set = JoinSet::new();
+///     for i in 0..3 {
+///         set.spawn(async move { task::yield_now().await; i * 2 });
+///     }
+///     let mut sum = 0;
+///     while let Some(result) = set.join_next().await {
+///         sum += result.unwrap();
+///     }
+///     assert_eq!(sum, 6);
+/// });
+/// ```
+///
+/// # Differences from tokio
+/// - Tasks run on the runtime of the thread that spawns them and need not be `Send`:
+///   `spawn` is tokio's `spawn_local` without a `LocalSet`.
+/// - Tasks have no ids (`task::id`, `JoinHandle::id`, `JoinSet::join_next_with_id`).
+pub mod task {
+    pub use wakeful_executor::{spawn, yield_now, AbortHandle, JoinError, JoinHandle, JoinSet};
+}
+
 /// Networking: TCP, UDP, Unix sockets, and any fd through [`AsyncFd`](net::AsyncFd).
 pub mod net {
     pub use wakeful_net::tcp::{self, TcpListener, TcpSocket, TcpStream};
