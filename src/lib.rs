@@ -41,6 +41,14 @@
 
 use std::future::Future;
 
+mod macros;
+
+#[doc(hidden)]
+pub mod __private {
+    //! For the exported macros only; not part of the API.
+    pub use crate::macros::{random_below, MaybeDone};
+}
+
 use std::rc::Rc;
 
 pub use wakeful_executor as executor;
