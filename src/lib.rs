@@ -57,8 +57,8 @@ pub use wakeful_net::{io, signal, time};
 pub use wakeful_reactor as reactor;
 pub use wakeful_sync as sync;
 
-/// Tasks: spawning, yielding, joining one ([`JoinHandle`](task::JoinHandle)) or many
-/// ([`JoinSet`](task::JoinSet)), and aborting.
+/// Tasks: spawning, yielding, joining one ([`task::JoinHandle`]) or many
+/// ([`task::JoinSet`]), and aborting.
 ///
 /// ```
 /// use wakeful::task::{self, JoinSet};
