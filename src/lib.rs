@@ -41,6 +41,14 @@
 
 use std::future::Future;
 
+mod macros;
+
+#[doc(hidden)]
+pub mod __private {
+    //! For the exported macros only; not part of the API.
+    pub use crate::macros::{random_below, MaybeDone};
+}
+
 use std::rc::Rc;
 
 pub use wakeful_executor as executor;
@@ -48,6 +56,33 @@ pub use wakeful_executor::{spawn, yield_now, JoinError, JoinHandle};
 pub use wakeful_net::{io, signal, time};
 pub use wakeful_reactor as reactor;
 pub use wakeful_sync as sync;
+
+/// Tasks: spawning, yielding, joining one ([`task::JoinHandle`]) or many
+/// ([`task::JoinSet`]), and aborting.
+///
+/// ```
+/// use wakeful::task::{self, JoinSet};
+///
+/// wakeful::block_on(async {
+///     let mut set = JoinSet::new();
+///     for i in 0..3 {
+///         set.spawn(async move { task::yield_now().await; i * 2 });
+///     }
+///     let mut sum = 0;
+///     while let Some(result) = set.join_next().await {
+///         sum += result.unwrap();
+///     }
+///     assert_eq!(sum, 6);
+/// });
+/// ```
+///
+/// # Differences from tokio
+/// - Tasks run on the runtime of the thread that spawns them and need not be `Send`:
+///   `spawn` is tokio's `spawn_local` without a `LocalSet`.
+/// - Tasks have no ids (`task::id`, `JoinHandle::id`, `JoinSet::join_next_with_id`).
+pub mod task {
+    pub use wakeful_executor::{spawn, yield_now, AbortHandle, JoinError, JoinHandle, JoinSet};
+}
 
 /// Networking: TCP, UDP, Unix sockets, and any fd through [`AsyncFd`](net::AsyncFd).
 pub mod net {

@@ -6,8 +6,8 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
+use crate::abort_handle::{self, AbortHandle};
 use crate::join_error::JoinError;
-use crate::scheduler;
 use crate::task::TaskRef;
 use crate::unwind;
 
@@ -52,11 +52,12 @@ impl<T> JoinHandle<T> {
     /// it, and the handle resolves to a cancelled [`JoinError`]. Does nothing if the
     /// task already finished.
     pub fn abort(&self) {
-        let header = self.task.header();
-        if header.state.is_complete() || header.cancelled.replace(true) {
-            return;
-        }
-        scheduler::wake_by_ref(&self.task);
+        abort_handle::abort(&self.task);
+    }
+
+    /// An [`AbortHandle`] for this task: it can cancel the task, not take its output.
+    pub fn abort_handle(&self) -> AbortHandle {
+        AbortHandle::new(self.task.clone())
     }
 
     /// True once the task finished (returned, panicked, or was aborted).
@@ -70,7 +71,7 @@ impl<T> JoinHandle<T> {
     /// slot is put right before each: a panicking `clone` propagates to the caller
     /// with the previous waker still in place; the old waker is dropped last, with a
     /// panic contained (see [`unwind`]).
-    fn register(&self, waker: &Waker) {
+    pub(crate) fn register(&self, waker: &Waker) {
         let slot = &self.task.header().join_waker;
         let current = slot.take();
         let same = current.as_ref().is_some_and(|stored| stored.will_wake(waker));

@@ -64,7 +64,8 @@
 //! 3. `task` ⇄ `scheduler` (where a woken task goes; which runtime this thread
 //!    drives), with the scheduler's tables `queue` and `live`;
 //! 4. `waker`: the `RawWakerVTable`, on top of `scheduler::schedule`;
-//! 5. `join`: [`JoinHandle`];
+//! 5. `abort_handle` ([`AbortHandle`]), then `join`: [`JoinHandle`], then `join_set`:
+//!    [`JoinSet`], on top of the handle and [`spawn`];
 //! 6. `runtime`: the run loop, [`Runtime`], [`Builder`], [`spawn`], and what becomes
 //!    of a task on the runtime's thread (polled, completed, dropped at shutdown).
 //!
@@ -99,9 +100,11 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs, missing_debug_implementations)]
 
+mod abort_handle;
 pub mod coop;
 mod join;
 mod join_error;
+mod join_set;
 mod live;
 #[cfg(all(test, loom))]
 mod loom_tests;
@@ -120,8 +123,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+pub use abort_handle::AbortHandle;
 pub use join::JoinHandle;
 pub use join_error::JoinError;
+pub use join_set::JoinSet;
 pub use park::{Park, ThreadPark, Unpark};
 pub use runtime::{current_stats, spawn, Builder, Runtime, DEFAULT_EVENT_INTERVAL};
 pub use stats::Stats;
