@@ -31,7 +31,7 @@
 //! - `!Send`. The last receiver to read a value gets it without a clone.
 //! - No `WeakSender`, `Sender::closed`, `strong_count`/`weak_count`, `blocking_recv`.
 
-use crate::waiter_list::WaiterList;
+use crate::waiters::WaitList;
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::rc::Rc;
@@ -60,7 +60,7 @@ pub(super) struct Shared<T> {
     senders: Cell<usize>,
     receivers: Cell<usize>,
     /// Receivers in `recv()`.
-    waiters: RefCell<WaiterList>,
+    waiters: RefCell<WaitList<()>>,
 }
 
 /// Makes a channel holding at least `capacity` values for slow receivers.

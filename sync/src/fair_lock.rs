@@ -4,15 +4,15 @@
 //!
 //! Fairness is by hand-off: a release does not merely wake the first waiter to race for
 //! the lock, it *grants* the lock to the waiters at the head of the line (one writer, or
-//! every reader up to the next writer) and then wakes them. A granted waiter finds its
-//! key gone from the line on its next poll, and owns the lock. Nobody may take the lock
+//! every reader up to the next writer) and then wakes them. A granted waiter finds itself
+//! dequeued on its next poll, frees its slot, and owns the lock. Nobody may take the lock
 //! while anyone waits, so a waiting writer holds back readers that come after it.
 //!
 //! A waiting future that is dropped leaves the line; if it had been granted the lock
 //! but never saw it, it releases the lock in turn, so the grant passes on and is never
 //! lost.
 
-use crate::waiter_list::{Key, WaiterList};
+use crate::waiters::{WaitKey, WaitList};
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
@@ -38,7 +38,7 @@ struct State {
     max_readers: u32,
     /// Whether a write guard is alive (or granted).
     writer: bool,
-    line: WaiterList<Access>,
+    line: WaitList<Access>,
 }
 
 impl State {
@@ -64,15 +64,15 @@ impl State {
                 break;
             }
             self.take(access);
-            let (waker, _) = self.line.pop_front_with().expect("front exists");
-            wake.push(waker);
+            let (_, waker) = self.line.pop_front().expect("front exists");
+            wake.extend(waker);
         }
     }
 }
 
 impl FairLock {
     pub(crate) fn new(max_readers: u32) -> FairLock {
-        let line = WaiterList::default();
+        let line = WaitList::default();
         FairLock { state: RefCell::new(State { readers: 0, max_readers, writer: false, line }) }
     }
 
@@ -121,7 +121,7 @@ impl FairLock {
 pub(crate) struct Acquire<'a> {
     lock: &'a FairLock,
     access: Access,
-    key: Option<Key>,
+    key: Option<WaitKey>,
     done: bool,
 }
 
@@ -142,21 +142,23 @@ impl Future for Acquire<'_> {
                         self.done = true;
                         return Poll::Ready(());
                     }
-                    let key = state.line.push_with(cx.waker(), access);
+                    let key = state.line.push_back(access, Some(cx.waker().clone()));
                     drop(state);
                     self.key = Some(key);
                     return Poll::Pending;
                 }
-                Some(key) => match state.line.update(key, cx.waker()) {
-                    Ok(old) => replaced = old,
-                    Err(()) => {
-                        // Our key left the line without us: the lock was granted to us.
-                        drop(state);
-                        self.key = None;
-                        self.done = true;
-                        return Poll::Ready(());
-                    }
-                },
+                Some(key) if state.line.is_queued(key) => {
+                    replaced = state.line.set_waker(key, cx.waker());
+                }
+                Some(key) => {
+                    // Our waiter left the line without us: the lock was granted to us.
+                    let slot = state.line.remove(key);
+                    drop(state);
+                    drop(slot);
+                    self.key = None;
+                    self.done = true;
+                    return Poll::Ready(());
+                }
             }
         }
         drop(replaced); // a waker's drop may re-enter the lock: not under the borrow
@@ -171,16 +173,17 @@ impl Drop for Acquire<'_> {
             return;
         }
         let mut wake = Vec::new();
-        let removed;
+        let (queued, removed);
         {
             let mut state = self.lock.state.borrow_mut();
+            queued = state.line.is_queued(key);
             removed = state.line.remove(key);
-            if removed.is_some() {
+            if queued {
                 // Leaving may unblock those behind us (readers behind a writer).
                 state.grant(&mut wake);
             }
         }
-        if removed.is_none() {
+        if !queued {
             // Granted but never seen: hand the lock on.
             self.lock.release(self.access);
         }

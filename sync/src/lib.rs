@@ -26,7 +26,6 @@ pub mod notify;
 pub mod oneshot;
 pub mod rwlock;
 pub mod semaphore;
-mod waiter_list;
 mod waiters;
 pub mod watch;
 

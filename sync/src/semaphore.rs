@@ -110,14 +110,11 @@ impl Semaphore {
     /// Closes the semaphore: waiters and later acquires fail with [`AcquireError`].
     /// Permits already held stay valid and still come back when dropped.
     pub fn close(&self) {
-        let mut woken = Vec::new();
-        {
+        let woken = {
             let mut state = self.state.borrow_mut();
             state.closed = true;
-            while let Some((_, waker)) = state.waiters.pop_front() {
-                woken.extend(waker);
-            }
-        }
+            state.waiters.take_all()
+        };
         wake_all(woken);
     }
 

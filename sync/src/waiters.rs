@@ -97,7 +97,7 @@ impl<T> WaitList<T> {
     }
 
     /// The value of `key`'s waiter, queued or dequeued, until it is removed.
-    #[allow(dead_code)] // part of the shared API (the locks read their waiter's value)
+    #[cfg(test)]
     pub(crate) fn get_mut(&mut self, key: WaitKey) -> Option<&mut T> {
         self.node_mut(key)?.value.as_mut()
     }
@@ -113,6 +113,14 @@ impl<T> WaitList<T> {
     }
 
     /// The value of the first queued waiter.
+    pub(crate) fn front(&self) -> Option<&T> {
+        match self.head {
+            NONE => None,
+            head => self.nodes[head as usize].value.as_ref(),
+        }
+    }
+
+    /// The value of the first queued waiter, to change what it still asks for.
     pub(crate) fn front_mut(&mut self) -> Option<&mut T> {
         match self.head {
             NONE => None,
@@ -131,6 +139,16 @@ impl<T> WaitList<T> {
         let node = &mut self.nodes[head as usize];
         let waker = node.waker.take();
         node.value.as_mut().map(|value| (value, waker))
+    }
+
+    /// Dequeues every waiter, in order, and returns their wakers; as with
+    /// [`pop_front`](Self::pop_front), each keeps its slot until its owner removes it.
+    pub(crate) fn take_all(&mut self) -> Vec<Waker> {
+        let mut wakers = Vec::with_capacity(self.queued);
+        while let Some((_, waker)) = self.pop_front() {
+            wakers.extend(waker);
+        }
+        wakers
     }
 
     /// Frees `key`'s slot, taking it out of the FIFO if it is still there. Returns its
@@ -188,6 +206,22 @@ impl<T> WaitList<T> {
     }
 }
 
+impl WaitList<()> {
+    /// Keeps a waiter that waits for a condition (not for a value) queued with `waker`:
+    /// refreshes the waker of a queued `key`, else (no key yet, or dequeued by a wake
+    /// that did not meet the condition) frees the old slot and queues again at the
+    /// back. Returns the replaced waker, for the caller to drop after its borrows end.
+    pub(crate) fn requeue(&mut self, key: &mut Option<WaitKey>, waker: &Waker) -> Option<Waker> {
+        if let Some(queued) = key.filter(|&k| self.is_queued(k)) {
+            return self.set_waker(queued, waker);
+        }
+        // A dequeued waiter's waker was taken when it was dequeued: nothing to return.
+        let stale = key.take().and_then(|k| self.remove(k)).and_then(|((), waker)| waker);
+        *key = Some(self.push_back((), Some(waker.clone())));
+        stale
+    }
+}
+
 /// Wakes every waker, even if one panics; the first panic resumes once all are woken,
 /// so one broken waker cannot leave the others' tasks asleep forever.
 pub(crate) fn wake_all(wakers: impl IntoIterator<Item = Waker>) {
@@ -204,60 +238,4 @@ pub(crate) fn wake_all(wakers: impl IntoIterator<Item = Waker>) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn order(list: &mut WaitList<u32>) -> Vec<u32> {
-        let mut out = Vec::new();
-        while let Some((value, _)) = list.pop_front() {
-            out.push(*value);
-        }
-        out
-    }
-
-    #[test]
-    fn waiters_leave_in_arrival_order() {
-        let mut list = WaitList::default();
-        let keys: Vec<_> = (0..5).map(|i| list.push_back(i, None)).collect();
-        assert_eq!(list.len(), 5);
-        assert_eq!(order(&mut list), [0, 1, 2, 3, 4]);
-        assert!(list.is_empty());
-        for (i, key) in keys.into_iter().enumerate() {
-            assert!(!list.is_queued(key), "dequeued");
-            assert_eq!(list.remove(key).map(|(v, _)| v), Some(i as u32), "value kept until removed");
-        }
-    }
-
-    #[test]
-    fn removal_from_the_middle_keeps_the_order_of_the_rest() {
-        let mut list = WaitList::default();
-        let keys: Vec<_> = (0..5).map(|i| list.push_back(i, None)).collect();
-        list.remove(keys[2]);
-        list.remove(keys[0]);
-        list.remove(keys[4]);
-        assert_eq!(order(&mut list), [1, 3]);
-    }
-
-    #[test]
-    fn a_stale_key_matches_nothing_even_when_its_slot_is_reused() {
-        let mut list = WaitList::default();
-        let old = list.push_back(1, None);
-        assert!(list.remove(old).is_some());
-        let new = list.push_back(2, None);
-        assert!(list.remove(old).is_none(), "stale key");
-        assert!(!list.is_queued(old));
-        assert!(list.get_mut(old).is_none());
-        assert_eq!(list.get_mut(new), Some(&mut 2));
-    }
-
-    #[test]
-    fn ten_thousand_waiters_that_give_up_reuse_one_slot() {
-        let mut list = WaitList::default();
-        for i in 0..10_000 {
-            let key = list.push_back(i, None);
-            list.remove(key);
-        }
-        assert_eq!(list.nodes.len(), 1);
-        assert!(list.is_empty());
-    }
-}
+mod tests;

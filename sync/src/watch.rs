@@ -33,7 +33,7 @@
 //! - Same as tokio: a panic inside `send_modify`/`send_if_modified` propagates and
 //!   notifies nobody, and what the closure already changed stays.
 
-use crate::waiter_list::WaiterList;
+use crate::waiters::WaitList;
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::ops::Deref;
@@ -52,9 +52,9 @@ pub(super) struct Shared<T> {
     senders: Cell<usize>,
     receivers: Cell<usize>,
     /// Receivers in `changed()`.
-    changed: RefCell<WaiterList>,
+    changed: RefCell<WaitList<()>>,
     /// Senders in `closed()`.
-    closed: RefCell<WaiterList>,
+    closed: RefCell<WaitList<()>>,
 }
 
 /// Makes a channel whose receivers start having seen `init`.
@@ -103,7 +103,7 @@ impl<T: fmt::Debug> fmt::Debug for Ref<'_, T> {
     }
 }
 
-fn wake_all(list: &RefCell<WaiterList>) {
+fn wake_all(list: &RefCell<WaitList<()>>) {
     let wakers = list.borrow_mut().take_all();
     wakers.into_iter().for_each(Waker::wake);
 }

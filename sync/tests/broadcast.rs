@@ -1,9 +1,9 @@
 //! broadcast: lagging and closing side by side with tokio, cancellation of `recv()`,
 //! values dropped once read by all, many receivers.
 
-mod poll_util;
+mod common;
 
-use poll_util::Task;
+use common::Task;
 use std::rc::Rc;
 use wakeful::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 

@@ -1,9 +1,9 @@
 //! Mutex: fairness, cancellation at every await, no poisoning, many waiters; the
 //! FIFO scenario also on tokio's Mutex, with the same observable order.
 
-mod poll_util;
+mod common;
 
-use poll_util::Task;
+use common::Task;
 use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
@@ -94,7 +94,7 @@ fn a_repolled_waiter_keeps_its_place_and_its_latest_waker() {
     let held = m.try_lock().unwrap();
     let mut a = Task::new(m.lock());
     a.pending("first poll");
-    let other = poll_util::CountingWaker::new();
+    let other = common::CountingWaker::new();
     assert!(other.poll(a.fut.as_mut()).is_pending());
     assert_eq!(a.waker.held_elsewhere(), 0, "the old waker was replaced");
     drop(held);

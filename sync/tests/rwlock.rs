@@ -1,9 +1,9 @@
 //! RwLock: a waiting writer holds back later readers (as tokio's), a cancelled writer
 //! lets them in, downgrade, max readers, owned guards.
 
-mod poll_util;
+mod common;
 
-use poll_util::Task;
+use common::Task;
 use std::rc::Rc;
 use wakeful::sync::RwLock;
 

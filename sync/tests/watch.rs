@@ -1,9 +1,9 @@
 //! watch: the version rules side by side with tokio, cancellation of `changed()` and
 //! `closed()`, panics in `send_modify`, many watchers.
 
-mod poll_util;
+mod common;
 
-use poll_util::Task;
+use common::Task;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use wakeful::sync::watch;
 

@@ -3,7 +3,7 @@
 
 use super::error::{RecvError, TryRecvError};
 use super::Receiver;
-use crate::waiter_list::Key;
+use crate::waiters::WaitKey;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 /// The future of [`Receiver::recv`]; leaves the line of waiters when dropped.
 pub(super) struct Recv<'a, T> {
     pub(super) rx: &'a mut Receiver<T>,
-    pub(super) key: Option<Key>,
+    pub(super) key: Option<WaitKey>,
 }
 
 impl<T: Clone> Future for Recv<'_, T> {
@@ -24,16 +24,10 @@ impl<T: Clone> Future for Recv<'_, T> {
             Err(TryRecvError::Lagged(n)) => Err(RecvError::Lagged(n)),
             Err(TryRecvError::Closed) => Err(RecvError::Closed),
             Err(TryRecvError::Empty) => {
-                let mut line = this.rx.shared.waiters.borrow_mut();
-                let mut replaced = None;
-                match this.key.map(|key| line.update(key, cx.waker())) {
-                    Some(Ok(old)) => replaced = old,
-                    // No place yet, or woken out of the line by a send this receiver
-                    // does not see (it subscribed after it): wait again.
-                    None | Some(Err(())) => this.key = Some(line.push(cx.waker())),
-                }
-                drop(line);
-                drop(replaced);
+                // No place yet, or woken out of the line by a send this receiver does
+                // not see (it subscribed after it): wait again at the back.
+                let replaced = this.rx.shared.waiters.borrow_mut().requeue(&mut this.key, cx.waker());
+                drop(replaced); // after the borrow: a waker's drop may re-enter the channel
                 return Poll::Pending;
             }
         };

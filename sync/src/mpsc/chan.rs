@@ -218,17 +218,14 @@ impl<T> Rx<T> {
 
     /// Refuses new messages; those queued can still be received.
     pub(super) fn close(&mut self) {
-        let mut woken = Vec::new();
-        {
+        let woken = {
             let mut state = self.chan.state.borrow_mut();
             if state.rx_closed {
                 return;
             }
             state.rx_closed = true;
-            while let Some(((), waker)) = state.closed_waiters.pop_front() {
-                woken.extend(waker);
-            }
-        }
+            state.closed_waiters.take_all()
+        };
         if let Some(slots) = &self.chan.slots {
             slots.close();
         }

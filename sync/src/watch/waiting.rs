@@ -3,7 +3,7 @@
 //! the matching line, and leaves the line when dropped.
 
 use super::{RecvError, Shared};
-use crate::waiter_list::{Key, WaiterList};
+use crate::waiters::{WaitKey, WaitList};
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
@@ -19,7 +19,7 @@ pub(super) enum Until {
 /// The future of `changed()` and `closed()`; leaves its line when dropped.
 pub(super) struct Waiting<'a, T> {
     pub(super) shared: &'a Shared<T>,
-    pub(super) key: Option<Key>,
+    pub(super) key: Option<WaitKey>,
     pub(super) until: Until,
 }
 
@@ -33,7 +33,7 @@ impl<'a, T> Waiting<'a, T> {
         }
     }
 
-    fn line(&self) -> &'a RefCell<WaiterList> {
+    fn line(&self) -> &'a RefCell<WaitList<()>> {
         match self.until {
             Until::Newer(_) => &self.shared.changed,
             Until::NoReceivers => &self.shared.closed,
@@ -53,16 +53,10 @@ impl<T> Future for Waiting<'_, T> {
             return Poll::Ready(done);
         }
         let this = &mut *self;
-        let mut line = this.line().borrow_mut();
-        let mut replaced = None;
-        match this.key.map(|key| line.update(key, cx.waker())) {
-            Some(Ok(old)) => replaced = old,
-            // No key yet; or woken (and so out of the line) by the last receiver's
-            // drop, then a new one subscribed before this poll: join the line again.
-            None | Some(Err(())) => this.key = Some(line.push(cx.waker())),
-        }
-        drop(line);
-        drop(replaced);
+        // No key yet; or woken (and so out of the line) by the last receiver's drop,
+        // then a new one subscribed before this poll: join the line again.
+        let replaced = this.line().borrow_mut().requeue(&mut this.key, cx.waker());
+        drop(replaced); // after the borrow: a waker's drop may re-enter the channel
         Poll::Pending
     }
 }
