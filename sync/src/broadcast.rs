@@ -31,11 +31,10 @@
 //! - `!Send`. The last receiver to read a value gets it without a clone.
 //! - No `WeakSender`, `Sender::closed`, `strong_count`/`weak_count`, `blocking_recv`.
 
-use crate::waiters::WaitList;
+use crate::waiters::{wake_all, WaitList};
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::rc::Rc;
-use std::task::Waker;
 
 pub mod error;
 mod recv;
@@ -130,7 +129,7 @@ impl<T> Sender<T> {
         shared.tail.set(tail.wrapping_add(1));
         drop(overwritten); // a value's drop may re-enter the channel: not under the borrow
         let wakers = shared.waiters.borrow_mut().take_all();
-        wakers.into_iter().for_each(Waker::wake);
+        wake_all(wakers);
         Ok(receivers)
     }
 
@@ -187,7 +186,7 @@ impl<T> Drop for Sender<T> {
         self.shared.senders.set(self.shared.senders.get() - 1);
         if self.shared.senders.get() == 0 {
             let wakers = self.shared.waiters.borrow_mut().take_all();
-            wakers.into_iter().for_each(Waker::wake);
+            wake_all(wakers);
         }
     }
 }

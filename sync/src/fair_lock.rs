@@ -12,7 +12,7 @@
 //! but never saw it, it releases the lock in turn, so the grant passes on and is never
 //! lost.
 
-use crate::waiters::{WaitKey, WaitList};
+use crate::waiters::{wake_all, WaitKey, WaitList};
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
@@ -103,7 +103,7 @@ impl FairLock {
             }
             state.grant(&mut wake);
         }
-        wake.into_iter().for_each(Waker::wake);
+        wake_all(wake);
     }
 
     /// Counts one reader while the write lock is held: the first half of a downgrade,
@@ -188,6 +188,6 @@ impl Drop for Acquire<'_> {
             self.lock.release(self.access);
         }
         drop(removed);
-        wake.into_iter().for_each(Waker::wake);
+        wake_all(wake);
     }
 }

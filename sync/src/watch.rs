@@ -33,12 +33,11 @@
 //! - Same as tokio: a panic inside `send_modify`/`send_if_modified` propagates and
 //!   notifies nobody, and what the closure already changed stays.
 
-use crate::waiters::WaitList;
+use crate::waiters::{self, WaitList};
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::ops::Deref;
 use std::rc::Rc;
-use std::task::Waker;
 
 pub mod error;
 mod waiting;
@@ -105,7 +104,7 @@ impl<T: fmt::Debug> fmt::Debug for Ref<'_, T> {
 
 fn wake_all(list: &RefCell<WaitList<()>>) {
     let wakers = list.borrow_mut().take_all();
-    wakers.into_iter().for_each(Waker::wake);
+    waiters::wake_all(wakers);
 }
 
 impl<T> Shared<T> {
