@@ -12,7 +12,7 @@
 //! but never saw it, it releases the lock in turn, so the grant passes on and is never
 //! lost.
 
-use crate::waiters::{wake_all, WaitKey, WaitList};
+use crate::waiters::{wake_all, with_waker, NeedsClone, WaitKey, WaitList, WakerSlot};
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
@@ -130,39 +130,41 @@ impl Future for Acquire<'_> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         assert!(!self.done, "`Acquire` polled after completion");
-        let access = self.access;
-        let replaced;
-        {
-            let mut state = self.lock.state.borrow_mut();
-            match self.key {
-                None => {
-                    if state.line.is_empty() && state.can_take(access) {
-                        state.take(access);
-                        drop(state);
-                        self.done = true;
-                        return Poll::Ready(());
-                    }
-                    let key = state.line.push_back(access, Some(cx.waker().clone()));
-                    drop(state);
-                    self.key = Some(key);
-                    return Poll::Pending;
-                }
-                Some(key) if state.line.is_queued(key) => {
-                    replaced = state.line.set_waker(key, cx.waker());
-                }
-                Some(key) => {
-                    // Our waiter left the line without us: the lock was granted to us.
-                    let slot = state.line.remove(key);
-                    drop(state);
-                    drop(slot);
-                    self.key = None;
+        let this = &mut *self;
+        with_waker(cx.waker(), |slot| this.attempt(slot))
+    }
+}
+
+impl Acquire<'_> {
+    /// Takes the lock, or joins (or stays in) the line, with the state borrowed for
+    /// this call only; changes nothing if it asks for a clone of the waker.
+    fn attempt(&mut self, slot: &mut WakerSlot<'_>) -> Result<Poll<()>, NeedsClone> {
+        let mut state = self.lock.state.borrow_mut();
+        match self.key {
+            None => {
+                if state.line.is_empty() && state.can_take(self.access) {
+                    state.take(self.access);
                     self.done = true;
-                    return Poll::Ready(());
+                    return Ok(Poll::Ready(()));
                 }
+                let key = state.line.push_back(self.access, Some(slot.take()?));
+                self.key = Some(key);
+                Ok(Poll::Pending)
+            }
+            Some(key) if state.line.is_queued(key) => {
+                state.line.set_waker(key, slot)?;
+                Ok(Poll::Pending)
+            }
+            Some(key) => {
+                // Our waiter left the line without us: the lock was granted to us.
+                let removed = state.line.remove(key);
+                drop(state);
+                drop(removed); // its waker (none: taken when granted), outside the borrow
+                self.key = None;
+                self.done = true;
+                Ok(Poll::Ready(()))
             }
         }
-        drop(replaced); // a waker's drop may re-enter the lock: not under the borrow
-        Poll::Pending
     }
 }
 

@@ -30,7 +30,7 @@
 //! - A `Notified` polled after it completed returns `Ready` again rather than
 //!   anything undefined.
 
-use crate::waiters::{wake_all, WaitKey, WaitList};
+use crate::waiters::{wake_all, with_waker, NeedsClone, WaitKey, WaitList, WakerSlot};
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
@@ -135,37 +135,39 @@ impl Notified<'_> {
     /// this future. Returns whether it is already notified (a stored permit, which this
     /// consumes, or an earlier `notify_waiters`). Does nothing once queued or done.
     pub fn enable(self: Pin<&mut Self>) -> bool {
-        self.get_mut().advance(None)
+        // Without a waker to store, no clone is ever asked for.
+        self.get_mut().advance(None).unwrap_or(false)
     }
 
-    /// Moves the state machine on; returns whether the notification arrived.
-    fn advance(&mut self, cx: Option<&mut Context<'_>>) -> bool {
+    /// Moves the state machine on; returns whether the notification arrived. Changes
+    /// nothing if it asks for a clone of the waker (see `with_waker`).
+    fn advance(&mut self, slot: Option<&mut WakerSlot<'_>>) -> Result<bool, NeedsClone> {
         let notify = self.notify;
         match self.state {
-            State::Done => true,
+            State::Done => Ok(true),
             State::Init { calls } => {
                 if calls != notify.waiters_calls.get() || notify.permit.replace(false) {
                     self.state = State::Done;
-                    return true;
+                    return Ok(true);
                 }
-                let waker = cx.map(|cx| cx.waker().clone());
+                let waker = slot.map(|slot| slot.take()).transpose()?;
                 let key = notify.waiters.borrow_mut().push_back(Wakeup::Waiting, waker);
                 self.state = State::Queued(key);
-                false
+                Ok(false)
             }
             State::Queued(key) => {
                 let mut waiters = notify.waiters.borrow_mut();
                 if waiters.is_queued(key) {
-                    let old = cx.and_then(|cx| waiters.set_waker(key, cx.waker()));
-                    drop(waiters);
-                    drop(old);
-                    return false;
+                    if let Some(slot) = slot {
+                        waiters.set_waker(key, slot)?;
+                    }
+                    return Ok(false);
                 }
                 let removed = waiters.remove(key);
                 drop(waiters);
                 drop(removed);
                 self.state = State::Done;
-                true
+                Ok(true)
             }
         }
     }
@@ -175,7 +177,8 @@ impl Future for Notified<'_> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.get_mut().advance(Some(cx)) {
+        let this = self.get_mut();
+        if with_waker(cx.waker(), |slot| this.advance(Some(slot))) {
             Poll::Ready(())
         } else {
             Poll::Pending

@@ -21,6 +21,7 @@
 //! - A `Receiver` polled again after it completed returns `Err(RecvError)` where
 //!   tokio's panics.
 
+use crate::waiters::{with_waker, NeedsClone, WakerSlot};
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
@@ -130,12 +131,14 @@ impl<T> Sender<T> {
     /// Polls for the receiver's closing, storing `cx`'s waker (one task at a time).
     pub fn poll_closed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let Some(inner) = &self.inner else { return Poll::Ready(()) };
-        if inner.rx_closed.get() {
-            return Poll::Ready(());
-        }
-        let old = inner.tx_waker.replace(Some(cx.waker().clone()));
-        drop(old);
-        Poll::Pending
+        // Checked again after a clone: it may have closed or dropped the receiver.
+        with_waker(cx.waker(), |slot| {
+            if inner.rx_closed.get() {
+                return Ok(Poll::Ready(()));
+            }
+            store_in_cell(&inner.tx_waker, slot)?;
+            Ok(Poll::Pending)
+        })
     }
 }
 
@@ -227,17 +230,26 @@ impl<T> Future for Receiver<T> {
     /// `&mut receiver` that is cancelled loses nothing.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        match this.try_recv() {
-            Ok(value) => Poll::Ready(Ok(value)),
-            Err(TryRecvError::Closed) => Poll::Ready(Err(RecvError(()))),
+        // `try_recv` again after a clone: it may have sent, or dropped the sender.
+        with_waker(cx.waker(), |slot| match this.try_recv() {
+            Ok(value) => Ok(Poll::Ready(Ok(value))),
+            Err(TryRecvError::Closed) => Ok(Poll::Ready(Err(RecvError(())))),
             Err(TryRecvError::Empty) => {
                 let inner = this.inner.as_ref().expect("empty means not finished");
-                let old = inner.rx_waker.replace(Some(cx.waker().clone()));
-                drop(old);
-                Poll::Pending
+                store_in_cell(&inner.rx_waker, slot)?;
+                Ok(Poll::Pending)
             }
-        }
+        })
     }
+}
+
+/// [`WakerSlot::store_in`] for a waker kept in a `Cell`: out and back in, with no
+/// user code run in between (`will_wake` compares, it calls nothing).
+fn store_in_cell(cell: &Cell<Option<Waker>>, slot: &mut WakerSlot<'_>) -> Result<(), NeedsClone> {
+    let mut stored = cell.take();
+    let stored_now = slot.store_in(&mut stored);
+    cell.set(stored);
+    stored_now
 }
 
 impl<T> Drop for Receiver<T> {

@@ -30,7 +30,7 @@
 //!   `async fn`; they are used the same way.
 //! - No `const_new` and no `blocking` variants: one thread cannot block on itself.
 
-use crate::waiters::{wake_all, WaitKey, WaitList};
+use crate::waiters::{wake_all, with_waker, NeedsClone, WaitKey, WaitList, WakerSlot};
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
@@ -236,41 +236,64 @@ impl<'a> Future for Acquire<'a> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         let semaphore = this.semaphore;
-        let mut state = semaphore.state.borrow_mut();
-        let Some(key) = this.key else {
-            assert!(!this.done, "Acquire polled after completion");
+        match with_waker(cx.waker(), |slot| this.attempt(slot)) {
+            Step::Waiting => Poll::Pending,
+            Step::Granted(permits) => Poll::Ready(Ok(SemaphorePermit::new(semaphore, permits))),
+            Step::Closed { assigned } => {
+                if let Some(assigned) = assigned {
+                    semaphore.release(assigned); // closed before we were served
+                }
+                Poll::Ready(Err(AcquireError::new()))
+            }
+        }
+    }
+}
+
+/// Where one look at the semaphore left an [`Acquire`].
+enum Step {
+    Waiting,
+    Granted(usize),
+    /// Closed; `assigned` permits, if we were queued, go back.
+    Closed {
+        assigned: Option<usize>,
+    },
+}
+
+impl Acquire<'_> {
+    /// Takes the permits, or queues (or stays queued) for them, with the state borrowed
+    /// for this call only; changes nothing if it asks for a clone of the waker.
+    fn attempt(&mut self, slot: &mut WakerSlot<'_>) -> Result<Step, NeedsClone> {
+        let mut state = self.semaphore.state.borrow_mut();
+        let Some(key) = self.key else {
+            assert!(!self.done, "Acquire polled after completion");
             if state.closed {
-                this.done = true;
-                return Poll::Ready(Err(AcquireError::new()));
+                self.done = true;
+                return Ok(Step::Closed { assigned: None });
             }
-            if state.permits >= this.needed && (state.waiters.is_empty() || this.needed == 0) {
-                state.permits -= this.needed;
-                this.done = true;
-                return Poll::Ready(Ok(SemaphorePermit::new(semaphore, this.needed)));
+            if state.permits >= self.needed && (state.waiters.is_empty() || self.needed == 0) {
+                state.permits -= self.needed;
+                self.done = true;
+                return Ok(Step::Granted(self.needed));
             }
+            let waker = slot.take()?;
             // Take what is free now (0 while others wait) and queue for the rest.
-            let assigned = state.permits.min(this.needed);
+            let assigned = state.permits.min(self.needed);
             state.permits -= assigned;
-            let request = Request { needed: this.needed - assigned, assigned };
-            this.key = Some(state.waiters.push_back(request, Some(cx.waker().clone())));
-            return Poll::Pending;
+            let request = Request { needed: self.needed - assigned, assigned };
+            self.key = Some(state.waiters.push_back(request, Some(waker)));
+            return Ok(Step::Waiting);
         };
         if state.waiters.is_queued(key) {
-            let old = state.waiters.set_waker(key, cx.waker());
-            drop(state);
-            drop(old);
-            return Poll::Pending;
+            state.waiters.set_waker(key, slot)?;
+            return Ok(Step::Waiting);
         }
         let (request, _) = state.waiters.remove(key).expect("a dequeued waiter keeps its slot");
-        this.key = None;
-        this.done = true;
-        drop(state);
-        if request.needed == 0 {
-            Poll::Ready(Ok(SemaphorePermit::new(semaphore, request.assigned)))
-        } else {
-            semaphore.release(request.assigned); // closed before we were served
-            Poll::Ready(Err(AcquireError::new()))
-        }
+        self.key = None;
+        self.done = true;
+        Ok(match request.needed {
+            0 => Step::Granted(request.assigned),
+            _ => Step::Closed { assigned: Some(request.assigned) },
+        })
     }
 }
 

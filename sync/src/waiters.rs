@@ -14,7 +14,11 @@
 //! its waker with it. Wakers are handed back to the caller rather than woken or dropped
 //! here: the caller wakes (or drops) them once its own `RefCell` is released, because a
 //! waker's `wake` or `Drop` may run arbitrary code that calls back into the primitive.
+//! For the same reason a waker is cloned with no borrow held: see [`with_waker`].
 
+mod slot;
+
+pub(crate) use slot::{with_waker, NeedsClone, WakerSlot};
 use std::task::Waker;
 
 /// A waiting future's place in a [`WaitList`]; stale (matching nothing) once removed.
@@ -102,13 +106,12 @@ impl<T> WaitList<T> {
         self.node_mut(key)?.value.as_mut()
     }
 
-    /// Stores `waker` for a queued `key`, unless the stored one wakes the same task.
-    /// Returns the replaced waker, for the caller to drop after its borrows end.
-    pub(crate) fn set_waker(&mut self, key: WaitKey, waker: &Waker) -> Option<Waker> {
-        let node = self.node_mut(key).filter(|node| node.queued)?;
-        match &node.waker {
-            Some(stored) if stored.will_wake(waker) => None,
-            _ => node.waker.replace(waker.clone()),
+    /// Stores the task's waker for a queued `key` (nothing for a dequeued one), unless
+    /// the stored one wakes the same task; see [`WakerSlot::store_in`].
+    pub(crate) fn set_waker(&mut self, key: WaitKey, slot: &mut WakerSlot<'_>) -> Result<(), NeedsClone> {
+        match self.node_mut(key).filter(|node| node.queued) {
+            Some(node) => slot.store_in(&mut node.waker),
+            None => Ok(()),
         }
     }
 
@@ -210,15 +213,22 @@ impl WaitList<()> {
     /// Keeps a waiter that waits for a condition (not for a value) queued with `waker`:
     /// refreshes the waker of a queued `key`, else (no key yet, or dequeued by a wake
     /// that did not meet the condition) frees the old slot and queues again at the
-    /// back. Returns the replaced waker, for the caller to drop after its borrows end.
-    pub(crate) fn requeue(&mut self, key: &mut Option<WaitKey>, waker: &Waker) -> Option<Waker> {
+    /// back. Fails, changing nothing, if that needs a clone not yet made.
+    pub(crate) fn requeue(
+        &mut self,
+        key: &mut Option<WaitKey>,
+        slot: &mut WakerSlot<'_>,
+    ) -> Result<(), NeedsClone> {
         if let Some(queued) = key.filter(|&k| self.is_queued(k)) {
-            return self.set_waker(queued, waker);
+            return self.set_waker(queued, slot);
         }
-        // A dequeued waiter's waker was taken when it was dequeued: nothing to return.
-        let stale = key.take().and_then(|k| self.remove(k)).and_then(|((), waker)| waker);
-        *key = Some(self.push_back((), Some(waker.clone())));
-        stale
+        let waker = slot.take()?;
+        if let Some(((), stale)) = key.take().and_then(|k| self.remove(k)) {
+            // None (a dequeued waiter's waker went with the wake), but dropped late anyway.
+            slot.replaced = stale;
+        }
+        *key = Some(self.push_back((), Some(waker)));
+        Ok(())
     }
 }
 

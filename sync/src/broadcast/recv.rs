@@ -3,7 +3,7 @@
 
 use super::error::{RecvError, TryRecvError};
 use super::Receiver;
-use crate::waiters::WaitKey;
+use crate::waiters::{with_waker, WaitKey};
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -19,18 +19,19 @@ impl<T: Clone> Future for Recv<'_, T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        let done = match this.rx.try_recv() {
-            Ok(value) => Ok(value),
-            Err(TryRecvError::Lagged(n)) => Err(RecvError::Lagged(n)),
-            Err(TryRecvError::Closed) => Err(RecvError::Closed),
+        // `try_recv` again after a clone: it may have sent, or dropped the last sender.
+        let done = with_waker(cx.waker(), |slot| match this.rx.try_recv() {
+            Ok(value) => Ok(Some(Ok(value))),
+            Err(TryRecvError::Lagged(n)) => Ok(Some(Err(RecvError::Lagged(n)))),
+            Err(TryRecvError::Closed) => Ok(Some(Err(RecvError::Closed))),
             Err(TryRecvError::Empty) => {
                 // No place yet, or woken out of the line by a send this receiver does
                 // not see (it subscribed after it): wait again at the back.
-                let replaced = this.rx.shared.waiters.borrow_mut().requeue(&mut this.key, cx.waker());
-                drop(replaced); // after the borrow: a waker's drop may re-enter the channel
-                return Poll::Pending;
+                this.rx.shared.waiters.borrow_mut().requeue(&mut this.key, slot)?;
+                Ok(None)
             }
-        };
+        });
+        let Some(done) = done else { return Poll::Pending };
         if let Some(key) = this.key.take() {
             let stale = this.rx.shared.waiters.borrow_mut().remove(key);
             drop(stale);

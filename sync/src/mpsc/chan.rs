@@ -9,7 +9,7 @@
 
 use super::error::TryRecvError;
 use crate::semaphore::Semaphore;
-use crate::waiters::{wake_all, WaitKey, WaitList};
+use crate::waiters::{wake_all, with_waker, WaitKey, WaitList};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
@@ -100,23 +100,20 @@ impl<T> Chan<T> {
 
     /// A sender's wait for the receiver to close; `key` is its place among the waiters.
     pub(super) fn poll_closed(&self, key: &mut Option<WaitKey>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut state = self.state.borrow_mut();
-        if state.rx_closed {
-            let removed = key.take().and_then(|key| state.closed_waiters.remove(key));
-            drop(state);
-            drop(removed);
-            return Poll::Ready(());
-        }
-        let old = match *key {
-            Some(k) => state.closed_waiters.set_waker(k, cx.waker()),
-            None => {
-                *key = Some(state.closed_waiters.push_back((), Some(cx.waker().clone())));
-                None
+        with_waker(cx.waker(), |slot| {
+            let mut state = self.state.borrow_mut();
+            if state.rx_closed {
+                let removed = key.take().and_then(|key| state.closed_waiters.remove(key));
+                drop(state);
+                drop(removed);
+                return Ok(Poll::Ready(()));
             }
-        };
-        drop(state);
-        drop(old);
-        Poll::Pending
+            match *key {
+                Some(k) => state.closed_waiters.set_waker(k, slot)?,
+                None => *key = Some(state.closed_waiters.push_back((), Some(slot.take()?))),
+            }
+            Ok(Poll::Pending)
+        })
     }
 
     pub(super) fn cancel_closed(&self, key: WaitKey) {
@@ -154,21 +151,15 @@ pub(super) struct Rx<T> {
 
 impl<T> Rx<T> {
     pub(super) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        match self.try_recv() {
-            Ok(value) => Poll::Ready(Some(value)),
-            Err(TryRecvError::Disconnected) => Poll::Ready(None),
+        // `try_recv` again after a clone: it may have sent, or dropped the last sender.
+        with_waker(cx.waker(), |slot| match self.try_recv() {
+            Ok(value) => Ok(Poll::Ready(Some(value))),
+            Err(TryRecvError::Disconnected) => Ok(Poll::Ready(None)),
             Err(TryRecvError::Empty) => {
-                let old = {
-                    let mut state = self.chan.state.borrow_mut();
-                    match &state.rx_waker {
-                        Some(stored) if stored.will_wake(cx.waker()) => None,
-                        _ => state.rx_waker.replace(cx.waker().clone()),
-                    }
-                };
-                drop(old);
-                Poll::Pending
+                slot.store_in(&mut self.chan.state.borrow_mut().rx_waker)?;
+                Ok(Poll::Pending)
             }
-        }
+        })
     }
 
     pub(super) fn try_recv(&mut self) -> Result<T, TryRecvError> {

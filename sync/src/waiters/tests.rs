@@ -78,18 +78,51 @@ fn wakers_pop_in_arrival_order_around_removals() {
     assert!(!list.is_queued(reused) && list.is_empty());
 }
 
+/// `set_waker` with a clone at hand; returns the waker it replaced.
+fn set_waker(list: &mut WaitList<()>, key: WaitKey, waker: &Waker) -> Option<Waker> {
+    let mut slot = WakerSlot::cloned(waker);
+    list.set_waker(key, &mut slot).expect("a clone was at hand");
+    slot.replaced()
+}
+
+/// `requeue` with a clone at hand; returns the waker it replaced.
+fn requeue(list: &mut WaitList<()>, key: &mut Option<WaitKey>, waker: &Waker) -> Option<Waker> {
+    let mut slot = WakerSlot::cloned(waker);
+    list.requeue(key, &mut slot).expect("a clone was at hand");
+    slot.replaced()
+}
+
 #[test]
 fn set_waker_stores_nothing_for_a_dequeued_key() {
     let last = Arc::new(AtomicUsize::new(0));
     let mut list = WaitList::default();
     let key = list.push_back((), Some(waker(1, &last)));
-    assert!(list.set_waker(key, &waker(2, &last)).is_some(), "another task's waker is replaced");
+    assert!(set_waker(&mut list, key, &waker(2, &last)).is_some(), "another task's waker is replaced");
     assert_eq!(list.take_all().len(), 1);
     assert!(!list.is_queued(key));
-    assert!(list.set_waker(key, &waker(3, &last)).is_none(), "dequeued: nothing stored");
+    assert!(set_waker(&mut list, key, &waker(3, &last)).is_none(), "dequeued: nothing stored");
     assert_eq!(list.len(), 0);
     let removed = list.remove(key);
     assert!(matches!(removed, Some(((), None))), "the dequeued waiter keeps its slot, not its waker");
+}
+
+#[test]
+fn storing_a_waker_asks_for_a_clone_only_when_the_stored_one_differs() {
+    let last = Arc::new(AtomicUsize::new(0));
+    let mut list = WaitList::default();
+    let first = waker(1, &last);
+    let key = list.push_back((), Some(first.clone()));
+    let mut slot = WakerSlot::uncloned(&first);
+    assert!(list.set_waker(key, &mut slot).is_ok(), "the same task's waker: no clone needed");
+    let second = waker(2, &last);
+    let mut slot = WakerSlot::uncloned(&second);
+    assert!(list.set_waker(key, &mut slot).is_err(), "another task's waker needs a clone");
+    let mut none = None;
+    assert!(list.requeue(&mut none, &mut slot).is_err() && none.is_none(), "nothing queued without one");
+    assert_eq!(list.len(), 1);
+    with_waker(&second, |slot| list.set_waker(key, slot));
+    list.take_all().into_iter().for_each(Waker::wake);
+    assert_eq!(last.load(Ordering::SeqCst), 2, "the clone was stored");
 }
 
 #[test]
@@ -97,13 +130,13 @@ fn requeue_refreshes_a_queued_waiter_and_queues_a_dequeued_one_again() {
     let last = Arc::new(AtomicUsize::new(0));
     let mut list = WaitList::default();
     let mut key = None;
-    assert!(list.requeue(&mut key, &waker(1, &last)).is_none(), "first wait");
+    assert!(requeue(&mut list, &mut key, &waker(1, &last)).is_none(), "first wait");
     let first = key.expect("queued");
-    assert!(list.requeue(&mut key, &waker(2, &last)).is_some(), "waker replaced");
+    assert!(requeue(&mut list, &mut key, &waker(2, &last)).is_some(), "waker replaced");
     assert_eq!(key, Some(first), "same place in line");
     let other = list.push_back((), Some(waker(3, &last)));
     assert_eq!(list.take_all().len(), 2);
-    list.requeue(&mut key, &waker(4, &last));
+    requeue(&mut list, &mut key, &waker(4, &last));
     assert_ne!(key, Some(first), "the old key is stale");
     assert!(list.is_queued(key.expect("queued again")) && list.len() == 1);
     assert!(list.remove(other).is_some(), "the other dequeued waiter still owns its slot");

@@ -3,7 +3,7 @@
 //! the matching line, and leaves the line when dropped.
 
 use super::{RecvError, Shared};
-use crate::waiters::{WaitKey, WaitList};
+use crate::waiters::{with_waker, WaitKey, WaitList};
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
@@ -45,19 +45,23 @@ impl<T> Future for Waiting<'_, T> {
     type Output = Result<(), RecvError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Some(done) = self.check() {
-            if let Some(key) = self.key.take() {
-                let stale = self.line().borrow_mut().remove(key);
-                drop(stale);
-            }
-            return Poll::Ready(done);
-        }
         let this = &mut *self;
-        // No key yet; or woken (and so out of the line) by the last receiver's drop,
-        // then a new one subscribed before this poll: join the line again.
-        let replaced = this.line().borrow_mut().requeue(&mut this.key, cx.waker());
-        drop(replaced); // after the borrow: a waker's drop may re-enter the channel
-        Poll::Pending
+        // Checked again after a clone: it may have sent, or dropped the last half.
+        let done = with_waker(cx.waker(), |slot| match this.check() {
+            Some(done) => Ok(Some(done)),
+            None => {
+                // No key yet; or woken (and so out of the line) by the last receiver's
+                // drop, then a new one subscribed before this poll: join the line again.
+                this.line().borrow_mut().requeue(&mut this.key, slot)?;
+                Ok(None)
+            }
+        });
+        let Some(done) = done else { return Poll::Pending };
+        if let Some(key) = this.key.take() {
+            let stale = this.line().borrow_mut().remove(key);
+            drop(stale);
+        }
+        Poll::Ready(done)
     }
 }
 
