@@ -1,6 +1,6 @@
 //! Runtime-neutral async I/O: the `futures-io` traits, and what the trait crates leave
 //! out — tokio's extension methods ([`AsyncReadExt`], [`AsyncWriteExt`],
-//! [`AsyncBufReadExt`]), [`copy`], [`copy_buf`], [`copy_bidirectional`], [`BufReader`],
+//! [`AsyncBufReadExt`]), [`copy()`], [`copy_buf`], [`copy_bidirectional`], [`BufReader`],
 //! [`BufWriter`], [`BufStream`], [`Lines`] and [`Split`].
 //!
 //! Every wakeful stream type (`TcpStream`, `UnixStream` and their halves) implements
@@ -98,6 +98,6 @@ pub use std::io::{Error, ErrorKind, Result};
 #[cfg(feature = "futures-io")]
 pub use write_ext::AsyncWriteExt;
 
-/// The default buffer size of [`BufReader`], [`BufWriter`] and [`copy`].
+/// The default buffer size of [`BufReader`], [`BufWriter`] and [`copy()`].
 #[cfg(feature = "futures-io")]
 const DEFAULT_BUF_SIZE: usize = 8 * 1024;
