@@ -242,7 +242,8 @@ fn join_all_returns_every_output_and_resumes_a_panic() {
 
 #[test]
 fn ten_thousand_tasks_join_in_linear_work() {
-    const N: usize = 10_000;
+    // Under Miri, interpreting 10 000 tasks takes minutes: the same shape, smaller.
+    const N: usize = if cfg!(miri) { 200 } else { 10_000 };
     let rt = Runtime::new();
     let sum = rt.block_on(async {
         let mut set = JoinSet::new();
