@@ -122,7 +122,7 @@ done
 
 # The HTTP examples under wrk (apt-get install wrk), if it is installed.
 if command -v wrk >/dev/null; then
-  cargo build --release --quiet --example http --example hyper
+  cargo build --release --quiet --features hyper --example http --example hyper
   for name in http hyper; do
     taskset -c 0 "$BIN/$name" --addr 127.0.0.1:0 >"$OUT/server.log" 2>&1 &
     pid=$!

@@ -57,6 +57,9 @@ pub use wakeful_net::{io, signal, time};
 pub use wakeful_reactor as reactor;
 pub use wakeful_sync as sync;
 
+#[cfg(feature = "hyper")]
+pub mod hyper;
+
 /// Tasks: spawning, yielding, joining one ([`task::JoinHandle`]) or many
 /// ([`task::JoinSet`]), and aborting.
 ///

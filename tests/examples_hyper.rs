@@ -2,31 +2,27 @@
 //! on wakeful.
 //!
 //! Each example runs as its own process, spoken to over loopback with plain blocking
-//! std sockets (`util::example`).
+//! std sockets (`util::example`). Needs the `hyper` feature (as the example does).
+#![cfg(feature = "hyper")]
 
 mod util;
 
 use util::example::Running;
-
-/// The example's hyper adapters, reused by the test's client (its timer is the
-/// server's business, hence unused here).
-#[path = "../examples/hyper/rt.rs"]
-#[allow(dead_code)]
-mod hyper_rt;
 
 #[test]
 fn hyper_serves_hyper_client_both_on_wakeful() {
     use bytes::Bytes;
     use http_body_util::{BodyExt, Full};
     use hyper::rt::Executor;
-    use hyper_rt::{HyperIo, WakefulExecutor};
+    use wakeful::hyper::{HyperExecutor, HyperIo};
 
     let mut server = Running::start("hyper", &["--addr", "127.0.0.1:0"]);
     let addr = server.listening_addr();
     util::run(async {
         let stream = wakeful::net::TcpStream::connect(addr.as_str()).await.unwrap();
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(HyperIo(stream)).await.unwrap();
-        WakefulExecutor.execute(async move {
+        let (mut sender, connection) =
+            hyper::client::conn::http1::handshake(HyperIo::new(stream)).await.unwrap();
+        HyperExecutor.execute(async move {
             let _ = connection.await;
         });
         for _ in 0..3 {

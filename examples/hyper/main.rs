@@ -1,8 +1,9 @@
 //! hyper 1.x serving HTTP/1.1 on wakeful — the ecosystem's HTTP implementation on our
-//! runtime, through hyper's `rt` traits (I/O adapters, executor, timer: `rt.rs`).
+//! runtime, through hyper's `rt` traits: the adapters of `wakeful::hyper` (I/O,
+//! executor, timer), with the `hyper` feature.
 //!
 //! ```text
-//! cargo run --example hyper                          # on 127.0.0.1:8081
+//! cargo run --features hyper --example hyper         # on 127.0.0.1:8081
 //! curl -i http://127.0.0.1:8081/
 //! curl -i --data 'echo me' http://127.0.0.1:8081/echo
 //! ```
@@ -10,8 +11,6 @@
 //! hyper parses, keeps connections alive and times out slow headers (with our timer);
 //! wakeful accepts, schedules and does the I/O. Each connection is a task, and need not
 //! be `Send`.
-
-mod rt;
 
 use std::convert::Infallible;
 use std::process::ExitCode;
@@ -26,7 +25,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use wakeful::net::TcpListener;
 
 use hyper::rt::Executor;
-use rt::{HyperIo, WakefulExecutor, WakefulTimer};
+use wakeful::hyper::{HyperExecutor, HyperIo, HyperTimer};
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -60,10 +59,10 @@ async fn serve(addr: &str) -> std::io::Result<()> {
         };
         let _ = stream.set_nodelay(true);
         let connection = http1::Builder::new()
-            .timer(WakefulTimer)
+            .timer(HyperTimer)
             .header_read_timeout(Duration::from_secs(10))
-            .serve_connection(HyperIo(stream), service_fn(handle));
-        WakefulExecutor.execute(async move {
+            .serve_connection(HyperIo::new(stream), service_fn(handle));
+        HyperExecutor.execute(async move {
             if let Err(err) = connection.await {
                 eprintln!("hyper: {peer}: {err}");
             }
