@@ -58,7 +58,13 @@
 //! - [`HyperIo`] is `TokioIo` over `futures-io`'s traits instead of tokio's. Reads
 //!   zero the part of hyper's buffer they offer (at most 64 KiB) first, as
 //!   `futures-io` readers take initialised memory; `is_write_vectored` is always true
-//!   (`futures-io` cannot ask the stream).
+//!   (`futures-io` cannot ask the stream). Set `TcpStream::set_nodelay(true)` on
+//!   connections, as `examples/hyper` does: hyper writes small responses whole, and
+//!   Nagle's algorithm would hold each one back for the peer's delayed ACK.
+//! - HTTP upgrades (`hyper::upgrade`, `with_upgrades`) need hyper to own the
+//!   connection as `Send`, and wakeful's streams are `!Send`: not available over them.
+//!   `HyperIo` over hyper's I/O (`futures-io` over an `Upgraded`) works for connections
+//!   that are `Send`.
 //! - [`HyperExecutor`] spawns on the current thread's runtime and needs no `Send`
 //!   (tokio's needs it: it is `tokio::spawn`, not `spawn_local`). Outside a runtime it
 //!   panics, as `TokioExecutor` does.
