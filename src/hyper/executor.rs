@@ -8,9 +8,11 @@ use hyper::rt::Executor;
 /// wakeful runtime of the calling thread.
 ///
 /// The futures need not be `Send`: a connection whose service holds `Rc`s is fine.
-/// With HTTP/2, hyper asks the executor to run its stream and connection futures
-/// (`Executor<H2Stream<…>>`), which this does on the same thread, `Send` or not; hyper
-/// adds `Send` bounds of its own only where its API says so.
+/// HTTP/1 connections need no executor (spawn each one with this, or `wakeful::spawn`).
+/// HTTP/2 (hyper's `http2` feature) takes one: `http2::Builder::new(HyperExecutor)`,
+/// server or client, with `.timer(HyperTimer)` for its keep-alive pings; hyper then
+/// spawns a task per stream here, on the connection's thread, so services and bodies
+/// may be `!Send` there too.
 ///
 /// # Panics
 /// `execute` panics when called outside a wakeful runtime (as `wakeful::spawn` does):
