@@ -188,8 +188,8 @@ fn a_client_sending_half_a_header_is_cut_off_after_the_header_read_timeout() {
     util::run(async {
         let limit = Duration::from_millis(200);
         let mut server = start_server(limit).await;
+        let start = Instant::now(); // before hyper can start its timer: no slack needed
         let mut slow = TcpStream::connect(server.addr).await.unwrap();
-        let start = Instant::now();
         slow.write_all(b"GET / HTTP/1.1\r\nHost: loc").await.unwrap();
         // The server closes the connection (perhaps after a 408): read to its end.
         let mut reply = Vec::new();
@@ -201,10 +201,7 @@ fn a_client_sending_half_a_header_is_cut_off_after_the_header_read_timeout() {
             }
         }
         let waited = start.elapsed();
-        assert!(
-            waited >= limit - Duration::from_millis(5),
-            "cut off after {waited:?}, before the {limit:?} timeout"
-        );
+        assert!(waited >= limit, "cut off after {waited:?}, before the {limit:?} timeout");
         assert!(!reply.starts_with(b"HTTP/1.1 200"), "a half request was answered");
         server.ended.recv().await.expect("the connection's task ended");
 
