@@ -12,6 +12,10 @@
 //! received stays for the next waiter. Each `async fn` states whether it is
 //! cancel-safe.
 //!
+//! The exception is [`remote`]: channels whose halves are `Send`, for talking to
+//! other threads. They need a `std::sync::Mutex` and atomics (in `Arc` and in
+//! wakers woken across threads) to be shared at all, so they pay for them.
+//!
 //! These types need no runtime of their own: they work under any executor that
 //! polls them on one thread.
 
@@ -24,6 +28,7 @@ pub mod mpsc;
 pub mod mutex;
 pub mod notify;
 pub mod oneshot;
+pub mod remote;
 pub mod rwlock;
 pub mod semaphore;
 mod waiters;
