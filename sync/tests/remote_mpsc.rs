@@ -362,3 +362,56 @@ fn stream_ends_with_the_senders() {
 fn a_zero_bound_panics_as_tokio() {
     let _ = mpsc::channel::<u8>(0);
 }
+
+/// A message that, when dropped, tries to send on the channel it came through.
+struct Resends(Option<mpsc::Sender<Resends>>, Arc<AtomicUsize>);
+impl Drop for Resends {
+    fn drop(&mut self) {
+        if let Some(tx) = self.0.take() {
+            match tx.try_send(Resends(None, self.1.clone())) {
+                Err(mpsc::error::TrySendError::Closed(_)) => self.1.fetch_add(1, Ordering::SeqCst),
+                other => panic!("a send into a dropped receiver: {:?}", other.map_err(|e| e.to_string())),
+            };
+        }
+    }
+}
+
+#[test]
+fn messages_whose_drop_sends_on_the_channel_are_dropped_outside_the_lock() {
+    let refused = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = mpsc::channel(8);
+    for _ in 0..3 {
+        tx.try_send(Resends(Some(tx.clone()), refused.clone())).unwrap();
+    }
+    drop(rx); // would deadlock if the queue were dropped under the lock
+    assert_eq!(refused.load(Ordering::SeqCst), 3);
+    assert_eq!(tx.capacity(), 8);
+}
+
+#[test]
+fn the_largest_bound_works_where_tokio_panics() {
+    let (tx, mut rx) = mpsc::channel::<u8>(usize::MAX);
+    assert_eq!(tx.capacity(), usize::MAX);
+    tx.try_send(1).unwrap();
+    assert_eq!(tx.capacity(), usize::MAX - 1);
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!((tx.capacity(), rx.max_capacity()), (usize::MAX, usize::MAX));
+    assert!(std::panic::catch_unwind(|| tokio::sync::mpsc::channel::<u8>(usize::MAX)).is_err());
+}
+
+#[test]
+fn many_closed_waiters_are_all_woken_once_and_dropped_ones_leave() {
+    let (tx, mut rx) = mpsc::unbounded_channel::<u8>();
+    let w = CountingWaker::new();
+    let mut waiting: Vec<_> = (0..10_000).map(|_| Box::pin(tx.closed())).collect();
+    for closed in &mut waiting {
+        assert!(poll(&w, closed).is_pending());
+    }
+    waiting.truncate(5_000);
+    assert_eq!(w.held_elsewhere(), 5_000);
+    rx.close();
+    assert_eq!(w.wakes(), 5_000);
+    assert!(waiting.iter_mut().all(|closed| poll(&w, closed).is_ready()));
+    drop(waiting);
+    assert_eq!(w.held_elsewhere(), 0);
+}

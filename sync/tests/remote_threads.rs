@@ -133,6 +133,62 @@ fn two_runtimes_on_two_threads_ping_pong_10k_round_trips() {
     });
 }
 
+/// The same ping-pong between two tokio current-thread runtimes, for the count.
+#[test]
+fn two_tokio_runtimes_ping_pong_the_same_way() {
+    const ROUND_TRIPS: u64 = 10_000;
+    within(PATIENCE, "tokio ping-pong", || {
+        let rt = || tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let (to_b, mut from_a) = tokio::sync::mpsc::channel::<u64>(1);
+        let (to_a, mut from_b) = tokio::sync::mpsc::channel::<u64>(1);
+        let echo = thread::spawn(move || {
+            rt().block_on(async move {
+                let mut count = 0;
+                while let Some(n) = from_a.recv().await {
+                    to_a.send(n + 1).await.unwrap();
+                    count += 1;
+                }
+                count
+            })
+        });
+        rt().block_on(async move {
+            for n in 0..ROUND_TRIPS {
+                to_b.send(n).await.unwrap();
+                assert_eq!(from_b.recv().await, Some(n + 1));
+            }
+        });
+        assert_eq!(echo.join().unwrap(), ROUND_TRIPS);
+    });
+}
+
+#[test]
+fn a_tokio_runtime_and_a_wakeful_runtime_share_a_channel() {
+    within(PATIENCE, "tokio to wakeful", || {
+        let (tx, mut rx) = mpsc::channel::<u32>(2);
+        let (reply_tx, reply_rx) = oneshot::channel::<u32>();
+        let tokio_side = thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            rt.block_on(async move {
+                for n in 0..1000 {
+                    tx.send(n).await.unwrap();
+                }
+                drop(tx);
+                reply_rx.await.unwrap()
+            })
+        });
+        let sum = wakeful::block_on(async move {
+            let mut sum = 0;
+            while let Some(n) = rx.recv().await {
+                sum += n;
+            }
+            reply_tx.send(sum).unwrap();
+            sum
+        });
+        assert_eq!(sum, 499_500);
+        assert_eq!(tokio_side.join().unwrap(), sum);
+    });
+}
+
 #[test]
 fn oneshots_cross_threads_both_ways_and_closed_is_seen_across() {
     within(PATIENCE, "oneshots", || {

@@ -129,9 +129,10 @@ impl<T> Sender<T> {
         self.inner.as_ref().is_none_or(|inner| lock(inner).rx_closed)
     }
 
-    /// Waits until the receiver is closed or gone. Cancel-safe.
+    /// Waits until the receiver is closed or gone. Cancel-safe: dropped while it
+    /// waits, it takes its waker out.
     pub async fn closed(&mut self) {
-        std::future::poll_fn(|cx| self.poll_closed(cx)).await
+        Closed { sender: self, waiting: false }.await
     }
 
     /// Polls for the receiver being closed or gone, storing the task's waker if not.
@@ -145,6 +146,30 @@ impl<T> Sender<T> {
             slot.store_in(&mut state.tx_waker)?;
             Ok(Poll::Pending)
         })
+    }
+}
+
+/// `Sender::closed`'s future; takes its waker out when dropped while waiting.
+struct Closed<'a, T> {
+    sender: &'a mut Sender<T>,
+    waiting: bool,
+}
+
+impl<T> Future for Closed<'_, T> {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let poll = self.sender.poll_closed(cx);
+        self.waiting = poll.is_pending();
+        poll
+    }
+}
+
+impl<T> Drop for Closed<'_, T> {
+    fn drop(&mut self) {
+        if let Some(inner) = self.sender.inner.as_ref().filter(|_| self.waiting) {
+            let waker = lock(inner).tx_waker.take();
+            drop(waker);
+        }
     }
 }
 

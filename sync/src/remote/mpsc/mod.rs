@@ -43,6 +43,8 @@
 //!   `tokio_stream::wrappers::ReceiverStream`).
 //! - `blocking_send`/`blocking_recv` do not panic on a runtime thread (see
 //!   [`remote`](super)); no `send_timeout`, `reserve_many` or `try_reserve_many`.
+//! - `channel(n)` takes any `n > 0`, up to `usize::MAX`; tokio's panics above
+//!   `usize::MAX >> 3`.
 //! - The senders' counts live under the channel's mutex, not in atomics: cloning
 //!   and dropping a sender takes the lock.
 
