@@ -50,6 +50,13 @@ macro_rules! oneshot_scenario {
         tx.send(9).unwrap();
         rx.close();
         seen.push(format!("{:?}", rx.try_recv()));
+        // Closed with nothing sent: the receiver ends at once.
+        let (tx, mut rx) = oneshot::channel::<u32>();
+        rx.close();
+        seen.push(format!("{:?} {}", rx.try_recv(), tx.is_closed()));
+        let (_tx, mut rx) = oneshot::channel::<u32>();
+        rx.close();
+        seen.push(format!("{:?}", Pin::new(&mut rx).poll(&mut Context::from_waker(w.waker()))));
         // The receiver dropped: the value comes back.
         let (tx, rx) = oneshot::channel::<u32>();
         drop(rx);
@@ -66,7 +73,9 @@ fn sending_closing_and_dropping_behave_as_tokio() {
     assert_eq!(ours[8], "Ready(()) wakes=1");
     assert_eq!(ours[9], "true Err(8) Err(Closed)");
     assert_eq!(ours[10], "Ok(9)");
-    assert_eq!(ours[11], "Err(10)");
+    assert_eq!(ours[11], "Err(Closed) true");
+    assert_eq!(ours[12], "Ready(Err(RecvError(())))");
+    assert_eq!(ours[13], "Err(10)");
 }
 
 #[test]

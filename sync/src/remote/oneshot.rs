@@ -196,7 +196,7 @@ impl<T> Receiver<T> {
                 self.finish();
                 Ok(value)
             }
-            None if state.sent_or_dropped => {
+            None if state.sent_or_dropped || state.rx_closed => {
                 drop(state);
                 self.finish();
                 Err(TryRecvError::Closed)
@@ -212,7 +212,8 @@ impl<T> Receiver<T> {
     }
 
     /// Refuses the value from now on: the sender's `send` fails and `closed()`
-    /// completes. A value sent before still arrives (`try_recv` or `.await`).
+    /// completes. A value sent before still arrives (`try_recv` or `.await`);
+    /// without one, they return the closed error at once, as tokio's.
     pub fn close(&mut self) {
         let Some(inner) = &self.inner else { return };
         let mut state = lock(inner);
@@ -259,7 +260,7 @@ impl<T> Future for Receiver<T> {
             let mut state = lock(inner);
             match state.value.take() {
                 Some(value) => Ok(Some(Ok(value))),
-                None if state.sent_or_dropped => Ok(Some(Err(RecvError(())))),
+                None if state.sent_or_dropped || state.rx_closed => Ok(Some(Err(RecvError(())))),
                 None => {
                     slot.store_in(&mut state.rx_waker)?;
                     Ok(None)

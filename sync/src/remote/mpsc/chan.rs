@@ -169,13 +169,24 @@ impl<T> Chan<T> {
     /// `free`. Also returns the receiver's waker if the channel is closed and this
     /// was the last slot in flight, so that `recv` can see the end.
     fn release_locked(&self, state: &mut State<T>) -> (Option<Waker>, Option<Waker>) {
-        if let Some((granted, waker)) = state.send_waiters.pop_front() {
-            *granted = true;
-            return (waker, None);
+        if let Some(next) = Self::grant_or_free(state) {
+            return (Some(next), None);
         }
-        state.free += 1;
         let rx = if state.rx_closed && self.is_idle(state) { state.rx_waker.take() } else { None };
         (None, rx)
+    }
+
+    /// Gives a slot back, as the receiver does when it takes a message out (so it
+    /// need not wake itself): to the first waiting sender, returning its waker, else
+    /// to `free`.
+    fn grant_or_free(state: &mut State<T>) -> Option<Waker> {
+        if let Some((granted, waker)) = state.send_waiters.pop_front() {
+            *granted = true;
+            debug_assert!(waker.is_some(), "a waiting sender always leaves a waker");
+            return waker;
+        }
+        state.free += 1;
+        None
     }
 
     /// Whether no message is in flight: none queued and no slot reserved.
@@ -197,8 +208,7 @@ impl<T> Chan<T> {
         let mut wakers = Vec::new();
         if self.bound.is_some() {
             for _ in 0..n {
-                let (next, _) = self.release_locked(state);
-                wakers.extend(next);
+                wakers.extend(Self::grant_or_free(state));
             }
         }
         (n, wakers)
@@ -208,7 +218,7 @@ impl<T> Chan<T> {
         let (poll, next) = with_waker(cx.waker(), |slot| {
             let mut state = lock(&self.state);
             if let Some(value) = state.queue.pop_front() {
-                let next = if self.bound.is_some() { self.release_locked(&mut state).0 } else { None };
+                let next = if self.bound.is_some() { Self::grant_or_free(&mut state) } else { None };
                 return Ok((Poll::Ready(Some(value)), next));
             }
             if self.is_finished(&state) {
@@ -250,7 +260,7 @@ impl<T> Chan<T> {
         use super::error::TryRecvError;
         let mut state = lock(&self.state);
         if let Some(value) = state.queue.pop_front() {
-            let next = if self.bound.is_some() { self.release_locked(&mut state).0 } else { None };
+            let next = if self.bound.is_some() { Self::grant_or_free(&mut state) } else { None };
             drop(state);
             wake_all(next);
             return Ok(value);
