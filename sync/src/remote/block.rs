@@ -18,10 +18,19 @@ impl Wake for Unpark {
     }
 }
 
+thread_local! {
+    /// This thread's unparking waker, made once: a `blocking_send` per message then
+    /// allocates nothing (a call clones it: a reference count).
+    static UNPARK: Waker = Waker::from(Arc::new(Unpark(thread::current())));
+}
+
 /// Polls `future` on this thread until it completes, parking between polls. A park
 /// may return early (spuriously, or for another unpark): the loop polls again.
 pub(super) fn block_on<F: Future>(future: F) -> F::Output {
-    let waker = Waker::from(Arc::new(Unpark(thread::current())));
+    // During thread-local destruction (a blocking send from another thread-local's
+    // `Drop`) the cached waker may be gone: make one for this call.
+    let waker =
+        UNPARK.try_with(Waker::clone).unwrap_or_else(|_| Waker::from(Arc::new(Unpark(thread::current()))));
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(future);
     loop {

@@ -76,6 +76,12 @@ impl<T> Sender<T> {
     /// was not sent, but it is lost with the future (use [`reserve`](Self::reserve)
     /// to keep it); the place in the queue is given up.
     pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
+        // Room now: one lock, as `try_send`. Otherwise wait in line for a slot.
+        let value = match self.chan.try_send(value) {
+            Ok(()) => return Ok(()),
+            Err((NoSlot::Closed, value)) => return Err(SendError(value)),
+            Err((NoSlot::Full, value)) => value,
+        };
         match self.reserve().await {
             Ok(permit) => {
                 permit.send(value);
@@ -87,13 +93,10 @@ impl<T> Sender<T> {
 
     /// Sends `value` if there is room now and no sender is waiting.
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        match self.chan.try_reserve() {
-            Ok(()) => {
-                self.chan.send_reserved(value);
-                Ok(())
-            }
-            Err(NoSlot::Full) => Err(TrySendError::Full(value)),
-            Err(NoSlot::Closed) => Err(TrySendError::Closed(value)),
+        match self.chan.try_send(value) {
+            Ok(()) => Ok(()),
+            Err((NoSlot::Full, value)) => Err(TrySendError::Full(value)),
+            Err((NoSlot::Closed, value)) => Err(TrySendError::Closed(value)),
         }
     }
 

@@ -95,6 +95,25 @@ impl<T> Chan<T> {
         wake_all(waker);
     }
 
+    /// Takes a free slot and queues `value` in it, under one lock; gives the value
+    /// back if there is no free slot (or somebody waits for one) or the receiver is
+    /// closed.
+    pub(super) fn try_send(&self, value: T) -> Result<(), (NoSlot, T)> {
+        let mut state = lock(&self.state);
+        if state.rx_closed {
+            return Err((NoSlot::Closed, value));
+        }
+        if state.free == 0 {
+            return Err((NoSlot::Full, value));
+        }
+        state.free -= 1;
+        state.queue.push_back(value);
+        let waker = state.rx_waker.take();
+        drop(state);
+        wake_all(waker);
+        Ok(())
+    }
+
     /// Takes a free slot, if any and if nobody waits for one.
     pub(super) fn try_reserve(&self) -> Result<(), NoSlot> {
         let mut state = lock(&self.state);
