@@ -2,11 +2,10 @@
 
 use super::chan::{Chan, NoSlot};
 use super::error::{SendError, TryRecvError, TrySendError};
-use super::{Closed, Recv, RecvMany};
+use super::permit::Reserve;
+use super::{Closed, OwnedPermit, Permit, Recv, RecvMany};
 use crate::remote::block;
-use crate::waiters::WaitKey;
 use std::fmt;
-use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -23,7 +22,7 @@ pub fn channel<T>(buffer: usize) -> (Sender<T>, Receiver<T>) {
 
 /// Sends to the channel's receiver; `Send + Sync + Clone` when `T: Send`.
 pub struct Sender<T> {
-    chan: Arc<Chan<T>>,
+    pub(super) chan: Arc<Chan<T>>,
 }
 
 /// A sender that does not keep the channel open; see [`Sender::downgrade`].
@@ -34,40 +33,6 @@ pub struct WeakSender<T> {
 /// Receives the channel's messages; `Send` when `T: Send`.
 pub struct Receiver<T> {
     chan: Arc<Chan<T>>,
-}
-
-/// A slot reserved for one message; gives it back if dropped unused.
-pub struct Permit<'a, T> {
-    chan: &'a Chan<T>,
-}
-
-/// A slot reserved for one message, owning its sender; gives the slot back if
-/// dropped unused.
-pub struct OwnedPermit<T> {
-    /// `None` once used.
-    sender: Option<Sender<T>>,
-}
-
-/// The wait for a slot; leaves the queue (passing on a slot just granted) if dropped.
-struct Reserve<'a, T> {
-    chan: &'a Chan<T>,
-    key: Option<WaitKey>,
-}
-
-impl<T> Future for Reserve<'_, T> {
-    type Output = Result<(), ()>;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), ()>> {
-        let this = &mut *self;
-        this.chan.poll_reserve(&mut this.key, cx)
-    }
-}
-
-impl<T> Drop for Reserve<'_, T> {
-    fn drop(&mut self) {
-        if let Some(key) = self.key.take() {
-            self.chan.cancel_reserve(key);
-        }
-    }
 }
 
 impl<T> Sender<T> {
@@ -110,14 +75,14 @@ impl<T> Sender<T> {
     /// reserve holds no slot and leaves no waker; waiters are served first come,
     /// first served.
     pub async fn reserve(&self) -> Result<Permit<'_, T>, SendError<()>> {
-        Reserve { chan: &self.chan, key: None }.await.map_err(|()| SendError(()))?;
-        Ok(Permit { chan: &self.chan })
+        Reserve::new(&self.chan).await.map_err(|()| SendError(()))?;
+        Ok(Permit::new(&self.chan))
     }
 
     /// A slot if one is free now and no sender is waiting.
     pub fn try_reserve(&self) -> Result<Permit<'_, T>, TrySendError<()>> {
         match self.chan.try_reserve() {
-            Ok(()) => Ok(Permit { chan: &self.chan }),
+            Ok(()) => Ok(Permit::new(&self.chan)),
             Err(NoSlot::Full) => Err(TrySendError::Full(())),
             Err(NoSlot::Closed) => Err(TrySendError::Closed(())),
         }
@@ -126,15 +91,15 @@ impl<T> Sender<T> {
     /// [`reserve`](Self::reserve), keeping the sender in the permit. Cancel-safe as
     /// `reserve` (the sender is dropped with the future).
     pub async fn reserve_owned(self) -> Result<OwnedPermit<T>, SendError<()>> {
-        Reserve { chan: &self.chan, key: None }.await.map_err(|()| SendError(()))?;
-        Ok(OwnedPermit { sender: Some(self) })
+        Reserve::new(&self.chan).await.map_err(|()| SendError(()))?;
+        Ok(OwnedPermit::new(self))
     }
 
     /// [`try_reserve`](Self::try_reserve), keeping the sender in the permit; gives the
     /// sender back on failure.
     pub fn try_reserve_owned(self) -> Result<OwnedPermit<T>, TrySendError<Self>> {
         match self.chan.try_reserve() {
-            Ok(()) => Ok(OwnedPermit { sender: Some(self) }),
+            Ok(()) => Ok(OwnedPermit::new(self)),
             Err(NoSlot::Full) => Err(TrySendError::Full(self)),
             Err(NoSlot::Closed) => Err(TrySendError::Closed(self)),
         }
@@ -179,46 +144,6 @@ impl<T> Sender<T> {
     /// How many weak senders exist.
     pub fn weak_count(&self) -> usize {
         self.chan.counts().1
-    }
-}
-
-impl<T> Permit<'_, T> {
-    /// Queues `value` in the reserved slot. Never fails: if the receiver was
-    /// closed since, it can still receive it; if it was dropped, `value` is dropped.
-    pub fn send(self, value: T) {
-        let chan = self.chan;
-        std::mem::forget(self); // the slot travels with the message
-        chan.send_reserved(value);
-    }
-}
-
-impl<T> OwnedPermit<T> {
-    /// Queues `value` in the reserved slot and gives the sender back.
-    pub fn send(mut self, value: T) -> Sender<T> {
-        let sender = self.sender.take().expect("an unused permit has its sender");
-        sender.chan.send_reserved(value);
-        sender
-    }
-
-    /// Gives the slot back unused, and the sender.
-    pub fn release(mut self) -> Sender<T> {
-        let sender = self.sender.take().expect("an unused permit has its sender");
-        sender.chan.release();
-        sender
-    }
-}
-
-impl<T> Drop for Permit<'_, T> {
-    fn drop(&mut self) {
-        self.chan.release();
-    }
-}
-
-impl<T> Drop for OwnedPermit<T> {
-    fn drop(&mut self) {
-        if let Some(sender) = self.sender.take() {
-            sender.chan.release();
-        }
     }
 }
 
@@ -374,17 +299,5 @@ impl<T> fmt::Debug for WeakSender<T> {
 impl<T> fmt::Debug for Receiver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Receiver").field("len", &self.len()).finish_non_exhaustive()
-    }
-}
-
-impl<T> fmt::Debug for Permit<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Permit").finish_non_exhaustive()
-    }
-}
-
-impl<T> fmt::Debug for OwnedPermit<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OwnedPermit").finish_non_exhaustive()
     }
 }

@@ -12,6 +12,8 @@
 //! No user code runs under the lock: every function returns the wakers (and the
 //! messages) it takes out, to be woken or dropped once the guard is gone.
 
+mod recv;
+
 use super::super::lock;
 use crate::waiters::{wake_all, with_waker, WaitKey, WaitList};
 use std::collections::VecDeque;
@@ -216,85 +218,6 @@ impl<T> Chan<T> {
     /// Whether `recv` returns `None` once the queue is empty.
     fn is_finished(&self, state: &State<T>) -> bool {
         (state.rx_closed || state.senders == 0) && self.is_idle(state)
-    }
-
-    /// Takes up to `limit` messages into `buffer` (one if `buffer` is `None`),
-    /// giving their slots back; returns how many, and the wakers of the senders
-    /// granted those slots.
-    fn take_locked(&self, state: &mut State<T>, out: &mut Vec<T>, limit: usize) -> (usize, Vec<Waker>) {
-        let n = limit.min(state.queue.len());
-        out.extend(state.queue.drain(..n));
-        let mut wakers = Vec::new();
-        if self.bound.is_some() {
-            for _ in 0..n {
-                wakers.extend(Self::grant_or_free(state));
-            }
-        }
-        (n, wakers)
-    }
-
-    pub(super) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let (poll, next) = with_waker(cx.waker(), |slot| {
-            let mut state = lock(&self.state);
-            if let Some(value) = state.queue.pop_front() {
-                let next = if self.bound.is_some() { Self::grant_or_free(&mut state) } else { None };
-                return Ok((Poll::Ready(Some(value)), next));
-            }
-            if self.is_finished(&state) {
-                return Ok((Poll::Ready(None), None));
-            }
-            slot.store_in(&mut state.rx_waker)?;
-            Ok((Poll::Pending, None))
-        });
-        wake_all(next);
-        poll
-    }
-
-    pub(super) fn poll_recv_many(
-        &self,
-        cx: &mut Context<'_>,
-        buffer: &mut Vec<T>,
-        limit: usize,
-    ) -> Poll<usize> {
-        if limit == 0 {
-            return Poll::Ready(0);
-        }
-        let (poll, wakers) = with_waker(cx.waker(), |slot| {
-            let mut state = lock(&self.state);
-            let (n, wakers) = self.take_locked(&mut state, buffer, limit);
-            if n > 0 {
-                return Ok((Poll::Ready(n), wakers));
-            }
-            if self.is_finished(&state) {
-                return Ok((Poll::Ready(0), wakers));
-            }
-            slot.store_in(&mut state.rx_waker)?;
-            Ok((Poll::Pending, wakers))
-        });
-        wake_all(wakers);
-        poll
-    }
-
-    pub(super) fn try_recv(&self) -> Result<T, super::error::TryRecvError> {
-        use super::error::TryRecvError;
-        let mut state = lock(&self.state);
-        if let Some(value) = state.queue.pop_front() {
-            let next = if self.bound.is_some() { Self::grant_or_free(&mut state) } else { None };
-            drop(state);
-            wake_all(next);
-            return Ok(value);
-        }
-        if self.is_finished(&state) {
-            Err(TryRecvError::Disconnected)
-        } else {
-            Err(TryRecvError::Empty)
-        }
-    }
-
-    /// A `recv` dropped while waiting takes its waker out.
-    pub(super) fn forget_rx_waker(&self) {
-        let waker = lock(&self.state).rx_waker.take();
-        drop(waker);
     }
 
     /// Fails every later send and reserve, and every waiting one; completes `closed()`.
