@@ -415,3 +415,47 @@ fn many_closed_waiters_are_all_woken_once_and_dropped_ones_leave() {
     drop(waiting);
     assert_eq!(w.held_elsewhere(), 0);
 }
+
+/// A message whose `Drop` panics.
+struct PanicsOnDrop;
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            panic!("message drop panics");
+        }
+    }
+}
+
+#[test]
+fn a_message_whose_drop_panics_leaves_the_channel_consistent() {
+    let (tx, rx) = mpsc::channel(4);
+    tx.try_send(PanicsOnDrop).unwrap();
+    tx.try_send(PanicsOnDrop).unwrap();
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(rx)));
+    assert!(dropped.is_err(), "the message's panic reaches the dropper");
+    assert!(tx.is_closed());
+    assert_eq!(tx.capacity(), 4, "the slots came back before the messages were dropped");
+    let refused = tx.try_send(PanicsOnDrop).unwrap_err();
+    std::mem::forget(refused);
+}
+
+#[test]
+fn a_reserve_owned_or_recv_many_dropped_at_pending_gives_everything_back() {
+    let (tx, mut rx) = mpsc::channel::<u32>(1);
+    tx.try_send(0).unwrap();
+    let w = CountingWaker::new();
+    let mut owned = Box::pin(tx.clone().reserve_owned());
+    assert!(poll(&w, &mut owned).is_pending());
+    assert_eq!(tx.strong_count(), 2);
+    let mut buffer = Vec::new();
+    assert_eq!(poll(&w, &mut Box::pin(rx.recv_many(&mut buffer, 8))), Poll::Ready(1)); // grants `owned`
+    drop(owned); // granted, unseen: the slot and the sender come back
+    assert_eq!((tx.capacity(), tx.strong_count()), (1, 1));
+    assert!(poll(&w, &mut Box::pin(rx.recv_many(&mut buffer, 8))).is_pending());
+    assert_eq!(w.held_elsewhere(), 0, "the dropped recv_many took its waker");
+    let permit = tx.clone().try_reserve_owned().unwrap();
+    let tx2 = permit.send(5);
+    assert!(tx2.same_channel(&tx));
+    assert_eq!(rx.blocking_recv_many(&mut buffer, 8), 1, "a message is there: no park");
+    assert_eq!(buffer, [0, 5]);
+}
