@@ -12,9 +12,10 @@
 //! received stays for the next waiter. Each `async fn` states whether it is
 //! cancel-safe.
 //!
-//! The exception is [`remote`]: channels whose halves are `Send`, for talking to
-//! other threads. They need a `std::sync::Mutex` and atomics (in `Arc` and in
-//! wakers woken across threads) to be shared at all, so they pay for them.
+//! One module is the exception to "one thread, no atomics": [`remote`], channels
+//! whose halves are `Send`, for talking to other threads. Shared across threads,
+//! their state needs a `std::sync::Mutex` and an `Arc`, and their wakes go through
+//! the waker's thread-safe path; the local primitives pay for none of that.
 //!
 //! These types need no runtime of their own: they work under any executor that
 //! polls them on one thread.
