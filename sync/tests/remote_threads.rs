@@ -234,3 +234,78 @@ fn sender_closed_completes_when_a_thread_drops_the_receiver() {
         thread.join().unwrap();
     });
 }
+
+#[test]
+fn a_task_cancelling_recv_again_and_again_loses_no_message_from_threads() {
+    const N: u64 = 20_000;
+    within(PATIENCE, "cancelled recvs", || {
+        let (tx, mut rx) = mpsc::channel::<u64>(8);
+        let sender = thread::spawn(move || (0..N).for_each(|n| tx.blocking_send(n).unwrap()));
+        let (next, cancelled) = wakeful::block_on(async move {
+            let (mut next, mut cancelled) = (0, 0u64);
+            loop {
+                // A short timeout cancels many recvs at Pending, each racing the thread.
+                match wakeful::time::timeout(Duration::from_micros(20), rx.recv()).await {
+                    Ok(Some(n)) => {
+                        assert_eq!(n, next, "a message lost or reordered by a cancelled recv");
+                        next += 1;
+                    }
+                    Ok(None) => break (next, cancelled),
+                    Err(_) => cancelled += 1,
+                }
+            }
+        });
+        sender.join().unwrap();
+        assert_eq!(next, N);
+        eprintln!("{cancelled} recvs cancelled");
+    });
+}
+
+#[test]
+fn tasks_cancelling_sends_to_a_thread_strand_no_capacity() {
+    const TASKS: u64 = 8;
+    const EACH: u64 = 2_000;
+    within(PATIENCE, "cancelled sends", || {
+        let (tx, mut rx) = mpsc::channel::<(u64, u64)>(2);
+        let probe = tx.clone();
+        let receiver = thread::spawn(move || {
+            let mut next = vec![0u64; TASKS as usize];
+            while let Some((id, n)) = rx.blocking_recv() {
+                assert_eq!(n, next[id as usize], "task {id}: out of order");
+                next[id as usize] += 1;
+            }
+            next
+        });
+        wakeful::block_on(async move {
+            let tasks: Vec<_> = (0..TASKS)
+                .map(|id| {
+                    let tx = tx.clone();
+                    wakeful::spawn(async move {
+                        let mut n = 0;
+                        while n < EACH {
+                            // Cancelled sends lose their value: resend the same number.
+                            if wakeful::time::timeout(Duration::from_micros(20), tx.send((id, n)))
+                                .await
+                                .is_ok()
+                            {
+                                n += 1;
+                            }
+                        }
+                    })
+                })
+                .collect();
+            drop(tx);
+            for task in tasks {
+                task.await.unwrap();
+            }
+        });
+        // Every slot comes back once the thread has drained the channel (the probe
+        // keeps it open meanwhile): a cancelled send stranded none. The watchdog
+        // bounds this wait.
+        while probe.capacity() != probe.max_capacity() {
+            thread::yield_now();
+        }
+        drop(probe);
+        assert_eq!(receiver.join().unwrap(), vec![EACH; TASKS as usize]);
+    });
+}
