@@ -12,6 +12,13 @@
 //! - `notify_ping_pong`: two tasks take turns with two `Notify`s.
 //! - `semaphore`: two tasks share one permit, each acquiring and releasing it in turn.
 //! - `broadcast_fan_out`: one sender, 8 receiving tasks, 1000 messages.
+//! - `remote_stream`: a plain thread sends 10 000 numbers through a bounded(128)
+//!   channel whose halves are `Send`, and a task receives them: `wakeful::sync::remote`
+//!   and async-channel on a wakeful `Runtime`, tokio's mpsc on a tokio current-thread
+//!   runtime. Every wake of the receiver crosses threads.
+//! - `remote_ping_pong`: a task and a plain thread hand a number back and forth
+//!   1000 times over two bounded(1) channels (runtimes as in `remote_stream`): each
+//!   message parks and unparks a thread.
 
 // async-channel's receivers need no `mut`; the same macros serve all three channels.
 #![allow(unused_mut)]
@@ -233,5 +240,151 @@ fn broadcast_fan_out(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, mpsc_ping_pong, mpsc_stream, notify_ping_pong, semaphore, broadcast_fan_out);
+const REMOTE_STREAMED: u64 = 10_000;
+const REMOTE_ROUND_TRIPS: u64 = 1000;
+
+/// A plain thread sends `REMOTE_STREAMED` numbers with `$blocking_send`; `$block_on`
+/// runs the receiving task.
+macro_rules! remote_stream {
+    ($block_on:expr, $channel:expr, $blocking_send:ident, $recv:ident) => {{
+        let (tx, mut rx) = $channel;
+        let sender = std::thread::spawn(move || {
+            for n in 0..REMOTE_STREAMED {
+                tx.$blocking_send(n).unwrap();
+            }
+        });
+        let sum = $block_on(async move {
+            let mut sum = 0u64;
+            while let Some(n) = $recv!(rx) {
+                sum += n;
+            }
+            sum
+        });
+        sender.join().unwrap();
+        assert_eq!(sum, REMOTE_STREAMED * (REMOTE_STREAMED - 1) / 2);
+    }};
+}
+
+fn remote_stream(c: &mut Criterion) {
+    let mut group = c.benchmark_group("remote_stream");
+    group.throughput(Throughput::Elements(REMOTE_STREAMED));
+    group.sample_size(20);
+    let rt = wakeful::Runtime::new().unwrap();
+    let tokio_rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    group.bench_function("wakeful::sync::remote", |b| {
+        b.iter(|| {
+            remote_stream!(
+                |f| rt.block_on(f),
+                wakeful::sync::remote::mpsc::channel::<u64>(128),
+                blocking_send,
+                recv_tokio_style
+            )
+        })
+    });
+    group.bench_function("tokio::sync (tokio rt)", |b| {
+        b.iter(|| {
+            remote_stream!(
+                |f| tokio_rt.block_on(f),
+                tokio::sync::mpsc::channel::<u64>(128),
+                blocking_send,
+                recv_tokio_style
+            )
+        })
+    });
+    group.bench_function("async-channel", |b| {
+        b.iter(|| {
+            remote_stream!(
+                |f| rt.block_on(f),
+                async_channel::bounded::<u64>(128),
+                send_blocking,
+                recv_async_channel
+            )
+        })
+    });
+    group.finish();
+}
+
+/// A plain thread echoes what a task sends, `REMOTE_ROUND_TRIPS` times, each side
+/// waiting for the other.
+macro_rules! remote_ping_pong {
+    ($block_on:expr, $channel:expr, $blocking_send:ident, $blocking_recv:ident, $recv:ident) => {{
+        let (to_thread, mut from_task) = $channel;
+        let (to_task, mut from_thread) = $channel;
+        let echo = std::thread::spawn(move || {
+            while let Some(n) = from_task.$blocking_recv() {
+                to_task.$blocking_send(n).unwrap();
+            }
+        });
+        $block_on(async move {
+            for n in 0..REMOTE_ROUND_TRIPS {
+                to_thread.send(n).await.unwrap();
+                assert_eq!($recv!(from_thread), Some(n));
+            }
+        });
+        echo.join().unwrap();
+    }};
+}
+
+/// async-channel's `recv_blocking` returns a `Result`; the macro wants an `Option`.
+trait RecvBlockingOk<T> {
+    fn recv_blocking_ok(&mut self) -> Option<T>;
+}
+impl<T> RecvBlockingOk<T> for async_channel::Receiver<T> {
+    fn recv_blocking_ok(&mut self) -> Option<T> {
+        self.recv_blocking().ok()
+    }
+}
+
+fn remote_ping_pong(c: &mut Criterion) {
+    let mut group = c.benchmark_group("remote_ping_pong");
+    group.throughput(Throughput::Elements(REMOTE_ROUND_TRIPS));
+    group.sample_size(20);
+    let rt = wakeful::Runtime::new().unwrap();
+    let tokio_rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    group.bench_function("wakeful::sync::remote", |b| {
+        b.iter(|| {
+            remote_ping_pong!(
+                |f| rt.block_on(f),
+                wakeful::sync::remote::mpsc::channel::<u64>(1),
+                blocking_send,
+                blocking_recv,
+                recv_tokio_style
+            )
+        })
+    });
+    group.bench_function("tokio::sync (tokio rt)", |b| {
+        b.iter(|| {
+            remote_ping_pong!(
+                |f| tokio_rt.block_on(f),
+                tokio::sync::mpsc::channel::<u64>(1),
+                blocking_send,
+                blocking_recv,
+                recv_tokio_style
+            )
+        })
+    });
+    group.bench_function("async-channel", |b| {
+        b.iter(|| {
+            remote_ping_pong!(
+                |f| rt.block_on(f),
+                async_channel::bounded::<u64>(1),
+                send_blocking,
+                recv_blocking_ok,
+                recv_async_channel
+            )
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    mpsc_ping_pong,
+    mpsc_stream,
+    notify_ping_pong,
+    semaphore,
+    broadcast_fan_out,
+    remote_stream,
+    remote_ping_pong
+);
 criterion_main!(benches);

@@ -12,6 +12,11 @@
 //! received stays for the next waiter. Each `async fn` states whether it is
 //! cancel-safe.
 //!
+//! One module is the exception to "one thread, no atomics": [`remote`], channels
+//! whose halves are `Send`, for talking to other threads. Shared across threads,
+//! their state needs a `std::sync::Mutex` and an `Arc`, and their wakes go through
+//! the waker's thread-safe path; the local primitives pay for none of that.
+//!
 //! These types need no runtime of their own: they work under any executor that
 //! polls them on one thread.
 
@@ -24,6 +29,7 @@ pub mod mpsc;
 pub mod mutex;
 pub mod notify;
 pub mod oneshot;
+pub mod remote;
 pub mod rwlock;
 pub mod semaphore;
 mod waiters;
