@@ -307,7 +307,10 @@ impl<A: Stream, B: Stream<Item = A::Item>> Stream for Merge<A, B> {
     }
 }
 
-fn add_hints((low_a, high_a): (usize, Option<usize>), (low_b, high_b): (usize, Option<usize>)) -> (usize, Option<usize>) {
+fn add_hints(
+    (low_a, high_a): (usize, Option<usize>),
+    (low_b, high_b): (usize, Option<usize>),
+) -> (usize, Option<usize>) {
     let high = match (high_a, high_b) {
         (Some(a), Some(b)) => a.checked_add(b),
         _ => None,

@@ -178,8 +178,12 @@ impl<S: Stream, C: Default + Extend<S::Item>> Future for Collect<S, C> {
         let mut this = self.project();
         loop {
             match std::task::ready!(this.stream.as_mut().poll_next(cx)) {
-                Some(item) => this.collection.as_mut().expect("Collect polled after it completed").extend(Some(item)),
-                None => return Poll::Ready(this.collection.take().expect("Collect polled after it completed")),
+                Some(item) => {
+                    this.collection.as_mut().expect("Collect polled after it completed").extend(Some(item))
+                }
+                None => {
+                    return Poll::Ready(this.collection.take().expect("Collect polled after it completed"))
+                }
             }
         }
     }
