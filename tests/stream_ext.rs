@@ -25,7 +25,8 @@ fn combinators_give_tokio_streams_results() {
         assert_eq!(got, [9, 11, 15, 17]);
         let got: Vec<i32> = stream::iter([1, 2, 5, 1]).take_while(|n| *n < 3).collect().await;
         assert_eq!(got, [1, 2], "take_while ends at the first refusal");
-        let got: Vec<i32> = stream::once(1).chain(stream::empty()).chain(stream::iter([2, 3])).collect().await;
+        let got: Vec<i32> =
+            stream::once(1).chain(stream::empty()).chain(stream::iter([2, 3])).collect().await;
         assert_eq!(got, [1, 2, 3]);
         let merged: Vec<i32> = stream::iter([1, 3, 5]).merge(stream::iter([2, 4, 6])).collect().await;
         assert_eq!(merged, [2, 1, 4, 3, 6, 5], "two ready streams take turns");
