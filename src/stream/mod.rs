@@ -48,15 +48,15 @@
 
 mod adapters;
 mod broadcast;
+mod constructors;
 mod ext;
-mod iter;
 mod stream_map;
 mod timeout;
 
 pub use adapters::{Chain, Filter, FilterMap, Fuse, Map, Merge, Skip, Take, TakeWhile};
 pub use broadcast::{BroadcastStream, BroadcastStreamRecvError};
+pub use constructors::{empty, iter, once, pending, Empty, Iter, Once, Pending};
 pub use ext::{Collect, Next, StreamExt, TryNext};
 pub use futures_core::Stream;
-pub use iter::{empty, iter, once, pending, Empty, Iter, Once, Pending};
 pub use stream_map::StreamMap;
 pub use timeout::{Elapsed, Timeout};
