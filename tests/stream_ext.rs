@@ -29,7 +29,7 @@ fn combinators_give_tokio_streams_results() {
             stream::once(1).chain(stream::empty()).chain(stream::iter([2, 3])).collect().await;
         assert_eq!(got, [1, 2, 3]);
         let merged: Vec<i32> = stream::iter([1, 3, 5]).merge(stream::iter([2, 4, 6])).collect().await;
-        assert_eq!(merged, [2, 1, 4, 3, 6, 5], "two ready streams take turns");
+        assert_eq!(merged, [1, 2, 3, 4, 5, 6], "two ready streams take turns, self first");
         let mut results = stream::iter([Ok(1), Err("bad"), Ok(2)]);
         assert_eq!(results.try_next().await, Ok(Some(1)));
         assert_eq!(results.try_next().await, Err("bad"));
@@ -75,6 +75,9 @@ fn timeout_yields_elapsed_and_goes_on() {
         let (tx, rx) = mpsc::unbounded_channel::<u8>();
         let mut timed = pin!(rx.timeout(Duration::from_millis(5)));
         assert!(timed.next().await.unwrap().is_err(), "no item within the period");
+        // One error at most between two items: then it waits for the next item.
+        let quiet = wakeful::time::timeout(Duration::from_millis(30), timed.next()).await;
+        assert!(quiet.is_err(), "a second Elapsed without an item between: {quiet:?}");
         tx.send(1).unwrap();
         assert_eq!(timed.next().await, Some(Ok(1)));
         drop(tx);

@@ -157,6 +157,9 @@ fn a_stream_that_panics_leaves_the_map_usable() {
     }
     seen.sort();
     assert_eq!(seen, [0, 7], "one panic, one item, in some order");
+    // The panicking stream is polled again (as tokio_stream's would), not forgotten.
+    let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| map.poll_next_entry(&mut cx)));
+    assert!(again.is_err(), "the stream that panicked is polled again");
     assert!(map.remove("bad").is_some());
     assert!(matches!(map.poll_next_entry(&mut cx), Poll::Ready(None)));
 }
@@ -201,4 +204,64 @@ fn a_wake_from_inside_a_poll_does_not_deadlock() {
     map.insert("x", WakesItself(6));
     let got: Vec<_> = util::run(map.collect());
     assert_eq!(got, [("x", 4), ("x", 2), ("x", 0)]);
+}
+
+/// The same scenario on tokio_stream's `StreamMap`: the same items reach the reader,
+/// a removed stream yields nothing more, a replaced one is returned, ended streams
+/// leave, and an empty map ends.
+#[test]
+fn same_results_as_tokio_streams_map() {
+    fn wakeful_run() -> (Vec<(u8, u32)>, Option<Vec<u32>>, usize) {
+        util::run(async {
+            let mut map = StreamMap::new();
+            for key in 0..4u8 {
+                map.insert(key, stream::iter((0..5).map(|n| n + u32::from(key) * 10).collect::<Vec<u32>>()));
+            }
+            let replaced = map.insert(3, stream::iter(vec![130, 131]));
+            let old: Option<Vec<u32>> = match replaced {
+                Some(old) => Some(old.collect().await),
+                None => None,
+            };
+            let mut got = Vec::new();
+            while let Some((key, n)) = map.next().await {
+                got.push((key, n));
+                if key == 1 {
+                    map.remove(&1);
+                }
+            }
+            got.sort();
+            (got, old, map.len())
+        })
+    }
+    fn tokio_run() -> (Vec<(u8, u32)>, Option<Vec<u32>>, usize) {
+        use tokio_stream::StreamExt as TokioStreamExt;
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        rt.block_on(async {
+            let mut map = tokio_stream::StreamMap::new();
+            for key in 0..4u8 {
+                map.insert(
+                    key,
+                    tokio_stream::iter((0..5).map(|n| n + u32::from(key) * 10).collect::<Vec<u32>>()),
+                );
+            }
+            let replaced = map.insert(3, tokio_stream::iter(vec![130, 131]));
+            let old: Option<Vec<u32>> = match replaced {
+                Some(old) => Some(TokioStreamExt::collect(old).await),
+                None => None,
+            };
+            let mut got = Vec::new();
+            while let Some((key, n)) = TokioStreamExt::next(&mut map).await {
+                got.push((key, n));
+                if key == 1 {
+                    map.remove(&1);
+                }
+            }
+            got.sort();
+            (got, old, map.len())
+        })
+    }
+    let (wakeful, tokio) = (wakeful_run(), tokio_run());
+    assert_eq!(wakeful, tokio);
+    assert_eq!(wakeful.0.iter().filter(|(k, _)| *k == 1).count(), 1, "removed after its first item");
+    assert_eq!(wakeful.1, Some(vec![30, 31, 32, 33, 34]));
 }

@@ -267,25 +267,27 @@ pin_project! {
     /// Two streams' items as they come; from [`merge`](super::StreamExt::merge).
     #[derive(Debug)]
     #[must_use = "streams do nothing unless polled"]
-    pub struct Merge<A, B> { #[pin] a: Fuse<A>, #[pin] b: Fuse<B>, b_first: bool }
+    pub struct Merge<A, B> { #[pin] a: Fuse<A>, #[pin] b: Fuse<B>, a_first: bool }
 }
 
 impl<A, B> Merge<A, B> {
     pub(super) fn new(a: A, b: B) -> Self {
-        Merge { a: Fuse::new(a), b: Fuse::new(b), b_first: false }
+        Merge { a: Fuse::new(a), b: Fuse::new(b), a_first: true }
     }
 }
 
 impl<A: Stream, B: Stream<Item = A::Item>> Stream for Merge<A, B> {
     type Item = A::Item;
 
-    // The side polled first alternates, so that two always-ready streams take turns.
+    // The side polled first alternates, starting with `self`'s as tokio_stream's, so
+    // that two always-ready streams take turns.
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<A::Item>> {
         let mut this = self.project();
-        *this.b_first = !*this.b_first;
+        let a_first = *this.a_first;
+        *this.a_first = !a_first;
         let mut ended = 0;
         for turn in [false, true] {
-            let poll = match *this.b_first != turn {
+            let poll = match a_first == turn {
                 true => this.b.as_mut().poll_next(cx),
                 false => this.a.as_mut().poll_next(cx),
             };

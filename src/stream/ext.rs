@@ -118,8 +118,9 @@ pub trait StreamExt: Stream {
         Collect { stream: self, collection: Some(C::default()) }
     }
 
-    /// Each item as `Ok`, and `Err(Elapsed)` each time `duration` passes with no item
-    /// (the stream goes on, with a new period). Needs a wakeful runtime (its timer).
+    /// Each item as `Ok`, and one `Err(Elapsed)` when `duration` passes with no item
+    /// (counted from the call, then from each item); the stream goes on, and the next
+    /// period starts at its next item. Needs a wakeful runtime (its timer).
     fn timeout(self, duration: Duration) -> Timeout<Self>
     where
         Self: Sized,

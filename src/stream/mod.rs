@@ -36,9 +36,10 @@
 //! - [`collect`](StreamExt::collect) gathers into any `Default + Extend` collection;
 //!   tokio_stream's sealed `FromStream` also collects `Result<C, E>` (stop at the
 //!   first error): loop over [`try_next`](StreamExt::try_next) for that.
-//! - [`timeout`](StreamExt::timeout) yields `Err(Elapsed)` each time a period passes
-//!   with no item, then waits a new period, as tokio_stream's; `Elapsed` is
-//!   this module's own type (tokio_stream has its own too).
+//! - [`timeout`](StreamExt::timeout) is tokio_stream's (one `Err(Elapsed)` at most
+//!   between two items); `Elapsed` is this module's own type, as tokio_stream's is
+//!   its own. A `Duration` too large for an `Instant` never elapses (tokio_stream's
+//!   panics on the overflow).
 //! - Not here: `throttle`, `chunks_timeout`, `timeout_repeating`, `all`, `any`,
 //!   `fold`, `then`, `map_while`, `skip_while`, `step_by`, `peekable`, and the
 //!   wrappers for types that implement `Stream` themselves in wakeful

@@ -241,7 +241,10 @@ impl<K: Clone + Unpin, V: Stream + Unpin> StreamMap<K, V> {
             // Off the line before the poll, so a wake during the poll puts it back.
             entry.waker.queued.store(false, Ordering::Release);
             let waker = Waker::from(entry.waker.clone());
-            match Pin::new(&mut entry.pair.1).poll_next(&mut Context::from_waker(&waker)) {
+            let unwinding = WakeOnUnwind(&waker);
+            let polled = Pin::new(&mut entry.pair.1).poll_next(&mut Context::from_waker(&waker));
+            drop(unwinding);
+            match polled {
                 Poll::Ready(Some(item)) => {
                     let key = entry.pair.0.clone();
                     // It may have more: to the back of the line, without waking the
@@ -259,6 +262,18 @@ impl<K: Clone + Unpin, V: Stream + Unpin> StreamMap<K, V> {
             Poll::Ready(None)
         } else {
             Poll::Pending
+        }
+    }
+}
+
+/// Puts an entry whose stream panicked back on the line as it unwinds, so that the
+/// map goes on polling it as tokio_stream's would (the panic still reaches the caller).
+struct WakeOnUnwind<'a>(&'a Waker);
+
+impl Drop for WakeOnUnwind<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.wake_by_ref();
         }
     }
 }

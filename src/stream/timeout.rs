@@ -12,15 +12,19 @@ use pin_project_lite::pin_project;
 use wakeful_net::time::{sleep_until, Sleep};
 
 pin_project! {
-    /// Each item as `Ok`, and `Err(Elapsed)` when a period passes with none; from
+    /// Each item as `Ok`, and one `Err(Elapsed)` when a period passes with none; from
     /// [`timeout`](super::StreamExt::timeout).
     #[derive(Debug)]
     #[must_use = "streams do nothing unless polled"]
     pub struct Timeout<S> {
         #[pin]
         stream: Fuse<S>,
-        sleep: Option<Sleep>,
+        // `None` when the deadline is too far for an `Instant` (Duration::MAX): never.
+        deadline: Option<Sleep>,
         duration: Duration,
+        // False once `Elapsed` was yielded, until the next item: one error at most
+        // between two items, as tokio_stream's.
+        poll_deadline: bool,
     }
 }
 
@@ -28,7 +32,8 @@ use super::Fuse;
 
 impl<S> Timeout<S> {
     pub(super) fn new(stream: S, duration: Duration) -> Self {
-        Timeout { stream: Fuse::new(stream), sleep: None, duration }
+        let deadline = Instant::now().checked_add(duration).map(sleep_until);
+        Timeout { stream: Fuse::new(stream), deadline, duration, poll_deadline: true }
     }
 }
 
@@ -50,23 +55,32 @@ impl<S: Stream> Stream for Timeout<S> {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.project();
         if let Poll::Ready(item) = this.stream.poll_next(cx) {
-            *this.sleep = None; // the next period starts at the next poll
+            if item.is_some() {
+                // The next period runs from this item.
+                match Instant::now().checked_add(*this.duration) {
+                    Some(next) => match this.deadline {
+                        Some(sleep) => Pin::new(sleep).reset(next),
+                        None => *this.deadline = Some(sleep_until(next)),
+                    },
+                    None => *this.deadline = None,
+                }
+                *this.poll_deadline = true;
+            }
             return Poll::Ready(item.map(Ok));
         }
-        // A period starts when the stream is first found with nothing; a duration too
-        // large for an `Instant` (Duration::MAX) never elapses.
-        let Some(deadline) = Instant::now().checked_add(*this.duration) else {
-            return Poll::Pending;
-        };
-        let sleep = this.sleep.get_or_insert_with(|| sleep_until(deadline));
-        if Pin::new(&mut *sleep).poll(cx).is_ready() {
-            *this.sleep = None;
-            return Poll::Ready(Some(Err(Elapsed(()))));
+        match this.deadline {
+            Some(sleep) if *this.poll_deadline => {
+                std::task::ready!(Pin::new(sleep).poll(cx));
+                *this.poll_deadline = false;
+                Poll::Ready(Some(Err(Elapsed(()))))
+            }
+            _ => Poll::Pending,
         }
-        Poll::Pending
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.stream.size_hint().0, None)
+        // An error at most before, between and after the items.
+        let (low, high) = self.stream.size_hint();
+        (low, high.and_then(|h| h.checked_mul(2)?.checked_add(1)))
     }
 }
