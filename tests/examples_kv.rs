@@ -333,3 +333,49 @@ fn read_line(stream: &mut TcpStream) -> String {
     }
     String::from_utf8_lossy(&line).into_owned()
 }
+
+/// Subscriptions per connection are capped (`StreamMap` finds keys linearly): the
+/// channel over the cap gets an error, the others their acknowledgements.
+#[test]
+fn subscriptions_over_the_cap_are_refused() {
+    let (_server, addr) = start(&[]);
+    let mut stream = connect(&addr);
+    let names: Vec<String> = (0..4097).map(|i| format!("c{i:05}")).collect();
+    let mut request = format!("*{}\r\n$9\r\nSUBSCRIBE\r\n", names.len() + 1);
+    for name in &names {
+        request.push_str(&format!("$6\r\n{name}\r\n"));
+    }
+    stream.write_all(request.as_bytes()).unwrap();
+    for i in 1..=4096 {
+        let ack = format!("*3\r\n$9\r\nsubscribe\r\n$6\r\n{}\r\n:{i}\r\n", names[i - 1]);
+        assert_eq!(read_exactly(&mut stream, ack.len()), ack.as_bytes());
+    }
+    let refused = read_line(&mut stream);
+    assert!(refused.starts_with("-ERR at most 4096 subscriptions"), "{refused:?}");
+}
+
+/// The tokio twin (benches/tokio_kv) gives the example's replies, byte for byte, so
+/// that the benchmark compares the same server.
+#[test]
+fn the_tokio_twin_gives_the_same_replies() {
+    let script: &[&[&str]] = &[
+        &["set", "a", "1", "px", "60000", "nx"],
+        &["set", "a", "2", "nx"],
+        &["get", "a"],
+        &["exists", "a", "b"],
+        &["del", "a", "b"],
+        &["publish", "ch", "x"],
+        &["ping", "hello"],
+        &["get"],
+        &["nonsense", "arg"],
+        &["config", "get", "save"],
+    ];
+    let mut replies = Vec::new();
+    for name in ["kv", "tokio_kv"] {
+        let mut server = Running::start(name, &["--addr", "127.0.0.1:0"]);
+        let addr = server.listening_addr();
+        replies.push(script.iter().map(|args| redis(&addr, args)).collect::<Vec<_>>());
+    }
+    assert_eq!(replies[0], replies[1]);
+    assert_eq!(replies[0][2], "\"1\"");
+}

@@ -88,9 +88,11 @@ async fn serve(options: Options) -> io::Result<()> {
             let permit = limit.clone().acquire_owned().await.expect("the semaphore is never closed");
             let (stream, peer) = match listener.accept().await {
                 Ok(accepted) => accepted,
-                // About one connection (or out of fds for a moment): log and go on.
+                // About one connection, or out of fds for a moment: log, and give the
+                // other connections a moment to close some before trying again.
                 Err(err) => {
                     eprintln!("tokio_kv: accept: {err}");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
                     continue;
                 }
             };

@@ -20,7 +20,10 @@
 //!   default 10) and exits 0.
 //! - A request that is not RESP gets `-ERR Protocol error: ...` and the connection is
 //!   closed, as Redis does. Limits: `resp::MAX_BULK` (16 MiB) per value,
-//!   `resp::MAX_ARGS` arguments, `resp::MAX_INLINE` per inline command.
+//!   `resp::MAX_ARGS` arguments, `resp::MAX_INLINE` per inline command, and 4096
+//!   subscriptions per connection.
+//! - A subscriber that falls more than 1024 messages behind on a channel skips the
+//!   ones it missed (the `broadcast` channel's lag); Redis would disconnect it.
 
 mod commands;
 mod connection;
@@ -86,9 +89,11 @@ async fn serve(options: Options) -> io::Result<()> {
             let permit = limit.clone().acquire_owned().await.expect("the semaphore is never closed");
             let (stream, peer) = match listener.accept().await {
                 Ok(accepted) => accepted,
-                // About one connection (or out of fds for a moment): log and go on.
+                // About one connection, or out of fds for a moment: log, and give the
+                // other connections a moment to close some before trying again.
                 Err(err) => {
                     eprintln!("kv: accept: {err}");
+                    wakeful::time::sleep(Duration::from_millis(10)).await;
                     continue;
                 }
             };

@@ -79,9 +79,18 @@ pub async fn subscribed(
     }
 }
 
+/// Channels one connection may listen to: `StreamMap` finds a key by a linear
+/// search (as tokio_stream's does), so a client subscribing to a million channels
+/// would stall the server; Redis has no such limit.
+const MAX_SUBSCRIPTIONS: usize = 4096;
+
 fn subscribe(db: &Db, channels: &mut StreamMap<Vec<u8>, Messages>, names: Vec<Vec<u8>>, out: &mut Vec<u8>) {
     for name in names {
         if !channels.contains_key(&name) {
+            if channels.len() == MAX_SUBSCRIPTIONS {
+                Reply::error(out, &format!("ERR at most {MAX_SUBSCRIPTIONS} subscriptions per connection"));
+                continue;
+            }
             let messages = BroadcastStream::new(db.subscribe(&name)).filter_map(Result::ok);
             channels.insert(name.clone(), Box::pin(messages));
         }
