@@ -6,6 +6,8 @@
 #                                      # suites, timer report, echo runs, tables, charts
 #   benches/compare.sh                 # the echo runs only (~8 min)
 #   ROUNDS=1 SECS=2 benches/compare.sh # a quick look
+#   benches/compare.sh --kv            # the kv rows only (~3 min): examples/kv and
+#                                      # benches/tokio_kv under redis-benchmark
 #
 # Each server runs pinned to CPU 0 and the load generator to CPU 1 (taskset); servers
 # alternate run by run, so both see the same machine. For every run it records the
@@ -27,6 +29,67 @@ if [ "${1:-}" = "--all" ]; then
   # criterion suites (executor, timers with its lateness report, net), each beside tokio.
   cargo bench --bench executor --bench net 2>&1 | grep -vE '^(Benchmarking|Gnuplot|Found)' | tee "$OUT/criterion.txt"
   cargo bench --bench timers 2>&1 | grep -vE '^(Benchmarking|Gnuplot|Found)' | tee "$OUT/timers.txt"
+fi
+
+# The Redis-protocol servers (examples/kv, benches/tokio_kv) under redis-benchmark
+# (redis-tools): `-t set,get -n KV_N -c 50`, plain and pipelined (`-P 16`, KV_N * 5
+# requests), KV_ROUNDS rounds alternating the servers, pinned as the echo runs are.
+# Records requests/s per test and the server's CPU time per request over both tests.
+kv_rows() {
+  command -v redis-benchmark >/dev/null || { echo "kv rows skipped: no redis-benchmark (apt-get install redis-tools)"; return 0; }
+  cargo build --release --quiet --example kv --example tokio_kv
+  local bin=target/release/examples rounds=${KV_ROUNDS:-5} n=${KV_N:-20000} ticks
+  ticks=$(getconf CLK_TCK)
+  local csv="$OUT/kv.csv"
+  echo "server,pipeline,round,set_rps,get_rps,cpu_us_per_req" >"$csv"
+  for pipeline in 1 16; do
+    local requests=$n; [ "$pipeline" = 1 ] || requests=$((n * 5))
+    for round in $(seq "$rounds"); do
+      if [ $((round % 2)) = 1 ]; then order="kv tokio_kv"; else order="tokio_kv kv"; fi
+      for name in $order; do
+        taskset -c 0 "$bin/$name" --addr 127.0.0.1:0 --max-conns 1000 >"$OUT/server.log" 2>&1 &
+        local pid=$! addr=""
+        for _ in $(seq 100); do
+          addr=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$OUT/server.log" | head -1)
+          [ -n "$addr" ] && break
+          sleep 0.05
+        done
+        [ -n "$addr" ] || { echo "server $name did not start" >&2; kill "$pid"; exit 1; }
+        local before after out
+        before=$(cpu_ticks "$pid")
+        out=$(taskset -c 1 redis-benchmark -h "${addr%:*}" -p "${addr##*:}" -t set,get -n "$requests" -c 50 \
+          -P "$pipeline" -q 2>/dev/null | tr '\r' '\n' | grep 'requests per second')
+        after=$(cpu_ticks "$pid")
+        kill -INT "$pid"; wait "$pid" 2>/dev/null || true
+        local set_rps get_rps cpu_us
+        set_rps=$(echo "$out" | sed -n 's/^SET: \([0-9.]*\) requests.*/\1/p')
+        get_rps=$(echo "$out" | sed -n 's/^GET: \([0-9.]*\) requests.*/\1/p')
+        cpu_us=$(awk -v t="$((after - before))" -v hz="$ticks" -v n="$((requests * 2))" 'BEGIN { printf "%.3f", t / hz * 1e6 / n }')
+        echo "$name,$pipeline,$round,$set_rps,$get_rps,$cpu_us" >>"$csv"
+        printf '  %-8s -P %-3s set=%-9s get=%-9s cpu/req=%sus\n' "$name" "$pipeline" "$set_rps" "$get_rps" "$cpu_us"
+      done
+    done
+  done
+  # Medians per server and pipeline depth.
+  echo "| server | pipeline | SET req/s | GET req/s | server CPU per request |" | tee "$OUT/kv.md"
+  echo "|---|---|---|---|---|" | tee -a "$OUT/kv.md"
+  for pipeline in 1 16; do
+    for name in kv tokio_kv; do
+      local row=""
+      for col in 4 5 6; do
+        row="$row | $(awk -F, -v s="$name" -v p="$pipeline" -v c="$col" '$1 == s && $2 == p { print $c }' "$csv" | sort -g |
+          awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')"
+      done
+      echo "| $name | $pipeline$row µs |" | tee -a "$OUT/kv.md"
+    done
+  done
+}
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+if [ "${1:-}" = "--kv" ]; then
+  kv_rows
+  exit 0
 fi
 
 cargo build --release --quiet --example echo --example udp_server --example tokio_echo --example loadgen
@@ -133,5 +196,7 @@ if command -v wrk >/dev/null; then
     kill "$pid"; wait "$pid" 2>/dev/null || true
   done
 fi
+
+kv_rows
 
 python3 benches/report.py "$CSV" | tee "$OUT/report.md"

@@ -42,6 +42,7 @@
 use std::future::Future;
 
 mod macros;
+pub mod stream;
 
 #[doc(hidden)]
 pub mod __private {

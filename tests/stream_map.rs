@@ -1,0 +1,267 @@
+//! `wakeful::stream::StreamMap`: fairness, removal while reading, ended streams,
+//! 10 000 streams at a cost per item that does not grow with their number, a stream
+//! that panics, and no waker left behind.
+
+mod util;
+
+use std::cell::Cell;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use util::CountingWaker;
+use wakeful::stream::{self, Stream, StreamExt, StreamMap};
+use wakeful::sync::mpsc;
+
+/// A stream that counts how often it is polled.
+struct Counted<S> {
+    inner: S,
+    polls: Rc<Cell<usize>>,
+}
+
+impl<S: Stream + Unpin> Stream for Counted<S> {
+    type Item = S::Item;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
+        self.polls.set(self.polls.get() + 1);
+        Pin::new(&mut self.inner).poll_next(cx)
+    }
+}
+
+#[test]
+fn always_ready_streams_take_turns() {
+    let mut map = StreamMap::new();
+    for key in ["a", "b", "c"] {
+        map.insert(key, stream::iter(0..));
+    }
+    let got = util::run(async { map.take(3000).collect::<Vec<_>>().await });
+    for key in ["a", "b", "c"] {
+        let count = got.iter().filter(|(k, _)| *k == key).count();
+        assert_eq!(count, 1000, "key {key} got {count} of 3000 items: no key starves");
+        let values: Vec<_> = got.iter().filter(|(k, _)| *k == key).map(|(_, v)| *v).collect();
+        assert_eq!(values, (0..1000).collect::<Vec<_>>(), "each stream's order is kept");
+    }
+}
+
+#[test]
+fn ended_streams_are_removed_and_an_empty_map_ends() {
+    util::run(async {
+        let mut map = StreamMap::new();
+        assert_eq!(map.next().await, None, "an empty map ends at once");
+        map.insert(1, stream::iter(vec!['x']));
+        map.insert(2, stream::iter(vec!['y', 'z']));
+        let mut got = Vec::new();
+        while let Some(item) = map.next().await {
+            got.push(item);
+        }
+        got.sort();
+        assert_eq!(got, [(1, 'x'), (2, 'y'), (2, 'z')]);
+        assert_eq!(map.len(), 0);
+        assert!(!map.contains_key(&1) && !map.contains_key(&2));
+        // Usable again after it ended.
+        map.insert(3, stream::iter(vec!['w']));
+        assert_eq!(map.next().await, Some((3, 'w')));
+    });
+}
+
+#[test]
+fn removing_a_stream_while_reading_stops_its_items() {
+    util::run(async {
+        let mut map = StreamMap::new();
+        let mut senders = Vec::new();
+        for key in ["a", "b", "c"] {
+            let (tx, rx) = mpsc::unbounded_channel::<u32>();
+            senders.push(tx);
+            map.insert(key, rx);
+        }
+        senders[1].send(1).unwrap();
+        assert_eq!(map.next().await, Some(("b", 1)));
+        // b woken again, then removed before the map looks: its wake is stale.
+        senders[1].send(2).unwrap();
+        let mut removed = map.remove("b").expect("b was there");
+        assert!(map.remove("b").is_none());
+        senders[2].send(3).unwrap();
+        assert_eq!(map.next().await, Some(("c", 3)));
+        assert_eq!(removed.recv().await, Some(2), "the removed stream keeps its items");
+        // A new stream under a key, in the slot b left: the old wake must not poll it.
+        let (tx, rx) = mpsc::unbounded_channel::<u32>();
+        assert!(map.insert("d", rx).is_none());
+        tx.send(4).unwrap();
+        assert_eq!(map.next().await, Some(("d", 4)));
+        // Replacing returns the old stream.
+        let (_tx2, rx2) = mpsc::unbounded_channel::<u32>();
+        assert!(map.insert("d", rx2).is_some());
+        assert_eq!(map.len(), 3);
+        let mut keys: Vec<_> = map.keys().copied().collect();
+        keys.sort();
+        assert_eq!(keys, ["a", "c", "d"]);
+    });
+}
+
+#[test]
+fn ten_thousand_streams_cost_the_same_per_item() {
+    const N: usize = 10_000;
+    let polls = Rc::new(Cell::new(0));
+    let mut map = StreamMap::with_capacity(N);
+    let mut senders = Vec::with_capacity(N);
+    for key in 0..N {
+        let (tx, rx) = mpsc::unbounded_channel::<usize>();
+        senders.push(tx);
+        map.insert(key, Counted { inner: rx, polls: polls.clone() });
+    }
+    let waker = CountingWaker::new();
+    let mut cx = Context::from_waker(waker.waker());
+    assert!(map.poll_next_entry(&mut cx).is_pending());
+    assert_eq!(polls.get(), N, "each new stream is polled once");
+    polls.set(0);
+    // One item at a time, on a different stream each time: an item costs a poll or two,
+    // not a poll of every stream (which would be 10^8 polls in all).
+    for (key, tx) in senders.iter().enumerate().rev() {
+        tx.send(key).unwrap();
+        match map.poll_next_entry(&mut cx) {
+            Poll::Ready(Some((k, v))) => assert_eq!((k, v), (key, key)),
+            other => panic!("expected item {key}, got {other:?}"),
+        }
+        assert!(map.poll_next_entry(&mut cx).is_pending());
+    }
+    assert!(polls.get() <= 3 * N, "{} polls for {N} items", polls.get());
+    assert!(waker.wakes() >= N, "each send woke the reader");
+    drop(senders);
+    assert!(matches!(map.poll_next_entry(&mut cx), Poll::Ready(None)), "every stream ended, so the map ends");
+    assert_eq!(map.len(), 0);
+    assert_eq!(polls.get(), 3 * N, "one more poll each to see its end");
+}
+
+struct Panics;
+
+impl Stream for Panics {
+    type Item = u32;
+    fn poll_next(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<u32>> {
+        panic!("stream panics");
+    }
+}
+
+#[test]
+fn a_stream_that_panics_leaves_the_map_usable() {
+    let mut map: StreamMap<&str, Pin<Box<dyn Stream<Item = u32>>>> = StreamMap::new();
+    map.insert("bad", Box::pin(Panics));
+    map.insert("good", Box::pin(stream::iter([7])));
+    let waker = CountingWaker::new();
+    let mut cx = Context::from_waker(waker.waker());
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| map.poll_next_entry(&mut cx))) {
+            Ok(Poll::Ready(Some(item))) => seen.push(item.1),
+            Ok(other) => panic!("unexpected {other:?}"),
+            Err(_) => seen.push(0),
+        }
+    }
+    seen.sort();
+    assert_eq!(seen, [0, 7], "one panic, one item, in some order");
+    // The panicking stream is polled again (as tokio_stream's would), not forgotten.
+    let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| map.poll_next_entry(&mut cx)));
+    assert!(again.is_err(), "the stream that panicked is polled again");
+    assert!(map.remove("bad").is_some());
+    assert!(matches!(map.poll_next_entry(&mut cx), Poll::Ready(None)));
+}
+
+#[test]
+fn dropping_the_map_leaves_no_waker_behind() {
+    let waker = CountingWaker::new();
+    let (tx, rx) = mpsc::unbounded_channel::<u32>();
+    let mut map = StreamMap::new();
+    map.insert(0, rx);
+    let mut cx = Context::from_waker(waker.waker());
+    assert!(map.poll_next_entry(&mut cx).is_pending());
+    assert!(waker.held() >= 1, "the map keeps the reader's waker while it waits");
+    tx.send(1).unwrap();
+    assert_eq!(waker.wakes(), 1);
+    drop(map);
+    assert_eq!(waker.held(), 0, "no copy of the reader's waker outlives the map");
+    assert!(tx.send(2).is_err(), "the stream was dropped with the map");
+}
+
+/// A stream whose waker, when dropped by the channel, wakes another entry: the map
+/// must not hold its lock while a waker is dropped or woken.
+#[test]
+fn a_wake_from_inside_a_poll_does_not_deadlock() {
+    struct WakesItself(u32);
+    impl Stream for WakesItself {
+        type Item = u32;
+        fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<u32>> {
+            if self.0 == 0 {
+                return Poll::Ready(None);
+            }
+            if self.0 % 2 == 0 {
+                self.0 -= 1;
+                cx.waker().wake_by_ref(); // a yield: woken during its own poll
+                return Poll::Pending;
+            }
+            self.0 -= 1;
+            Poll::Ready(Some(self.0))
+        }
+    }
+    let mut map = StreamMap::new();
+    map.insert("x", WakesItself(6));
+    let got: Vec<_> = util::run(map.collect());
+    assert_eq!(got, [("x", 4), ("x", 2), ("x", 0)]);
+}
+
+/// The same scenario on tokio_stream's `StreamMap`: the same items reach the reader,
+/// a removed stream yields nothing more, a replaced one is returned, ended streams
+/// leave, and an empty map ends.
+#[test]
+fn same_results_as_tokio_streams_map() {
+    fn wakeful_run() -> (Vec<(u8, u32)>, Option<Vec<u32>>, usize) {
+        util::run(async {
+            let mut map = StreamMap::new();
+            for key in 0..4u8 {
+                map.insert(key, stream::iter((0..5).map(|n| n + u32::from(key) * 10).collect::<Vec<u32>>()));
+            }
+            let replaced = map.insert(3, stream::iter(vec![130, 131]));
+            let old: Option<Vec<u32>> = match replaced {
+                Some(old) => Some(old.collect().await),
+                None => None,
+            };
+            let mut got = Vec::new();
+            while let Some((key, n)) = map.next().await {
+                got.push((key, n));
+                if key == 1 {
+                    map.remove(&1);
+                }
+            }
+            got.sort();
+            (got, old, map.len())
+        })
+    }
+    fn tokio_run() -> (Vec<(u8, u32)>, Option<Vec<u32>>, usize) {
+        use tokio_stream::StreamExt as TokioStreamExt;
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        rt.block_on(async {
+            let mut map = tokio_stream::StreamMap::new();
+            for key in 0..4u8 {
+                map.insert(
+                    key,
+                    tokio_stream::iter((0..5).map(|n| n + u32::from(key) * 10).collect::<Vec<u32>>()),
+                );
+            }
+            let replaced = map.insert(3, tokio_stream::iter(vec![130, 131]));
+            let old: Option<Vec<u32>> = match replaced {
+                Some(old) => Some(TokioStreamExt::collect(old).await),
+                None => None,
+            };
+            let mut got = Vec::new();
+            while let Some((key, n)) = TokioStreamExt::next(&mut map).await {
+                got.push((key, n));
+                if key == 1 {
+                    map.remove(&1);
+                }
+            }
+            got.sort();
+            (got, old, map.len())
+        })
+    }
+    let (wakeful, tokio) = (wakeful_run(), tokio_run());
+    assert_eq!(wakeful, tokio);
+    assert_eq!(wakeful.0.iter().filter(|(k, _)| *k == 1).count(), 1, "removed after its first item");
+    assert_eq!(wakeful.1, Some(vec![30, 31, 32, 33, 34]));
+}
