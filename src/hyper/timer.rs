@@ -221,7 +221,7 @@ impl Home {
         // With the lock released: removing a timer drops its waker, which runs code. If
         // that code panics, the guard posts back the keys not yet removed.
         let mut rest = Repost { home: self, keys: keys.into_iter() };
-        while let Some(key) = rest.keys.next() {
+        for key in rest.keys.by_ref() {
             reactor.remove_timer(key);
         }
     }
