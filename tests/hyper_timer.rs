@@ -340,3 +340,21 @@ fn a_waker_panicking_when_dropped_from_the_mailbox_loses_no_other_timer() {
         "timers posted behind the panicking one stayed in the wheel for good"
     );
 }
+
+#[test]
+fn sleeps_dropped_on_many_threads_while_their_home_drains_are_all_removed() {
+    // Posting and draining race: a key posted while the home thread empties the mailbox
+    // must be removed by a later drain, never lost between the flag and the lock.
+    let rt = Runtime::new().unwrap();
+    let waker = CountingWaker::new();
+    let batches: Vec<Vec<_>> =
+        (0..4).map(|_| (0..2_000).map(|_| registered(&rt, HOUR, waker.waker())).collect()).collect();
+    let droppers: Vec<_> =
+        batches.into_iter().map(|batch| thread::spawn(move || batch.into_iter().for_each(drop))).collect();
+    while !droppers.iter().all(|t| t.is_finished()) {
+        drop(registered(&rt, HOUR, Waker::noop())); // registering drains the mailbox
+    }
+    droppers.into_iter().for_each(|t| t.join().unwrap());
+    finish(&rt, HyperTimer.sleep(Duration::from_millis(1)));
+    assert_eq!((rt.stats().timers_pending, waker.held()), (0, 0), "a posted timer was lost in the race");
+}
