@@ -41,6 +41,7 @@ fn http2_streams_run_as_wakeful_tasks_with_non_send_services_and_pings() {
         let (sender, connection) = hyper::client::conn::http2::Builder::new(HyperExecutor)
             .timer(HyperTimer)
             .keep_alive_interval(Duration::from_millis(20))
+            .keep_alive_while_idle(true) // the server pings while idle by default
             .handshake(HyperIo::new(client_end))
             .await
             .expect("HTTP/2 handshake");
