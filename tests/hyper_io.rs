@@ -171,3 +171,49 @@ fn http_over_a_unix_socket_pair() {
 fn the_executor_outside_a_runtime_panics_clearly() {
     HyperExecutor.execute(async {});
 }
+
+/// A writer claiming to have written more than it was given.
+struct LyingWriter;
+
+impl AsyncWrite for LyingWriter {
+    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Poll::Ready(Ok(buf.len() + 1))
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Poll::Ready(Ok(bufs.iter().map(|b| b.len()).sum::<usize>() + 1))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+#[test]
+fn a_writer_claiming_more_than_it_was_given_is_an_error() {
+    // hyper advances its buffers by the count returned, unchecked: a count past the end
+    // panics inside hyper (or, in release builds, wraps), so it must arrive as an error.
+    let waker = CountingWaker::new();
+    let mut io = HyperIo::new(LyingWriter);
+    let plain = waker.poll(std::pin::pin!(poll_fn(|cx| Write::poll_write(Pin::new(&mut io), cx, b"abc"))));
+    let slices = [IoSlice::new(b"ab"), IoSlice::new(b"cd")];
+    let vectored =
+        waker.poll(std::pin::pin!(poll_fn(|cx| Write::poll_write_vectored(Pin::new(&mut io), cx, &slices))));
+    for (what, result) in [("poll_write", plain), ("poll_write_vectored", vectored)] {
+        match result {
+            Poll::Ready(Err(err)) => {
+                assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{what}: {err}");
+                assert!(err.to_string().contains("HyperIo"), "{what}: {err}");
+            }
+            other => panic!("{what}: a writer's impossible count was passed on: {other:?}"),
+        }
+    }
+}

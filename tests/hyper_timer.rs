@@ -281,3 +281,80 @@ fn ten_thousand_sleeps_dropped_on_another_thread_are_all_removed() {
     finish(&rt, HyperTimer.sleep(Duration::from_millis(1)));
     assert_eq!((rt.stats().timers_pending, waker.held()), (0, 0));
 }
+
+#[test]
+fn a_registered_sleep_past_its_deadline_completes_outside_any_runtime() {
+    // The doc: a deadline already passed completes without a runtime. A sleep that was
+    // polled once (so it holds a timer) must keep that promise too: on its own thread
+    // after its runtime stopped running, and on a thread with no runtime at all.
+    let rt = Runtime::new().unwrap();
+    let (mut here, there) = (
+        registered(&rt, Duration::from_millis(5), Waker::noop()),
+        registered(&rt, Duration::from_millis(5), Waker::noop()),
+    );
+    rt.block_on(wakeful::time::sleep(Duration::from_millis(10))); // both deadlines pass
+    let polled = catch_unwind(AssertUnwindSafe(|| CountingWaker::new().poll(here.as_mut())));
+    assert!(matches!(polled, Ok(Poll::Ready(()))), "on its thread, outside the runtime: {polled:?}");
+    let elsewhere = thread::spawn(move || {
+        let mut there = there;
+        CountingWaker::new().poll(there.as_mut()).is_ready()
+    })
+    .join();
+    assert!(matches!(elsewhere, Ok(true)), "on a thread without a runtime: {elsewhere:?}");
+    drop(here);
+    finish(&rt, HyperTimer.sleep(Duration::from_millis(1)));
+    assert_eq!(rt.stats().timers_pending, 0);
+}
+
+/// A waker that panics when its last clone is dropped.
+struct PanicsWhenDropped;
+
+impl Wake for PanicsWhenDropped {
+    fn wake(self: Arc<Self>) {}
+}
+
+impl Drop for PanicsWhenDropped {
+    fn drop(&mut self) {
+        panic!("a waker panicking in its Drop");
+    }
+}
+
+#[test]
+fn a_waker_panicking_when_dropped_from_the_mailbox_loses_no_other_timer() {
+    let rt = Runtime::new().unwrap();
+    let waker = CountingWaker::new();
+    let panicky = Waker::from(Arc::new(PanicsWhenDropped));
+    let mut sleeps = vec![registered(&rt, HOUR, &panicky)];
+    drop(panicky); // the wheel now holds the last clone
+    sleeps.extend((0..9).map(|_| registered(&rt, HOUR, waker.waker())));
+    assert_eq!(rt.stats().timers_pending, 10);
+    // Posted in order: the panicking waker's timer first, then nine others.
+    thread::spawn(move || drop(sleeps)).join().unwrap();
+    let drained = catch_unwind(AssertUnwindSafe(|| finish(&rt, HyperTimer.sleep(Duration::from_millis(1)))));
+    assert!(drained.is_err(), "the waker's panic should reach the poll that dropped it");
+    // The panic must not have thrown away the rest of the mailbox.
+    finish(&rt, HyperTimer.sleep(Duration::from_millis(1)));
+    assert_eq!(
+        (rt.stats().timers_pending, waker.held()),
+        (0, 0),
+        "timers posted behind the panicking one stayed in the wheel for good"
+    );
+}
+
+#[test]
+fn sleeps_dropped_on_many_threads_while_their_home_drains_are_all_removed() {
+    // Posting and draining race: a key posted while the home thread empties the mailbox
+    // must be removed by a later drain, never lost between the flag and the lock.
+    let rt = Runtime::new().unwrap();
+    let waker = CountingWaker::new();
+    let batches: Vec<Vec<_>> =
+        (0..4).map(|_| (0..2_000).map(|_| registered(&rt, HOUR, waker.waker())).collect()).collect();
+    let droppers: Vec<_> =
+        batches.into_iter().map(|batch| thread::spawn(move || batch.into_iter().for_each(drop))).collect();
+    while !droppers.iter().all(|t| t.is_finished()) {
+        drop(registered(&rt, HOUR, Waker::noop())); // registering drains the mailbox
+    }
+    droppers.into_iter().for_each(|t| t.join().unwrap());
+    finish(&rt, HyperTimer.sleep(Duration::from_millis(1)));
+    assert_eq!((rt.stats().timers_pending, waker.held()), (0, 0), "a posted timer was lost in the race");
+}

@@ -111,7 +111,8 @@ impl<T: AsyncRead> Read for HyperIo<T> {
 
 impl<T: AsyncWrite> Write for HyperIo<T> {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.inner_pin_mut().poll_write(cx, buf)
+        let n = ready!(self.inner_pin_mut().poll_write(cx, buf))?;
+        Poll::Ready(written(n, buf.len()))
     }
 
     fn poll_write_vectored(
@@ -119,7 +120,8 @@ impl<T: AsyncWrite> Write for HyperIo<T> {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.inner_pin_mut().poll_write_vectored(cx, bufs)
+        let n = ready!(self.inner_pin_mut().poll_write_vectored(cx, bufs))?;
+        Poll::Ready(written(n, bufs.iter().fold(0, |sum, b| sum.saturating_add(b.len()))))
     }
 
     /// True: `futures-io` cannot say whether a writer's vectored writes are real, and
@@ -136,6 +138,18 @@ impl<T: AsyncWrite> Write for HyperIo<T> {
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.inner_pin_mut().poll_close(cx)
     }
+}
+
+/// `n` bytes written of `given`, checked: hyper advances its buffers by the count
+/// unchecked, and a count past their end would panic inside it.
+fn written(n: usize, given: usize) -> io::Result<usize> {
+    if n > given {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("wakeful::hyper::HyperIo: the stream reported {n} bytes written from {given}"),
+        ));
+    }
+    Ok(n)
 }
 
 impl<T: Read> AsyncRead for HyperIo<T> {

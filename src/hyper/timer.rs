@@ -159,8 +159,13 @@ impl Future for HyperSleep {
         if this.timer.is_none() && Instant::now() >= this.deadline {
             return Poll::Ready(());
         }
-        let reactor =
-            context::current().unwrap_or_else(|err| panic!("wakeful::hyper::HyperSleep polled: {err}"));
+        let reactor = match context::current() {
+            Ok(reactor) => reactor,
+            // Registered once, but the deadline has passed: done, with or without a
+            // runtime (drop or reset deals with the timer, wherever it is).
+            Err(_) if Instant::now() >= this.deadline => return Poll::Ready(()),
+            Err(err) => panic!("wakeful::hyper::HyperSleep polled: {err}"),
+        };
         if let Some(timer) = &this.timer {
             if is_home_of(&timer.home, &reactor) {
                 timer.home.remove_orphans(&reactor);
@@ -213,9 +218,28 @@ impl Home {
             return;
         }
         let keys = std::mem::take(&mut *self.orphans.lock().unwrap_or_else(PoisonError::into_inner));
-        // With the lock released: removing a timer drops its waker, which runs code.
-        for key in keys {
+        // With the lock released: removing a timer drops its waker, which runs code. If
+        // that code panics, the guard posts back the keys not yet removed.
+        let mut rest = Repost { home: self, keys: keys.into_iter() };
+        for key in rest.keys.by_ref() {
             reactor.remove_timer(key);
+        }
+    }
+}
+
+/// The keys a drain of a home's mailbox has yet to remove, put back when dropped (only
+/// a panic leaves any): without it, a waker panicking in its `Drop` would leave every
+/// timer posted behind its own in the wheel for good.
+struct Repost<'a> {
+    home: &'a Home,
+    keys: std::vec::IntoIter<TimerKey>,
+}
+
+impl Drop for Repost<'_> {
+    fn drop(&mut self) {
+        if !self.keys.as_slice().is_empty() {
+            self.home.orphans.lock().unwrap_or_else(PoisonError::into_inner).extend(self.keys.by_ref());
+            self.home.has_orphans.store(true, Ordering::Release);
         }
     }
 }
