@@ -459,3 +459,46 @@ fn a_reserve_owned_or_recv_many_dropped_at_pending_gives_everything_back() {
     assert_eq!(rx.blocking_recv_many(&mut buffer, 8), 1, "a message is there: no park");
     assert_eq!(buffer, [0, 5]);
 }
+
+macro_rules! receiver_is_closed_scenario {
+    ($mpsc:path) => {{
+        use $mpsc as mpsc;
+        let (tx, rx) = mpsc::channel::<u32>(2);
+        let (utx, urx) = mpsc::unbounded_channel::<u32>();
+        let mut seen = vec![format!("{} {}", rx.is_closed(), urx.is_closed())];
+        tx.try_send(1).unwrap();
+        utx.send(1).unwrap();
+        drop((tx, utx));
+        seen.push(format!("{} {}", rx.is_closed(), urx.is_closed()));
+        seen
+    }};
+}
+
+#[test]
+fn a_receiver_is_closed_once_every_sender_is_gone_as_tokio() {
+    let ours = receiver_is_closed_scenario!(wakeful::sync::remote::mpsc);
+    assert_eq!(ours, receiver_is_closed_scenario!(tokio::sync::mpsc));
+    assert_eq!(ours, ["false false", "true true"]);
+}
+
+#[test]
+fn dropping_the_receiver_while_a_waiting_senders_waker_panics_still_drops_queued_messages() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = mpsc::channel(1);
+    tx.try_send(Counted(drops.clone())).unwrap();
+    // A sender waits for room with a waker that panics when woken.
+    let waker = hook(|| panic!("waker panics"), || {});
+    let mut send = Box::pin(tx.send(Counted(drops.clone())));
+    assert!(
+        std::future::Future::poll(send.as_mut(), &mut std::task::Context::from_waker(&waker)).is_pending()
+    );
+    drop(waker);
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(rx)));
+    assert!(dropped.is_err(), "the wake's panic reaches the caller");
+    assert_eq!(drops.load(Ordering::SeqCst), 1, "the queued message is dropped with the receiver");
+    assert!(tx.is_closed());
+    let permit = tx.try_reserve();
+    assert!(permit.is_err(), "no slot after the receiver is gone");
+    drop(send);
+    assert_eq!(drops.load(Ordering::SeqCst), 2, "the waiting send's message is dropped with it");
+}

@@ -153,3 +153,52 @@ fn a_panicking_receiver_waker_reaches_the_sender_and_the_value_stays() {
     assert!(sent.is_err(), "the wake's panic reaches the sender");
     assert_eq!(rx.try_recv(), Ok(3));
 }
+
+/// A waker whose last copy panics when dropped.
+struct PanicsOnDrop;
+impl Wake for PanicsOnDrop {
+    fn wake(self: Arc<Self>) {}
+}
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        panic!("waker drop panics");
+    }
+}
+
+#[test]
+fn a_sender_waker_whose_drop_panics_does_not_keep_the_receiver_asleep() {
+    for drop_instead in [false, true] {
+        let (mut tx, mut rx) = oneshot::channel::<u32>();
+        let w = CountingWaker::new();
+        assert!(poll(&w, &mut Box::pin(&mut rx)).is_pending());
+        let waker = Waker::from(Arc::new(PanicsOnDrop));
+        assert!(tx.poll_closed(&mut Context::from_waker(&waker)).is_pending());
+        drop(waker); // the channel holds the last copy: its drop panics
+        let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            if drop_instead {
+                drop(tx);
+            } else {
+                tx.send(4).unwrap();
+            }
+        }));
+        assert!(done.is_err(), "the drop's panic reaches the sender");
+        assert_eq!(w.wakes(), 1, "the receiver is woken all the same (dropped: {drop_instead})");
+        let expected = if drop_instead { Err(oneshot::error::TryRecvError::Closed) } else { Ok(4) };
+        assert_eq!(rx.try_recv(), expected);
+    }
+}
+
+#[test]
+fn a_receiver_waker_whose_drop_panics_does_not_keep_closed_asleep() {
+    let (mut tx, mut rx) = oneshot::channel::<u32>();
+    let waker = Waker::from(Arc::new(PanicsOnDrop));
+    assert!(Pin::new(&mut rx).poll(&mut Context::from_waker(&waker)).is_pending());
+    drop(waker); // the channel holds the last copy: its drop panics
+    let w = CountingWaker::new();
+    let mut closed = Box::pin(tx.closed());
+    assert!(poll(&w, &mut closed).is_pending());
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(rx)));
+    assert!(dropped.is_err(), "the drop's panic reaches the receiver's owner");
+    assert_eq!(w.wakes(), 1, "the sender in closed() is woken all the same");
+    assert!(poll(&w, &mut closed).is_ready());
+}

@@ -119,8 +119,7 @@ impl<T> Sender<T> {
         state.sent_or_dropped = true;
         let (rx_waker, tx_waker) = (state.rx_waker.take(), state.tx_waker.take());
         drop(state);
-        drop(tx_waker);
-        crate::waiters::wake_all(rx_waker);
+        wake_then_drop(rx_waker, tx_waker);
         Ok(())
     }
 
@@ -180,8 +179,7 @@ impl<T> Drop for Sender<T> {
         state.sent_or_dropped = true;
         let (rx_waker, tx_waker) = (state.rx_waker.take(), state.tx_waker.take());
         drop(state);
-        drop(tx_waker);
-        crate::waiters::wake_all(rx_waker);
+        wake_then_drop(rx_waker, tx_waker);
     }
 }
 
@@ -242,9 +240,19 @@ impl<T> Receiver<T> {
         let value = state.value.take();
         let (rx_waker, tx_waker) = (state.rx_waker.take(), state.tx_waker.take());
         drop(state);
-        drop(rx_waker);
-        drop(value);
-        crate::waiters::wake_all(tx_waker);
+        wake_then_drop(tx_waker, (value, rx_waker));
+    }
+}
+
+/// Wakes the other side's task, then drops `rest` (this side's waker, a value):
+/// their `Drop` is user code that may panic, and must not keep the other task
+/// asleep; a panicking wake must not leak `rest` either. The first panic goes on
+/// once both are done.
+fn wake_then_drop<D>(waker: Option<Waker>, rest: D) {
+    let woken = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| crate::waiters::wake_all(waker)));
+    drop(rest);
+    if let Err(payload) = woken {
+        std::panic::resume_unwind(payload);
     }
 }
 

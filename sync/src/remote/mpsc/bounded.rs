@@ -235,9 +235,10 @@ impl<T> Receiver<T> {
         self.chan.close();
     }
 
-    /// Whether the channel is closed.
+    /// Whether the channel is closed: by [`close`](Self::close), or because every
+    /// sender is gone (as tokio's).
     pub fn is_closed(&self) -> bool {
-        self.chan.is_closed()
+        self.chan.rx_is_closed()
     }
 
     /// Whether no message is queued.

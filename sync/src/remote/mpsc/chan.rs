@@ -223,18 +223,27 @@ impl<T> Chan<T> {
     /// Fails every later send and reserve, and every waiting one; completes `closed()`.
     pub(super) fn close(&self) {
         let mut state = lock(&self.state);
-        state.rx_closed = true;
-        let mut wakers = state.send_waiters.take_all();
-        wakers.extend(state.closed_waiters.take_all());
+        let wakers = Self::close_locked(&mut state);
         drop(state);
         wake_all(wakers);
     }
 
+    /// Marks the receiver closed; returns the wakers of the waiting senders and of
+    /// the `closed()` waiters, to be woken after the lock.
+    fn close_locked(state: &mut State<T>) -> Vec<Waker> {
+        state.rx_closed = true;
+        let mut wakers = state.send_waiters.take_all();
+        wakers.extend(state.closed_waiters.take_all());
+        wakers
+    }
+
     /// The receiver is dropped: closes, and drops the queued messages (after the lock:
-    /// a message's `Drop` may use this channel).
+    /// a message's `Drop` may use this channel). Closing and emptying happen under
+    /// one lock, before any waker runs: a waker that panics must not leave the
+    /// messages queued (a message holding a sender would keep the channel alive).
     pub(super) fn drop_rx(&self) {
-        self.close();
         let mut state = lock(&self.state);
+        let wakers = Self::close_locked(&mut state);
         state.rx_gone = true;
         let queue = std::mem::take(&mut state.queue);
         if self.bound.is_some() {
@@ -242,12 +251,26 @@ impl<T> Chan<T> {
         }
         let waker = state.rx_waker.take();
         drop(state);
-        drop(waker);
+        // Every waiter is woken even if a message's `Drop` panics, and every message
+        // dropped even if a `wake` panics; the first panic goes on afterwards.
+        let woken = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| wake_all(wakers)));
         drop(queue);
+        drop(waker);
+        if let Err(payload) = woken {
+            std::panic::resume_unwind(payload);
+        }
     }
 
+    /// Whether sends fail: the receiver closed or dropped (a sender's view).
     pub(super) fn is_closed(&self) -> bool {
         lock(&self.state).rx_closed
+    }
+
+    /// Whether no message can come any more: closed, or every sender gone (the
+    /// receiver's view, as tokio's `Receiver::is_closed`).
+    pub(super) fn rx_is_closed(&self) -> bool {
+        let state = lock(&self.state);
+        state.rx_closed || state.senders == 0
     }
 
     pub(super) fn len(&self) -> usize {
