@@ -57,6 +57,13 @@ pub use wakeful_net::{io, signal, time};
 pub use wakeful_reactor as reactor;
 pub use wakeful_sync as sync;
 
+#[cfg(feature = "macros")]
+#[doc = include_str!("../macros/docs/main.md")]
+pub use wakeful_macros::main;
+#[cfg(feature = "macros")]
+#[doc = include_str!("../macros/docs/test.md")]
+pub use wakeful_macros::test;
+
 /// Tasks: spawning, yielding, joining one ([`task::JoinHandle`]) or many
 /// ([`task::JoinSet`]), and aborting.
 ///
