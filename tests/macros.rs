@@ -2,6 +2,7 @@
 //! spawned tasks, kept attributes, and each option reaching the runtime builder.
 //! (Misuses are compile errors: the `compile_fail` doctests on `wakeful::main` and
 //! `wakeful::test` cover them.)
+#![cfg(feature = "macros")]
 
 use std::cell::RefCell;
 use std::error::Error;

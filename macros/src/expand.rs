@@ -50,7 +50,8 @@ pub fn expand(kind: Kind, function: AsyncFn, options: Options) -> TokenStream {
     out.extend(function.qualifiers);
     out.extend([TokenTree::Ident(function.fn_token), TokenTree::Ident(function.name)]);
     out.extend([TokenTree::Group(function.params)]);
-    let names_impl =
+    // `impl Trait` cannot be named in a `let` (`-> !` was refused before we got here).
+    let unnameable =
         function.output.iter().any(|t| matches!(t, TokenTree::Ident(i) if i.to_string() == "impl"));
     let output: TokenStream = if function.output.is_empty() {
         TokenStream::from(TokenTree::Group(Group::new(Delimiter::Parenthesis, TokenStream::new())))
@@ -66,7 +67,7 @@ pub fn expand(kind: Kind, function: AsyncFn, options: Options) -> TokenStream {
     let output_var = Ident::new("_output", Span::mixed_site());
     let async_span = function.async_token.map_or(call, |a| a.span());
     let mut future = TokenStream::new();
-    if names_impl {
+    if unnameable {
         future.extend([TokenTree::Group(function.body)]);
     } else {
         // let _output: Output = { original body }; #[allow(unreachable_code)] _output

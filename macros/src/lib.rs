@@ -70,6 +70,14 @@ fn check(kind: Kind, name: &str, function: &item::AsyncFn) -> Vec<Error> {
         };
         errors.push(Error::new(function.params.span(), message));
     }
+    if let [TokenTree::Punct(never)] = function.output.as_slice() {
+        if never.as_char() == '!' {
+            // An async block's output cannot be `!` on stable Rust.
+            let message =
+                format!("{name} cannot wrap a function returning `!`: return `()` and loop in the body");
+            errors.push(Error::new(never.span(), message));
+        }
+    }
     if kind == Kind::Test {
         if let Some((hash, attr)) = function.attrs.iter().find(|(_, attr)| item::is_test_attribute(attr)) {
             let message = format!("{name} adds `#[test]` itself: remove this `#[test]`");
