@@ -253,3 +253,54 @@ fn a_runtime_that_cannot_be_built_panics_with_the_reason() {
     assert!(message.contains("#[wakeful::main]: cannot build the runtime"), "{message}");
     assert!(message.contains("no more file descriptors"), "{message}");
 }
+
+/// Sets its flag when dropped: tells whether a task's future was dropped.
+struct DropFlag(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+thread_local! {
+    static FLAG: std::sync::Arc<std::sync::atomic::AtomicBool> = std::sync::Arc::default();
+}
+
+/// A task that never finishes, holding a `DropFlag`; the function returns first.
+async fn leave_a_pending_task(spawn: impl FnOnce(DropFlag)) -> u32 {
+    FLAG.with(|flag| spawn(DropFlag(flag.clone())));
+    7
+}
+
+#[wakeful::main]
+async fn on_wakeful() -> u32 {
+    leave_a_pending_task(|guard| {
+        wakeful::spawn(async move {
+            let _guard = guard;
+            std::future::pending::<()>().await;
+        });
+    })
+    .await
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn on_tokio() -> u32 {
+    leave_a_pending_task(|guard| {
+        tokio::spawn(async move {
+            let _guard = guard;
+            std::future::pending::<()>().await;
+        });
+    })
+    .await
+}
+
+#[test]
+fn unfinished_tasks_are_dropped_when_the_function_returns_as_on_tokio() {
+    for (runtime, run) in [("wakeful", on_wakeful as fn() -> u32), ("tokio", on_tokio)] {
+        FLAG.with(|flag| flag.store(false, std::sync::atomic::Ordering::SeqCst));
+        assert_eq!(run(), 7, "{runtime}: the body's value is returned");
+        let dropped = FLAG.with(|flag| flag.load(std::sync::atomic::Ordering::SeqCst));
+        assert!(dropped, "{runtime}: the pending task's future is dropped with the runtime");
+    }
+}
