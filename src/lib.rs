@@ -60,6 +60,12 @@ pub use wakeful_sync as sync;
 
 #[cfg(feature = "hyper")]
 pub mod hyper;
+#[cfg(feature = "macros")]
+#[doc = include_str!("../macros/docs/main.md")]
+pub use wakeful_macros::main;
+#[cfg(feature = "macros")]
+#[doc = include_str!("../macros/docs/test.md")]
+pub use wakeful_macros::test;
 
 /// Tasks: spawning, yielding, joining one ([`task::JoinHandle`]) or many
 /// ([`task::JoinSet`]), and aborting.

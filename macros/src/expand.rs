@@ -1,0 +1,162 @@
+//! The expansion: the same function, made synchronous, whose body builds a runtime
+//! and runs the original body on it.
+//!
+//! ```text
+//! #[attrs] [#[::core::prelude::v1::test]] vis fn name() -> Output {
+//!     let body = async move {
+//!         let _output: Output = { original body };
+//!         _output
+//!     };
+//!     krate::Runtime::builder()[.event_interval(n)][.start_paused(b)]
+//!         .build()
+//!         .expect("...")
+//!         .block_on(body)
+//! }
+//! ```
+//!
+//! The `let _output: Output` names the future's output type: without it a `?` in the
+//! body could leave the async block's error type to inference, and a body of the wrong
+//! type would be reported on the attribute. With it, the compiler checks the body as it
+//! would check a plain function's, and points at the user's expression. It is left out
+//! when the return type says `impl`, which cannot be named in a `let`. A body that
+//! ends in `panic!` makes `_output` unreachable: the two `allow`s keep that quiet
+//! (`unreachable_code` on `_output` alone, so the user's own code is still linted).
+
+use proc_macro::{Delimiter, Group, Ident, Literal, Spacing, Span, TokenStream, TokenTree};
+
+use crate::error::{path, punct};
+use crate::item::AsyncFn;
+use crate::options::Options;
+
+/// Which attribute is expanding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Main,
+    Test,
+}
+
+pub fn expand(kind: Kind, function: AsyncFn, options: Options) -> TokenStream {
+    let call = Span::call_site();
+    let mut out = TokenStream::new();
+    if kind == Kind::Test {
+        out.extend([
+            punct('#', Spacing::Alone, call),
+            bracketed(path(&["core", "prelude", "v1", "test"], call)),
+        ]);
+    }
+    for (hash, attr) in function.attrs {
+        out.extend([hash, attr]);
+    }
+    out.extend(function.qualifiers);
+    out.extend([TokenTree::Ident(function.fn_token), TokenTree::Ident(function.name)]);
+    out.extend([TokenTree::Group(function.params)]);
+    // `impl Trait` cannot be named in a `let` (`-> !` was refused before we got here).
+    let unnameable =
+        function.output.iter().any(|t| matches!(t, TokenTree::Ident(i) if i.to_string() == "impl"));
+    let output: TokenStream = if function.output.is_empty() {
+        TokenStream::from(TokenTree::Group(Group::new(Delimiter::Parenthesis, TokenStream::new())))
+    } else {
+        out.extend([punct('-', Spacing::Joint, call), punct('>', Spacing::Alone, call)]);
+        out.extend(function.output.iter().cloned());
+        function.output.into_iter().collect()
+    };
+
+    // `body` and `output` at mixed-site hygiene: the user's code can neither see nor
+    // shadow them.
+    let body = Ident::new("body", Span::mixed_site());
+    let output_var = Ident::new("_output", Span::mixed_site());
+    let async_span = function.async_token.map_or(call, |a| a.span());
+    let mut future = TokenStream::new();
+    if unnameable {
+        future.extend([TokenTree::Group(function.body)]);
+    } else {
+        // let _output: Output = { original body }; #[allow(unreachable_code)] _output
+        // (A body that ends in `panic!` is a diverging initializer: fine here, not a smell.)
+        future.extend([
+            punct('#', Spacing::Alone, call),
+            bracketed(allow(&["clippy::diverging_sub_expression"], call)),
+        ]);
+        future.extend([
+            ident("let", call),
+            TokenTree::Ident(output_var.clone()),
+            punct(':', Spacing::Alone, call),
+        ]);
+        future.extend(output);
+        future.extend([punct('=', Spacing::Alone, call), TokenTree::Group(function.body)]);
+        future.extend([punct(';', Spacing::Alone, call), punct('#', Spacing::Alone, call)]);
+        future.extend([bracketed(allow(&["unreachable_code"], call)), TokenTree::Ident(output_var)]);
+        future = TokenStream::from(TokenTree::Group(Group::new(Delimiter::Brace, future)));
+    }
+    // let body = async move { ... };
+    let mut block = TokenStream::new();
+    block.extend([ident("let", call), TokenTree::Ident(body.clone()), punct('=', Spacing::Alone, call)]);
+    block.extend([ident("async", async_span), ident("move", async_span)]);
+    block.extend(future);
+    block.extend([punct(';', Spacing::Alone, call)]);
+    // krate::Runtime::builder()...block_on(body), the block's value
+    block.extend(options.krate.unwrap_or_else(|| path(&["wakeful"], call)));
+    block.extend(path(&["Runtime", "builder"], call));
+    block.extend([TokenTree::Group(Group::new(Delimiter::Parenthesis, TokenStream::new()))]);
+    if let Some((polls, span)) = options.event_interval {
+        method(
+            &mut block,
+            "event_interval",
+            TokenStream::from(TokenTree::Literal(u32_literal(polls, span))),
+            span,
+        );
+    }
+    if let Some((paused, span)) = options.start_paused {
+        method(
+            &mut block,
+            "start_paused",
+            TokenStream::from(ident(if paused { "true" } else { "false" }, span)),
+            span,
+        );
+    }
+    method(&mut block, "build", TokenStream::new(), call);
+    let attribute = if kind == Kind::Main { "#[wakeful::main]" } else { "#[wakeful::test]" };
+    let message = format!("{attribute}: cannot build the runtime (the OS refused a file descriptor)");
+    method(&mut block, "expect", TokenStream::from(TokenTree::Literal(Literal::string(&message))), call);
+    method(&mut block, "block_on", TokenStream::from(TokenTree::Ident(body)), call);
+
+    out.extend([TokenTree::Group(Group::new(Delimiter::Brace, block))]);
+    out
+}
+
+fn ident(name: &str, span: Span) -> TokenTree {
+    TokenTree::Ident(Ident::new(name, span))
+}
+
+/// `allow(lint, ...)`.
+fn allow(lints: &[&str], span: Span) -> TokenStream {
+    let mut list = TokenStream::new();
+    for (i, lint) in lints.iter().enumerate() {
+        if i > 0 {
+            list.extend([punct(',', Spacing::Alone, span)]);
+        }
+        for (j, segment) in lint.split("::").enumerate() {
+            if j > 0 {
+                list.extend([punct(':', Spacing::Joint, span), punct(':', Spacing::Alone, span)]);
+            }
+            list.extend([ident(segment, span)]);
+        }
+    }
+    TokenStream::from_iter([ident("allow", span), TokenTree::Group(Group::new(Delimiter::Parenthesis, list))])
+}
+
+fn bracketed(tokens: TokenStream) -> TokenTree {
+    TokenTree::Group(Group::new(Delimiter::Bracket, tokens))
+}
+
+/// `.name(args)`, spanned at `span`.
+fn method(block: &mut TokenStream, name: &str, args: TokenStream, span: Span) {
+    let mut args = Group::new(Delimiter::Parenthesis, args);
+    args.set_span(span);
+    block.extend([punct('.', Spacing::Alone, span), ident(name, span), TokenTree::Group(args)]);
+}
+
+fn u32_literal(value: u32, span: Span) -> Literal {
+    let mut literal = Literal::u32_suffixed(value);
+    literal.set_span(span);
+    literal
+}
