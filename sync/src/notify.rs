@@ -30,7 +30,7 @@
 //! - A `Notified` polled after it completed returns `Ready` again rather than
 //!   anything undefined.
 
-use crate::waiters::{wake_all, with_waker, NeedsClone, WaitKey, WaitList, WakerSlot};
+use crate::waiters::{park, wake_all, WaitKey, WaitList};
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
@@ -85,7 +85,9 @@ impl Notify {
                 }
             }
         };
-        wake_all(waker);
+        if let Some(waker) = waker {
+            waker.wake(); // one waker: nothing after it to strand if it panics
+        }
     }
 
     /// Wakes every `Notified` that exists now; stores no permit.
@@ -135,39 +137,35 @@ impl Notified<'_> {
     /// this future. Returns whether it is already notified (a stored permit, which this
     /// consumes, or an earlier `notify_waiters`). Does nothing once queued or done.
     pub fn enable(self: Pin<&mut Self>) -> bool {
-        // Without a waker to store, no clone is ever asked for.
-        self.get_mut().advance(None).unwrap_or(false)
+        self.get_mut().advance()
     }
 
-    /// Moves the state machine on; returns whether the notification arrived. Changes
-    /// nothing if it asks for a clone of the waker (see `with_waker`).
-    fn advance(&mut self, slot: Option<&mut WakerSlot<'_>>) -> Result<bool, NeedsClone> {
+    /// Moves the state machine on, queueing with no waker (see `waiters::park`);
+    /// returns whether the notification arrived. Runs no user code.
+    fn advance(&mut self) -> bool {
         let notify = self.notify;
         match self.state {
-            State::Done => Ok(true),
+            State::Done => true,
             State::Init { calls } => {
                 if calls != notify.waiters_calls.get() || notify.permit.replace(false) {
                     self.state = State::Done;
-                    return Ok(true);
+                    return true;
                 }
-                let waker = slot.map(|slot| slot.take()).transpose()?;
-                let key = notify.waiters.borrow_mut().push_back(Wakeup::Waiting, waker);
+                let key = notify.waiters.borrow_mut().push_back(Wakeup::Waiting, None);
                 self.state = State::Queued(key);
-                Ok(false)
+                false
             }
             State::Queued(key) => {
-                let mut waiters = notify.waiters.borrow_mut();
-                if waiters.is_queued(key) {
-                    if let Some(slot) = slot {
-                        waiters.set_waker(key, slot)?;
+                let removed = {
+                    let mut waiters = notify.waiters.borrow_mut();
+                    if waiters.is_queued(key) {
+                        return false;
                     }
-                    return Ok(false);
-                }
-                let removed = waiters.remove(key);
-                drop(waiters);
+                    waiters.remove(key)
+                };
                 drop(removed);
                 self.state = State::Done;
-                Ok(true)
+                true
             }
         }
     }
@@ -178,11 +176,17 @@ impl Future for Notified<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        if with_waker(cx.waker(), |slot| this.advance(Some(slot))) {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
+        if this.advance() {
+            return Poll::Ready(());
         }
+        let State::Queued(key) = this.state else { unreachable!("advance queues or completes") };
+        if park(&this.notify.waiters, |waiters| waiters, key, cx.waker()) {
+            return Poll::Pending;
+        }
+        // Notified during the clone: collect it now.
+        let notified = this.advance();
+        debug_assert!(notified, "a dequeued waiter completes");
+        Poll::Ready(())
     }
 }
 

@@ -19,6 +19,7 @@
 mod slot;
 
 pub(crate) use slot::{with_waker, NeedsClone, WakerSlot};
+use std::cell::RefCell;
 use std::task::Waker;
 
 /// A waiting future's place in a [`WaitList`]; stale (matching nothing) once removed.
@@ -229,6 +230,67 @@ impl WaitList<()> {
         }
         *key = Some(self.push_back((), Some(waker)));
         Ok(())
+    }
+}
+
+/// Keeps a queued waiter's waker current in one pass, for primitives that queue a
+/// waiter *before* they have a waker (`push_back(value, None)`): returns false if `key`
+/// is no longer queued (it was served or closed, maybe by the clone itself), true once
+/// its node holds a waker that wakes `waker`'s task. The list is borrowed only around
+/// the clone, never during it, and the replaced waker is dropped with nothing borrowed.
+pub(crate) fn park<S, T>(
+    cell: &RefCell<S>,
+    list: impl Fn(&mut S) -> &mut WaitList<T>,
+    key: WaitKey,
+    waker: &Waker,
+) -> bool {
+    {
+        let mut state = cell.borrow_mut();
+        match list(&mut state).node_mut(key).filter(|node| node.queued) {
+            None => return false,
+            Some(node) if node.waker.as_ref().is_some_and(|w| w.will_wake(waker)) => return true,
+            Some(_) => {}
+        }
+    }
+    let clone = waker.clone();
+    let (queued, replaced) = {
+        let mut state = cell.borrow_mut();
+        match list(&mut state).node_mut(key).filter(|node| node.queued) {
+            Some(node) => (true, node.waker.replace(clone)),
+            None => (false, Some(clone)),
+        }
+    };
+    // If this drop dequeues us, it takes and wakes the waker just stored: not lost.
+    drop(replaced);
+    queued
+}
+
+/// Wakers collected under a borrow, to wake once it ends: the first one inline, so
+/// that the common single wake allocates nothing.
+#[derive(Default)]
+pub(crate) struct Woken {
+    first: Option<Waker>,
+    rest: Vec<Waker>,
+}
+
+impl Extend<Waker> for Woken {
+    fn extend<I: IntoIterator<Item = Waker>>(&mut self, wakers: I) {
+        for waker in wakers {
+            match self.first {
+                None => self.first = Some(waker),
+                Some(_) => self.rest.push(waker),
+            }
+        }
+    }
+}
+
+impl Woken {
+    /// Wakes them all, in order, as [`wake_all`] does.
+    pub(crate) fn wake(self) {
+        match self.first {
+            Some(first) if self.rest.is_empty() => first.wake(),
+            first => wake_all(first.into_iter().chain(self.rest)),
+        }
     }
 }
 

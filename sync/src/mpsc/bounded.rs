@@ -23,7 +23,7 @@ pub fn channel<T>(buffer: usize) -> (Sender<T>, Receiver<T>) {
 
 /// Sends to a bounded channel; clone it for more senders.
 pub struct Sender<T> {
-    chan: Rc<Chan<T>>,
+    pub(super) chan: Rc<Chan<T>>,
 }
 
 /// Receives from a bounded channel.
@@ -59,6 +59,15 @@ impl<T> Sender<T> {
     /// gone. Cancel-safe in tokio's sense: if the future is dropped, `value` was not
     /// sent (it is dropped with the future) and the place in line is lost.
     pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
+        // Room now (and nobody waiting before us): no reservation future at all.
+        match self.try_reserve() {
+            Ok(permit) => {
+                permit.send(value);
+                return Ok(());
+            }
+            Err(TrySendError::Closed(())) => return Err(SendError(value)),
+            Err(TrySendError::Full(())) => {}
+        }
         match self.reserve().await {
             Ok(permit) => {
                 permit.send(value);
@@ -137,6 +146,21 @@ impl<T> Sender<T> {
     /// Whether `other` sends to the same channel.
     pub fn same_channel(&self, other: &Self) -> bool {
         Rc::ptr_eq(&self.chan, &other.chan)
+    }
+
+    /// A [`WeakSender`](super::WeakSender): it does not keep the channel open.
+    pub fn downgrade(&self) -> super::WeakSender<T> {
+        super::WeakSender::new(self.chan.clone())
+    }
+
+    /// How many `Sender`s (not weak ones) exist.
+    pub fn strong_count(&self) -> usize {
+        self.chan.sender_count()
+    }
+
+    /// How many [`WeakSender`](super::WeakSender)s exist.
+    pub fn weak_count(&self) -> usize {
+        self.chan.weak_count()
     }
 
     /// Free slots now.

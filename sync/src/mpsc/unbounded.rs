@@ -15,7 +15,7 @@ pub fn unbounded_channel<T>() -> (UnboundedSender<T>, UnboundedReceiver<T>) {
 
 /// Sends to an unbounded channel; clone it for more senders.
 pub struct UnboundedSender<T> {
-    chan: Rc<Chan<T>>,
+    pub(super) chan: Rc<Chan<T>>,
 }
 
 /// Receives from an unbounded channel.
@@ -46,6 +46,22 @@ impl<T> UnboundedSender<T> {
     /// Whether `other` sends to the same channel.
     pub fn same_channel(&self, other: &Self) -> bool {
         Rc::ptr_eq(&self.chan, &other.chan)
+    }
+
+    /// A [`WeakUnboundedSender`](super::WeakUnboundedSender): it does not keep the
+    /// channel open.
+    pub fn downgrade(&self) -> super::WeakUnboundedSender<T> {
+        super::WeakUnboundedSender::new(self.chan.clone())
+    }
+
+    /// How many `UnboundedSender`s (not weak ones) exist.
+    pub fn strong_count(&self) -> usize {
+        self.chan.sender_count()
+    }
+
+    /// How many [`WeakUnboundedSender`](super::WeakUnboundedSender)s exist.
+    pub fn weak_count(&self) -> usize {
+        self.chan.weak_count()
     }
 }
 
