@@ -19,6 +19,7 @@
 //! - [`notify_one`](Notify::notify_one) wakes the longest-waiting [`Notified`]; with
 //!   nobody waiting it stores one permit (at most one), which the next `notified()`
 //!   consumes at once.
+//! - [`notify_last`](Notify::notify_last) is `notify_one` for the most recent waiter.
 //! - [`notify_waiters`](Notify::notify_waiters) wakes every `Notified` that exists at
 //!   the time of the call, polled or not, and stores no permit.
 //! - A `Notified` woken by `notify_one` but dropped before it saw the notification
@@ -35,7 +36,7 @@ use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 /// Notifies tasks that wait on it; see the [module docs](self).
 #[derive(Default)]
@@ -48,12 +49,17 @@ pub struct Notify {
     waiters: RefCell<WaitList<Wakeup>>,
 }
 
+/// Takes one waiter out of the line: its first or its last.
+type Pop = fn(&mut WaitList<Wakeup>) -> Option<(&mut Wakeup, Option<Waker>)>;
+
 /// What woke a queued `Notified`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Wakeup {
     Waiting,
     /// By `notify_one`: to be handed on if the future is dropped unseen.
     One,
+    /// By `notify_last`: handed on the same way.
+    Last,
     All,
 }
 
@@ -72,11 +78,20 @@ impl Notify {
 
     /// Wakes the longest-waiting `Notified`, or stores a permit if nobody waits.
     pub fn notify_one(&self) {
+        self.notify_from(WaitList::pop_front, Wakeup::One);
+    }
+
+    /// Wakes the most recently queued `Notified`, or stores a permit if nobody waits.
+    pub fn notify_last(&self) {
+        self.notify_from(WaitList::pop_back, Wakeup::Last);
+    }
+
+    fn notify_from(&self, pop: Pop, how: Wakeup) {
         let waker = {
             let mut waiters = self.waiters.borrow_mut();
-            match waiters.pop_front() {
+            match pop(&mut waiters) {
                 Some((wakeup, waker)) => {
-                    *wakeup = Wakeup::One;
+                    *wakeup = how;
                     waker
                 }
                 None => {
@@ -196,8 +211,11 @@ impl Drop for Notified<'_> {
         let removed = self.notify.waiters.borrow_mut().remove(key);
         if let Some((wakeup, waker)) = removed {
             drop(waker);
-            if wakeup == Wakeup::One {
-                self.notify.notify_one(); // ours, unseen: pass it on
+            match wakeup {
+                // Ours, unseen: pass it on as it came, as tokio does.
+                Wakeup::One => self.notify.notify_one(),
+                Wakeup::Last => self.notify.notify_last(),
+                Wakeup::Waiting | Wakeup::All => {}
             }
         }
     }

@@ -88,8 +88,7 @@ impl Semaphore {
     ///
     /// If the total would exceed [`MAX_PERMITS`](Self::MAX_PERMITS), as tokio's does.
     pub fn add_permits(&self, n: usize) {
-        let mut woken = Woken::default();
-        {
+        let woken = {
             let mut state = self.state.borrow_mut();
             let total = state.permits.checked_add(n).filter(|&t| t <= Self::MAX_PERMITS);
             assert!(total.is_some(), "a semaphore may not have more than MAX_PERMITS permits");
@@ -97,8 +96,10 @@ impl Semaphore {
             if state.waiters.is_empty() {
                 return; // the common case: nobody to serve, nothing to wake
             }
+            let mut woken = Woken::default();
             state.serve(&mut woken);
-        }
+            woken
+        };
         woken.wake();
     }
 
@@ -172,7 +173,13 @@ impl Semaphore {
         Ok(OwnedSemaphorePermit::new(self, n as usize))
     }
 
-    fn try_take(&self, n: usize) -> Result<(), TryAcquireError> {
+    /// [`acquire_many`](Self::acquire_many) for a count past `u32` (mpsc's `reserve_many`).
+    pub(crate) fn acquire_usize(&self, n: usize) -> Acquire<'_> {
+        Acquire { semaphore: self, needed: n, key: None, done: false }
+    }
+
+    /// Takes `n` permits, with no permit object, if they are free and nobody waits.
+    pub(crate) fn try_take(&self, n: usize) -> Result<(), TryAcquireError> {
         let mut state = self.state.borrow_mut();
         if state.closed {
             return Err(TryAcquireError::Closed);

@@ -145,6 +145,19 @@ impl<T> WaitList<T> {
         node.value.as_mut().map(|value| (value, waker))
     }
 
+    /// Takes the last waiter out of the FIFO, as [`pop_front`](Self::pop_front) takes
+    /// the first.
+    pub(crate) fn pop_back(&mut self) -> Option<(&mut T, Option<Waker>)> {
+        let tail = self.tail;
+        if tail == NONE {
+            return None;
+        }
+        self.unlink(tail);
+        let node = &mut self.nodes[tail as usize];
+        let waker = node.waker.take();
+        node.value.as_mut().map(|value| (value, waker))
+    }
+
     /// Dequeues every waiter, in order, and returns their wakers; as with
     /// [`pop_front`](Self::pop_front), each keeps its slot until its owner removes it.
     pub(crate) fn take_all(&mut self) -> Vec<Waker> {

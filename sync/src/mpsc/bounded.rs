@@ -34,7 +34,7 @@ pub struct Receiver<T> {
 /// A reserved slot: [`send`](Permit::send) fills it without waiting; dropping it gives
 /// the slot back.
 pub struct Permit<'a, T> {
-    chan: &'a Chan<T>,
+    pub(super) chan: &'a Chan<T>,
 }
 
 /// A reserved slot that holds its sender: [`send`](OwnedPermit::send) fills it and
@@ -46,7 +46,7 @@ pub struct OwnedPermit<T> {
 
 /// Wakes a closed receiver when a reservation ends without a permit (its slot went
 /// back to the semaphore, which may be the last thing `recv` waits for).
-struct ReservationGuard<'a, T>(&'a Chan<T>);
+pub(super) struct ReservationGuard<'a, T>(pub(super) &'a Chan<T>);
 
 impl<T> Drop for ReservationGuard<'_, T> {
     fn drop(&mut self) {

@@ -41,10 +41,12 @@
 mod bounded;
 mod chan;
 pub mod error;
+mod many;
 mod unbounded;
 mod weak;
 
 pub use bounded::{channel, OwnedPermit, Permit, Receiver, Sender};
+pub use many::PermitIterator;
 pub use unbounded::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 pub use weak::{WeakSender, WeakUnboundedSender};
 
