@@ -20,6 +20,7 @@
 
 pub mod broadcast;
 mod fair_lock;
+mod mapped;
 pub mod mpsc;
 pub mod mutex;
 pub mod notify;
@@ -29,6 +30,10 @@ pub mod semaphore;
 mod waiters;
 pub mod watch;
 
+#[cfg(test)]
+mod guard_tests;
+
+pub use mapped::{MappedMutexGuard, RwLockMappedWriteGuard};
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use notify::Notify;
 pub use rwlock::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};

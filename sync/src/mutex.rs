@@ -33,7 +33,10 @@
 //! - `!Send` and `!Sync`: share it between tasks with `Rc`, and
 //!   [`lock_owned`](Mutex::lock_owned) takes `self: Rc<Self>` where tokio takes `Arc`.
 //! - No `blocking_lock` (a thread that blocked on it would block the only thread that
-//!   can unlock it), no `const_new`, and no `MappedMutexGuard` (`map`, `try_map`).
+//!   can unlock it), no `const_new`.
+//! - [`MutexGuard::map`] and [`try_map`](MutexGuard::try_map) give a
+//!   [`MappedMutexGuard`] as tokio's; the owned guard has no `map` (tokio's
+//!   `OwnedMappedMutexGuard`) yet.
 
 use crate::fair_lock::{Access, FairLock};
 use std::cell::UnsafeCell;
@@ -164,6 +167,15 @@ pub struct MutexGuard<'a, T: ?Sized> {
 #[must_use = "the mutex unlocks as soon as the guard is dropped"]
 pub struct OwnedMutexGuard<T: ?Sized> {
     mutex: Rc<Mutex<T>>,
+}
+
+impl<'a, T: ?Sized> MutexGuard<'a, T> {
+    /// The lock, still held: its release is left to the caller (a mapped guard).
+    pub(crate) fn into_lock(this: Self) -> &'a FairLock {
+        let mutex = this.mutex;
+        std::mem::forget(this);
+        &mutex.lock
+    }
 }
 
 impl<T: ?Sized> OwnedMutexGuard<T> {

@@ -24,7 +24,10 @@
 //!
 //! - `!Send` and `!Sync`: share it with `Rc`; the owned variants take `self: Rc<Self>`
 //!   where tokio takes `Arc`.
-//! - No `blocking_read`/`blocking_write`, no `const_new`, no mapped guards.
+//! - No `blocking_read`/`blocking_write`, no `const_new`.
+//! - [`RwLockReadGuard::map`] and [`RwLockWriteGuard::map`] (and `try_map`) as
+//!   tokio's; the owned guards have no `map` (tokio's `OwnedRwLockMappedWriteGuard`
+//!   and friends) yet, and a mapped write guard has no `downgrade_map`.
 
 use crate::fair_lock::{Access, FairLock};
 pub use crate::mutex::TryLockError;
@@ -32,6 +35,7 @@ use std::cell::UnsafeCell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
+use std::ptr::NonNull;
 use std::rc::Rc;
 
 /// Most readers at once by default, as tokio's.
@@ -72,7 +76,7 @@ impl<T: ?Sized> RwLock<T> {
     /// Waits for shared access, in line after those who asked before. Cancel-safe.
     pub async fn read(&self) -> RwLockReadGuard<'_, T> {
         self.lock.acquire(Access::Read).await;
-        RwLockReadGuard { rw: self }
+        RwLockReadGuard::new(self)
     }
 
     /// Waits for exclusive access, in line after those who asked before. Cancel-safe.
@@ -97,7 +101,7 @@ impl<T: ?Sized> RwLock<T> {
     pub fn try_read(&self) -> Result<RwLockReadGuard<'_, T>, TryLockError> {
         // Not `then_some`: a guard built eagerly would release a lock it never held.
         match self.lock.try_acquire(Access::Read) {
-            true => Ok(RwLockReadGuard { rw: self }),
+            true => Ok(RwLockReadGuard::new(self)),
             false => Err(TryLockError(())),
         }
     }
@@ -174,7 +178,10 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
 /// Shared access to a [`RwLock`]'s value; released when dropped.
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct RwLockReadGuard<'a, T: ?Sized> {
-    rw: &'a RwLock<T>,
+    lock: &'a FairLock,
+    /// Into the lock's value, or the part of it a `map` picked.
+    data: NonNull<T>,
+    _shared: PhantomData<&'a T>,
 }
 
 /// Exclusive access to a [`RwLock`]'s value; released when dropped.
@@ -195,7 +202,61 @@ pub struct OwnedRwLockWriteGuard<T: ?Sized> {
     rw: Rc<RwLock<T>>,
 }
 
+impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
+    fn new(rw: &'a RwLock<T>) -> Self {
+        let data = NonNull::new(rw.data.get()).expect("an UnsafeCell's pointer is not null");
+        RwLockReadGuard { lock: &rw.lock, data, _shared: PhantomData }
+    }
+
+    pub(crate) fn from_parts(lock: &'a FairLock, data: NonNull<T>) -> Self {
+        RwLockReadGuard { lock, data, _shared: PhantomData }
+    }
+
+    /// The lock, still held: its release is left to the caller (a mapped guard).
+    pub(crate) fn into_lock(this: Self) -> &'a FairLock {
+        let lock = this.lock;
+        std::mem::forget(this);
+        lock
+    }
+}
+
+impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
+    type Target = T;
+    #[allow(unsafe_code)]
+    fn deref(&self) -> &T {
+        // SAFETY: `data` points into the lock's value (or a part `map` picked), which
+        // outlives `'a`; while this guard lives the lock counts it as a reader and so
+        // admits no writer: only shared references to the value exist.
+        unsafe { self.data.as_ref() }
+    }
+}
+
+impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
+    fn drop(&mut self) {
+        self.lock.release(Access::Read);
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockReadGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Display> fmt::Display for RwLockReadGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
 impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
+    /// The lock, still held: its release is left to the caller (a mapped guard).
+    pub(crate) fn into_lock(this: Self) -> &'a FairLock {
+        let rw = this.rw;
+        std::mem::forget(this);
+        &rw.lock
+    }
+
     /// Turns exclusive access into shared access without letting a writer in between;
     /// readers waiting at the head of the line come in too.
     pub fn downgrade(self) -> RwLockReadGuard<'a, T> {
@@ -203,7 +264,7 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
         // Count our reader before the write lock goes, so nobody can slip in between.
         rw.lock.add_reader_under_write();
         drop(self);
-        RwLockReadGuard { rw }
+        RwLockReadGuard::new(rw)
     }
 }
 
@@ -247,7 +308,6 @@ macro_rules! guard_impls {
     };
 }
 
-guard_impls!(RwLockReadGuard<'a>, Access::Read);
 guard_impls!(OwnedRwLockReadGuard, Access::Read);
 guard_impls!(RwLockWriteGuard<'a>, Access::Write);
 guard_impls!(OwnedRwLockWriteGuard, Access::Write);
