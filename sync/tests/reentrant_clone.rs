@@ -278,3 +278,12 @@ fn watch_closed_sees_the_receiver_its_waker_clone_dropped() {
     let mut closed = Box::pin(tx.closed());
     assert!(poll(closed.as_mut(), &waker).is_ready(), "the last receiver left during the clone");
 }
+
+#[test]
+fn broadcast_closed_sees_the_receiver_its_waker_clone_dropped() {
+    let (tx, rx) = broadcast::channel::<u32>(1);
+    let rx = RefCell::new(Some(rx));
+    let (waker, _hooks) = reentrant_waker(move || drop(rx.borrow_mut().take()));
+    let mut closed = Box::pin(tx.closed());
+    assert!(poll(closed.as_mut(), &waker).is_ready(), "the last receiver left during the clone");
+}
