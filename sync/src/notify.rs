@@ -31,7 +31,7 @@
 //! - A `Notified` polled after it completed returns `Ready` again rather than
 //!   anything undefined.
 
-use crate::waiters::{park, wake_all, WaitKey, WaitList};
+use crate::waiters::{park, park_new, wake_all, WaitKey, WaitList};
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
@@ -191,11 +191,16 @@ impl Future for Notified<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
+        let fresh = matches!(this.state, State::Init { .. });
         if this.advance() {
             return Poll::Ready(());
         }
         let State::Queued(key) = this.state else { unreachable!("advance queues or completes") };
-        if park(&this.notify.waiters, |waiters| waiters, key, cx.waker()) {
+        let parked = match fresh {
+            true => park_new(&this.notify.waiters, |waiters| waiters, key, cx.waker()),
+            false => park(&this.notify.waiters, |waiters| waiters, key, cx.waker()),
+        };
+        if parked {
             return Poll::Pending;
         }
         // Notified during the clone: collect it now.

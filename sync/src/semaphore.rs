@@ -30,7 +30,7 @@
 //!   `async fn`; they are used the same way.
 //! - No `const_new` and no `blocking` variants: one thread cannot block on itself.
 
-use crate::waiters::{park, wake_all, WaitKey, WaitList, Woken};
+use crate::waiters::{park, park_new, wake_all, WaitKey, WaitList, Woken};
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
@@ -246,8 +246,8 @@ impl<'a> Future for Acquire<'a> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         let semaphore = this.semaphore;
-        let key = match this.key {
-            Some(key) => key,
+        let parked = match this.key {
+            Some(key) => park(&semaphore.state, |state| &mut state.waiters, key, cx.waker()),
             None => {
                 assert!(!this.done, "Acquire polled after completion");
                 let mut state = semaphore.state.borrow_mut();
@@ -265,12 +265,15 @@ impl<'a> Future for Acquire<'a> {
                 let assigned = state.permits.min(this.needed);
                 state.permits -= assigned;
                 let request = Request { needed: this.needed - assigned, assigned };
-                *this.key.insert(state.waiters.push_back(request, None))
+                let key = *this.key.insert(state.waiters.push_back(request, None));
+                drop(state);
+                park_new(&semaphore.state, |state| &mut state.waiters, key, cx.waker())
             }
         };
-        if park(&semaphore.state, |state| &mut state.waiters, key, cx.waker()) {
+        if parked {
             return Poll::Pending;
         }
+        let key = this.key.expect("queued above");
         // Dequeued: served in full, or closed.
         let removed = semaphore.state.borrow_mut().waiters.remove(key);
         let (request, waker) = removed.expect("a dequeued waiter keeps its slot");

@@ -194,6 +194,7 @@ impl<T> WaitList<T> {
         self.queued == 0
     }
 
+    #[inline(always)]
     fn unlink(&mut self, index: u32) {
         let (prev, next) = {
             let node = &mut self.nodes[index as usize];
@@ -212,11 +213,13 @@ impl<T> WaitList<T> {
         self.queued -= 1;
     }
 
+    #[inline(always)]
     fn node(&self, key: WaitKey) -> Option<&Node<T>> {
         let node = self.nodes.get(key.index as usize)?;
         (node.generation == key.generation && node.value.is_some()).then_some(node)
     }
 
+    #[inline(always)]
     fn node_mut(&mut self, key: WaitKey) -> Option<&mut Node<T>> {
         let node = self.nodes.get_mut(key.index as usize)?;
         (node.generation == key.generation && node.value.is_some()).then_some(node)
@@ -265,6 +268,16 @@ pub(crate) fn park<S, T>(
             Some(_) => {}
         }
     }
+    park_new(cell, list, key, waker)
+}
+
+/// [`park`] for a waiter just queued with no waker: skips the first look.
+pub(crate) fn park_new<S, T>(
+    cell: &RefCell<S>,
+    list: impl Fn(&mut S) -> &mut WaitList<T>,
+    key: WaitKey,
+    waker: &Waker,
+) -> bool {
     let clone = waker.clone();
     let (queued, replaced) = {
         let mut state = cell.borrow_mut();
