@@ -12,6 +12,10 @@
 //! but never saw it, it releases the lock in turn, so the grant passes on and is never
 //! lost.
 
+mod guarded;
+pub(crate) use guarded::Guarded;
+pub use guarded::TryLockError;
+
 use crate::waiters::{with_waker, NeedsClone, WaitKey, WaitList, WakerSlot, Woken};
 use std::cell::RefCell;
 use std::future::Future;

@@ -29,9 +29,8 @@
 //!   tokio's; the owned guards have no `map` (tokio's `OwnedRwLockMappedWriteGuard`
 //!   and friends) yet, and a mapped write guard has no `downgrade_map`.
 
-use crate::fair_lock::{Access, FairLock};
-pub use crate::mutex::TryLockError;
-use std::cell::UnsafeCell;
+pub use crate::fair_lock::TryLockError;
+use crate::fair_lock::{Access, FairLock, Guarded};
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
@@ -47,7 +46,7 @@ pub struct RwLock<T: ?Sized> {
     _not_send: PhantomData<*const ()>,
     /// Reached only through guards: shared while only read guards exist, exclusive
     /// while the one write guard exists; `lock` admits nothing else.
-    data: UnsafeCell<T>,
+    data: Guarded<T>,
 }
 
 impl<T> RwLock<T> {
@@ -63,7 +62,7 @@ impl<T> RwLock<T> {
     /// If `max_reads` is 0 or more than `u32::MAX >> 3` (as tokio).
     pub fn with_max_readers(value: T, max_reads: u32) -> RwLock<T> {
         assert!(max_reads > 0 && max_reads <= MAX_READS, "max_reads must be in 1..={MAX_READS}");
-        RwLock { lock: FairLock::new(max_reads), _not_send: PhantomData, data: UnsafeCell::new(value) }
+        RwLock { lock: FairLock::new(max_reads), _not_send: PhantomData, data: Guarded::new(value) }
     }
 
     /// The value, taking the lock apart.
@@ -99,56 +98,31 @@ impl<T: ?Sized> RwLock<T> {
 
     /// Shared access now, if no writer holds the lock and nobody waits.
     pub fn try_read(&self) -> Result<RwLockReadGuard<'_, T>, TryLockError> {
-        // Not `then_some`: a guard built eagerly would release a lock it never held.
-        match self.lock.try_acquire(Access::Read) {
-            true => Ok(RwLockReadGuard::new(self)),
-            false => Err(TryLockError(())),
-        }
+        self.lock.try_take(Access::Read)?;
+        Ok(RwLockReadGuard::new(self))
     }
 
     /// Exclusive access now, if nobody holds the lock or waits for it.
     pub fn try_write(&self) -> Result<RwLockWriteGuard<'_, T>, TryLockError> {
-        // Not `then_some`: a guard built eagerly would release a lock it never held.
-        match self.lock.try_acquire(Access::Write) {
-            true => Ok(RwLockWriteGuard { rw: self }),
-            false => Err(TryLockError(())),
-        }
+        self.lock.try_take(Access::Write)?;
+        Ok(RwLockWriteGuard { rw: self })
     }
 
     /// [`try_read`](Self::try_read) with an owned guard.
     pub fn try_read_owned(self: Rc<Self>) -> Result<OwnedRwLockReadGuard<T>, TryLockError> {
-        match self.lock.try_acquire(Access::Read) {
-            true => Ok(OwnedRwLockReadGuard { rw: self }),
-            false => Err(TryLockError(())),
-        }
+        self.lock.try_take(Access::Read)?;
+        Ok(OwnedRwLockReadGuard { rw: self })
     }
 
     /// [`try_write`](Self::try_write) with an owned guard.
     pub fn try_write_owned(self: Rc<Self>) -> Result<OwnedRwLockWriteGuard<T>, TryLockError> {
-        match self.lock.try_acquire(Access::Write) {
-            true => Ok(OwnedRwLockWriteGuard { rw: self }),
-            false => Err(TryLockError(())),
-        }
+        self.lock.try_take(Access::Write)?;
+        Ok(OwnedRwLockWriteGuard { rw: self })
     }
 
     /// The value, through the exclusive borrow that proves nobody holds the lock.
     pub fn get_mut(&mut self) -> &mut T {
         self.data.get_mut()
-    }
-
-    #[allow(unsafe_code)]
-    fn value(&self) -> &T {
-        // SAFETY: called only by a guard. While a read guard exists the lock admits no
-        // writer; a write guard lends this out only through `&self` of itself, which
-        // rules out its own `&mut` access for as long as this borrow lives.
-        unsafe { &*self.data.get() }
-    }
-
-    #[allow(unsafe_code, clippy::mut_from_ref)]
-    fn value_mut(&self) -> &mut T {
-        // SAFETY: called only through `&mut` of a write guard, the one guard the lock
-        // admits while it exists; so no other reference to the value is alive.
-        unsafe { &mut *self.data.get() }
     }
 }
 
@@ -204,8 +178,7 @@ pub struct OwnedRwLockWriteGuard<T: ?Sized> {
 
 impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
     fn new(rw: &'a RwLock<T>) -> Self {
-        let data = NonNull::new(rw.data.get()).expect("an UnsafeCell's pointer is not null");
-        RwLockReadGuard { lock: &rw.lock, data, _shared: PhantomData }
+        RwLockReadGuard { lock: &rw.lock, data: rw.data.as_ptr(), _shared: PhantomData }
     }
 
     pub(crate) fn from_parts(lock: &'a FairLock, data: NonNull<T>) -> Self {
@@ -283,7 +256,7 @@ macro_rules! guard_impls {
         impl<$($lt,)? T: ?Sized> Deref for $guard<$($lt,)? T> {
             type Target = T;
             fn deref(&self) -> &T {
-                self.rw.value()
+                self.rw.data.shared()
             }
         }
 
@@ -314,12 +287,12 @@ guard_impls!(OwnedRwLockWriteGuard, Access::Write);
 
 impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
-        self.rw.value_mut()
+        self.rw.data.exclusive()
     }
 }
 
 impl<T: ?Sized> DerefMut for OwnedRwLockWriteGuard<T> {
     fn deref_mut(&mut self) -> &mut T {
-        self.rw.value_mut()
+        self.rw.data.exclusive()
     }
 }

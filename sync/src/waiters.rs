@@ -18,8 +18,7 @@
 
 mod slot;
 
-pub(crate) use slot::{with_waker, NeedsClone, WakerSlot};
-use std::cell::RefCell;
+pub(crate) use slot::{park, park_new, with_waker, NeedsClone, WakerSlot};
 use std::task::Waker;
 
 /// A waiting future's place in a [`WaitList`]; stale (matching nothing) once removed.
@@ -135,25 +134,21 @@ impl<T> WaitList<T> {
     /// Takes the first waiter out of the FIFO; its slot and value stay until its owner
     /// removes it. Returns its value (to record what it was given) and its waker.
     pub(crate) fn pop_front(&mut self) -> Option<(&mut T, Option<Waker>)> {
-        let head = self.head;
-        if head == NONE {
-            return None;
-        }
-        self.unlink(head);
-        let node = &mut self.nodes[head as usize];
-        let waker = node.waker.take();
-        node.value.as_mut().map(|value| (value, waker))
+        self.dequeue(self.head)
     }
 
     /// Takes the last waiter out of the FIFO, as [`pop_front`](Self::pop_front) takes
     /// the first.
     pub(crate) fn pop_back(&mut self) -> Option<(&mut T, Option<Waker>)> {
-        let tail = self.tail;
-        if tail == NONE {
+        self.dequeue(self.tail)
+    }
+
+    fn dequeue(&mut self, index: u32) -> Option<(&mut T, Option<Waker>)> {
+        if index == NONE {
             return None;
         }
-        self.unlink(tail);
-        let node = &mut self.nodes[tail as usize];
+        self.unlink(index);
+        let node = &mut self.nodes[index as usize];
         let waker = node.waker.take();
         node.value.as_mut().map(|value| (value, waker))
     }
@@ -247,48 +242,6 @@ impl WaitList<()> {
         *key = Some(self.push_back((), Some(waker)));
         Ok(())
     }
-}
-
-/// Keeps a queued waiter's waker current in one pass, for primitives that queue a
-/// waiter *before* they have a waker (`push_back(value, None)`): returns false if `key`
-/// is no longer queued (it was served or closed, maybe by the clone itself), true once
-/// its node holds a waker that wakes `waker`'s task. The list is borrowed only around
-/// the clone, never during it, and the replaced waker is dropped with nothing borrowed.
-pub(crate) fn park<S, T>(
-    cell: &RefCell<S>,
-    list: impl Fn(&mut S) -> &mut WaitList<T>,
-    key: WaitKey,
-    waker: &Waker,
-) -> bool {
-    {
-        let mut state = cell.borrow_mut();
-        match list(&mut state).node_mut(key).filter(|node| node.queued) {
-            None => return false,
-            Some(node) if node.waker.as_ref().is_some_and(|w| w.will_wake(waker)) => return true,
-            Some(_) => {}
-        }
-    }
-    park_new(cell, list, key, waker)
-}
-
-/// [`park`] for a waiter just queued with no waker: skips the first look.
-pub(crate) fn park_new<S, T>(
-    cell: &RefCell<S>,
-    list: impl Fn(&mut S) -> &mut WaitList<T>,
-    key: WaitKey,
-    waker: &Waker,
-) -> bool {
-    let clone = waker.clone();
-    let (queued, replaced) = {
-        let mut state = cell.borrow_mut();
-        match list(&mut state).node_mut(key).filter(|node| node.queued) {
-            Some(node) => (true, node.waker.replace(clone)),
-            None => (false, Some(clone)),
-        }
-    };
-    // If this drop dequeues us, it takes and wakes the waker just stored: not lost.
-    drop(replaced);
-    queued
 }
 
 /// Wakers collected under a borrow, to wake once it ends: the first one inline, so

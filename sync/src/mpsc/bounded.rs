@@ -1,7 +1,8 @@
 //! The bounded channel's halves: [`Sender`], [`Receiver`], and the reserved slots
 //! [`Permit`] and [`OwnedPermit`].
 
-use super::chan::{Chan, Closed, Rx};
+use super::chan::{Chan, Rx};
+use super::closed::Closed;
 use super::error::{SendError, TryRecvError, TrySendError};
 use super::{Recv, RecvMany};
 use crate::semaphore::TryAcquireError;
@@ -231,57 +232,9 @@ impl<T> Drop for Sender<T> {
     }
 }
 
+receiver_methods!(Receiver);
+
 impl<T> Receiver<T> {
-    /// Waits for the next message; `None` once every sender is gone (or the receiver
-    /// closed) and nothing is left in flight. Cancel-safe: a dropped `recv()` takes no
-    /// message and leaves no waker behind.
-    pub fn recv(&mut self) -> Recv<'_, T> {
-        Recv::new(&mut self.rx)
-    }
-
-    /// Waits for at least one message, then moves up to `limit` into `buffer`; returns
-    /// how many, 0 at the end or when `limit` is 0. Cancel-safe.
-    pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
-        RecvMany::new(&mut self.rx, buffer, limit).await
-    }
-
-    /// Takes the next message if one is queued.
-    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        self.rx.try_recv()
-    }
-
-    /// Polls for the next message, storing `cx`'s waker.
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.rx.poll_recv(cx)
-    }
-
-    /// [`recv_many`](Self::recv_many) as a poll.
-    pub fn poll_recv_many(&mut self, cx: &mut Context<'_>, buffer: &mut Vec<T>, limit: usize) -> Poll<usize> {
-        self.rx.poll_recv_many(cx, buffer, limit)
-    }
-
-    /// Refuses new messages (senders fail, `closed()` completes); the queued ones and
-    /// those of permits already reserved can still be received.
-    pub fn close(&mut self) {
-        self.rx.close();
-    }
-
-    /// Whether the channel is closed: by [`close`](Self::close), or by every sender
-    /// being gone.
-    pub fn is_closed(&self) -> bool {
-        self.rx.is_closed()
-    }
-
-    /// Whether no message is queued.
-    pub fn is_empty(&self) -> bool {
-        self.rx.len() == 0
-    }
-
-    /// How many messages are queued.
-    pub fn len(&self) -> usize {
-        self.rx.len()
-    }
-
     /// Free slots now.
     pub fn capacity(&self) -> usize {
         self.rx.chan.slots.as_ref().map_or(0, |slots| slots.available_permits())
@@ -293,25 +246,12 @@ impl<T> Receiver<T> {
     }
 }
 
-impl<T> futures_core::Stream for Receiver<T> {
-    type Item = T;
-    fn poll_next(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.get_mut().rx.poll_recv(cx)
-    }
-}
-
 impl<T> fmt::Debug for Sender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sender")
             .field("capacity", &self.capacity())
             .field("closed", &self.is_closed())
             .finish()
-    }
-}
-
-impl<T> fmt::Debug for Receiver<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Receiver").field("len", &self.len()).field("closed", &self.is_closed()).finish()
     }
 }
 

@@ -12,8 +12,6 @@ use crate::semaphore::Semaphore;
 use crate::waiters::{wake_all, with_waker, WaitKey, WaitList};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
@@ -169,28 +167,6 @@ impl<T> Chan<T> {
     pub(super) fn cancel_closed(&self, key: WaitKey) {
         let removed = self.closed_waiters.borrow_mut().remove(key);
         drop(removed);
-    }
-}
-
-/// `Sender::closed`'s future, for both flavours.
-pub(super) struct Closed<'a, T> {
-    pub(super) chan: &'a Chan<T>,
-    pub(super) key: Option<WaitKey>,
-}
-
-impl<T> Future for Closed<'_, T> {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = &mut *self;
-        this.chan.poll_closed(&mut this.key, cx)
-    }
-}
-
-impl<T> Drop for Closed<'_, T> {
-    fn drop(&mut self) {
-        if let Some(key) = self.key.take() {
-            self.chan.cancel_closed(key);
-        }
     }
 }
 

@@ -38,8 +38,11 @@
 //! - The receivers implement `futures_core::Stream` directly (tokio needs
 //!   `tokio_stream::wrappers::ReceiverStream`).
 
+#[macro_use]
+mod receiver;
 mod bounded;
 mod chan;
+mod closed;
 pub mod error;
 mod many;
 mod unbounded;
