@@ -35,7 +35,7 @@
 //! - No `blocking_lock` (a thread that blocked on it would block the only thread that
 //!   can unlock it), no `const_new`.
 //! - [`MutexGuard::map`] and [`try_map`](MutexGuard::try_map) give a
-//!   [`MappedMutexGuard`] as tokio's; the owned guard has no `map` (tokio's
+//!   [`MappedMutexGuard`](crate::MappedMutexGuard) as tokio's; the owned guard has no `map` (tokio's
 //!   `OwnedMappedMutexGuard`) yet.
 
 pub use crate::fair_lock::TryLockError;
