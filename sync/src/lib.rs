@@ -18,6 +18,9 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 
+#[macro_use]
+mod send_error;
+
 pub mod broadcast;
 mod fair_lock;
 mod mapped;
