@@ -29,13 +29,14 @@
 //! # Differences from tokio
 //!
 //! - `!Send`. The last receiver to read a value gets it without a clone.
-//! - No `WeakSender`, `Sender::closed`, `strong_count`/`weak_count`, `blocking_recv`.
+//! - No `WeakSender`, `strong_count`/`weak_count`, `blocking_recv`.
 
 use crate::waiters::{wake_all, WaitList};
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::rc::Rc;
 
+mod closed;
 pub mod error;
 mod recv;
 use error::{RecvError, SendError, TryRecvError};
@@ -60,6 +61,8 @@ pub(super) struct Shared<T> {
     receivers: Cell<usize>,
     /// Receivers in `recv()`.
     waiters: RefCell<WaitList<()>>,
+    /// Tasks in `Sender::closed()`.
+    closed_waiters: RefCell<WaitList<()>>,
 }
 
 /// Makes a channel holding at least `capacity` values for slow receivers.
@@ -81,6 +84,7 @@ pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
         senders: Cell::new(1),
         receivers: Cell::new(1),
         waiters: RefCell::default(),
+        closed_waiters: RefCell::default(),
     });
     (Sender { shared: shared.clone() }, Receiver { shared, next: 0 })
 }
@@ -171,6 +175,13 @@ impl<T> Sender<T> {
     /// Whether both senders belong to one channel.
     pub fn same_channel(&self, other: &Sender<T>) -> bool {
         Rc::ptr_eq(&self.shared, &other.shared)
+    }
+
+    /// Completes when no receiver is left (at once if there is none now). A later
+    /// [`subscribe`](Self::subscribe) opens the channel again for a later call, as
+    /// tokio's. Cancel-safe.
+    pub async fn closed(&self) {
+        closed::Closed { shared: &self.shared, key: None }.await
     }
 }
 
@@ -282,6 +293,10 @@ impl<T> Drop for Receiver<T> {
             }
         }
         drop(unread); // values' drops run outside the borrow
+        if shared.receivers.get() == 0 {
+            let wakers = shared.closed_waiters.borrow_mut().take_all();
+            wake_all(wakers);
+        }
     }
 }
 

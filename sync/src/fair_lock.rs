@@ -12,11 +12,15 @@
 //! but never saw it, it releases the lock in turn, so the grant passes on and is never
 //! lost.
 
-use crate::waiters::{wake_all, with_waker, NeedsClone, WaitKey, WaitList, WakerSlot};
+mod guarded;
+pub(crate) use guarded::Guarded;
+pub use guarded::TryLockError;
+
+use crate::waiters::{with_waker, NeedsClone, WaitKey, WaitList, WakerSlot, Woken};
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 /// What a waiter asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,7 +62,7 @@ impl State {
 
     /// Grants the lock to the head of the line for as long as it fits, collecting the
     /// wakers of those served (to be woken once the state is no longer borrowed).
-    fn grant(&mut self, wake: &mut Vec<Waker>) {
+    fn grant(&mut self, wake: &mut Woken) {
         while let Some(&access) = self.line.front() {
             if !self.can_take(access) {
                 break;
@@ -94,7 +98,7 @@ impl FairLock {
 
     /// Gives back what a guard held, and grants the lock to whoever is next.
     pub(crate) fn release(&self, access: Access) {
-        let mut wake = Vec::new();
+        let mut wake = Woken::default();
         {
             let mut state = self.state.borrow_mut();
             match access {
@@ -103,7 +107,7 @@ impl FairLock {
             }
             state.grant(&mut wake);
         }
-        wake_all(wake);
+        wake.wake();
     }
 
     /// Counts one reader while the write lock is held: the first half of a downgrade,
@@ -174,7 +178,7 @@ impl Drop for Acquire<'_> {
         if self.done {
             return;
         }
-        let mut wake = Vec::new();
+        let mut wake = Woken::default();
         let (queued, removed);
         {
             let mut state = self.lock.state.borrow_mut();
@@ -190,6 +194,6 @@ impl Drop for Acquire<'_> {
             self.lock.release(self.access);
         }
         drop(removed);
-        wake_all(wake);
+        wake.wake();
     }
 }

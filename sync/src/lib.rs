@@ -23,8 +23,12 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 
+#[macro_use]
+mod send_error;
+
 pub mod broadcast;
 mod fair_lock;
+mod mapped;
 pub mod mpsc;
 pub mod mutex;
 pub mod notify;
@@ -35,6 +39,10 @@ pub mod semaphore;
 mod waiters;
 pub mod watch;
 
+#[cfg(test)]
+mod guard_tests;
+
+pub use mapped::{MappedMutexGuard, RwLockMappedWriteGuard};
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use notify::Notify;
 pub use rwlock::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};

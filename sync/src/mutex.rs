@@ -33,10 +33,13 @@
 //! - `!Send` and `!Sync`: share it between tasks with `Rc`, and
 //!   [`lock_owned`](Mutex::lock_owned) takes `self: Rc<Self>` where tokio takes `Arc`.
 //! - No `blocking_lock` (a thread that blocked on it would block the only thread that
-//!   can unlock it), no `const_new`, and no `MappedMutexGuard` (`map`, `try_map`).
+//!   can unlock it), no `const_new`.
+//! - [`MutexGuard::map`] and [`try_map`](MutexGuard::try_map) give a
+//!   [`MappedMutexGuard`](crate::MappedMutexGuard) as tokio's; the owned guard has no `map` (tokio's
+//!   `OwnedMappedMutexGuard`) yet.
 
-use crate::fair_lock::{Access, FairLock};
-use std::cell::UnsafeCell;
+pub use crate::fair_lock::TryLockError;
+use crate::fair_lock::{Access, FairLock, Guarded};
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
@@ -49,26 +52,13 @@ pub struct Mutex<T: ?Sized> {
     _not_send: PhantomData<*const ()>,
     /// Reached only through a guard, and a guard exists only while `lock` counts it as
     /// the one writer.
-    data: UnsafeCell<T>,
+    data: Guarded<T>,
 }
-
-/// The lock was held, or others wait for it (from [`Mutex::try_lock`] and the
-/// `RwLock`'s `try_*` methods).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TryLockError(pub(crate) ());
-
-impl fmt::Display for TryLockError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("operation would block")
-    }
-}
-
-impl std::error::Error for TryLockError {}
 
 impl<T> Mutex<T> {
     /// A new, unlocked mutex holding `value`.
     pub fn new(value: T) -> Mutex<T> {
-        Mutex { lock: FairLock::new(1), _not_send: PhantomData, data: UnsafeCell::new(value) }
+        Mutex { lock: FairLock::new(1), _not_send: PhantomData, data: Guarded::new(value) }
     }
 
     /// The value, taking the mutex apart.
@@ -96,37 +86,19 @@ impl<T: ?Sized> Mutex<T> {
 
     /// Takes the lock if it is free and nobody waits for it.
     pub fn try_lock(&self) -> Result<MutexGuard<'_, T>, TryLockError> {
-        match self.lock.try_acquire(Access::Write) {
-            true => Ok(MutexGuard { mutex: self }),
-            false => Err(TryLockError(())),
-        }
+        self.lock.try_take(Access::Write)?;
+        Ok(MutexGuard { mutex: self })
     }
 
     /// [`try_lock`](Self::try_lock) with an owned guard.
     pub fn try_lock_owned(self: Rc<Self>) -> Result<OwnedMutexGuard<T>, TryLockError> {
-        match self.lock.try_acquire(Access::Write) {
-            true => Ok(OwnedMutexGuard { mutex: self }),
-            false => Err(TryLockError(())),
-        }
+        self.lock.try_take(Access::Write)?;
+        Ok(OwnedMutexGuard { mutex: self })
     }
 
     /// The value, through the exclusive borrow that proves nobody holds the lock.
     pub fn get_mut(&mut self) -> &mut T {
         self.data.get_mut()
-    }
-
-    #[allow(unsafe_code)]
-    fn value(&self) -> &T {
-        // SAFETY: called only by a guard; a guard exists only while the lock counts it
-        // as the single writer, and `&self` of the guard rules out its `&mut` access.
-        unsafe { &*self.data.get() }
-    }
-
-    #[allow(unsafe_code, clippy::mut_from_ref)]
-    fn value_mut(&self) -> &mut T {
-        // SAFETY: called only by a guard through `&mut` of the guard, which is the one
-        // writer the lock admits; so no other reference to the value is alive.
-        unsafe { &mut *self.data.get() }
     }
 }
 
@@ -166,6 +138,15 @@ pub struct OwnedMutexGuard<T: ?Sized> {
     mutex: Rc<Mutex<T>>,
 }
 
+impl<'a, T: ?Sized> MutexGuard<'a, T> {
+    /// The lock, still held: its release is left to the caller (a mapped guard).
+    pub(crate) fn into_lock(this: Self) -> &'a FairLock {
+        let mutex = this.mutex;
+        std::mem::forget(this);
+        &mutex.lock
+    }
+}
+
 impl<T: ?Sized> OwnedMutexGuard<T> {
     /// The mutex this guard holds.
     pub fn mutex(&self) -> &Rc<Mutex<T>> {
@@ -178,13 +159,13 @@ macro_rules! guard_impls {
         impl<$($lt,)? T: ?Sized> Deref for $guard<$($lt,)? T> {
             type Target = T;
             fn deref(&self) -> &T {
-                self.mutex.value()
+                self.mutex.data.shared()
             }
         }
 
         impl<$($lt,)? T: ?Sized> DerefMut for $guard<$($lt,)? T> {
             fn deref_mut(&mut self) -> &mut T {
-                self.mutex.value_mut()
+                self.mutex.data.exclusive()
             }
         }
 

@@ -19,6 +19,7 @@
 //! - [`notify_one`](Notify::notify_one) wakes the longest-waiting [`Notified`]; with
 //!   nobody waiting it stores one permit (at most one), which the next `notified()`
 //!   consumes at once.
+//! - [`notify_last`](Notify::notify_last) is `notify_one` for the most recent waiter.
 //! - [`notify_waiters`](Notify::notify_waiters) wakes every `Notified` that exists at
 //!   the time of the call, polled or not, and stores no permit.
 //! - A `Notified` woken by `notify_one` but dropped before it saw the notification
@@ -30,12 +31,12 @@
 //! - A `Notified` polled after it completed returns `Ready` again rather than
 //!   anything undefined.
 
-use crate::waiters::{wake_all, with_waker, NeedsClone, WaitKey, WaitList, WakerSlot};
+use crate::waiters::{park, park_new, wake_all, WaitKey, WaitList};
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 /// Notifies tasks that wait on it; see the [module docs](self).
 #[derive(Default)]
@@ -48,12 +49,17 @@ pub struct Notify {
     waiters: RefCell<WaitList<Wakeup>>,
 }
 
+/// Takes one waiter out of the line: its first or its last.
+type Pop = fn(&mut WaitList<Wakeup>) -> Option<(&mut Wakeup, Option<Waker>)>;
+
 /// What woke a queued `Notified`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Wakeup {
     Waiting,
     /// By `notify_one`: to be handed on if the future is dropped unseen.
     One,
+    /// By `notify_last`: handed on the same way.
+    Last,
     All,
 }
 
@@ -72,11 +78,20 @@ impl Notify {
 
     /// Wakes the longest-waiting `Notified`, or stores a permit if nobody waits.
     pub fn notify_one(&self) {
+        self.notify_from(WaitList::pop_front, Wakeup::One);
+    }
+
+    /// Wakes the most recently queued `Notified`, or stores a permit if nobody waits.
+    pub fn notify_last(&self) {
+        self.notify_from(WaitList::pop_back, Wakeup::Last);
+    }
+
+    fn notify_from(&self, pop: Pop, how: Wakeup) {
         let waker = {
             let mut waiters = self.waiters.borrow_mut();
-            match waiters.pop_front() {
+            match pop(&mut waiters) {
                 Some((wakeup, waker)) => {
-                    *wakeup = Wakeup::One;
+                    *wakeup = how;
                     waker
                 }
                 None => {
@@ -85,7 +100,9 @@ impl Notify {
                 }
             }
         };
-        wake_all(waker);
+        if let Some(waker) = waker {
+            waker.wake(); // one waker: nothing after it to strand if it panics
+        }
     }
 
     /// Wakes every `Notified` that exists now; stores no permit.
@@ -135,39 +152,35 @@ impl Notified<'_> {
     /// this future. Returns whether it is already notified (a stored permit, which this
     /// consumes, or an earlier `notify_waiters`). Does nothing once queued or done.
     pub fn enable(self: Pin<&mut Self>) -> bool {
-        // Without a waker to store, no clone is ever asked for.
-        self.get_mut().advance(None).unwrap_or(false)
+        self.get_mut().advance()
     }
 
-    /// Moves the state machine on; returns whether the notification arrived. Changes
-    /// nothing if it asks for a clone of the waker (see `with_waker`).
-    fn advance(&mut self, slot: Option<&mut WakerSlot<'_>>) -> Result<bool, NeedsClone> {
+    /// Moves the state machine on, queueing with no waker (see `waiters::park`);
+    /// returns whether the notification arrived. Runs no user code.
+    fn advance(&mut self) -> bool {
         let notify = self.notify;
         match self.state {
-            State::Done => Ok(true),
+            State::Done => true,
             State::Init { calls } => {
                 if calls != notify.waiters_calls.get() || notify.permit.replace(false) {
                     self.state = State::Done;
-                    return Ok(true);
+                    return true;
                 }
-                let waker = slot.map(|slot| slot.take()).transpose()?;
-                let key = notify.waiters.borrow_mut().push_back(Wakeup::Waiting, waker);
+                let key = notify.waiters.borrow_mut().push_back(Wakeup::Waiting, None);
                 self.state = State::Queued(key);
-                Ok(false)
+                false
             }
             State::Queued(key) => {
-                let mut waiters = notify.waiters.borrow_mut();
-                if waiters.is_queued(key) {
-                    if let Some(slot) = slot {
-                        waiters.set_waker(key, slot)?;
+                let removed = {
+                    let mut waiters = notify.waiters.borrow_mut();
+                    if waiters.is_queued(key) {
+                        return false;
                     }
-                    return Ok(false);
-                }
-                let removed = waiters.remove(key);
-                drop(waiters);
+                    waiters.remove(key)
+                };
                 drop(removed);
                 self.state = State::Done;
-                Ok(true)
+                true
             }
         }
     }
@@ -178,11 +191,22 @@ impl Future for Notified<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        if with_waker(cx.waker(), |slot| this.advance(Some(slot))) {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
+        let fresh = matches!(this.state, State::Init { .. });
+        if this.advance() {
+            return Poll::Ready(());
         }
+        let State::Queued(key) = this.state else { unreachable!("advance queues or completes") };
+        let parked = match fresh {
+            true => park_new(&this.notify.waiters, |waiters| waiters, key, cx.waker()),
+            false => park(&this.notify.waiters, |waiters| waiters, key, cx.waker()),
+        };
+        if parked {
+            return Poll::Pending;
+        }
+        // Notified during the clone: collect it now.
+        let notified = this.advance();
+        debug_assert!(notified, "a dequeued waiter completes");
+        Poll::Ready(())
     }
 }
 
@@ -192,8 +216,11 @@ impl Drop for Notified<'_> {
         let removed = self.notify.waiters.borrow_mut().remove(key);
         if let Some((wakeup, waker)) = removed {
             drop(waker);
-            if wakeup == Wakeup::One {
-                self.notify.notify_one(); // ours, unseen: pass it on
+            match wakeup {
+                // Ours, unseen: pass it on as it came, as tokio does.
+                Wakeup::One => self.notify.notify_one(),
+                Wakeup::Last => self.notify.notify_last(),
+                Wakeup::Waiting | Wakeup::All => {}
             }
         }
     }

@@ -24,14 +24,17 @@
 //!
 //! - `!Send` and `!Sync`: share it with `Rc`; the owned variants take `self: Rc<Self>`
 //!   where tokio takes `Arc`.
-//! - No `blocking_read`/`blocking_write`, no `const_new`, no mapped guards.
+//! - No `blocking_read`/`blocking_write`, no `const_new`.
+//! - [`RwLockReadGuard::map`] and [`RwLockWriteGuard::map`] (and `try_map`) as
+//!   tokio's; the owned guards have no `map` (tokio's `OwnedRwLockMappedWriteGuard`
+//!   and friends) yet, and a mapped write guard has no `downgrade_map`.
 
-use crate::fair_lock::{Access, FairLock};
-pub use crate::mutex::TryLockError;
-use std::cell::UnsafeCell;
+pub use crate::fair_lock::TryLockError;
+use crate::fair_lock::{Access, FairLock, Guarded};
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
+use std::ptr::NonNull;
 use std::rc::Rc;
 
 /// Most readers at once by default, as tokio's.
@@ -43,7 +46,7 @@ pub struct RwLock<T: ?Sized> {
     _not_send: PhantomData<*const ()>,
     /// Reached only through guards: shared while only read guards exist, exclusive
     /// while the one write guard exists; `lock` admits nothing else.
-    data: UnsafeCell<T>,
+    data: Guarded<T>,
 }
 
 impl<T> RwLock<T> {
@@ -59,7 +62,7 @@ impl<T> RwLock<T> {
     /// If `max_reads` is 0 or more than `u32::MAX >> 3` (as tokio).
     pub fn with_max_readers(value: T, max_reads: u32) -> RwLock<T> {
         assert!(max_reads > 0 && max_reads <= MAX_READS, "max_reads must be in 1..={MAX_READS}");
-        RwLock { lock: FairLock::new(max_reads), _not_send: PhantomData, data: UnsafeCell::new(value) }
+        RwLock { lock: FairLock::new(max_reads), _not_send: PhantomData, data: Guarded::new(value) }
     }
 
     /// The value, taking the lock apart.
@@ -72,7 +75,7 @@ impl<T: ?Sized> RwLock<T> {
     /// Waits for shared access, in line after those who asked before. Cancel-safe.
     pub async fn read(&self) -> RwLockReadGuard<'_, T> {
         self.lock.acquire(Access::Read).await;
-        RwLockReadGuard { rw: self }
+        RwLockReadGuard::new(self)
     }
 
     /// Waits for exclusive access, in line after those who asked before. Cancel-safe.
@@ -95,56 +98,31 @@ impl<T: ?Sized> RwLock<T> {
 
     /// Shared access now, if no writer holds the lock and nobody waits.
     pub fn try_read(&self) -> Result<RwLockReadGuard<'_, T>, TryLockError> {
-        // Not `then_some`: a guard built eagerly would release a lock it never held.
-        match self.lock.try_acquire(Access::Read) {
-            true => Ok(RwLockReadGuard { rw: self }),
-            false => Err(TryLockError(())),
-        }
+        self.lock.try_take(Access::Read)?;
+        Ok(RwLockReadGuard::new(self))
     }
 
     /// Exclusive access now, if nobody holds the lock or waits for it.
     pub fn try_write(&self) -> Result<RwLockWriteGuard<'_, T>, TryLockError> {
-        // Not `then_some`: a guard built eagerly would release a lock it never held.
-        match self.lock.try_acquire(Access::Write) {
-            true => Ok(RwLockWriteGuard { rw: self }),
-            false => Err(TryLockError(())),
-        }
+        self.lock.try_take(Access::Write)?;
+        Ok(RwLockWriteGuard { rw: self })
     }
 
     /// [`try_read`](Self::try_read) with an owned guard.
     pub fn try_read_owned(self: Rc<Self>) -> Result<OwnedRwLockReadGuard<T>, TryLockError> {
-        match self.lock.try_acquire(Access::Read) {
-            true => Ok(OwnedRwLockReadGuard { rw: self }),
-            false => Err(TryLockError(())),
-        }
+        self.lock.try_take(Access::Read)?;
+        Ok(OwnedRwLockReadGuard { rw: self })
     }
 
     /// [`try_write`](Self::try_write) with an owned guard.
     pub fn try_write_owned(self: Rc<Self>) -> Result<OwnedRwLockWriteGuard<T>, TryLockError> {
-        match self.lock.try_acquire(Access::Write) {
-            true => Ok(OwnedRwLockWriteGuard { rw: self }),
-            false => Err(TryLockError(())),
-        }
+        self.lock.try_take(Access::Write)?;
+        Ok(OwnedRwLockWriteGuard { rw: self })
     }
 
     /// The value, through the exclusive borrow that proves nobody holds the lock.
     pub fn get_mut(&mut self) -> &mut T {
         self.data.get_mut()
-    }
-
-    #[allow(unsafe_code)]
-    fn value(&self) -> &T {
-        // SAFETY: called only by a guard. While a read guard exists the lock admits no
-        // writer; a write guard lends this out only through `&self` of itself, which
-        // rules out its own `&mut` access for as long as this borrow lives.
-        unsafe { &*self.data.get() }
-    }
-
-    #[allow(unsafe_code, clippy::mut_from_ref)]
-    fn value_mut(&self) -> &mut T {
-        // SAFETY: called only through `&mut` of a write guard, the one guard the lock
-        // admits while it exists; so no other reference to the value is alive.
-        unsafe { &mut *self.data.get() }
     }
 }
 
@@ -174,7 +152,10 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
 /// Shared access to a [`RwLock`]'s value; released when dropped.
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct RwLockReadGuard<'a, T: ?Sized> {
-    rw: &'a RwLock<T>,
+    lock: &'a FairLock,
+    /// Into the lock's value, or the part of it a `map` picked.
+    data: NonNull<T>,
+    _shared: PhantomData<&'a T>,
 }
 
 /// Exclusive access to a [`RwLock`]'s value; released when dropped.
@@ -195,7 +176,60 @@ pub struct OwnedRwLockWriteGuard<T: ?Sized> {
     rw: Rc<RwLock<T>>,
 }
 
+impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
+    fn new(rw: &'a RwLock<T>) -> Self {
+        RwLockReadGuard { lock: &rw.lock, data: rw.data.as_ptr(), _shared: PhantomData }
+    }
+
+    pub(crate) fn from_parts(lock: &'a FairLock, data: NonNull<T>) -> Self {
+        RwLockReadGuard { lock, data, _shared: PhantomData }
+    }
+
+    /// The lock, still held: its release is left to the caller (a mapped guard).
+    pub(crate) fn into_lock(this: Self) -> &'a FairLock {
+        let lock = this.lock;
+        std::mem::forget(this);
+        lock
+    }
+}
+
+impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
+    type Target = T;
+    #[allow(unsafe_code)]
+    fn deref(&self) -> &T {
+        // SAFETY: `data` points into the lock's value (or a part `map` picked), which
+        // outlives `'a`; while this guard lives the lock counts it as a reader and so
+        // admits no writer: only shared references to the value exist.
+        unsafe { self.data.as_ref() }
+    }
+}
+
+impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
+    fn drop(&mut self) {
+        self.lock.release(Access::Read);
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockReadGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Display> fmt::Display for RwLockReadGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
 impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
+    /// The lock, still held: its release is left to the caller (a mapped guard).
+    pub(crate) fn into_lock(this: Self) -> &'a FairLock {
+        let rw = this.rw;
+        std::mem::forget(this);
+        &rw.lock
+    }
+
     /// Turns exclusive access into shared access without letting a writer in between;
     /// readers waiting at the head of the line come in too.
     pub fn downgrade(self) -> RwLockReadGuard<'a, T> {
@@ -203,7 +237,7 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
         // Count our reader before the write lock goes, so nobody can slip in between.
         rw.lock.add_reader_under_write();
         drop(self);
-        RwLockReadGuard { rw }
+        RwLockReadGuard::new(rw)
     }
 }
 
@@ -222,7 +256,7 @@ macro_rules! guard_impls {
         impl<$($lt,)? T: ?Sized> Deref for $guard<$($lt,)? T> {
             type Target = T;
             fn deref(&self) -> &T {
-                self.rw.value()
+                self.rw.data.shared()
             }
         }
 
@@ -247,19 +281,18 @@ macro_rules! guard_impls {
     };
 }
 
-guard_impls!(RwLockReadGuard<'a>, Access::Read);
 guard_impls!(OwnedRwLockReadGuard, Access::Read);
 guard_impls!(RwLockWriteGuard<'a>, Access::Write);
 guard_impls!(OwnedRwLockWriteGuard, Access::Write);
 
 impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
-        self.rw.value_mut()
+        self.rw.data.exclusive()
     }
 }
 
 impl<T: ?Sized> DerefMut for OwnedRwLockWriteGuard<T> {
     fn deref_mut(&mut self) -> &mut T {
-        self.rw.value_mut()
+        self.rw.data.exclusive()
     }
 }

@@ -30,13 +30,13 @@
 //!   `async fn`; they are used the same way.
 //! - No `const_new` and no `blocking` variants: one thread cannot block on itself.
 
-use crate::waiters::{wake_all, with_waker, NeedsClone, WaitKey, WaitList, WakerSlot};
+use crate::waiters::{park, park_new, wake_all, WaitKey, WaitList, Woken};
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 mod error;
 mod permit;
@@ -88,15 +88,19 @@ impl Semaphore {
     ///
     /// If the total would exceed [`MAX_PERMITS`](Self::MAX_PERMITS), as tokio's does.
     pub fn add_permits(&self, n: usize) {
-        let mut woken = Vec::new();
-        {
+        let woken = {
             let mut state = self.state.borrow_mut();
             let total = state.permits.checked_add(n).filter(|&t| t <= Self::MAX_PERMITS);
             assert!(total.is_some(), "a semaphore may not have more than MAX_PERMITS permits");
             state.permits += n;
+            if state.waiters.is_empty() {
+                return; // the common case: nobody to serve, nothing to wake
+            }
+            let mut woken = Woken::default();
             state.serve(&mut woken);
-        }
-        wake_all(woken);
+            woken
+        };
+        woken.wake();
     }
 
     /// Takes up to `n` free permits out of the semaphore for good; returns how many.
@@ -169,7 +173,13 @@ impl Semaphore {
         Ok(OwnedSemaphorePermit::new(self, n as usize))
     }
 
-    fn try_take(&self, n: usize) -> Result<(), TryAcquireError> {
+    /// [`acquire_many`](Self::acquire_many) for a count past `u32` (mpsc's `reserve_many`).
+    pub(crate) fn acquire_usize(&self, n: usize) -> Acquire<'_> {
+        Acquire { semaphore: self, needed: n, key: None, done: false }
+    }
+
+    /// Takes `n` permits, with no permit object, if they are free and nobody waits.
+    pub(crate) fn try_take(&self, n: usize) -> Result<(), TryAcquireError> {
         let mut state = self.state.borrow_mut();
         if state.closed {
             return Err(TryAcquireError::Closed);
@@ -192,7 +202,7 @@ impl Semaphore {
 impl State {
     /// Hands free permits to the waiters at the head, in order, collecting the wakers
     /// of those now fully served.
-    fn serve(&mut self, woken: &mut Vec<Waker>) {
+    fn serve(&mut self, woken: &mut Woken) {
         while self.permits > 0 {
             let Some(front) = self.waiters.front_mut() else { break };
             let given = front.needed.min(self.permits);
@@ -236,64 +246,45 @@ impl<'a> Future for Acquire<'a> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         let semaphore = this.semaphore;
-        match with_waker(cx.waker(), |slot| this.attempt(slot)) {
-            Step::Waiting => Poll::Pending,
-            Step::Granted(permits) => Poll::Ready(Ok(SemaphorePermit::new(semaphore, permits))),
-            Step::Closed { assigned } => {
-                if let Some(assigned) = assigned {
-                    semaphore.release(assigned); // closed before we were served
+        let parked = match this.key {
+            Some(key) => park(&semaphore.state, |state| &mut state.waiters, key, cx.waker()),
+            None => {
+                assert!(!this.done, "Acquire polled after completion");
+                let mut state = semaphore.state.borrow_mut();
+                if state.closed {
+                    this.done = true;
+                    return Poll::Ready(Err(AcquireError::new()));
                 }
-                Poll::Ready(Err(AcquireError::new()))
+                if state.permits >= this.needed && (state.waiters.is_empty() || this.needed == 0) {
+                    state.permits -= this.needed;
+                    this.done = true;
+                    return Poll::Ready(Ok(SemaphorePermit::new(semaphore, this.needed)));
+                }
+                // Take what is free now (0 while others wait) and queue for the rest,
+                // with no waker yet: `park` clones one with nothing borrowed.
+                let assigned = state.permits.min(this.needed);
+                state.permits -= assigned;
+                let request = Request { needed: this.needed - assigned, assigned };
+                let key = *this.key.insert(state.waiters.push_back(request, None));
+                drop(state);
+                park_new(&semaphore.state, |state| &mut state.waiters, key, cx.waker())
             }
-        }
-    }
-}
-
-/// Where one look at the semaphore left an [`Acquire`].
-enum Step {
-    Waiting,
-    Granted(usize),
-    /// Closed; `assigned` permits, if we were queued, go back.
-    Closed {
-        assigned: Option<usize>,
-    },
-}
-
-impl Acquire<'_> {
-    /// Takes the permits, or queues (or stays queued) for them, with the state borrowed
-    /// for this call only; changes nothing if it asks for a clone of the waker.
-    fn attempt(&mut self, slot: &mut WakerSlot<'_>) -> Result<Step, NeedsClone> {
-        let mut state = self.semaphore.state.borrow_mut();
-        let Some(key) = self.key else {
-            assert!(!self.done, "Acquire polled after completion");
-            if state.closed {
-                self.done = true;
-                return Ok(Step::Closed { assigned: None });
-            }
-            if state.permits >= self.needed && (state.waiters.is_empty() || self.needed == 0) {
-                state.permits -= self.needed;
-                self.done = true;
-                return Ok(Step::Granted(self.needed));
-            }
-            let waker = slot.take()?;
-            // Take what is free now (0 while others wait) and queue for the rest.
-            let assigned = state.permits.min(self.needed);
-            state.permits -= assigned;
-            let request = Request { needed: self.needed - assigned, assigned };
-            self.key = Some(state.waiters.push_back(request, Some(waker)));
-            return Ok(Step::Waiting);
         };
-        if state.waiters.is_queued(key) {
-            state.waiters.set_waker(key, slot)?;
-            return Ok(Step::Waiting);
+        if parked {
+            return Poll::Pending;
         }
-        let (request, _) = state.waiters.remove(key).expect("a dequeued waiter keeps its slot");
-        self.key = None;
-        self.done = true;
-        Ok(match request.needed {
-            0 => Step::Granted(request.assigned),
-            _ => Step::Closed { assigned: Some(request.assigned) },
-        })
+        let key = this.key.expect("queued above");
+        // Dequeued: served in full, or closed.
+        let removed = semaphore.state.borrow_mut().waiters.remove(key);
+        let (request, waker) = removed.expect("a dequeued waiter keeps its slot");
+        drop(waker);
+        this.key = None;
+        this.done = true;
+        if request.needed == 0 {
+            return Poll::Ready(Ok(SemaphorePermit::new(semaphore, request.assigned)));
+        }
+        semaphore.release(request.assigned); // closed before we were served
+        Poll::Ready(Err(AcquireError::new()))
     }
 }
 

@@ -18,7 +18,7 @@
 
 mod slot;
 
-pub(crate) use slot::{with_waker, NeedsClone, WakerSlot};
+pub(crate) use slot::{park, park_new, with_waker, NeedsClone, WakerSlot};
 use std::task::Waker;
 
 /// A waiting future's place in a [`WaitList`]; stale (matching nothing) once removed.
@@ -134,12 +134,21 @@ impl<T> WaitList<T> {
     /// Takes the first waiter out of the FIFO; its slot and value stay until its owner
     /// removes it. Returns its value (to record what it was given) and its waker.
     pub(crate) fn pop_front(&mut self) -> Option<(&mut T, Option<Waker>)> {
-        let head = self.head;
-        if head == NONE {
+        self.dequeue(self.head)
+    }
+
+    /// Takes the last waiter out of the FIFO, as [`pop_front`](Self::pop_front) takes
+    /// the first.
+    pub(crate) fn pop_back(&mut self) -> Option<(&mut T, Option<Waker>)> {
+        self.dequeue(self.tail)
+    }
+
+    fn dequeue(&mut self, index: u32) -> Option<(&mut T, Option<Waker>)> {
+        if index == NONE {
             return None;
         }
-        self.unlink(head);
-        let node = &mut self.nodes[head as usize];
+        self.unlink(index);
+        let node = &mut self.nodes[index as usize];
         let waker = node.waker.take();
         node.value.as_mut().map(|value| (value, waker))
     }
@@ -180,6 +189,7 @@ impl<T> WaitList<T> {
         self.queued == 0
     }
 
+    #[inline(always)]
     fn unlink(&mut self, index: u32) {
         let (prev, next) = {
             let node = &mut self.nodes[index as usize];
@@ -198,11 +208,13 @@ impl<T> WaitList<T> {
         self.queued -= 1;
     }
 
+    #[inline(always)]
     fn node(&self, key: WaitKey) -> Option<&Node<T>> {
         let node = self.nodes.get(key.index as usize)?;
         (node.generation == key.generation && node.value.is_some()).then_some(node)
     }
 
+    #[inline(always)]
     fn node_mut(&mut self, key: WaitKey) -> Option<&mut Node<T>> {
         let node = self.nodes.get_mut(key.index as usize)?;
         (node.generation == key.generation && node.value.is_some()).then_some(node)
@@ -229,6 +241,35 @@ impl WaitList<()> {
         }
         *key = Some(self.push_back((), Some(waker)));
         Ok(())
+    }
+}
+
+/// Wakers collected under a borrow, to wake once it ends: the first one inline, so
+/// that the common single wake allocates nothing.
+#[derive(Default)]
+pub(crate) struct Woken {
+    first: Option<Waker>,
+    rest: Vec<Waker>,
+}
+
+impl Extend<Waker> for Woken {
+    fn extend<I: IntoIterator<Item = Waker>>(&mut self, wakers: I) {
+        for waker in wakers {
+            match self.first {
+                None => self.first = Some(waker),
+                Some(_) => self.rest.push(waker),
+            }
+        }
+    }
+}
+
+impl Woken {
+    /// Wakes them all, in order, as [`wake_all`] does.
+    pub(crate) fn wake(self) {
+        match self.first {
+            Some(first) if self.rest.is_empty() => first.wake(),
+            first => wake_all(first.into_iter().chain(self.rest)),
+        }
     }
 }
 

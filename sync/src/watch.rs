@@ -36,11 +36,12 @@
 use crate::waiters::{self, WaitList};
 use std::cell::{Cell, RefCell};
 use std::fmt;
-use std::ops::Deref;
 use std::rc::Rc;
 
+mod borrow;
 pub mod error;
 mod waiting;
+pub use borrow::Ref;
 pub use error::{RecvError, SendError};
 use waiting::{Until, Waiting};
 
@@ -75,43 +76,9 @@ pub struct Receiver<T> {
     version: u64,
 }
 
-/// A borrow of the current value; drop it before the next send.
-pub struct Ref<'a, T> {
-    inner: std::cell::Ref<'a, T>,
-    has_changed: bool,
-}
-
-impl<T> Ref<'_, T> {
-    /// Whether the value was unseen by the receiver when borrowed (always `false` for
-    /// `Sender::borrow` and `Receiver::borrow`, as tokio).
-    pub fn has_changed(&self) -> bool {
-        self.has_changed
-    }
-}
-
-impl<T> Deref for Ref<'_, T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.inner
-    }
-}
-
-impl<T: fmt::Debug> fmt::Debug for Ref<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.inner, f)
-    }
-}
-
 fn wake_all(list: &RefCell<WaitList<()>>) {
     let wakers = list.borrow_mut().take_all();
     waiters::wake_all(wakers);
-}
-
-impl<T> Shared<T> {
-    fn borrow(&self, has_changed: bool) -> Ref<'_, T> {
-        let inner = self.value.try_borrow().expect("watch value borrowed while being modified");
-        Ref { inner, has_changed }
-    }
 }
 
 impl<T> Sender<T> {

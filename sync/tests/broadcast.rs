@@ -146,3 +146,35 @@ fn ten_thousand_receivers_half_cancelled_each_get_one_wake() {
         assert_eq!(t.ready("woken"), Ok(3));
     }
 }
+
+macro_rules! closed_scenario {
+    ($broadcast:path) => {{
+        use $broadcast as broadcast;
+        let (tx, rx) = broadcast::channel::<u32>(2);
+        let mut log = Vec::new();
+        let rx2 = tx.subscribe();
+        let mut closed = Box::pin(tx.closed());
+        let waker = common::CountingWaker::new();
+        log.push(format!("{:?}", waker.poll(closed.as_mut()).is_ready()));
+        drop(rx);
+        log.push(format!("{} {:?}", waker.wakes(), waker.poll(closed.as_mut()).is_ready()));
+        drop(rx2);
+        log.push(format!("{} {:?}", waker.wakes(), waker.poll(closed.as_mut()).is_ready()));
+        drop(closed);
+        log.push(format!("{:?}", waker.poll(Box::pin(tx.closed()).as_mut()).is_ready()));
+        let _rx3 = tx.subscribe();
+        let mut again = Box::pin(tx.closed());
+        log.push(format!("{:?} {}", waker.poll(again.as_mut()).is_ready(), tx.receiver_count()));
+        drop(again);
+        log.push(format!("copies left {}", waker.held_elsewhere()));
+        log
+    }};
+}
+
+#[test]
+fn sender_closed_waits_for_the_last_receiver_as_tokio_s() {
+    let ours = closed_scenario!(wakeful::sync::broadcast);
+    let theirs = closed_scenario!(tokio::sync::broadcast);
+    assert_eq!(ours, theirs);
+    assert_eq!(ours, ["false", "0 false", "1 true", "true", "false 1", "copies left 0"]);
+}

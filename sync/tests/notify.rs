@@ -169,3 +169,36 @@ fn a_panicking_waker_does_not_strand_the_other_waiters() {
     assert_eq!(w.wakes(), 1, "the second waiter was woken all the same");
     assert!(poll(&w, &mut first).is_ready() && poll(&w, &mut second).is_ready());
 }
+
+/// Three waiters; `notify_last` wakes the newest, whose drop unseen hands it on (to
+/// the newest left); with nobody waiting it is stored as the permit.
+macro_rules! notify_last_scenario {
+    ($notify:ty) => {{
+        let notify = <$notify>::new();
+        let (a, b, c) = (CountingWaker::new(), CountingWaker::new(), CountingWaker::new());
+        let mut first = Box::pin(notify.notified());
+        let mut second = Box::pin(notify.notified());
+        let mut third = Box::pin(notify.notified());
+        assert!(a.poll(first.as_mut()).is_pending());
+        assert!(b.poll(second.as_mut()).is_pending());
+        assert!(c.poll(third.as_mut()).is_pending());
+        notify.notify_last();
+        let woken = [a.wakes(), b.wakes(), c.wakes()];
+        drop(third); // woken but unseen: handed on, again to the newest
+        let handed_on = [a.wakes(), b.wakes(), c.wakes()];
+        assert!(b.poll(second.as_mut()).is_ready());
+        assert!(a.poll(first.as_mut()).is_pending());
+        notify.notify_last(); // nobody but `first` waits
+        assert!(a.poll(first.as_mut()).is_ready());
+        notify.notify_last(); // nobody waits: stored as the permit
+        let mut later = Box::pin(notify.notified());
+        (woken, handed_on, a.poll(later.as_mut()).is_ready())
+    }};
+}
+
+#[test]
+fn notify_last_wakes_the_newest_waiter_and_a_dropped_one_passes_it_on_as_tokio_s() {
+    let ours = notify_last_scenario!(wakeful::sync::Notify);
+    assert_eq!(ours, notify_last_scenario!(tokio::sync::Notify));
+    assert_eq!(ours, ([0, 0, 1], [0, 1, 1], true));
+}

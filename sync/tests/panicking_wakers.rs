@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
 use common::Task;
-use wakeful::sync::{broadcast, watch, RwLock};
+use wakeful::sync::{broadcast, mpsc, watch, RwLock, Semaphore};
 
 struct PanicOnWake;
 
@@ -71,4 +71,33 @@ fn watch_receivers_after_a_panicking_waker_are_woken() {
     assert!(sent.is_err(), "the waker's panic reaches the sender");
     assert_eq!(second.waker.wakes(), 1, "the receiver after the panicking waker is woken too");
     assert!(second.ready("second receiver").is_ok());
+}
+
+#[test]
+fn semaphore_waiters_served_after_a_panicking_waker_are_woken() {
+    let semaphore = Semaphore::new(0);
+    let mut first = Box::pin(semaphore.acquire());
+    assert!(poll_with_panicking_waker(first.as_mut()).is_pending());
+    let mut second = Task::new(semaphore.acquire());
+    second.pending("second acquire, no permits");
+
+    let added = catch_unwind(AssertUnwindSafe(|| semaphore.add_permits(2)));
+    assert!(added.is_err(), "the waker's panic reaches the one who added permits");
+    assert_eq!(second.waker.wakes(), 1, "the waiter after the panicking waker is woken too");
+    let permit = second.ready("second acquire").unwrap();
+    drop(permit);
+    drop(first); // served, never polled again: its permit goes back
+    assert_eq!(semaphore.available_permits(), 2, "no permit was lost to the panic");
+}
+
+#[test]
+fn an_mpsc_receiver_whose_waker_panics_still_gets_the_message() {
+    let (tx, mut rx) = mpsc::channel::<u32>(1);
+    let mut recv = Box::pin(rx.recv());
+    assert!(poll_with_panicking_waker(recv.as_mut()).is_pending());
+    let sent = catch_unwind(AssertUnwindSafe(|| tx.try_send(3)));
+    assert!(sent.is_err(), "the waker's panic reaches the sender");
+    let mut again = Task::new(recv);
+    assert_eq!(again.ready("the message was queued before the wake"), Some(3));
+    assert!(tx.try_send(4).is_ok(), "the slot came back with the receive");
 }

@@ -3,84 +3,15 @@
 //! borrowed, and looks at its state again after the clone: a clone that released,
 //! sent or closed is seen at once instead of being a lost wakeup.
 
-use std::cell::{Cell, RefCell};
-use std::future::Future;
+mod common;
+
+use common::reentrant::{once, poll_with as poll, reentrant_waker};
+use std::cell::RefCell;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+use std::task::Poll;
 
 use wakeful::sync::{broadcast, mpsc, oneshot, watch, Mutex, Notify, RwLock, Semaphore};
-
-/// What a [`reentrant_waker`] shares with its test: the code its `clone` runs, and
-/// counts of its clones and wakes.
-struct Hooks {
-    on_clone: Box<dyn Fn()>,
-    clones: Cell<usize>,
-    wakes: Cell<usize>,
-}
-
-/// A waker whose `clone` first runs `on_clone`. It is `Rc`-based: it must stay on
-/// the thread that made it, which every test here does.
-fn reentrant_waker(on_clone: impl Fn() + 'static) -> (Waker, Rc<Hooks>) {
-    let hooks = Rc::new(Hooks { on_clone: Box::new(on_clone), clones: Cell::new(0), wakes: Cell::new(0) });
-    let data = Rc::into_raw(hooks.clone()).cast::<()>();
-    // SAFETY: `data` is an `Rc<Hooks>` given up by `into_raw`, which the vtable
-    // functions own one count of; the waker never leaves this thread.
-    let waker = unsafe { Waker::from_raw(RawWaker::new(data, &VTABLE)) };
-    (waker, hooks)
-}
-
-static VTABLE: RawWakerVTable = RawWakerVTable::new(clone_raw, wake_raw, wake_by_ref_raw, drop_raw);
-
-/// # Safety
-/// `data` comes from `Rc::<Hooks>::into_raw` and its count is still held.
-unsafe fn hooks<'a>(data: *const ()) -> &'a Hooks {
-    // SAFETY: per the caller's contract the `Rc` is alive while its count is held.
-    unsafe { &*data.cast::<Hooks>() }
-}
-
-unsafe fn clone_raw(data: *const ()) -> RawWaker {
-    // SAFETY: the waker being cloned holds a count of this `Rc`.
-    let hooks = unsafe { hooks(data) };
-    hooks.clones.set(hooks.clones.get() + 1);
-    (hooks.on_clone)();
-    // SAFETY: as above; the new waker owns the count added here.
-    unsafe { Rc::increment_strong_count(data.cast::<Hooks>()) };
-    RawWaker::new(data, &VTABLE)
-}
-
-unsafe fn wake_raw(data: *const ()) {
-    // SAFETY: `wake` consumes the waker and its count.
-    unsafe {
-        wake_by_ref_raw(data);
-        drop_raw(data);
-    }
-}
-
-unsafe fn wake_by_ref_raw(data: *const ()) {
-    // SAFETY: the waker being woken holds a count of this `Rc`.
-    let hooks = unsafe { hooks(data) };
-    hooks.wakes.set(hooks.wakes.get() + 1);
-}
-
-unsafe fn drop_raw(data: *const ()) {
-    // SAFETY: the waker being dropped gives its count back exactly once.
-    unsafe { Rc::decrement_strong_count(data.cast::<Hooks>()) };
-}
-
-fn poll<F: Future + ?Sized>(future: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
-    future.poll(&mut Context::from_waker(waker))
-}
-
-/// A call the clone makes exactly once, then never again.
-fn once(call: impl Fn() + 'static) -> impl Fn() + 'static {
-    let done = Cell::new(false);
-    move || {
-        if !done.replace(true) {
-            call();
-        }
-    }
-}
 
 #[test]
 fn semaphore_acquire_waits_while_its_waker_clone_reads_the_permits() {
@@ -342,6 +273,15 @@ fn watch_changed_waits_while_its_waker_clone_counts_receivers() {
 #[test]
 fn watch_closed_sees_the_receiver_its_waker_clone_dropped() {
     let (tx, rx) = watch::channel(0u32);
+    let rx = RefCell::new(Some(rx));
+    let (waker, _hooks) = reentrant_waker(move || drop(rx.borrow_mut().take()));
+    let mut closed = Box::pin(tx.closed());
+    assert!(poll(closed.as_mut(), &waker).is_ready(), "the last receiver left during the clone");
+}
+
+#[test]
+fn broadcast_closed_sees_the_receiver_its_waker_clone_dropped() {
+    let (tx, rx) = broadcast::channel::<u32>(1);
     let rx = RefCell::new(Some(rx));
     let (waker, _hooks) = reentrant_waker(move || drop(rx.borrow_mut().take()));
     let mut closed = Box::pin(tx.closed());

@@ -2,24 +2,10 @@
 
 use std::fmt;
 
-/// From [`Sender::send`](super::Sender::send) when there is no receiver: the value,
-/// given back.
-#[derive(PartialEq, Eq, Clone, Copy)]
-pub struct SendError<T>(pub T);
-
-impl<T> fmt::Debug for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SendError { .. }")
-    }
+send_error! {
+    /// From [`Sender::send`](super::Sender::send) when there is no receiver: the value,
+    /// given back.
 }
-
-impl<T> fmt::Display for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("channel closed")
-    }
-}
-
-impl<T> std::error::Error for SendError<T> {}
 
 /// Why [`Receiver::recv`](super::Receiver::recv) returned no value.
 #[derive(Debug, PartialEq, Eq, Clone)]

@@ -1,7 +1,8 @@
 //! The bounded channel's halves: [`Sender`], [`Receiver`], and the reserved slots
 //! [`Permit`] and [`OwnedPermit`].
 
-use super::chan::{Chan, Closed, Rx};
+use super::chan::{Chan, Rx};
+use super::closed::Closed;
 use super::error::{SendError, TryRecvError, TrySendError};
 use super::{Recv, RecvMany};
 use crate::semaphore::TryAcquireError;
@@ -23,7 +24,7 @@ pub fn channel<T>(buffer: usize) -> (Sender<T>, Receiver<T>) {
 
 /// Sends to a bounded channel; clone it for more senders.
 pub struct Sender<T> {
-    chan: Rc<Chan<T>>,
+    pub(super) chan: Rc<Chan<T>>,
 }
 
 /// Receives from a bounded channel.
@@ -34,7 +35,7 @@ pub struct Receiver<T> {
 /// A reserved slot: [`send`](Permit::send) fills it without waiting; dropping it gives
 /// the slot back.
 pub struct Permit<'a, T> {
-    chan: &'a Chan<T>,
+    pub(super) chan: &'a Chan<T>,
 }
 
 /// A reserved slot that holds its sender: [`send`](OwnedPermit::send) fills it and
@@ -46,7 +47,7 @@ pub struct OwnedPermit<T> {
 
 /// Wakes a closed receiver when a reservation ends without a permit (its slot went
 /// back to the semaphore, which may be the last thing `recv` waits for).
-struct ReservationGuard<'a, T>(&'a Chan<T>);
+pub(super) struct ReservationGuard<'a, T>(pub(super) &'a Chan<T>);
 
 impl<T> Drop for ReservationGuard<'_, T> {
     fn drop(&mut self) {
@@ -59,6 +60,15 @@ impl<T> Sender<T> {
     /// gone. Cancel-safe in tokio's sense: if the future is dropped, `value` was not
     /// sent (it is dropped with the future) and the place in line is lost.
     pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
+        // Room now (and nobody waiting before us): no reservation future at all.
+        match self.try_reserve() {
+            Ok(permit) => {
+                permit.send(value);
+                return Ok(());
+            }
+            Err(TrySendError::Closed(())) => return Err(SendError(value)),
+            Err(TrySendError::Full(())) => {}
+        }
         match self.reserve().await {
             Ok(permit) => {
                 permit.send(value);
@@ -139,6 +149,21 @@ impl<T> Sender<T> {
         Rc::ptr_eq(&self.chan, &other.chan)
     }
 
+    /// A [`WeakSender`](super::WeakSender): it does not keep the channel open.
+    pub fn downgrade(&self) -> super::WeakSender<T> {
+        super::WeakSender::new(self.chan.clone())
+    }
+
+    /// How many `Sender`s (not weak ones) exist.
+    pub fn strong_count(&self) -> usize {
+        self.chan.sender_count()
+    }
+
+    /// How many [`WeakSender`](super::WeakSender)s exist.
+    pub fn weak_count(&self) -> usize {
+        self.chan.weak_count()
+    }
+
     /// Free slots now.
     pub fn capacity(&self) -> usize {
         self.chan.slots.as_ref().map_or(0, |slots| slots.available_permits())
@@ -207,57 +232,9 @@ impl<T> Drop for Sender<T> {
     }
 }
 
+receiver_methods!(Receiver);
+
 impl<T> Receiver<T> {
-    /// Waits for the next message; `None` once every sender is gone (or the receiver
-    /// closed) and nothing is left in flight. Cancel-safe: a dropped `recv()` takes no
-    /// message and leaves no waker behind.
-    pub fn recv(&mut self) -> Recv<'_, T> {
-        Recv::new(&mut self.rx)
-    }
-
-    /// Waits for at least one message, then moves up to `limit` into `buffer`; returns
-    /// how many, 0 at the end or when `limit` is 0. Cancel-safe.
-    pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
-        RecvMany::new(&mut self.rx, buffer, limit).await
-    }
-
-    /// Takes the next message if one is queued.
-    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        self.rx.try_recv()
-    }
-
-    /// Polls for the next message, storing `cx`'s waker.
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.rx.poll_recv(cx)
-    }
-
-    /// [`recv_many`](Self::recv_many) as a poll.
-    pub fn poll_recv_many(&mut self, cx: &mut Context<'_>, buffer: &mut Vec<T>, limit: usize) -> Poll<usize> {
-        self.rx.poll_recv_many(cx, buffer, limit)
-    }
-
-    /// Refuses new messages (senders fail, `closed()` completes); the queued ones and
-    /// those of permits already reserved can still be received.
-    pub fn close(&mut self) {
-        self.rx.close();
-    }
-
-    /// Whether the channel is closed: by [`close`](Self::close), or by every sender
-    /// being gone.
-    pub fn is_closed(&self) -> bool {
-        self.rx.is_closed()
-    }
-
-    /// Whether no message is queued.
-    pub fn is_empty(&self) -> bool {
-        self.rx.len() == 0
-    }
-
-    /// How many messages are queued.
-    pub fn len(&self) -> usize {
-        self.rx.len()
-    }
-
     /// Free slots now.
     pub fn capacity(&self) -> usize {
         self.rx.chan.slots.as_ref().map_or(0, |slots| slots.available_permits())
@@ -269,25 +246,12 @@ impl<T> Receiver<T> {
     }
 }
 
-impl<T> futures_core::Stream for Receiver<T> {
-    type Item = T;
-    fn poll_next(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.get_mut().rx.poll_recv(cx)
-    }
-}
-
 impl<T> fmt::Debug for Sender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sender")
             .field("capacity", &self.capacity())
             .field("closed", &self.is_closed())
             .finish()
-    }
-}
-
-impl<T> fmt::Debug for Receiver<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Receiver").field("len", &self.len()).field("closed", &self.is_closed()).finish()
     }
 }
 

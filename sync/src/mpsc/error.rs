@@ -2,9 +2,9 @@
 
 use std::fmt;
 
-/// The receiver is closed or gone; the value comes back.
-#[derive(PartialEq, Eq, Clone, Copy)]
-pub struct SendError<T>(pub T);
+send_error! {
+    /// The receiver is closed or gone; the value comes back.
+}
 
 /// Why `try_send` (or `try_reserve`) did not send; the value comes back.
 #[derive(PartialEq, Eq, Clone, Copy)]
@@ -41,24 +41,12 @@ impl<T> From<SendError<T>> for TrySendError<T> {
 }
 
 // Debug without `T: Debug`, as tokio's: an error is printable whatever it carries.
-impl<T> fmt::Debug for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SendError").finish_non_exhaustive()
-    }
-}
-
 impl<T> fmt::Debug for TrySendError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TrySendError::Full(_) => f.write_str("Full(..)"),
             TrySendError::Closed(_) => f.write_str("Closed(..)"),
         }
-    }
-}
-
-impl<T> fmt::Display for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("channel closed")
     }
 }
 
@@ -80,6 +68,5 @@ impl fmt::Display for TryRecvError {
     }
 }
 
-impl<T> std::error::Error for SendError<T> {}
 impl<T> std::error::Error for TrySendError<T> {}
 impl std::error::Error for TryRecvError {}

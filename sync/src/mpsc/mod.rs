@@ -27,20 +27,31 @@
 //! # Differences from tokio
 //!
 //! - Every half is `!Send`: the channel serves the tasks of one thread. No
-//!   `blocking_send`/`blocking_recv` (one thread cannot block on itself), no
-//!   `send_timeout`, no weak senders (yet).
+//!   `blocking_send`/`blocking_recv` (one thread cannot block on itself).
+//! - No `send_timeout`: this crate has no timers. The port is
+//!   `wakeful::time::timeout(d, tx.send(v)).await`; on timeout the `send` future is
+//!   dropped and `v` with it, where tokio's `send_timeout` hands `v` back in
+//!   `SendTimeoutError::Timeout(v)`. To keep the value, `reserve()` under the timeout
+//!   and send through the permit.
 //! - `recv()` returns a named future, [`Recv`], instead of being an `async fn`; it is
 //!   used the same way.
 //! - The receivers implement `futures_core::Stream` directly (tokio needs
 //!   `tokio_stream::wrappers::ReceiverStream`).
 
+#[macro_use]
+mod receiver;
 mod bounded;
 mod chan;
+mod closed;
 pub mod error;
+mod many;
 mod unbounded;
+mod weak;
 
 pub use bounded::{channel, OwnedPermit, Permit, Receiver, Sender};
+pub use many::PermitIterator;
 pub use unbounded::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+pub use weak::{WeakSender, WeakUnboundedSender};
 
 use chan::Rx;
 use std::fmt;

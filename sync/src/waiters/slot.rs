@@ -9,7 +9,13 @@
 //! sent or closed, and then the attempt completes instead of storing a waker that
 //! nobody will wake. Being ready at once, or finding the same waker stored, costs no
 //! clone.
+//!
+//! [`park`] does the same in one pass for primitives that queue a waiter before they
+//! hold a waker: queue, clone with nothing borrowed, store, and see whether the clone
+//! served the waiter meanwhile.
 
+use super::{WaitKey, WaitList};
+use std::cell::RefCell;
 use std::task::Waker;
 
 /// An attempt's answer when it must store a waker and holds no clone yet: it changed
@@ -80,4 +86,46 @@ pub(crate) fn with_waker<R>(
             Err(NeedsClone) => slot.clone = Some(waker.clone()),
         }
     }
+}
+
+/// Keeps a queued waiter's waker current in one pass, for primitives that queue a
+/// waiter *before* they have a waker (`push_back(value, None)`): returns false if `key`
+/// is no longer queued (it was served or closed, maybe by the clone itself), true once
+/// its node holds a waker that wakes `waker`'s task. The list is borrowed only around
+/// the clone, never during it, and the replaced waker is dropped with nothing borrowed.
+pub(crate) fn park<S, T>(
+    cell: &RefCell<S>,
+    list: impl Fn(&mut S) -> &mut WaitList<T>,
+    key: WaitKey,
+    waker: &Waker,
+) -> bool {
+    {
+        let mut state = cell.borrow_mut();
+        match list(&mut state).node_mut(key).filter(|node| node.queued) {
+            None => return false,
+            Some(node) if node.waker.as_ref().is_some_and(|w| w.will_wake(waker)) => return true,
+            Some(_) => {}
+        }
+    }
+    park_new(cell, list, key, waker)
+}
+
+/// [`park`] for a waiter just queued with no waker: skips the first look.
+pub(crate) fn park_new<S, T>(
+    cell: &RefCell<S>,
+    list: impl Fn(&mut S) -> &mut WaitList<T>,
+    key: WaitKey,
+    waker: &Waker,
+) -> bool {
+    let clone = waker.clone();
+    let (queued, replaced) = {
+        let mut state = cell.borrow_mut();
+        match list(&mut state).node_mut(key).filter(|node| node.queued) {
+            Some(node) => (true, node.waker.replace(clone)),
+            None => (false, Some(clone)),
+        }
+    };
+    // If this drop dequeues us, it takes and wakes the waker just stored: not lost.
+    drop(replaced);
+    queued
 }

@@ -113,7 +113,11 @@ fn storing_a_waker_asks_for_a_clone_only_when_the_stored_one_differs() {
     let first = waker(1, &last);
     let key = list.push_back((), Some(first.clone()));
     let mut slot = WakerSlot::uncloned(&first);
-    assert!(list.set_waker(key, &mut slot).is_ok(), "the same task's waker: no clone needed");
+    // Miri may give each use of the vtable its own address, so `will_wake` (pointer
+    // equality) can miss there: a missed match costs a clone, never correctness.
+    if !cfg!(miri) {
+        assert!(list.set_waker(key, &mut slot).is_ok(), "the same task's waker: no clone needed");
+    }
     let second = waker(2, &last);
     let mut slot = WakerSlot::uncloned(&second);
     assert!(list.set_waker(key, &mut slot).is_err(), "another task's waker needs a clone");
@@ -146,7 +150,8 @@ fn requeue_refreshes_a_queued_waiter_and_queues_a_dequeued_one_again() {
 #[test]
 fn ten_thousand_waiters_that_give_up_reuse_one_slot() {
     let mut list = WaitList::default();
-    for i in 0..10_000 {
+    // Fewer under Miri, which interprets every step; the point (one slot) is the same.
+    for i in 0..if cfg!(miri) { 300 } else { 10_000 } {
         let key = list.push_back(i, None);
         list.remove(key);
     }

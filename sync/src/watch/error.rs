@@ -2,23 +2,10 @@
 
 use std::fmt;
 
-/// From [`Sender::send`](super::Sender::send) when there is no receiver: the value, given back.
-#[derive(PartialEq, Eq, Clone, Copy)]
-pub struct SendError<T>(pub T);
-
-impl<T> fmt::Debug for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SendError { .. }")
-    }
+send_error! {
+    /// From [`Sender::send`](super::Sender::send) when there is no receiver: the value,
+    /// given back.
 }
-
-impl<T> fmt::Display for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("channel closed")
-    }
-}
-
-impl<T> std::error::Error for SendError<T> {}
 
 /// From [`Receiver::changed`](super::Receiver::changed) and kin when every sender is gone.
 #[derive(Debug, PartialEq, Eq, Clone)]

@@ -80,3 +80,4 @@ impl<F: Future> Task<F> {
         }
     }
 }
+pub mod reentrant;
