@@ -53,7 +53,7 @@ use std::rc::Rc;
 
 pub use wakeful_executor as executor;
 pub use wakeful_executor::{spawn, yield_now, JoinError, JoinHandle};
-pub use wakeful_net::{io, signal, time};
+pub use wakeful_net::{fs, io, signal, time};
 pub use wakeful_reactor as reactor;
 pub use wakeful_sync as sync;
 
@@ -82,6 +82,7 @@ pub use wakeful_sync as sync;
 /// - Tasks have no ids (`task::id`, `JoinHandle::id`, `JoinSet::join_next_with_id`).
 pub mod task {
     pub use wakeful_executor::{spawn, yield_now, AbortHandle, JoinError, JoinHandle, JoinSet};
+    pub use wakeful_net::blocking::{self, spawn_blocking};
 }
 
 /// Networking: TCP, UDP, Unix sockets, and any fd through [`AsyncFd`](net::AsyncFd).
