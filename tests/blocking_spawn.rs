@@ -4,6 +4,7 @@
 
 mod util;
 
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -124,18 +125,16 @@ fn abort_after_start_runs_to_the_end_and_drops_the_result_on_the_pool() {
     assert_eq!(finished.load(Ordering::SeqCst), 1, "ran to the end");
 }
 
+/// Dropping the handle detaches the task, which keeps waiting for the closure. (The
+/// runtime stays alive until the closure ran: dropping the runtime first would cancel
+/// a closure not yet started, as tokio's shutdown does.)
 #[test]
 fn dropped_handle_detaches_the_job_which_still_runs() {
-    let ran = Arc::new(AtomicUsize::new(0));
-    util::run({
-        let ran = ran.clone();
-        async move {
-            drop(spawn_blocking(move || ran.fetch_add(1, Ordering::SeqCst)));
-            // A later job on the same thread-free pool; the first has been queued first.
-            spawn_blocking(|| ()).await.unwrap();
-        }
+    let (ran_tx, ran) = mpsc::channel();
+    util::run(async move {
+        drop(spawn_blocking(move || ran_tx.send(()).unwrap()));
+        ran.recv_timeout(PATIENCE).expect("the detached closure ran");
     });
-    wait_until("the detached job ran", || ran.load(Ordering::SeqCst) == 1);
 }
 
 #[test]
@@ -204,7 +203,7 @@ fn in_flight_counts_jobs_until_their_result_is_delivered() {
             handle.await.unwrap();
             assert_eq!(blocking::in_flight(), 0, "not after its result was delivered");
             // Jobs are counted per submitting thread.
-            let other = std::thread::spawn(|| blocking::in_flight());
+            let other = std::thread::spawn(blocking::in_flight);
             assert_eq!(other.join().unwrap(), 0);
         }
     });
@@ -316,4 +315,62 @@ fn thread_spawn_failure_is_a_join_error_not_a_panic() {
     // With a normal stack the pool works again.
     blocking::set_thread_stack_size(256 * 1024);
     assert_eq!(util::run(async { spawn_blocking(|| 2).await.unwrap() }), 2);
+}
+
+/// The pool thread wakes the waiting future's waker: one that panics in `wake` is
+/// contained there, the job is still counted out, and the thread lives on.
+#[test]
+fn a_waker_that_panics_on_the_pool_thread_costs_nothing() {
+    let dir = util::TempDir::new("blocking-panicking-waker");
+    std::fs::write(dir.path("f"), b"x").unwrap();
+    let (woken_tx, woken) = mpsc::channel::<()>();
+    struct Signal(Mutex<mpsc::Sender<()>>);
+    impl std::task::Wake for Signal {
+        fn wake(self: Arc<Self>) {
+            let _ = self.0.lock().unwrap().send(());
+        }
+    }
+    let signal = std::task::Waker::from(Arc::new(Signal(Mutex::new(woken_tx))));
+    let waker = util::panicking_wake_waker(signal);
+    let mut read = Box::pin(wakeful::fs::read(dir.path("f")));
+    let mut cx = std::task::Context::from_waker(&waker);
+    let content = match read.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(content) => content, // the pool was quicker than the poll
+        std::task::Poll::Pending => {
+            woken.recv_timeout(PATIENCE).expect("woken from the pool");
+            wait_until("the job counted out", || blocking::in_flight() == 0);
+            futures_lite::future::block_on(read)
+        }
+    };
+    assert_eq!(content.unwrap(), b"x", "the result is still there");
+    util::run(async { assert_eq!(spawn_blocking(|| 3).await.unwrap(), 3) });
+}
+
+/// A waker whose `wake` and `Drop` use the pool again (submit a job, read the
+/// stats): they run on the pool thread with no lock held, so nothing deadlocks.
+#[test]
+fn a_waker_that_uses_the_pool_from_wake_and_drop() {
+    struct Reenters(Mutex<Option<mpsc::Sender<blocking::PoolStats>>>);
+    impl std::task::Wake for Reenters {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            let stats = blocking::stats();
+            if let Some(tx) = self.0.lock().unwrap().take() {
+                let _ = tx.send(stats);
+            }
+        }
+    }
+    let (tx, rx) = mpsc::channel();
+    let waker = std::task::Waker::from(Arc::new(Reenters(Mutex::new(Some(tx)))));
+    let dir = util::TempDir::new("blocking-reentrant-waker");
+    let mut write = Box::pin(wakeful::fs::write(dir.path("f"), b"y"));
+    if write.as_mut().poll(&mut std::task::Context::from_waker(&waker)).is_pending() {
+        let stats = rx.recv_timeout(PATIENCE).expect("the waker ran on the pool thread");
+        assert!(stats.threads >= 1, "{stats:?}");
+        drop(waker);
+        futures_lite::future::block_on(write).unwrap();
+    }
+    assert_eq!(std::fs::read(dir.path("f")).unwrap(), b"y");
 }

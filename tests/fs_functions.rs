@@ -156,7 +156,8 @@ fn a_dropped_write_future_still_writes() {
     let path = dir.path("f");
     util::run(async {
         let mut write = Box::pin(fs::write(path.clone(), b"detached"));
-        assert!(util::poll_once(&mut write).is_pending(), "queued on the pool");
+        // Usually Pending (queued on the pool); Ready only if the pool beat the poll.
+        let _ = util::poll_once(&mut write);
         drop(write);
         // Detached, as tokio's: it runs to the end. Its file appears.
         let deadline = std::time::Instant::now() + util::PATIENCE;

@@ -62,8 +62,8 @@
 //!   `max_blocking_threads`, `thread_keep_alive`, `thread_stack_size`) at any time.
 //! - Dropping the runtime detaches running blocking work (tokio's `Runtime::drop`
 //!   waits for it; `shutdown_timeout` / `shutdown_background` bound or skip the wait).
-//! - The closure's result need not be `Send` to reach a `!Send` task, but must be to
-//!   cross threads: `F: FnOnce() -> T + Send + 'static, T: Send + 'static`, as in tokio.
+//! - The returned `JoinHandle` is `!Send`, as every wakeful handle (the closure and
+//!   its result are `Send + 'static`, as in tokio).
 //! - Outside a runtime, `spawn_blocking` panics, as tokio's does.
 //!
 //! [`JoinError`]: wakeful_executor::JoinError

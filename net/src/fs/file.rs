@@ -112,11 +112,23 @@ impl File {
     /// The std file, once the operation in flight has finished (its error, if any,
     /// is dropped: [`flush`](futures_io::AsyncWrite::poll_flush) first to see it).
     /// Bytes read ahead are given back by moving the file position back.
+    ///
+    /// If a `metadata`, `set_len`, `sync_*` or `set_permissions` future was dropped
+    /// while its job still holds the file, the result is a duplicate fd of the same
+    /// open file (`try_clone`: same position and flags), as the job's own closes later.
+    ///
+    /// # Panics
+    /// In that case only, if the process is out of file descriptors for the duplicate.
     pub async fn into_std(mut self) -> std::fs::File {
         let _ = self.settle().await;
         match Arc::try_unwrap(self.io.std) {
             Ok(std) => std,
-            Err(_) => unreachable!("no job holds the file once settled"),
+            Err(shared) => match shared.try_clone() {
+                Ok(std) => std,
+                Err(err) => panic!(
+                    "wakeful::fs::File::into_std: cannot duplicate the fd a dropped job still holds: {err}"
+                ),
+            },
         }
     }
 

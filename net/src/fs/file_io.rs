@@ -191,6 +191,9 @@ impl Io {
         if let Some(err) = self.last_write_err.take() {
             return Poll::Ready(Err(err));
         }
+        if src.is_empty() {
+            return Poll::Ready(Ok(0)); // nothing to hand over, nothing to wait for
+        }
         loop {
             match ready!(self.poll_finish(cx)) {
                 Some((Op::Write(Err(err)), _)) => return Poll::Ready(Err(err)),
