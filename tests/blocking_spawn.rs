@@ -4,7 +4,6 @@
 
 mod util;
 
-use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -317,60 +316,33 @@ fn thread_spawn_failure_is_a_join_error_not_a_panic() {
     assert_eq!(util::run(async { spawn_blocking(|| 2).await.unwrap() }), 2);
 }
 
-/// The pool thread wakes the waiting future's waker: one that panics in `wake` is
-/// contained there, the job is still counted out, and the thread lives on.
+/// A closure still queued when its runtime is dropped never runs (its task, waiting
+/// for it, is dropped with the runtime, which cancels it).
 #[test]
-fn a_waker_that_panics_on_the_pool_thread_costs_nothing() {
-    let dir = util::TempDir::new("blocking-panicking-waker");
-    std::fs::write(dir.path("f"), b"x").unwrap();
-    let (woken_tx, woken) = mpsc::channel::<()>();
-    struct Signal(Mutex<mpsc::Sender<()>>);
-    impl std::task::Wake for Signal {
-        fn wake(self: Arc<Self>) {
-            let _ = self.0.lock().unwrap().send(());
-        }
+fn dropping_the_runtime_cancels_closures_not_yet_started() {
+    const NAME: &str = "dropping_the_runtime_cancels_closures_not_yet_started";
+    if util::ran_in_child(NAME) {
+        return;
     }
-    let signal = std::task::Waker::from(Arc::new(Signal(Mutex::new(woken_tx))));
-    let waker = util::panicking_wake_waker(signal);
-    let mut read = Box::pin(wakeful::fs::read(dir.path("f")));
-    let mut cx = std::task::Context::from_waker(&waker);
-    let content = match read.as_mut().poll(&mut cx) {
-        std::task::Poll::Ready(content) => content, // the pool was quicker than the poll
-        std::task::Poll::Pending => {
-            woken.recv_timeout(PATIENCE).expect("woken from the pool");
-            wait_until("the job counted out", || blocking::in_flight() == 0);
-            futures_lite::future::block_on(read)
-        }
-    };
-    assert_eq!(content.unwrap(), b"x", "the result is still there");
-    util::run(async { assert_eq!(spawn_blocking(|| 3).await.unwrap(), 3) });
-}
-
-/// A waker whose `wake` and `Drop` use the pool again (submit a job, read the
-/// stats): they run on the pool thread with no lock held, so nothing deadlocks.
-#[test]
-fn a_waker_that_uses_the_pool_from_wake_and_drop() {
-    struct Reenters(Mutex<Option<mpsc::Sender<blocking::PoolStats>>>);
-    impl std::task::Wake for Reenters {
-        fn wake(self: Arc<Self>) {
-            self.wake_by_ref();
-        }
-        fn wake_by_ref(self: &Arc<Self>) {
-            let stats = blocking::stats();
-            if let Some(tx) = self.0.lock().unwrap().take() {
-                let _ = tx.send(stats);
-            }
-        }
-    }
-    let (tx, rx) = mpsc::channel();
-    let waker = std::task::Waker::from(Arc::new(Reenters(Mutex::new(Some(tx)))));
-    let dir = util::TempDir::new("blocking-reentrant-waker");
-    let mut write = Box::pin(wakeful::fs::write(dir.path("f"), b"y"));
-    if write.as_mut().poll(&mut std::task::Context::from_waker(&waker)).is_pending() {
-        let stats = rx.recv_timeout(PATIENCE).expect("the waker ran on the pool thread");
-        assert!(stats.threads >= 1, "{stats:?}");
-        drop(waker);
-        futures_lite::future::block_on(write).unwrap();
-    }
-    assert_eq!(std::fs::read(dir.path("f")).unwrap(), b"y");
+    blocking::set_max_threads(1).unwrap();
+    let gate = Gate::default();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let rt = wakeful::Runtime::new().unwrap();
+    let (started_tx, started) = mpsc::channel();
+    let waits = gate.clone();
+    let counter = ran.clone();
+    rt.block_on(async {
+        drop(spawn_blocking(move || {
+            started_tx.send(()).unwrap();
+            waits.wait()
+        }));
+        started.recv_timeout(PATIENCE).unwrap();
+        drop(spawn_blocking(move || counter.fetch_add(1, Ordering::SeqCst)));
+        assert_eq!(blocking::stats().queued, 1);
+    });
+    drop(rt);
+    gate.open();
+    // The queue drains: the cancelled job is popped and dropped unrun.
+    wait_until("the queue to drain", || blocking::stats().queued == 0 && blocking::in_flight() == 0);
+    assert_eq!(ran.load(Ordering::SeqCst), 0, "a closure queued at runtime drop ran");
 }

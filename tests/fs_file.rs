@@ -220,6 +220,8 @@ fn set_len_into_std_and_from_std() {
         file.set_len(4).await.unwrap(); // waits for the write first
         assert_eq!(file.metadata().await.unwrap().len(), 4);
         file.sync_data().await.unwrap();
+        let err = file.set_len(u64::MAX).await.unwrap_err(); // past any file size
+        assert!(err.to_string().starts_with(&format!("set_len {}: ", path.display())), "{err}");
         file.seek(SeekFrom::Start(1)).await.unwrap();
         let mut one = [0; 1];
         read_leaving_bytes_ahead(&mut file, &mut one).await; // "23" left ahead

@@ -49,8 +49,10 @@
 //!   the pool thread.
 //!
 //! Dropping a runtime with blocking work running does not wait for it: the work is
-//! detached (smol's behaviour), queued closures of that runtime are dropped unrun, and
-//! running ones finish on their pool thread. Process exit does not wait either.
+//! detached (smol's behaviour), queued closures of that runtime are dropped unrun (as
+//! tokio's shutdown drops them), and running ones finish on their pool thread. The
+//! jobs of [`fs`](crate::fs) run even when their future is dropped (tokio's
+//! "mandatory" blocking tasks). Process exit does not wait for any of them.
 //!
 //! [`in_flight`] counts the jobs submitted from this thread that have not finished (a
 //! paused clock must not auto-advance while it is non-zero).
