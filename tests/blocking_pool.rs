@@ -166,3 +166,52 @@ fn a_bound_of_zero_is_invalid_input() {
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
     assert!(err.to_string().contains("at least 1"), "{err}");
 }
+
+/// `WAKEFUL_MAX_BLOCKING_THREADS` sets the bound, read when the pool is first used;
+/// a value that is not a positive integer is ignored (the default stays).
+#[test]
+fn the_environment_variable_sets_the_bound() {
+    const NAME: &str = "the_environment_variable_sets_the_bound";
+    if util::is_child(NAME) {
+        let expected: usize = std::env::var("EXPECTED_BOUND").unwrap().parse().unwrap();
+        let gate = Gate::default();
+        let (started_tx, started) = mpsc::channel();
+        util::run(async {
+            let jobs = expected.min(8) + 1;
+            let handles: Vec<_> = (0..jobs)
+                .map(|_| {
+                    let (gate, started_tx) = (gate.clone(), started_tx.clone());
+                    spawn_blocking(move || {
+                        started_tx.send(()).unwrap();
+                        gate.wait()
+                    })
+                })
+                .collect();
+            let running = jobs.min(expected);
+            for _ in 0..running {
+                started.recv_timeout(PATIENCE).unwrap();
+            }
+            let stats =
+                wait_for_stats("the threads to take their jobs", |s| s.threads == running && s.idle == 0);
+            assert_eq!(stats.queued, jobs - running, "{stats:?}");
+            gate.open();
+            for handle in handles {
+                handle.await.unwrap();
+            }
+        });
+        return;
+    }
+    for (value, expected) in
+        [("2", 2), (" 3 ", 3), ("0", blocking::DEFAULT_MAX_THREADS), ("many", blocking::DEFAULT_MAX_THREADS)]
+    {
+        let exe = std::env::current_exe().unwrap();
+        let output = std::process::Command::new(exe)
+            .args([NAME, "--exact", "--nocapture", "--test-threads=1"])
+            .env("WAKEFUL_TEST_CHILD", NAME) // as util::in_child sets it
+            .env("WAKEFUL_MAX_BLOCKING_THREADS", value)
+            .env("EXPECTED_BOUND", expected.to_string())
+            .output()
+            .unwrap();
+        util::assert_child_passed(&output);
+    }
+}
