@@ -311,3 +311,13 @@ fn into_std_while_a_dropped_metadata_job_holds_the_file() {
         assert_eq!(file.write(&[]).await.unwrap(), 0);
     });
 }
+
+#[test]
+fn file_and_its_futures_are_send_as_tokio_s() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    fn assert_send<T: Send>(_: &T) {}
+    assert_send_sync::<File>();
+    assert_send_sync::<OpenOptions>();
+    assert_send_sync::<wakeful::fs::ReadDir>();
+    assert_send(&File::open("/nonexistent"));
+}
