@@ -54,7 +54,7 @@ use std::rc::Rc;
 
 pub use wakeful_executor as executor;
 pub use wakeful_executor::{spawn, yield_now, JoinError, JoinHandle};
-pub use wakeful_net::{io, signal, time};
+pub use wakeful_net::{fs, io, signal, time};
 pub use wakeful_reactor as reactor;
 pub use wakeful_sync as sync;
 
@@ -90,8 +90,11 @@ pub use wakeful_macros::test;
 /// - Tasks run on the runtime of the thread that spawns them and need not be `Send`:
 ///   `spawn` is tokio's `spawn_local` without a `LocalSet`.
 /// - Tasks have no ids (`task::id`, `JoinHandle::id`, `JoinSet::join_next_with_id`).
+/// - [`spawn_blocking`](task::spawn_blocking) runs on one pool per process, configured
+///   through [`task::blocking`] rather than the runtime's builder.
 pub mod task {
     pub use wakeful_executor::{spawn, yield_now, AbortHandle, JoinError, JoinHandle, JoinSet};
+    pub use wakeful_net::blocking::{self, spawn_blocking};
 }
 
 /// Networking: TCP, UDP, Unix sockets, and any fd through [`AsyncFd`](net::AsyncFd).

@@ -9,6 +9,8 @@
 //!   extension methods, `copy`, `BufReader`, `BufWriter`.
 //! - [`time`]: `sleep`, `timeout`, `interval`, backed by the reactor's timer wheel.
 //! - [`signal`]: `ctrl_c`, and a stream of deliveries of any Unix signal.
+//! - [`blocking`]: `spawn_blocking` and the process's pool of blocking threads.
+//! - [`fs`]: files and directories, on the blocking pool.
 //! - [`context`]: how those types find the reactor of the current thread, and the
 //!   executor's `Park` implemented by turning that reactor.
 //!
@@ -61,7 +63,9 @@
 mod accept;
 mod addr;
 mod async_fd;
+pub mod blocking;
 pub mod context;
+pub mod fs;
 pub mod io;
 mod io_source;
 pub mod signal;

@@ -1,0 +1,323 @@
+//! `wakeful::fs::File`: one operation in flight through a buffer (tokio's model).
+//! Writes complete into the buffer, flush waits for them and reports their errors,
+//! seeks and reads see the bytes written before them, and dropping any future at
+//! any `Pending` loses no byte.
+
+mod util;
+
+use std::io::SeekFrom;
+use std::pin::Pin;
+use std::task::Poll;
+
+use futures_lite::io::AsyncSeekExt;
+use util::{CountingWaker, TempDir};
+use wakeful::fs::{File, OpenOptions};
+use wakeful::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Reads `dst.len()` bytes, leaving more read ahead in the file's buffer: a read of 64
+/// is started and dropped (its bytes are kept), then the small read takes from them.
+async fn read_leaving_bytes_ahead(file: &mut File, dst: &mut [u8]) {
+    for _ in 0..100 {
+        let polled = util::poll_once(&mut file.read(&mut [0; 64]));
+        match polled {
+            Poll::Pending => return file.read_exact(dst).await.unwrap(),
+            // The pool was quicker than the poll: the bytes were read; step back, again.
+            Poll::Ready(n) => drop(file.seek(SeekFrom::Current(-(n.unwrap() as i64))).await.unwrap()),
+        }
+    }
+    panic!("every read finished within its first poll");
+}
+
+async fn read_write(path: &std::path::Path) -> File {
+    OpenOptions::new().read(true).write(true).create(true).truncate(true).open(path).await.unwrap()
+}
+
+#[test]
+fn write_flush_then_read_back_through_a_second_handle() {
+    let dir = TempDir::new("file-write-read");
+    let path = dir.path("f");
+    let content = util::pattern(5 * 1024 * 1024 + 17, 9); // more than two 2 MiB trips
+    util::run(async {
+        let mut file = File::create(&path).await.unwrap();
+        file.write_all(&content).await.unwrap();
+        file.flush().await.unwrap();
+        file.sync_all().await.unwrap();
+        assert_eq!(file.metadata().await.unwrap().len(), content.len() as u64);
+        let mut back = Vec::new();
+        File::open(&path).await.unwrap().read_to_end(&mut back).await.unwrap();
+        assert!(back == content, "read back differs");
+    });
+}
+
+#[test]
+fn seek_after_write_sees_the_write_and_read_ahead_is_given_back() {
+    let dir = TempDir::new("file-seek");
+    let path = dir.path("f");
+    util::run(async {
+        let mut file = read_write(&path).await;
+        file.write_all(b"0123456789").await.unwrap();
+        // No flush: the seek waits for the write before it.
+        assert_eq!(file.seek(SeekFrom::End(0)).await.unwrap(), 10);
+        assert_eq!(file.seek(SeekFrom::Start(2)).await.unwrap(), 2);
+        let mut two = [0; 2];
+        read_leaving_bytes_ahead(&mut file, &mut two).await;
+        assert_eq!(&two, b"23");
+        // The read fetched the rest ahead; the logical position is still 4.
+        assert_eq!(file.seek(SeekFrom::Current(0)).await.unwrap(), 4);
+        file.read_exact(&mut two).await.unwrap();
+        assert_eq!(&two, b"45");
+        // A write after a read-ahead lands at the logical position.
+        file.write_all(b"ab").await.unwrap();
+        file.flush().await.unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"012345ab89");
+        // A seek to a negative position fails, and the position stays where it was.
+        file.seek(SeekFrom::Start(1)).await.unwrap();
+        read_leaving_bytes_ahead(&mut file, &mut two).await;
+        let err = file.seek(SeekFrom::Current(-100)).await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(err.to_string().starts_with(&format!("seek {}", path.display())), "{err}");
+        file.read_exact(&mut two).await.unwrap();
+        assert_eq!(&two, b"34", "the failed seek moved the position");
+        assert_eq!(
+            file.seek(SeekFrom::Current(i64::MIN)).await.unwrap_err().kind(),
+            std::io::ErrorKind::InvalidInput
+        );
+    });
+}
+
+#[test]
+fn futures_dropped_at_each_pending_lose_no_written_byte() {
+    let dir = TempDir::new("file-drop-writes");
+    let path = dir.path("f");
+    let expected = util::run(async {
+        let mut file = read_write(&path).await;
+        let mut expected = Vec::new();
+        let waker = CountingWaker::new();
+        for i in 0..200u32 {
+            let chunk = util::pattern(100 + i as usize, i as u8);
+            // A write polled once: Ready(n) hands n bytes over; Pending takes none.
+            let mut write = file.write(&chunk);
+            if let Poll::Ready(n) = waker.poll(Pin::new(&mut write)) {
+                expected.extend_from_slice(&chunk[..n.unwrap()]);
+            }
+            drop(write);
+            match i % 3 {
+                0 => drop(waker.poll(Pin::new(&mut file.flush()))),
+                1 => drop(waker.poll(Pin::new(&mut file.seek(SeekFrom::End(0))))),
+                _ => drop(waker.poll(Pin::new(&mut file.read(&mut [0; 16])))),
+            }
+        }
+        let tail = b"the end";
+        file.write_all(tail).await.unwrap();
+        expected.extend_from_slice(tail);
+        file.flush().await.unwrap();
+        // Every waker handed to a job was woken and dropped when the job finished.
+        assert_eq!(waker.held(), 0, "a waker left behind");
+        expected
+    });
+    let on_disk = std::fs::read(&path).unwrap();
+    assert!(on_disk.len() >= expected.len() - 7);
+    assert!(
+        on_disk == expected,
+        "bytes lost or reordered: {} on disk, {} expected",
+        on_disk.len(),
+        expected.len()
+    );
+}
+
+#[test]
+fn reads_dropped_at_each_pending_lose_no_byte() {
+    let dir = TempDir::new("file-drop-reads");
+    let path = dir.path("f");
+    let content = util::pattern(300_000, 4);
+    std::fs::write(&path, &content).unwrap();
+    let got = util::run(async {
+        let mut file = File::open(&path).await.unwrap();
+        let mut got = Vec::new();
+        let waker = CountingWaker::new();
+        let mut buf = vec![0; 1000];
+        loop {
+            // One poll, then dropped; bytes a finished read fetched come out next time.
+            let polled = waker.poll(Pin::new(&mut file.read(&mut buf)));
+            if let Poll::Ready(n) = polled {
+                let n = n.unwrap();
+                if n == 0 {
+                    break;
+                }
+                got.extend_from_slice(&buf[..n]);
+            }
+            if got.len() % 7 == 0 {
+                drop(waker.poll(Pin::new(&mut file.seek(SeekFrom::Current(0)))));
+            }
+            let n = file.read(&mut buf).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(waker.held(), 0, "a waker left behind");
+        got
+    });
+    assert_eq!(got.len(), content.len());
+    assert!(got == content, "bytes lost, repeated or reordered");
+}
+
+#[test]
+fn a_write_error_surfaces_at_flush_with_the_path() {
+    let dir = TempDir::new("file-write-error");
+    let path = dir.path("f");
+    std::fs::write(&path, b"x").unwrap();
+    util::run(async {
+        let mut file = File::open(&path).await.unwrap(); // read-only
+                                                         // The write completes into the buffer: the OS says no later.
+        assert_eq!(file.write(b"abc").await.unwrap(), 3);
+        let err = file.flush().await.unwrap_err();
+        assert!(err.to_string().starts_with(&format!("write {}: ", path.display())), "{err}");
+        file.flush().await.unwrap(); // reported once
+                                     // Seen by the next write when nothing flushed.
+        assert_eq!(file.write(b"abc").await.unwrap(), 3);
+        assert!(file.write(b"abc").await.is_err());
+    });
+}
+
+#[test]
+fn a_huge_read_buffer_is_filled_by_trips_of_bounded_size() {
+    let dir = TempDir::new("file-huge-read");
+    let path = dir.path("f");
+    std::fs::write(&path, util::pattern(3 * 1024 * 1024, 1)).unwrap();
+    util::run(async {
+        let mut file = File::open(&path).await.unwrap();
+        let mut huge = vec![0; 64 * 1024 * 1024];
+        let n = file.read(&mut huge).await.unwrap();
+        assert!(n > 0 && n <= 2 * 1024 * 1024, "one trip reads at most 2 MiB, read {n}");
+        assert_eq!(file.read(&mut []).await.unwrap(), 0, "an empty buffer reads nothing");
+    });
+}
+
+#[test]
+fn dropping_a_file_without_flush_still_writes_its_bytes() {
+    let dir = TempDir::new("file-drop-unflushed");
+    let path = dir.path("f");
+    util::run(async {
+        let mut file = File::create(&path).await.unwrap();
+        assert_eq!(file.write(b"kept").await.unwrap(), 4);
+        drop(file);
+        let deadline = std::time::Instant::now() + util::PATIENCE;
+        while std::fs::read(&path).unwrap() != b"kept" {
+            assert!(std::time::Instant::now() < deadline, "the unflushed write was lost");
+            wakeful::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    });
+}
+
+#[test]
+fn set_len_into_std_and_from_std() {
+    let dir = TempDir::new("file-std");
+    let path = dir.path("f");
+    util::run(async {
+        let mut file = read_write(&path).await;
+        file.write_all(b"0123456789").await.unwrap();
+        file.set_len(4).await.unwrap(); // waits for the write first
+        assert_eq!(file.metadata().await.unwrap().len(), 4);
+        file.sync_data().await.unwrap();
+        let err = file.set_len(u64::MAX).await.unwrap_err(); // past any file size
+        assert!(err.to_string().starts_with(&format!("set_len {}: ", path.display())), "{err}");
+        file.seek(SeekFrom::Start(1)).await.unwrap();
+        let mut one = [0; 1];
+        read_leaving_bytes_ahead(&mut file, &mut one).await; // "23" left ahead
+        let file = match file.try_into_std() {
+            Ok(_) => panic!("bytes read ahead: not convertible as is"),
+            Err(file) => file,
+        };
+        let mut std = file.into_std().await;
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut std, &mut rest).unwrap();
+        assert_eq!(rest, "23", "into_std gave the read-ahead back");
+        let mut file = File::from_std(std);
+        file.write_all(b"!").await.unwrap();
+        file.flush().await.unwrap();
+        assert!(file.try_into_std().is_ok());
+        assert_eq!(std::fs::read(&path).unwrap(), b"0123!");
+    });
+}
+
+#[test]
+fn open_options_and_create_new() {
+    let dir = TempDir::new("file-options");
+    let path = dir.path("f");
+    util::run(async {
+        File::create_new(&path).await.unwrap();
+        let err = File::create_new(&path).await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
+        let mut file = File::options().append(true).open(&path).await.unwrap();
+        file.write_all(b"a").await.unwrap();
+        file.write_all(b"b").await.unwrap();
+        file.flush().await.unwrap();
+        let err = File::options().open(&path).await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "neither read nor write: {err}");
+    });
+    assert_eq!(std::fs::read(&path).unwrap(), b"ab");
+}
+
+#[cfg(feature = "tokio-io")]
+#[test]
+fn tokio_traits_read_write_and_seek() {
+    let dir = TempDir::new("file-tokio-io");
+    let path = dir.path("f");
+    util::run(async {
+        let mut file = read_write(&path).await;
+        tokio::io::AsyncWriteExt::write_all(&mut file, b"hello tokio").await.unwrap();
+        assert_eq!(tokio::io::AsyncSeekExt::seek(&mut file, SeekFrom::Start(6)).await.unwrap(), 6);
+        let mut word = String::new();
+        tokio::io::AsyncReadExt::read_to_string(&mut file, &mut word).await.unwrap();
+        assert_eq!(word, "tokio");
+        assert_eq!(tokio::io::AsyncSeekExt::stream_position(&mut file).await.unwrap(), 11);
+        tokio::io::AsyncWriteExt::shutdown(&mut file).await.unwrap();
+    });
+}
+
+/// Deterministic: the pool has one thread, held busy, so the abandoned `metadata` job
+/// stays queued with its clone of the file while `into_std` runs (before the fix this
+/// reached an `unreachable!`).
+#[test]
+fn into_std_while_a_dropped_metadata_job_holds_the_file() {
+    const NAME: &str = "into_std_while_a_dropped_metadata_job_holds_the_file";
+    if util::ran_in_child(NAME) {
+        return;
+    }
+    let dir = TempDir::new("file-into-std-shared");
+    let path = dir.path("f");
+    std::fs::write(&path, b"abc").unwrap();
+    util::run(async {
+        let file = File::open(&path).await.unwrap();
+        wakeful::task::blocking::set_max_threads(1).unwrap();
+        let (release, gate) = std::sync::mpsc::channel::<()>();
+        let (started_tx, started) = std::sync::mpsc::channel::<()>();
+        let busy = wakeful::task::spawn_blocking(move || {
+            started_tx.send(()).unwrap();
+            gate.recv_timeout(util::PATIENCE).is_ok()
+        });
+        started.recv_timeout(util::PATIENCE).unwrap();
+        drop(util::poll_once(&mut Box::pin(file.metadata())));
+        assert_eq!(wakeful::task::blocking::stats().queued, 1, "the metadata job waits");
+        let mut std = file.into_std().await; // a duplicate fd: no panic
+        let mut all = String::new();
+        std::io::Read::read_to_string(&mut std, &mut all).unwrap();
+        assert_eq!(all, "abc");
+        release.send(()).unwrap();
+        assert!(busy.await.unwrap());
+        // An empty write is a no-op that hands nothing to the pool.
+        let mut file = File::from_std(std);
+        assert_eq!(file.write(&[]).await.unwrap(), 0);
+    });
+}
+
+#[test]
+fn file_and_its_futures_are_send_as_tokio_s() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    fn assert_send<T: Send>(_: &T) {}
+    assert_send_sync::<File>();
+    assert_send_sync::<OpenOptions>();
+    assert_send_sync::<wakeful::fs::ReadDir>();
+    assert_send(&File::open("/nonexistent"));
+}
