@@ -140,7 +140,8 @@ impl Builder {
     ///
     /// let rt = wakeful::Runtime::builder().start_paused(true).build()?;
     /// let start = rt.block_on(async { Instant::now() });
-    /// rt.block_on(sleep(Duration::from_secs(86_400)));
+    /// // Inside the runtime: a `Sleep` made outside measures from the OS clock.
+    /// rt.block_on(async { sleep(Duration::from_secs(86_400)).await });
     /// assert_eq!(rt.block_on(async { Instant::now() }) - start, Duration::from_secs(86_400));
     /// assert_eq!(rt.stats().clock_auto_advances, 1);
     /// # Ok::<(), std::io::Error>(())

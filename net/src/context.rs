@@ -151,9 +151,7 @@ impl ReactorPark {
     pub fn new(reactor: Rc<Reactor>) -> ReactorPark {
         ReactorPark { reactor }
     }
-}
 
-impl ReactorPark {
     /// An idle park under a paused clock: I/O and wakes from other threads first (a
     /// non-blocking turn), then, if neither woke anyone, a jump of the clock to the
     /// next timer — never a wait for a timer the paused clock would never reach. With

@@ -1,48 +1,5 @@
-//! A paused clock for tests: [`pause`], [`resume`], [`advance`], with tokio's names
-//! and semantics, plus auto-advance.
-//!
-//! The clock is the runtime's reactor's (it owns the timers). While it is paused,
-//! [`Instant::now`](super::Instant::now) stands still, and every timer of the runtime —
-//! [`sleep`](super::sleep), [`timeout`](super::timeout), [`interval`](super::interval),
-//! a listener's back-off after running out of file descriptors — fires only when the
-//! clock moves:
-//!
-//! - by hand, with [`advance`];
-//! - by itself (*auto-advance*): when no task is ready, the runtime first takes a
-//!   non-blocking look at I/O and at wakes from other threads, which win; if neither
-//!   woke anyone, it jumps the clock to the earliest timer's deadline and fires it.
-//!   A test of a 30 s timeout takes microseconds, and timers fire in deadline order,
-//!   each task seeing `Instant::now()` equal to its deadline. With no timer pending the
-//!   runtime waits as usual, for I/O or another thread. Work on other threads that
-//!   will wake a task holds back auto-advance meanwhile
-//!   (`wakeful_net::context::inhibit_auto_advance`).
-//!
-//! ```
-//! use std::time::Duration;
-//! use wakeful::time::{self, Instant};
-//!
-//! let rt = wakeful::Runtime::builder().start_paused(true).build()?;
-//! let wall = std::time::Instant::now();
-//! rt.block_on(async {
-//!     let start = Instant::now();
-//!     let never = std::future::pending::<()>();
-//!     assert!(time::timeout(Duration::from_secs(30), never).await.is_err());
-//!     assert_eq!(start.elapsed(), Duration::from_secs(30));
-//!
-//!     time::advance(Duration::from_secs(5)).await;
-//!     assert_eq!(start.elapsed(), Duration::from_secs(35));
-//! });
-//! assert!(wall.elapsed() < Duration::from_secs(5));
-//! # Ok::<(), std::io::Error>(())
-//! ```
-//!
-//! # Differences from tokio
-//! - `advance(Duration::MAX)` (or any overflow) saturates: the clock stops some 584
-//!   years after the runtime's creation, where every timer is due. tokio panics.
-//! - Timers that one [`advance`] passes wake in deadline order; tokio leaves the order
-//!   unspecified.
-//! - `pause` works on every wakeful runtime (all are single-threaded); tokio requires
-//!   the `current_thread` flavour.
+//! [`pause`], [`resume`], [`advance`]: the paused clock (described in the module docs
+//! of `time`, where users see them).
 
 use std::time::Duration;
 
@@ -50,7 +7,7 @@ use crate::context;
 
 /// Stops the clock of this thread's runtime: [`Instant::now`](super::Instant::now)
 /// stands still, and timers fire only when the clock is [advanced](advance) — by hand,
-/// or by auto-advance when every task is idle (see the [module docs](self)).
+/// or by auto-advance when every task is idle (see [the paused clock](super#the-paused-clock)).
 ///
 /// `Runtime::builder().start_paused(true)` starts a runtime paused.
 ///

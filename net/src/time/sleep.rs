@@ -23,6 +23,10 @@ use crate::context;
 ///     assert!(start.elapsed() >= Duration::from_millis(20));
 /// });
 /// ```
+///
+/// The deadline is `duration` after [`Instant::now`] on the clock of the runtime running
+/// when `sleep` is called (outside any runtime, the OS clock): see
+/// [the paused clock](super#the-paused-clock).
 pub fn sleep(duration: Duration) -> Sleep {
     sleep_until(after(Instant::now(), duration))
 }
