@@ -131,6 +131,7 @@ pub struct Runtime {
 #[derive(Debug, Clone, Default)]
 pub struct Builder {
     executor: wakeful_executor::Builder,
+    start_paused: bool,
 }
 
 impl Builder {
@@ -140,9 +141,35 @@ impl Builder {
         self
     }
 
+    /// Starts the runtime with its clock paused (default false), as
+    /// [`time::pause`] would: timers fire when the clock is [advanced](time::advance),
+    /// or auto-advanced to the next timer whenever every task is idle — a test of a
+    /// 30 s timeout takes microseconds. tokio's name; `#[wakeful::test(start_paused =
+    /// true)]` sets it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use wakeful::time::{sleep, Instant};
+    ///
+    /// let rt = wakeful::Runtime::builder().start_paused(true).build()?;
+    /// let start = rt.block_on(async { Instant::now() });
+    /// // Inside the runtime: a `Sleep` made outside measures from the OS clock.
+    /// rt.block_on(async { sleep(Duration::from_secs(86_400)).await });
+    /// assert_eq!(rt.block_on(async { Instant::now() }) - start, Duration::from_secs(86_400));
+    /// assert_eq!(rt.stats().clock_auto_advances, 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn start_paused(mut self, paused: bool) -> Builder {
+        self.start_paused = paused;
+        self
+    }
+
     /// Creates the reactor (an epoll or kqueue fd and its unparker) and the executor.
     pub fn build(self) -> std::io::Result<Runtime> {
         let reactor = Rc::new(Reactor::new()?);
+        if self.start_paused {
+            reactor.pause();
+        }
         let executor = self.executor.build_with_park(ReactorPark::new(reactor.clone()));
         Ok(Runtime { executor, reactor })
     }
@@ -182,6 +209,9 @@ pub struct Stats {
     pub timers_pending: u64,
     /// File descriptors registered with the reactor.
     pub sources: u64,
+    /// Jumps of a paused clock to the next timer because every task was idle (see
+    /// [`time::pause`]).
+    pub clock_auto_advances: u64,
 }
 
 impl Runtime {
@@ -190,7 +220,7 @@ impl Runtime {
         Builder::default().build()
     }
 
-    /// A [`Builder`], to set the event interval.
+    /// A [`Builder`], to set the event interval or start with the clock paused.
     pub fn builder() -> Builder {
         Builder::default()
     }
@@ -235,6 +265,7 @@ impl Stats {
             tasks_alive: executor.tasks_alive,
             timers_pending: timers_pending as u64,
             sources: sources as u64,
+            clock_auto_advances: turns.auto_advances,
         }
     }
 }

@@ -116,7 +116,9 @@ impl Acceptor {
 
     fn start_pause(&self) {
         let delay = self.delay.get().unwrap_or(MIN_BACKOFF);
-        self.resume_at.set(Some(Instant::now() + delay));
+        // On the runtime's clock, which a test may pause: the sleep that waits this
+        // pause out fires by the same clock.
+        self.resume_at.set(Some(crate::context::now() + delay));
         self.delay.set(Some((delay * 2).min(MAX_BACKOFF)));
     }
 }

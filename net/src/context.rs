@@ -10,7 +10,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use wakeful_executor::{Park, Unpark};
-use wakeful_reactor::Reactor;
+use wakeful_reactor::{AutoAdvanceInhibitor, Reactor};
 
 thread_local! {
     static CURRENT: RefCell<Option<Rc<Reactor>>> = const { RefCell::new(None) };
@@ -55,12 +55,52 @@ impl Drop for EnterGuard {
 
 /// This thread's reactor, or an error saying that no runtime is running here.
 pub fn current() -> io::Result<Rc<Reactor>> {
-    CURRENT.with(|c| c.borrow().clone()).ok_or_else(|| {
-        io::Error::other(
-            "no wakeful runtime is running on this thread: \
-             use wakeful::block_on or Runtime::block_on around async code that does I/O or sleeps",
-        )
-    })
+    CURRENT.with(|c| c.borrow().clone()).ok_or_else(no_runtime)
+}
+
+/// The error of [`current`] outside a runtime.
+pub(crate) fn no_runtime() -> io::Error {
+    io::Error::other(
+        "no wakeful runtime is running on this thread: \
+         use wakeful::block_on or Runtime::block_on around async code that does I/O or sleeps",
+    )
+}
+
+/// The current instant of this thread's runtime's clock (paused or not); outside a
+/// runtime, the OS's monotonic clock. Every deadline and elapsed check in `net` reads
+/// the time here, so that a paused clock governs them all.
+pub(crate) fn now() -> std::time::Instant {
+    with_current(|reactor| reactor.map_or_else(std::time::Instant::now, |r| r.now()))
+}
+
+/// Runs `f` with this thread's reactor, if any, without cloning its `Rc`.
+///
+/// `f` must not enter or leave a runtime (the context stays borrowed meanwhile).
+pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Rc<Reactor>>) -> R) -> R {
+    CURRENT.with(|c| f(c.borrow().as_ref()))
+}
+
+/// Keeps the paused clock of this thread's runtime from auto-advancing while the guard
+/// lives (see [`Reactor::inhibit_auto_advance`]): for work done on other threads that
+/// will wake a task here, such as a blocking pool's job. Take the guard on the
+/// runtime's thread when the work is handed off; drop it, on any thread, after the
+/// wake that delivers the result. Errors outside a runtime.
+///
+/// ```
+/// use std::rc::Rc;
+/// use wakeful_net::context;
+/// use wakeful_reactor::Reactor;
+///
+/// let reactor = Rc::new(Reactor::new()?);
+/// let _entered = context::enter(&reactor);
+/// let guard = context::inhibit_auto_advance()?;
+/// assert!(reactor.auto_advance_inhibited());
+/// drop(guard);
+/// assert!(!reactor.auto_advance_inhibited());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn inhibit_auto_advance() -> io::Result<AutoAdvanceInhibitor> {
+    Ok(current()?.inhibit_auto_advance())
 }
 
 /// Ok if `reactor` is the one of the runtime running on this thread; otherwise the
@@ -111,11 +151,31 @@ impl ReactorPark {
     pub fn new(reactor: Rc<Reactor>) -> ReactorPark {
         ReactorPark { reactor }
     }
+
+    /// An idle park under a paused clock: I/O and wakes from other threads first (a
+    /// non-blocking turn), then, if neither woke anyone, a jump of the clock to the
+    /// next timer — never a wait for a timer the paused clock would never reach. With
+    /// no timer pending, or auto-advance inhibited, it waits as usual: only I/O, another
+    /// thread or the last inhibitor's drop can then wake a task.
+    fn park_paused(&self) -> io::Result<usize> {
+        if !self.reactor.auto_advance_inhibited() {
+            let unparks = self.reactor.stats().unparks;
+            let woken = self.reactor.turn(Some(Duration::ZERO))?;
+            if woken > 0 || self.reactor.stats().unparks != unparks || self.reactor.auto_advance() {
+                return Ok(woken);
+            }
+        }
+        self.reactor.turn(None)
+    }
 }
 
 impl Park for ReactorPark {
     fn park(&mut self, timeout: Option<Duration>) {
-        if let Err(err) = self.reactor.turn(timeout) {
+        let turned = match timeout {
+            None if self.reactor.is_paused() => self.park_paused(),
+            _ => self.reactor.turn(timeout),
+        };
+        if let Err(err) = turned {
             // epoll_wait / kevent fail only on invalid arguments (EBADF, EFAULT,
             // EINVAL), never on a peer's behaviour: a broken invariant, not bad input.
             panic!("wakeful: the reactor could not wait for events: {err}");

@@ -24,6 +24,10 @@
 //! From another thread, an [`Unparker`] interrupts a blocked turn (eventfd /
 //! `EVFILT_USER`), one syscall per burst of unparks.
 //!
+//! Timers fire by the reactor's clock ([`Reactor::now`], `src/clock.rs`), which tests
+//! may pause ([`Reactor::pause`]) and move by hand ([`Reactor::advance`]) or to the next
+//! timer ([`Reactor::auto_advance`], which the runtime's park calls when idle).
+//!
 //! Crates that build on the reactor make their own syscalls through [`sys`]: the
 //! `syscall!` macro and the error convention every OS call of wakeful follows.
 //!
@@ -66,6 +70,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs, missing_debug_implementations)]
 
+mod clock;
 mod reactor;
 mod readiness;
 mod registration;
@@ -73,7 +78,7 @@ pub mod sys;
 mod timer_wheel;
 mod waiters;
 
-pub use reactor::{Reactor, ReactorStats, Unparker};
+pub use reactor::{AutoAdvanceInhibitor, Reactor, ReactorStats, Unparker};
 pub use readiness::{Direction, Readiness};
 pub use registration::Token;
 pub use sys::errno;

@@ -5,11 +5,12 @@ use std::cell::{Cell, RefCell};
 use std::io;
 use std::os::fd::RawFd;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
+use crate::clock::Clock;
 use crate::registration::{Check, Registrations};
 use crate::sys::{self, UNPARK_TOKEN};
 use crate::timer_wheel::{TimerKey, TimerPoll, TimerWheel};
@@ -55,6 +56,12 @@ pub struct Reactor {
     timers: RefCell<TimerWheel>,
     /// Time 0 of the timer wheel, whose deadlines are nanoseconds since.
     start: Instant,
+    /// What "now" is for the timers: the OS clock, or a paused one (`reactor/paused.rs`).
+    clock: Clock,
+    /// Reasons not to auto-advance a paused clock (work in flight on other threads),
+    /// counted by [`AutoAdvanceInhibitor`](paused::AutoAdvanceInhibitor)s, which any
+    /// thread may drop.
+    inhibitors: Arc<AtomicUsize>,
     /// The wakers a turn collects, woken after every table borrow is released.
     /// Kept between turns for its capacity.
     due: RefCell<Vec<Waker>>,
@@ -79,6 +86,10 @@ pub struct ReactorStats {
     pub events: u64,
     /// Timers that reached their deadline.
     pub timers_fired: u64,
+    /// Turns that an [`Unparker`] ended or found pending (wakes from other threads).
+    pub unparks: u64,
+    /// Jumps of a paused clock to the next timer's deadline ([`Reactor::auto_advance`]).
+    pub auto_advances: u64,
 }
 
 impl Reactor {
@@ -93,6 +104,8 @@ impl Reactor {
             sources: RefCell::new(Registrations::default()),
             timers: RefCell::new(TimerWheel::default()),
             start: Instant::now(),
+            clock: Clock::new(),
+            inhibitors: Arc::new(AtomicUsize::new(0)),
             due: RefCell::new(Vec::new()),
             stats: Cell::new(ReactorStats::default()),
         })
@@ -247,6 +260,10 @@ impl Reactor {
     /// 4. advance the timer wheel to now, taking the wakers of timers due;
     /// 5. with every table released, wake them all.
     ///
+    /// Time is the reactor's clock ([`now`](Self::now)): while it is paused, a timer
+    /// bounds the wait only if it is already due, and step ④ fires timers in deadline
+    /// order (`reactor/paused.rs`).
+    ///
     /// Returns how many wakers were woken. Wakeups may be spurious: a woken task must
     /// retry its operation and be ready to wait again. A waker that panics when woken
     /// does not stop the others, nor the turn: its panic is reported by the panic hook
@@ -255,10 +272,17 @@ impl Reactor {
         // ① The wait ends at the first timer, or at the last of a close group of timers
         // (to the nanosecond where the OS allows, else rounded up to a millisecond:
         // never early, never a busy-spin).
-        let timeout = match self.timers.borrow().next_wakeup(TIMER_BATCH_NANOS) {
+        // A paused clock moves only by hand: a timer bounds the wait only if it is due.
+        let paused = self.clock.is_paused();
+        let batch = if paused { 0 } else { TIMER_BATCH_NANOS };
+        let timeout = match self.timers.borrow().next_wakeup(batch) {
             Some(deadline) => {
-                let until = self.instant(deadline).saturating_duration_since(Instant::now());
-                Some(timeout.map_or(until, |t| t.min(until)))
+                let until = self.instant(deadline).saturating_duration_since(self.clock.now());
+                if paused && !until.is_zero() {
+                    timeout
+                } else {
+                    Some(timeout.map_or(until, |t| t.min(until)))
+                }
             }
             None => timeout,
         };
@@ -276,10 +300,12 @@ impl Reactor {
         // ③ Readiness.
         let mut due = self.due.take();
         let mut delivered = 0;
+        let mut unparked = false;
         {
             let mut sources = self.sources.borrow_mut();
             for (raw, ready) in events.iter() {
                 if raw == UNPARK_TOKEN {
+                    unparked = true;
                     // An unpark: its only job was to end the wait. Edge-triggered, so
                     // there is nothing to reset (one syscall saved per remote wake).
                 } else if let Some(source) = sources.get_mut(Token::from_event(raw)) {
@@ -293,18 +319,29 @@ impl Reactor {
         drop(events);
 
         // ④ Timers.
-        let now = self.nanos(Instant::now());
-        let fired = self.timers.borrow_mut().advance(now, &mut due);
+        let now = self.nanos(self.clock.now());
+        let fired = if paused {
+            self.fire_in_order(now, &mut due)
+        } else {
+            self.timers.borrow_mut().advance(now, &mut due)
+        };
 
         let mut stats = self.stats.get();
         stats.turns += 1;
         stats.events += delivered;
         stats.timers_fired += fired as u64;
+        stats.unparks += u64::from(unparked);
         self.stats.set(stats);
 
-        // ⑤ Wake, outside every borrow. A waker that panics is contained: the panic
-        // hook has reported it, and it must not stop the others, nor the loop that
-        // turns this reactor (one connection's bad waker would end a whole server).
+        // ⑤ Wake, outside every borrow.
+        Ok(self.wake_all(due))
+    }
+
+    /// Wakes every waker of `due`, then keeps the vector for its capacity. A waker that
+    /// panics is contained: the panic hook has reported it, and it must not stop the
+    /// others, nor the loop that turns this reactor (one connection's bad waker would
+    /// end a whole server).
+    fn wake_all(&self, mut due: Vec<Waker>) -> usize {
         let woken = due.len();
         for waker in due.drain(..) {
             if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| waker.wake())) {
@@ -312,7 +349,7 @@ impl Reactor {
             }
         }
         *self.due.borrow_mut() = due;
-        Ok(woken)
+        woken
     }
 
     /// Nanoseconds from the reactor's start to `at` (saturating: 0 before the start,
@@ -323,7 +360,8 @@ impl Reactor {
 
     /// The instant `nanos` after the start.
     fn instant(&self, nanos: u64) -> Instant {
-        let far = Instant::now() + Duration::from_secs(100 * 365 * 86_400);
+        let now = self.clock.now();
+        let far = now.checked_add(Duration::from_secs(100 * 365 * 86_400)).unwrap_or(now);
         self.start.checked_add(Duration::from_nanos(nanos)).map_or(far, |t| t.min(far))
     }
 }
@@ -383,8 +421,14 @@ impl Unparker {
     }
 }
 
+mod paused;
+pub use paused::AutoAdvanceInhibitor;
+
 #[cfg(test)]
 mod tests;
 
 #[cfg(test)]
 mod reentrancy_tests;
+
+#[cfg(test)]
+mod paused_tests;

@@ -229,6 +229,12 @@ impl TimerWheel {
     /// Advances to `now` (nanoseconds), pushing the wakers of every timer due onto
     /// `fired`. Returns how many timers fired.
     pub(crate) fn advance(&mut self, now: u64, fired: &mut Vec<Waker>) -> usize {
+        self.advance_with(now, |_, waker| fired.push(waker))
+    }
+
+    /// [`advance`](Self::advance), handing each fired timer's deadline and waker to
+    /// `fire`: for a paused clock, which wakes them in deadline order.
+    pub(crate) fn advance_with(&mut self, now: u64, mut fire: impl FnMut(u64, Waker)) -> usize {
         let now_tick = now / TICK_NANOS;
         let mut count = 0;
         // Timers of the current millisecond that are not due yet, to re-link once the
@@ -248,7 +254,9 @@ impl TimerWheel {
                 self.pending -= 1;
                 if entry.deadline <= now {
                     entry.state = EntryState::Fired;
-                    fired.extend(entry.waker.take());
+                    if let Some(waker) = entry.waker.take() {
+                        fire(entry.deadline, waker);
+                    }
                     count += 1;
                 } else if entry.deadline / TICK_NANOS == now_tick {
                     entry.next = later;

@@ -41,6 +41,11 @@ impl Timer for HyperTimer {
         Box::pin(HyperSleep::until(deadline))
     }
 
+    /// The runtime's clock: paused with it (`wakeful::time::pause`), as the sleeps are.
+    fn now(&self) -> Instant {
+        now()
+    }
+
     fn reset(&self, sleep: &mut Pin<Box<dyn Sleep>>, new_deadline: Instant) {
         match sleep.as_mut().downcast_mut_pin::<HyperSleep>() {
             Some(ours) => ours.reset(new_deadline),
@@ -97,6 +102,11 @@ struct Home {
     has_orphans: AtomicBool,
 }
 
+/// The current runtime's clock (real time outside a runtime), as `std::time::Instant`.
+fn now() -> Instant {
+    crate::time::Instant::now().into_std()
+}
+
 thread_local! {
     /// The homes of this thread's reactors. The `Weak` keeps each reactor's allocation,
     /// so no later reactor can take its address while the entry exists.
@@ -107,7 +117,7 @@ impl HyperSleep {
     /// Completes after `duration`; saturating, as [`wakeful::time::sleep`](crate::time::sleep)
     /// (`Duration::MAX` never completes).
     pub fn new(duration: Duration) -> HyperSleep {
-        HyperSleep::until(crate::time::sleep(duration).deadline())
+        HyperSleep::until(crate::time::sleep(duration).deadline().into_std())
     }
 
     /// Completes at `deadline`.
@@ -122,7 +132,7 @@ impl HyperSleep {
 
     /// True if the deadline has passed.
     pub fn is_elapsed(&self) -> bool {
-        Instant::now() >= self.deadline
+        now() >= self.deadline
     }
 
     /// Moves the deadline, earlier or later, re-arming a sleep that had completed.
@@ -156,14 +166,14 @@ impl Future for HyperSleep {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         ready!(coop::poll_proceed(cx));
         let this = self.get_mut();
-        if this.timer.is_none() && Instant::now() >= this.deadline {
+        if this.timer.is_none() && now() >= this.deadline {
             return Poll::Ready(());
         }
         let reactor = match context::current() {
             Ok(reactor) => reactor,
             // Registered once, but the deadline has passed: done, with or without a
             // runtime (drop or reset deals with the timer, wherever it is).
-            Err(_) if Instant::now() >= this.deadline => return Poll::Ready(()),
+            Err(_) if now() >= this.deadline => return Poll::Ready(()),
             Err(err) => panic!("wakeful::hyper::HyperSleep polled: {err}"),
         };
         if let Some(timer) = &this.timer {
@@ -176,7 +186,7 @@ impl Future for HyperSleep {
             }
             // Registered with another runtime, whose reactor would not wake us here.
             this.unregister();
-            if Instant::now() >= this.deadline {
+            if now() >= this.deadline {
                 return Poll::Ready(());
             }
         }

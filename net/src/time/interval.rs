@@ -3,12 +3,12 @@
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_core::Stream;
 
 use super::sleep::after;
-use super::{sleep_until, Sleep};
+use super::{sleep_until, Instant, Sleep};
 
 /// Ticks every `period`, the first tick at once.
 ///
@@ -32,11 +32,12 @@ pub fn interval(period: Duration) -> Interval {
     interval_at(Instant::now(), period)
 }
 
-/// Ticks every `period`, the first tick at `start`.
+/// Ticks every `period`, the first tick at `start` (a
+/// [`wakeful::time::Instant`](Instant) or a `std::time::Instant`).
 ///
 /// # Panics
 /// If `period` is zero.
-pub fn interval_at(start: Instant, period: Duration) -> Interval {
+pub fn interval_at(start: impl Into<Instant>, period: Duration) -> Interval {
     assert!(!period.is_zero(), "wakeful::time::interval: the period must be non-zero");
     Interval { sleep: sleep_until(start), period, missed: MissedTickBehavior::default() }
 }

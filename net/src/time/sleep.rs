@@ -4,11 +4,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{ready, Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use wakeful_executor::coop;
 use wakeful_reactor::{Reactor, TimerKey};
 
+use super::Instant;
 use crate::context;
 
 /// Waits until `duration` has elapsed.
@@ -22,13 +23,18 @@ use crate::context;
 ///     assert!(start.elapsed() >= Duration::from_millis(20));
 /// });
 /// ```
+///
+/// The deadline is `duration` after [`Instant::now`] on the clock of the runtime running
+/// when `sleep` is called (outside any runtime, the OS clock): see
+/// [the paused clock](super#the-paused-clock).
 pub fn sleep(duration: Duration) -> Sleep {
     sleep_until(after(Instant::now(), duration))
 }
 
-/// Waits until `deadline`.
-pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep { deadline, timer: None }
+/// Waits until `deadline`: a [`wakeful::time::Instant`](Instant) or a
+/// `std::time::Instant`.
+pub fn sleep_until(deadline: impl Into<Instant>) -> Sleep {
+    Sleep { deadline: deadline.into(), timer: None }
 }
 
 /// `start + duration`, saturating: a sum past what an `Instant` can hold (as with
@@ -38,9 +44,11 @@ pub(crate) fn after(start: Instant, duration: Duration) -> Instant {
     start.checked_add(duration).unwrap_or_else(|| start.max(far_future()))
 }
 
-/// About thirty years from now: "never", as an `Instant` that every platform can hold.
+/// About thirty years from now: "never", as an `Instant` that every platform can hold
+/// (from a clock advanced to the end of time: then).
 fn far_future() -> Instant {
-    Instant::now() + Duration::from_secs(86_400 * 365 * 30)
+    let now = Instant::now();
+    now.checked_add(Duration::from_secs(86_400 * 365 * 30)).unwrap_or(now)
 }
 
 /// The future returned by [`sleep`] and [`sleep_until`].
@@ -80,12 +88,13 @@ impl Sleep {
         Instant::now() >= self.deadline
     }
 
-    /// Moves the deadline, re-arming a sleep that had already completed.
-    pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
+    /// Moves the deadline (a [`wakeful::time::Instant`](Instant) or a
+    /// `std::time::Instant`), re-arming a sleep that had already completed.
+    pub fn reset(self: Pin<&mut Self>, deadline: impl Into<Instant>) {
         let this = self.get_mut();
-        this.deadline = deadline;
+        this.deadline = deadline.into();
         if let Some((reactor, key)) = &this.timer {
-            reactor.reset_timer(*key, deadline);
+            reactor.reset_timer(*key, this.deadline.into_std());
         }
     }
 }
@@ -120,7 +129,6 @@ impl Sleep {
                 this.unregister();
                 this.register(cx)
             }
-            None if Instant::now() >= this.deadline => Poll::Ready(()),
             None => this.register(cx),
         }
     }
@@ -133,10 +141,19 @@ impl Sleep {
         }
     }
 
-    /// Puts the timer in the wheel of this thread's reactor.
+    /// Completes at once if the deadline has passed on this thread's clock (registering
+    /// nothing); otherwise puts the timer in the wheel of this thread's reactor. One
+    /// look at the thread's context for both: this is every sleep's first poll.
     fn register(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let reactor = context::current().unwrap_or_else(|err| panic!("wakeful::time::Sleep polled: {err}"));
-        let key = reactor.insert_timer(self.deadline, cx.waker());
+        let deadline = self.deadline.into_std();
+        let reactor = context::with_current(|reactor| match reactor {
+            Some(reactor) if reactor.now() >= deadline => None,
+            Some(reactor) => Some(reactor.clone()),
+            None if std::time::Instant::now() >= deadline => None,
+            None => panic!("wakeful::time::Sleep polled: {}", context::no_runtime()),
+        });
+        let Some(reactor) = reactor else { return Poll::Ready(()) };
+        let key = reactor.insert_timer(deadline, cx.waker());
         self.timer = Some((reactor, key));
         Poll::Pending
     }

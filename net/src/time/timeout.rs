@@ -4,12 +4,12 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pin_project_lite::pin_project;
 use wakeful_executor::coop;
 
-use super::{sleep, sleep_until, Sleep};
+use super::{sleep, sleep_until, Instant, Sleep};
 
 /// Runs `future`, giving up after `duration`: `Err(Elapsed)` and the future dropped.
 ///
@@ -31,8 +31,9 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     Timeout { future, sleep: sleep(duration) }
 }
 
-/// Runs `future` until `deadline`; see [`timeout`].
-pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
+/// Runs `future` until `deadline` (a [`wakeful::time::Instant`](Instant) or a
+/// `std::time::Instant`); see [`timeout`].
+pub fn timeout_at<F: Future>(deadline: impl Into<Instant>, future: F) -> Timeout<F> {
     Timeout { future, sleep: sleep_until(deadline) }
 }
 
