@@ -304,3 +304,13 @@ fn unfinished_tasks_are_dropped_when_the_function_returns_as_on_tokio() {
         assert!(dropped, "{runtime}: the pending task's future is dropped with the runtime");
     }
 }
+
+/// `start_paused = true` reaches the builder: an hour's sleep auto-advances at once.
+#[wakeful::test(start_paused = true)]
+async fn start_paused_runs_an_hour_of_sleep_in_no_time() {
+    let wall = std::time::Instant::now();
+    let start = wakeful::time::Instant::now();
+    wakeful::time::sleep(std::time::Duration::from_secs(3600)).await;
+    assert_eq!(start.elapsed(), std::time::Duration::from_secs(3600), "paused time moved exactly");
+    assert!(wall.elapsed() < std::time::Duration::from_secs(5), "no wall-clock hour: {:?}", wall.elapsed());
+}

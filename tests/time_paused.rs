@@ -308,3 +308,21 @@ fn advance_dropped_at_its_yield_has_already_moved_the_clock() {
 mod accept;
 #[path = "time_paused/io.rs"]
 mod io;
+
+/// Work out on the blocking pool holds a paused clock still: the timeout around it does
+/// not fire at once, and the clock has not moved when the result arrives.
+#[test]
+fn blocking_work_in_flight_holds_auto_advance_back() {
+    with_watchdog(|| {
+        paused().block_on(async {
+            let start = Instant::now();
+            let job = wakeful::task::spawn_blocking(|| {
+                std::thread::sleep(Duration::from_millis(50));
+                7
+            });
+            let result = time::timeout(Duration::from_secs(1), job).await;
+            assert_eq!(result.expect("no auto-advance past the timeout").unwrap(), 7);
+            assert!(start.elapsed() < Duration::from_secs(1), "clock moved by {:?}", start.elapsed());
+        });
+    });
+}

@@ -54,8 +54,10 @@
 //! jobs of [`fs`](crate::fs) run even when their future is dropped (tokio's
 //! "mandatory" blocking tasks). Process exit does not wait for any of them.
 //!
-//! [`in_flight`] counts the jobs submitted from this thread that have not finished (a
-//! paused clock must not auto-advance while it is non-zero).
+//! [`in_flight`] counts the jobs submitted from this thread that have not finished.
+//! While a job of a runtime is out, that runtime's paused clock does not auto-advance
+//! (each job holds an auto-advance inhibitor until its result's wake is delivered), so
+//! a `timeout` around `spawn_blocking` under `start_paused` does not fire at once.
 //!
 //! # Differences from tokio
 //!

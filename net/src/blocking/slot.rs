@@ -19,6 +19,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
+use wakeful_reactor::AutoAdvanceInhibitor;
+
+use crate::context;
+
 /// What a job produces: its value, or its panic's payload.
 pub(crate) type Outcome<T> = Result<T, Box<dyn Any + Send + 'static>>;
 
@@ -58,6 +62,8 @@ pub(crate) struct Sender<T> {
     shared: Arc<Shared<T>>,
     /// The in-flight counter of the thread that submitted the job.
     in_flight: Arc<AtomicUsize>,
+    /// Holds a paused clock still while the job is out (none outside a runtime).
+    _inhibitor: Option<AutoAdvanceInhibitor>,
     finished: bool,
 }
 
@@ -78,7 +84,8 @@ pub(crate) fn channel<T>(on_drop: OnDrop, in_flight: Arc<AtomicUsize>) -> (Sende
         inner: Mutex::new(Inner { stage: Stage::Queued, value: None, waker: None, receiver_gone: false }),
     });
     in_flight.fetch_add(1, Ordering::SeqCst);
-    (Sender { shared: shared.clone(), in_flight, finished: false }, Receiver { shared, on_drop })
+    let _inhibitor = context::inhibit_auto_advance().ok();
+    (Sender { shared: shared.clone(), in_flight, _inhibitor, finished: false }, Receiver { shared, on_drop })
 }
 
 impl<T> Shared<T> {
@@ -138,7 +145,8 @@ impl<T> Drop for Sender<T> {
             }
         }
         // Last, after the wake: whoever sees the count drop to zero also sees the
-        // receiver's task queued (the paused clock relies on this order).
+        // receiver's task queued. The inhibitor, a field, is dropped after this body,
+        // so a paused clock moves on only once the woken task is in its queue.
         self.in_flight.fetch_sub(1, Ordering::SeqCst);
     }
 }
