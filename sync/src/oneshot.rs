@@ -183,7 +183,8 @@ impl<T> Receiver<T> {
                 self.finish();
                 Ok(value)
             }
-            None if inner.sent_or_dropped.get() => {
+            // Given up, or closed by this receiver: no value can come any more.
+            None if inner.sent_or_dropped.get() || inner.rx_closed.get() => {
                 self.finish();
                 Err(TryRecvError::Closed)
             }

@@ -28,6 +28,13 @@ macro_rules! lifecycle_scenario {
         rx.close();
         seen.push(format!("{} {:?}", tx.is_closed(), poll(&w, &mut Box::pin(tx.closed()))));
         seen.push(format!("{:?}", tx.send(9)));
+        // Closed with nothing sent: no value can come, so the receiver is told at once.
+        let (_tx, mut rx) = oneshot::channel::<u32>();
+        rx.close();
+        seen.push(format!("{:?}", rx.try_recv().map_err(|e| e.to_string())));
+        let (_tx, mut rx) = oneshot::channel::<u32>();
+        rx.close();
+        seen.push(format!("{:?}", poll(&w, &mut Box::pin(&mut rx)).map(|r| r.is_err())));
         // A value sent before close still arrives.
         let (tx, mut rx) = oneshot::channel::<u32>();
         tx.send(3).unwrap();
@@ -44,6 +51,8 @@ fn send_receive_give_up_and_close_behave_as_tokio() {
     assert_eq!(ours, tokio);
     assert_eq!(ours[3], "Ready(Ok(5))");
     assert_eq!(ours[7], "Err(9)");
+    assert_eq!(ours[8], "Err(\"channel closed\")");
+    assert_eq!(ours[9], "Ready(true)");
 }
 
 #[test]
