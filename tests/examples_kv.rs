@@ -354,6 +354,68 @@ fn subscriptions_over_the_cap_are_refused() {
     assert!(refused.starts_with("-ERR at most 4096 subscriptions"), "{refused:?}");
 }
 
+/// The server's resident memory, in KiB.
+fn rss_kib(server: &Running) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid())).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).expect("a VmRSS line");
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// A channel nobody listens to any more is forgotten when its last subscriber
+/// leaves, as Redis does: a client subscribing to fresh names and unsubscribing,
+/// over and over, does not make the server grow (each channel's queue holds 1024
+/// slots, 32 KiB, whether or not anything is ever published on it).
+#[test]
+fn channels_left_by_their_last_subscriber_are_freed() {
+    let (server, addr) = start(&[]);
+    let mut stream = connect(&addr);
+    /// Subscribes `stream` to 1024 fresh channels, then unsubscribes from all if
+    /// `leave`, and reads every acknowledgement.
+    fn round(stream: &mut TcpStream, round: usize, leave: bool) {
+        let names: Vec<String> = (0..1024).map(|i| format!("r{round:03}c{i:05}")).collect();
+        let mut request = format!("*{}\r\n$9\r\nSUBSCRIBE\r\n", names.len() + 1);
+        for name in &names {
+            request.push_str(&format!("${}\r\n{name}\r\n", name.len()));
+        }
+        if leave {
+            request.push_str("*1\r\n$11\r\nUNSUBSCRIBE\r\n");
+        }
+        stream.write_all(request.as_bytes()).unwrap();
+        let ack = |kind: &str, name: &str, n: usize| {
+            format!("*3\r\n${}\r\n{kind}\r\n${}\r\n{name}\r\n:{n}\r\n", kind.len(), name.len())
+        };
+        let mut expected: String =
+            names.iter().enumerate().map(|(i, n)| ack("subscribe", n, i + 1)).collect();
+        if leave {
+            expected.extend(names.iter().enumerate().map(|(i, n)| ack("unsubscribe", n, 1023 - i)));
+        }
+        let replies = read_exactly(stream, expected.len());
+        assert!(replies == expected.as_bytes(), "round {round}: every channel acknowledged in order");
+    }
+    round(&mut stream, 0, true);
+    let before = rss_kib(&server);
+    for r in 1..=6 {
+        round(&mut stream, r, true);
+    }
+    let after = rss_kib(&server);
+    assert!(
+        after < before + 32 * 1024,
+        "6 rounds of 1024 channels subscribed then left grew the server from {before} KiB to {after} KiB"
+    );
+    // Clients that close while subscribed leave their channels to be swept out as
+    // new ones are made: at most one round's worth stays, not six.
+    let before = rss_kib(&server);
+    for r in 7..=12 {
+        round(&mut connect(&addr), r, false);
+    }
+    let after = rss_kib(&server);
+    assert!(
+        after < before + 48 * 1024,
+        "6 clients closing with 1024 channels each grew the server from {before} KiB to {after} KiB"
+    );
+    assert_eq!(redis(&addr, &["publish", "r000c00000", "x"]), "(integer) 0");
+}
+
 /// The tokio twin (benches/tokio_kv) gives the example's replies, byte for byte, so
 /// that the benchmark compares the same server.
 #[test]

@@ -59,7 +59,7 @@ pub async fn subscribed(
                     "subscribe" if args.len() > 1 => {
                         subscribe(db, &mut channels, args[1..].to_vec(), &mut connection.out)
                     }
-                    "unsubscribe" => unsubscribe(&mut channels, &args[1..], &mut connection.out),
+                    "unsubscribe" => unsubscribe(db, &mut channels, &args[1..], &mut connection.out),
                     "ping" if args.len() <= 2 => {
                         Reply::array_header(&mut connection.out, 2);
                         Reply::bulk(&mut connection.out, b"pong");
@@ -103,13 +103,15 @@ fn subscribe(db: &Db, channels: &mut StreamMap<Vec<u8>, Messages>, names: Vec<Ve
 }
 
 /// `UNSUBSCRIBE [channel ...]`: the named channels, or all of them.
-fn unsubscribe(channels: &mut StreamMap<Vec<u8>, Messages>, names: &[Vec<u8>], out: &mut Vec<u8>) {
+fn unsubscribe(db: &Db, channels: &mut StreamMap<Vec<u8>, Messages>, names: &[Vec<u8>], out: &mut Vec<u8>) {
     let names: Vec<Vec<u8>> = match names.is_empty() {
         true => channels.keys().cloned().collect(),
         false => names.to_vec(),
     };
     for name in names {
-        channels.remove(&name);
+        if channels.remove(&name).is_some() {
+            db.unsubscribed(&name);
+        }
         Reply::array_header(out, 3);
         Reply::bulk(out, b"unsubscribe");
         Reply::bulk(out, &name);
