@@ -271,6 +271,26 @@ fn a_reader_waker_whose_drop_wakes_an_entry_does_not_deadlock() {
     assert_eq!(wakes, 1, "the entry woken by the old waker's drop wakes the new reader");
 }
 
+/// A stream replaced in place through `iter_mut` (or changed through `values_mut`)
+/// has never been polled and holds no waker: the map polls it at its next poll, as
+/// tokio_stream's, which polls every entry, would.
+#[test]
+fn a_stream_replaced_through_iter_mut_is_polled() {
+    let waker = CountingWaker::new();
+    let mut cx = Context::from_waker(waker.waker());
+    let mut map: StreamMap<&str, Pin<Box<dyn Stream<Item = u32>>>> = StreamMap::new();
+    map.insert("a", Box::pin(stream::pending()));
+    assert!(map.poll_next_entry(&mut cx).is_pending());
+    for (_, stream) in map.iter_mut() {
+        *stream = Box::pin(stream::iter([7]));
+    }
+    assert_eq!(map.poll_next_entry(&mut cx), Poll::Ready(Some(("a", 7))));
+    for stream in map.values_mut() {
+        *stream = Box::pin(stream::iter([8]));
+    }
+    assert_eq!(map.poll_next_entry(&mut cx), Poll::Ready(Some(("a", 8))));
+}
+
 /// The same scenario on tokio_stream's `StreamMap`: the same items reach the reader,
 /// a removed stream yields nothing more, a replaced one is returned, ended streams
 /// leave, and an empty map ends.

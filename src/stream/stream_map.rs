@@ -120,8 +120,12 @@ impl<K, V> StreamMap<K, V> {
         self.slots.iter().flatten().map(|entry| &entry.pair)
     }
 
-    /// The pairs, with the streams mutable.
+    /// The pairs, with the streams mutable. Each stream is polled at the map's next
+    /// poll: one replaced through these references has no waker registered yet.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut (K, V)> {
+        for entry in self.slots.iter().flatten() {
+            entry.waker.wake_by_ref();
+        }
         self.slots.iter_mut().flatten().map(|entry| &mut entry.pair)
     }
 
@@ -135,7 +139,7 @@ impl<K, V> StreamMap<K, V> {
         self.iter().map(|(_, value)| value)
     }
 
-    /// The streams, mutable.
+    /// The streams, mutable; each is polled at the map's next poll, as with `iter_mut`.
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
         self.iter_mut().map(|(_, value)| value)
     }
