@@ -291,6 +291,37 @@ fn a_stream_replaced_through_iter_mut_is_polled() {
     assert_eq!(map.poll_next_entry(&mut cx), Poll::Ready(Some(("a", 8))));
 }
 
+/// A stream whose drop panics while `clear` drops them all leaves an empty, usable
+/// map: not one that counts streams it no longer has, with free slots past its end.
+#[test]
+fn clear_with_a_stream_that_panics_in_drop_leaves_an_empty_map() {
+    struct PanicsInDrop;
+    impl Stream for PanicsInDrop {
+        type Item = u32;
+        fn poll_next(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<u32>> {
+            Poll::Pending
+        }
+    }
+    impl Drop for PanicsInDrop {
+        fn drop(&mut self) {
+            panic!("a stream that panics in drop");
+        }
+    }
+    let waker = CountingWaker::new();
+    let mut cx = Context::from_waker(waker.waker());
+    let mut map: StreamMap<u32, Pin<Box<dyn Stream<Item = u32>>>> = StreamMap::new();
+    map.insert(0, Box::pin(stream::pending()));
+    map.insert(1, Box::pin(PanicsInDrop));
+    map.insert(2, Box::pin(stream::pending()));
+    let cleared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| map.clear()));
+    assert!(cleared.is_err(), "the panic reaches the caller");
+    assert_eq!(map.len(), 0, "every stream was dropped");
+    assert!(map.is_empty() && map.keys().next().is_none());
+    assert_eq!(map.poll_next_entry(&mut cx), Poll::Ready(None), "an empty map ends");
+    map.insert(3, Box::pin(stream::iter([9])));
+    assert_eq!(map.poll_next_entry(&mut cx), Poll::Ready(Some((3, 9))), "usable again");
+}
+
 /// The same scenario on tokio_stream's `StreamMap`: the same items reach the reader,
 /// a removed stream yields nothing more, a replaced one is returned, ended streams
 /// leave, and an empty map ends.

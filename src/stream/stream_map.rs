@@ -161,11 +161,15 @@ impl<K, V> StreamMap<K, V> {
 
     /// Removes every stream.
     pub fn clear(&mut self) {
-        self.slots.clear();
+        // The map is emptied before the streams are dropped: one whose drop panics
+        // leaves an empty map, not one counting streams it no longer has.
+        let capacity = self.slots.capacity();
+        let slots = std::mem::replace(&mut self.slots, Vec::with_capacity(capacity));
         self.free.clear();
         self.len = 0;
         // Wakes still to come from the old entries find no slot of their generation.
         self.line.inner.lock().unwrap_or_else(PoisonError::into_inner).woken.clear();
+        drop(slots);
     }
 
     /// Adds `stream` under `key`, returning the stream it replaces, if any. The new
