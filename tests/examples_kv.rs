@@ -354,6 +354,39 @@ fn subscriptions_over_the_cap_are_refused() {
     assert!(refused.starts_with("-ERR at most 4096 subscriptions"), "{refused:?}");
 }
 
+/// The CPU time the server has used (user and system).
+fn cpu_time(server: &Running) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", server.pid())).unwrap();
+    // The fields after the command name, which is in parentheses: utime and stime are
+    // the 12th and 13th of them, in clock ticks.
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    // SAFETY: sysconf only reads a configuration value.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
+    Duration::from_millis(ticks * 1000 / per_second)
+}
+
+/// A request of 65 536 arguments trickled in one argument per packet is checked once
+/// per byte, not from its start at each read (which cost the server time quadratic in
+/// the request's length: seconds of it, with every other client waiting). The
+/// measure is the server's CPU time, which a busy machine does not stretch.
+#[test]
+fn a_request_trickled_an_argument_at_a_time_costs_linear_time() {
+    let (server, addr) = start(&[]);
+    let mut slow = connect(&addr);
+    slow.set_nodelay(true).unwrap();
+    let arg = format!("$200\r\n{}\r\n", "a".repeat(200));
+    let before = cpu_time(&server);
+    slow.write_all(b"*65536\r\n$3\r\nDEL\r\n").unwrap();
+    for _ in 0..65535 {
+        slow.write_all(arg.as_bytes()).unwrap();
+    }
+    assert_eq!(read_exactly(&mut slow, 4), b":0\r\n", "the trickled request is answered");
+    let spent = cpu_time(&server) - before;
+    assert!(spent < Duration::from_millis(1500), "the server spent {spent:?} of CPU on one 13 MB request");
+    assert_eq!(redis(&addr, &["ping"]), "PONG");
+}
+
 /// The server's resident memory, in KiB.
 fn rss_kib(server: &Running) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid())).unwrap();
