@@ -449,6 +449,39 @@ fn channels_left_by_their_last_subscriber_are_freed() {
     assert_eq!(redis(&addr, &["publish", "r000c00000", "x"]), "(integer) 0");
 }
 
+/// A subscriber that does not read is disconnected once 32 MiB of messages wait for
+/// it, as Redis does (its pub/sub output limit): the server does not keep every
+/// message published since, up to 1024 of 16 MiB each per channel.
+#[test]
+fn a_subscriber_that_does_not_read_is_disconnected_not_buffered_for() {
+    let (server, addr) = start(&[]);
+    let mut subscriber = connect(&addr);
+    subscriber.write_all(b"SUBSCRIBE ch\r\n").unwrap();
+    let ack = b"*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n";
+    assert_eq!(read_exactly(&mut subscriber, ack.len()), ack);
+    let before = rss_kib(&server);
+    let mut publisher = connect(&addr);
+    let message = vec![b'x'; 1 << 20];
+    let mut request = format!("*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n${}\r\n", message.len()).into_bytes();
+    request.extend_from_slice(&message);
+    request.extend_from_slice(b"\r\n");
+    let mut receivers = Vec::new();
+    for _ in 0..300 {
+        publisher.write_all(&request).unwrap();
+        receivers.push(read_line(&mut publisher));
+    }
+    let grown = rss_kib(&server) - before;
+    assert!(
+        grown < 150 << 10,
+        "300 MiB published to a subscriber that does not read grew the server by {grown} KiB"
+    );
+    assert_eq!(receivers.last().unwrap(), ":0\r\n", "the subscriber was let go");
+    // What it is sent ends, cut short, with the connection.
+    let mut rest = Vec::new();
+    let _ = subscriber.read_to_end(&mut rest);
+    assert!(rest.len() < 300 << 20);
+}
+
 /// The tokio twin (benches/tokio_kv) gives the example's replies, byte for byte, so
 /// that the benchmark compares the same server.
 #[test]

@@ -92,6 +92,21 @@ impl Connection {
         Ok(())
     }
 
+    /// Writes some of the gathered replies, or flushes once all are written: true
+    /// when flushed. Cancel-safe: what was written is gone from `out`, the rest stays.
+    pub async fn write_or_flush(&mut self) -> io::Result<bool> {
+        if self.out.is_empty() {
+            self.stream.flush().await?;
+            return Ok(true);
+        }
+        let written = self.stream.write(&self.out).await?;
+        if written == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        self.out.drain(..written);
+        Ok(false)
+    }
+
     /// Writes and flushes the gathered replies.
     pub async fn send_now(&mut self) -> io::Result<()> {
         self.stream.write_all(&self.out).await?;
