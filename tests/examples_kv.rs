@@ -354,6 +354,134 @@ fn subscriptions_over_the_cap_are_refused() {
     assert!(refused.starts_with("-ERR at most 4096 subscriptions"), "{refused:?}");
 }
 
+/// The CPU time the server has used (user and system).
+fn cpu_time(server: &Running) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", server.pid())).unwrap();
+    // The fields after the command name, which is in parentheses: utime and stime are
+    // the 12th and 13th of them, in clock ticks.
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    // SAFETY: sysconf only reads a configuration value.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
+    Duration::from_millis(ticks * 1000 / per_second)
+}
+
+/// A request of 65 536 arguments trickled in one argument per packet is checked once
+/// per byte, not from its start at each read (which cost the server time quadratic in
+/// the request's length: seconds of it, with every other client waiting). The
+/// measure is the server's CPU time, which a busy machine does not stretch.
+#[test]
+fn a_request_trickled_an_argument_at_a_time_costs_linear_time() {
+    let (server, addr) = start(&[]);
+    let mut slow = connect(&addr);
+    slow.set_nodelay(true).unwrap();
+    let arg = format!("$200\r\n{}\r\n", "a".repeat(200));
+    let before = cpu_time(&server);
+    slow.write_all(b"*65536\r\n$3\r\nDEL\r\n").unwrap();
+    for _ in 0..65535 {
+        slow.write_all(arg.as_bytes()).unwrap();
+    }
+    assert_eq!(read_exactly(&mut slow, 4), b":0\r\n", "the trickled request is answered");
+    let spent = cpu_time(&server) - before;
+    assert!(spent < Duration::from_millis(1500), "the server spent {spent:?} of CPU on one 13 MB request");
+    assert_eq!(redis(&addr, &["ping"]), "PONG");
+}
+
+/// The server's resident memory, in KiB.
+fn rss_kib(server: &Running) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid())).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).expect("a VmRSS line");
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// A channel nobody listens to any more is forgotten when its last subscriber
+/// leaves, as Redis does: a client subscribing to fresh names and unsubscribing,
+/// over and over, does not make the server grow (each channel's queue holds 1024
+/// slots, 32 KiB, whether or not anything is ever published on it).
+#[test]
+fn channels_left_by_their_last_subscriber_are_freed() {
+    let (server, addr) = start(&[]);
+    let mut stream = connect(&addr);
+    /// Subscribes `stream` to 1024 fresh channels, then unsubscribes from all if
+    /// `leave`, and reads every acknowledgement.
+    fn round(stream: &mut TcpStream, round: usize, leave: bool) {
+        let names: Vec<String> = (0..1024).map(|i| format!("r{round:03}c{i:05}")).collect();
+        let mut request = format!("*{}\r\n$9\r\nSUBSCRIBE\r\n", names.len() + 1);
+        for name in &names {
+            request.push_str(&format!("${}\r\n{name}\r\n", name.len()));
+        }
+        if leave {
+            request.push_str("*1\r\n$11\r\nUNSUBSCRIBE\r\n");
+        }
+        stream.write_all(request.as_bytes()).unwrap();
+        let ack = |kind: &str, name: &str, n: usize| {
+            format!("*3\r\n${}\r\n{kind}\r\n${}\r\n{name}\r\n:{n}\r\n", kind.len(), name.len())
+        };
+        let mut expected: String =
+            names.iter().enumerate().map(|(i, n)| ack("subscribe", n, i + 1)).collect();
+        if leave {
+            expected.extend(names.iter().enumerate().map(|(i, n)| ack("unsubscribe", n, 1023 - i)));
+        }
+        let replies = read_exactly(stream, expected.len());
+        assert!(replies == expected.as_bytes(), "round {round}: every channel acknowledged in order");
+    }
+    round(&mut stream, 0, true);
+    let before = rss_kib(&server);
+    for r in 1..=6 {
+        round(&mut stream, r, true);
+    }
+    let after = rss_kib(&server);
+    assert!(
+        after < before + 32 * 1024,
+        "6 rounds of 1024 channels subscribed then left grew the server from {before} KiB to {after} KiB"
+    );
+    // Clients that close while subscribed leave their channels to be swept out as
+    // new ones are made: at most one round's worth stays, not six.
+    let before = rss_kib(&server);
+    for r in 7..=12 {
+        round(&mut connect(&addr), r, false);
+    }
+    let after = rss_kib(&server);
+    assert!(
+        after < before + 48 * 1024,
+        "6 clients closing with 1024 channels each grew the server from {before} KiB to {after} KiB"
+    );
+    assert_eq!(redis(&addr, &["publish", "r000c00000", "x"]), "(integer) 0");
+}
+
+/// A subscriber that does not read is disconnected once 32 MiB of messages wait for
+/// it, as Redis does (its pub/sub output limit): the server does not keep every
+/// message published since, up to 1024 of 16 MiB each per channel.
+#[test]
+fn a_subscriber_that_does_not_read_is_disconnected_not_buffered_for() {
+    let (server, addr) = start(&[]);
+    let mut subscriber = connect(&addr);
+    subscriber.write_all(b"SUBSCRIBE ch\r\n").unwrap();
+    let ack = b"*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n";
+    assert_eq!(read_exactly(&mut subscriber, ack.len()), ack);
+    let before = rss_kib(&server);
+    let mut publisher = connect(&addr);
+    let message = vec![b'x'; 1 << 20];
+    let mut request = format!("*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n${}\r\n", message.len()).into_bytes();
+    request.extend_from_slice(&message);
+    request.extend_from_slice(b"\r\n");
+    let mut receivers = Vec::new();
+    for _ in 0..300 {
+        publisher.write_all(&request).unwrap();
+        receivers.push(read_line(&mut publisher));
+    }
+    let grown = rss_kib(&server) - before;
+    assert!(
+        grown < 150 << 10,
+        "300 MiB published to a subscriber that does not read grew the server by {grown} KiB"
+    );
+    assert_eq!(receivers.last().unwrap(), ":0\r\n", "the subscriber was let go");
+    // What it is sent ends, cut short, with the connection.
+    let mut rest = Vec::new();
+    let _ = subscriber.read_to_end(&mut rest);
+    assert!(rest.len() < 300 << 20);
+}
+
 /// The tokio twin (benches/tokio_kv) gives the example's replies, byte for byte, so
 /// that the benchmark compares the same server.
 #[test]

@@ -206,6 +206,122 @@ fn a_wake_from_inside_a_poll_does_not_deadlock() {
     assert_eq!(got, [("x", 4), ("x", 2), ("x", 0)]);
 }
 
+/// A stream that wakes itself and then yields an item (as one that hands out a
+/// buffered item and asks to be polled again does) is on the line once, not once
+/// more per item: it gets no growing share of the turns, and the line does not grow.
+#[test]
+fn a_stream_that_wakes_itself_and_yields_gets_no_extra_turns() {
+    struct WakesThenYields(u32);
+    impl Stream for WakesThenYields {
+        type Item = u32;
+        fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<u32>> {
+            cx.waker().wake_by_ref();
+            self.0 += 1;
+            Poll::Ready(Some(self.0))
+        }
+    }
+    let mut map: StreamMap<&str, Pin<Box<dyn Stream<Item = u32>>>> = StreamMap::new();
+    map.insert("eager", Box::pin(WakesThenYields(0)));
+    map.insert("plain", Box::pin(stream::iter(1..)));
+    let got = util::run(async { map.take(2000).collect::<Vec<_>>().await });
+    let plain = got.iter().filter(|(k, _)| *k == "plain").count();
+    assert!((999..=1001).contains(&plain), "the plain stream got {plain} of 2000 turns, not half");
+}
+
+/// The reader's previous waker, replaced when the map is polled from another task,
+/// is dropped after the map's lock is released: its drop may wake an entry.
+#[test]
+fn a_reader_waker_whose_drop_wakes_an_entry_does_not_deadlock() {
+    use std::sync::{mpsc as std_mpsc, Arc, Mutex};
+    use std::task::{Wake, Waker};
+
+    struct Stash(Arc<Mutex<Option<Waker>>>);
+    impl Stream for Stash {
+        type Item = ();
+        fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<()>> {
+            *self.0.lock().unwrap() = Some(cx.waker().clone());
+            Poll::Pending
+        }
+    }
+    /// A reader's waker that, when its last copy goes, wakes the stashed entry.
+    struct WakesOnDrop(Arc<Mutex<Option<Waker>>>);
+    impl Wake for WakesOnDrop {
+        fn wake(self: Arc<Self>) {}
+    }
+    impl Drop for WakesOnDrop {
+        fn drop(&mut self) {
+            if let Some(waker) = self.0.lock().unwrap().take() {
+                waker.wake();
+            }
+        }
+    }
+    let (done_tx, done_rx) = std_mpsc::channel();
+    std::thread::spawn(move || {
+        let stash = Arc::new(Mutex::new(None));
+        let mut map = StreamMap::new();
+        map.insert("a", Stash(stash.clone()));
+        let first = Waker::from(Arc::new(WakesOnDrop(stash.clone())));
+        assert!(map.poll_next_entry(&mut Context::from_waker(&first)).is_pending());
+        drop(first); // the map holds the last copy now
+        let second = CountingWaker::new();
+        assert!(map.poll_next_entry(&mut Context::from_waker(second.waker())).is_pending());
+        done_tx.send(second.wakes()).unwrap();
+    });
+    let wakes = done_rx.recv_timeout(util::PATIENCE).expect("polling from a second waker deadlocked");
+    assert_eq!(wakes, 1, "the entry woken by the old waker's drop wakes the new reader");
+}
+
+/// A stream replaced in place through `iter_mut` (or changed through `values_mut`)
+/// has never been polled and holds no waker: the map polls it at its next poll, as
+/// tokio_stream's, which polls every entry, would.
+#[test]
+fn a_stream_replaced_through_iter_mut_is_polled() {
+    let waker = CountingWaker::new();
+    let mut cx = Context::from_waker(waker.waker());
+    let mut map: StreamMap<&str, Pin<Box<dyn Stream<Item = u32>>>> = StreamMap::new();
+    map.insert("a", Box::pin(stream::pending()));
+    assert!(map.poll_next_entry(&mut cx).is_pending());
+    for (_, stream) in map.iter_mut() {
+        *stream = Box::pin(stream::iter([7]));
+    }
+    assert_eq!(map.poll_next_entry(&mut cx), Poll::Ready(Some(("a", 7))));
+    for stream in map.values_mut() {
+        *stream = Box::pin(stream::iter([8]));
+    }
+    assert_eq!(map.poll_next_entry(&mut cx), Poll::Ready(Some(("a", 8))));
+}
+
+/// A stream whose drop panics while `clear` drops them all leaves an empty, usable
+/// map: not one that counts streams it no longer has, with free slots past its end.
+#[test]
+fn clear_with_a_stream_that_panics_in_drop_leaves_an_empty_map() {
+    struct PanicsInDrop;
+    impl Stream for PanicsInDrop {
+        type Item = u32;
+        fn poll_next(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<u32>> {
+            Poll::Pending
+        }
+    }
+    impl Drop for PanicsInDrop {
+        fn drop(&mut self) {
+            panic!("a stream that panics in drop");
+        }
+    }
+    let waker = CountingWaker::new();
+    let mut cx = Context::from_waker(waker.waker());
+    let mut map: StreamMap<u32, Pin<Box<dyn Stream<Item = u32>>>> = StreamMap::new();
+    map.insert(0, Box::pin(stream::pending()));
+    map.insert(1, Box::pin(PanicsInDrop));
+    map.insert(2, Box::pin(stream::pending()));
+    let cleared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| map.clear()));
+    assert!(cleared.is_err(), "the panic reaches the caller");
+    assert_eq!(map.len(), 0, "every stream was dropped");
+    assert!(map.is_empty() && map.keys().next().is_none());
+    assert_eq!(map.poll_next_entry(&mut cx), Poll::Ready(None), "an empty map ends");
+    map.insert(3, Box::pin(stream::iter([9])));
+    assert_eq!(map.poll_next_entry(&mut cx), Poll::Ready(Some((3, 9))), "usable again");
+}
+
 /// The same scenario on tokio_stream's `StreamMap`: the same items reach the reader,
 /// a removed stream yields nothing more, a replaced one is returned, ended streams
 /// leave, and an empty map ends.

@@ -7,7 +7,7 @@ use std::io;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
 use tokio::net::TcpStream;
 
-use super::resp::{parse_request, ProtocolError, Request, MAX_BULK};
+use super::resp::{parse_request, Progress, ProtocolError, Request, MAX_BULK};
 
 pub struct Connection {
     /// Reads pass through the `BufWriter` to the socket.
@@ -15,6 +15,8 @@ pub struct Connection {
     /// Bytes read and not yet parsed start at `start`.
     buffer: Vec<u8>,
     start: usize,
+    /// How far the request at `start` was checked while incomplete.
+    progress: Progress,
     /// The next request, parsed ahead by `has_request`.
     ahead: Option<Result<(Request, usize), ProtocolError>>,
     /// Replies not yet written.
@@ -27,6 +29,7 @@ impl Connection {
             stream: BufWriter::new(stream),
             buffer: Vec::with_capacity(4096),
             start: 0,
+            progress: Progress::default(),
             ahead: None,
             out: Vec::with_capacity(4096),
         }
@@ -40,7 +43,7 @@ impl Connection {
         loop {
             let parsed = match self.ahead.take() {
                 Some(parsed) => Some(parsed),
-                None => parse_request(&self.buffer[self.start..]).transpose(),
+                None => parse_request(&self.buffer[self.start..], &mut self.progress).transpose(),
             };
             match parsed {
                 Some(Ok((request, len))) => {
@@ -73,7 +76,7 @@ impl Connection {
     /// True if a whole request (or a protocol error) is buffered already.
     fn has_request(&mut self) -> bool {
         if self.ahead.is_none() {
-            self.ahead = parse_request(&self.buffer[self.start..]).transpose();
+            self.ahead = parse_request(&self.buffer[self.start..], &mut self.progress).transpose();
         }
         self.ahead.is_some()
     }
@@ -87,6 +90,21 @@ impl Connection {
             self.stream.flush().await?;
         }
         Ok(())
+    }
+
+    /// Writes some of the gathered replies, or flushes once all are written: true
+    /// when flushed. Cancel-safe: what was written is gone from `out`, the rest stays.
+    pub async fn write_or_flush(&mut self) -> io::Result<bool> {
+        if self.out.is_empty() {
+            self.stream.flush().await?;
+            return Ok(true);
+        }
+        let written = self.stream.write(&self.out).await?;
+        if written == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        self.out.drain(..written);
+        Ok(false)
     }
 
     /// Writes and flushes the gathered replies.

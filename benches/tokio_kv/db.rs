@@ -38,6 +38,8 @@ struct State {
     /// (deadline, id, key) of every key with a deadline; the first is the nearest.
     expirations: BTreeSet<(Instant, u64, Vec<u8>)>,
     channels: HashMap<Vec<u8>, broadcast::Sender<Message>>,
+    /// How many channels there may be before those nobody listens to are swept out.
+    sweep_at: usize,
     next_id: u64,
     shutdown: bool,
 }
@@ -125,10 +127,25 @@ impl Db {
         match state.channels.get(channel) {
             Some(sender) => sender.subscribe(),
             None => {
+                // A subscribed connection that closes leaves its channels to the
+                // sweep; at most twice the live ones, so the sweeps cost O(1) each.
+                if state.channels.len() >= state.sweep_at {
+                    state.channels.retain(|_, sender| sender.receiver_count() > 0);
+                    state.sweep_at = (2 * state.channels.len()).max(64);
+                }
                 let (sender, receiver) = broadcast::channel(CHANNEL_CAPACITY);
                 state.channels.insert(channel.to_vec(), sender);
                 receiver
             }
+        }
+    }
+
+    /// Forgets `channel` if nobody listens to it any more (each channel's queue holds
+    /// `CHANNEL_CAPACITY` slots, published to or not), as Redis does.
+    pub fn unsubscribed(&self, channel: &[u8]) {
+        let mut state = self.shared.state.borrow_mut();
+        if state.channels.get(channel).is_some_and(|sender| sender.receiver_count() == 0) {
+            state.channels.remove(channel);
         }
     }
 

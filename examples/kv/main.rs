@@ -22,8 +22,10 @@
 //!   closed, as Redis does. Limits: `resp::MAX_BULK` (16 MiB) per value,
 //!   `resp::MAX_ARGS` arguments, `resp::MAX_INLINE` per inline command, and 4096
 //!   subscriptions per connection.
-//! - A subscriber that falls more than 1024 messages behind on a channel skips the
-//!   ones it missed (the `broadcast` channel's lag); Redis would disconnect it.
+//! - A subscriber that does not read is disconnected once 32 MiB of messages wait
+//!   for it, as Redis does; one that falls more than 1024 messages behind on a
+//!   channel between two of its turns skips the ones it missed (the `broadcast`
+//!   channel's lag).
 
 mod commands;
 mod connection;

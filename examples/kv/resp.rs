@@ -33,46 +33,82 @@ fn error<T>(message: impl Into<String>) -> Result<T, ProtocolError> {
     Err(ProtocolError(message.into()))
 }
 
+/// How far an incomplete request has been checked: the next look at the same bytes,
+/// with more after them, goes on from there. Looking from the start each time, a
+/// request trickled in an argument at a time cost time quadratic in its length (the
+/// whole server's time: one client could stall the others for seconds).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Arguments checked whole, and where the next one starts.
+    args: usize,
+    pos: usize,
+}
+
 /// The first request in `buf`, and its length in bytes; `Ok(None)` if `buf` holds
 /// only part of one. An empty inline line is skipped (`Some((vec![], n))`).
-pub fn parse_request(buf: &[u8]) -> Result<Option<(Request, usize)>, ProtocolError> {
+///
+/// `progress` comes from the earlier looks at the same request (the same bytes
+/// first, more after them): it is updated while the request is incomplete and reset
+/// once it is whole.
+pub fn parse_request(buf: &[u8], progress: &mut Progress) -> Result<Option<(Request, usize)>, ProtocolError> {
     if buf.is_empty() {
         return Ok(None);
     }
     if buf[0] != b'*' {
         return parse_inline(buf);
     }
-    let Some((count, mut pos)) = header(buf, 0)? else { return Ok(None) };
+    let Some((count, first)) = header(buf, 0)? else { return Ok(None) };
     if count <= 0 {
-        return Ok(Some((Vec::new(), pos))); // `*0` and `*-1`: nothing to do
+        return Ok(Some((Vec::new(), first))); // `*0` and `*-1`: nothing to do
     }
     if count as u64 > MAX_ARGS as u64 {
         return error("invalid multibulk length");
     }
-    // Not `with_capacity(count)`: a peer announcing 65 536 arguments and sending none
-    // must not make us allocate for them on every look.
-    let mut args = Vec::new();
-    for _ in 0..count {
-        match buf.get(pos) {
-            None => return Ok(None),
-            Some(b'$') => {}
-            Some(&other) => return error(format!("expected '$', got '{}'", other as char)),
-        }
-        let Some((len, start)) = header(buf, pos)? else { return Ok(None) };
-        if len < 0 || len as u64 > MAX_BULK as u64 {
-            return error("invalid bulk length");
-        }
-        let end = start + len as usize;
-        if buf.len() < end + 2 {
+    let count = count as usize;
+    let (mut checked, mut pos) = match progress.pos {
+        0 => (0, first),
+        pos => (progress.args, pos),
+    };
+    while checked < count {
+        let Some((_, next)) = bulk(buf, pos)? else {
+            *progress = Progress { args: checked, pos };
             return Ok(None);
-        }
-        if &buf[end..end + 2] != b"\r\n" {
-            return error("bulk string not followed by CRLF");
-        }
-        args.push(buf[start..end].to_vec());
-        pos = end + 2;
+        };
+        checked += 1;
+        pos = next;
+    }
+    *progress = Progress::default();
+    // Whole and checked: the arguments are copied out in one pass (and only now is
+    // there room made for `count` of them, all present).
+    let mut args = Vec::with_capacity(count);
+    let mut at = first;
+    for _ in 0..count {
+        let (range, next) = bulk(buf, at)?.expect("an argument checked whole");
+        args.push(buf[range].to_vec());
+        at = next;
     }
     Ok(Some((args, pos)))
+}
+
+/// The bulk string `$N\r\n...\r\n` at `pos`: its bytes, and where the next starts.
+fn bulk(buf: &[u8], pos: usize) -> Result<Option<(std::ops::Range<usize>, usize)>, ProtocolError> {
+    match buf.get(pos) {
+        None => return Ok(None),
+        Some(b'$') => {}
+        Some(&other) => return error(format!("expected '$', got '{}'", other as char)),
+    }
+    let Some((len, start)) = header(buf, pos)? else { return Ok(None) };
+    if len < 0 || len as u64 > MAX_BULK as u64 {
+        return error("invalid bulk length");
+    }
+    let end = start + len as usize;
+    if buf.len() < end + 2 {
+        return Ok(None);
+    }
+    if &buf[end..end + 2] != b"\r\n" {
+        return error("bulk string not followed by CRLF");
+    }
+    Ok(Some((start..end, end + 2)))
 }
 
 /// `*N\r\n` or `$N\r\n` at `at`: N, and where the line after it starts.

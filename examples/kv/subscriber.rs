@@ -37,11 +37,29 @@ pub async fn subscribed(
     loop {
         wakeful::select! {
             Some((channel, message)) = channels.next() => {
-                Reply::array_header(&mut connection.out, 3);
-                Reply::bulk(&mut connection.out, b"message");
-                Reply::bulk(&mut connection.out, &channel);
-                Reply::bulk(&mut connection.out, &message);
-                connection.send_now().await?;
+                message_reply(&mut connection.out, &channel, &message);
+                // Written while the channels are still read: a client that does not
+                // read would otherwise keep every message published since in the
+                // channels' queues. Past the limit it is let go, as Redis does.
+                let mut more = Vec::new();
+                loop {
+                    let flushed = wakeful::select! {
+                        flushed = connection.write_or_flush() => flushed?,
+                        Some((channel, message)) = channels.next() => {
+                            message_reply(&mut more, &channel, &message);
+                            if connection.out.len() + more.len() > MAX_UNSENT {
+                                return Ok(Ended::Closed);
+                            }
+                            false
+                        }
+                    };
+                    if flushed {
+                        break;
+                    }
+                    if connection.out.is_empty() {
+                        std::mem::swap(&mut connection.out, &mut more);
+                    }
+                }
             }
             request = connection.read_request() => {
                 let args = match request? {
@@ -58,7 +76,7 @@ pub async fn subscribed(
                     "subscribe" if args.len() > 1 => {
                         subscribe(db, &mut channels, args[1..].to_vec(), &mut connection.out)
                     }
-                    "unsubscribe" => unsubscribe(&mut channels, &args[1..], &mut connection.out),
+                    "unsubscribe" => unsubscribe(db, &mut channels, &args[1..], &mut connection.out),
                     "ping" if args.len() <= 2 => {
                         Reply::array_header(&mut connection.out, 2);
                         Reply::bulk(&mut connection.out, b"pong");
@@ -77,6 +95,17 @@ pub async fn subscribed(
             _ = shutdown.recv() => return Ok(Ended::Shutdown),
         }
     }
+}
+
+/// The most bytes of messages that may wait for a subscriber that does not read
+/// (Redis's pub/sub output limit).
+const MAX_UNSENT: usize = 32 << 20;
+
+fn message_reply(out: &mut Vec<u8>, channel: &[u8], message: &[u8]) {
+    Reply::array_header(out, 3);
+    Reply::bulk(out, b"message");
+    Reply::bulk(out, channel);
+    Reply::bulk(out, message);
 }
 
 /// Channels one connection may listen to: `StreamMap` finds a key by a linear
@@ -102,13 +131,15 @@ fn subscribe(db: &Db, channels: &mut StreamMap<Vec<u8>, Messages>, names: Vec<Ve
 }
 
 /// `UNSUBSCRIBE [channel ...]`: the named channels, or all of them.
-fn unsubscribe(channels: &mut StreamMap<Vec<u8>, Messages>, names: &[Vec<u8>], out: &mut Vec<u8>) {
+fn unsubscribe(db: &Db, channels: &mut StreamMap<Vec<u8>, Messages>, names: &[Vec<u8>], out: &mut Vec<u8>) {
     let names: Vec<Vec<u8>> = match names.is_empty() {
         true => channels.keys().cloned().collect(),
         false => names.to_vec(),
     };
     for name in names {
-        channels.remove(&name);
+        if channels.remove(&name).is_some() {
+            db.unsubscribed(&name);
+        }
         Reply::array_header(out, 3);
         Reply::bulk(out, b"unsubscribe");
         Reply::bulk(out, &name);

@@ -120,8 +120,12 @@ impl<K, V> StreamMap<K, V> {
         self.slots.iter().flatten().map(|entry| &entry.pair)
     }
 
-    /// The pairs, with the streams mutable.
+    /// The pairs, with the streams mutable. Each stream is polled at the map's next
+    /// poll: one replaced through these references has no waker registered yet.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut (K, V)> {
+        for entry in self.slots.iter().flatten() {
+            entry.waker.wake_by_ref();
+        }
         self.slots.iter_mut().flatten().map(|entry| &mut entry.pair)
     }
 
@@ -135,7 +139,7 @@ impl<K, V> StreamMap<K, V> {
         self.iter().map(|(_, value)| value)
     }
 
-    /// The streams, mutable.
+    /// The streams, mutable; each is polled at the map's next poll, as with `iter_mut`.
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
         self.iter_mut().map(|(_, value)| value)
     }
@@ -157,11 +161,15 @@ impl<K, V> StreamMap<K, V> {
 
     /// Removes every stream.
     pub fn clear(&mut self) {
-        self.slots.clear();
+        // The map is emptied before the streams are dropped: one whose drop panics
+        // leaves an empty map, not one counting streams it no longer has.
+        let capacity = self.slots.capacity();
+        let slots = std::mem::replace(&mut self.slots, Vec::with_capacity(capacity));
         self.free.clear();
         self.len = 0;
         // Wakes still to come from the old entries find no slot of their generation.
         self.line.inner.lock().unwrap_or_else(PoisonError::into_inner).woken.clear();
+        drop(slots);
     }
 
     /// Adds `stream` under `key`, returning the stream it replaces, if any. The new
@@ -221,12 +229,16 @@ impl<K: Clone + Unpin, V: Stream + Unpin> StreamMap<K, V> {
     pub fn poll_next_entry(&mut self, cx: &mut Context<'_>) -> Poll<Option<(K, V::Item)>> {
         // The reader's waker is stored before the line is read, so a wake that comes
         // after the line is found empty is not lost.
-        {
+        let replaced = {
             let mut inner = self.line.inner.lock().unwrap_or_else(PoisonError::into_inner);
-            if !inner.reader.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                inner.reader = Some(cx.waker().clone());
+            match inner.reader.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                true => None,
+                false => inner.reader.replace(cx.waker().clone()),
             }
-        }
+        };
+        // Outside the lock: the last copy of a waker may wake one of our entries as it
+        // goes.
+        drop(replaced);
         // Bounded by the line's length at the start: an entry that wakes itself while
         // polled goes to the back and waits for the next call.
         let mut budget = self.line.inner.lock().unwrap_or_else(PoisonError::into_inner).woken.len();
@@ -249,9 +261,12 @@ impl<K: Clone + Unpin, V: Stream + Unpin> StreamMap<K, V> {
                     let key = entry.pair.0.clone();
                     // It may have more: to the back of the line, without waking the
                     // reader, which is running and will poll again if it wants more.
-                    entry.waker.queued.store(true, Ordering::Release);
-                    let mut inner = self.line.inner.lock().unwrap_or_else(PoisonError::into_inner);
-                    inner.woken.push_back((slot, generation));
+                    // Unless it woke itself during the poll: it is on the line already,
+                    // and a second place would give it an extra turn at every item.
+                    if !entry.waker.queued.swap(true, Ordering::AcqRel) {
+                        let mut inner = self.line.inner.lock().unwrap_or_else(PoisonError::into_inner);
+                        inner.woken.push_back((slot, generation));
+                    }
                     return Poll::Ready(Some((key, item)));
                 }
                 Poll::Ready(None) => drop(self.take_slot(slot)),

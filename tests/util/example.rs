@@ -37,6 +37,11 @@ impl Running {
         Running { child, stdout }
     }
 
+    /// The example's process id (to read its `/proc` entries).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The next line of output (the examples print line by line).
     pub fn line(&mut self) -> String {
         let mut line = String::new();
