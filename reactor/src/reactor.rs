@@ -59,7 +59,7 @@ pub struct Reactor {
     /// What "now" is for the timers: the OS clock, or a paused one (`reactor/paused.rs`).
     clock: Clock,
     /// Reasons not to auto-advance a paused clock (work in flight on other threads),
-    /// counted by [`AutoAdvanceInhibitor`](paused::AutoAdvanceInhibitor)s, which any
+    /// counted by `AutoAdvanceInhibitor`s, which any
     /// thread may drop.
     inhibitors: Arc<AtomicUsize>,
     /// The wakers a turn collects, woken after every table borrow is released.
