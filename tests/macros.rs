@@ -154,6 +154,39 @@ fn main_with_an_impl_return_type_runs_unannotated() {
     assert_eq!(format!("{:?}", returns_impl_trait()), "\"an opaque value\"");
 }
 
+// `impl` inside parentheses (a tuple, a `dyn Fn() -> ...`) is as unnameable in a `let`
+// as at the top of the return type.
+#[wakeful::main]
+async fn returns_a_tuple_holding_impl_trait() -> (impl std::fmt::Debug, u32) {
+    ("opaque", 2)
+}
+
+#[test]
+fn main_with_impl_nested_in_the_return_type_compiles_and_runs() {
+    let (opaque, two) = returns_a_tuple_holding_impl_trait();
+    assert_eq!((format!("{opaque:?}"), two), ("\"opaque\"".to_string(), 2));
+}
+
+// An inner attribute at the top of the body is legal in a plain `fn`; it must stay so
+// when the body is moved into the expansion.
+#[wakeful::test]
+async fn inner_attributes_at_the_top_of_the_body_still_apply() {
+    #![allow(clippy::bool_assert_comparison)]
+    assert_eq!(wakeful::spawn(async { true }).await.unwrap(), true);
+}
+
+#[wakeful::main]
+async fn inner_attribute_in_a_body_with_a_result() -> Result<u32, std::num::ParseIntError> {
+    #![allow(unused_variables)]
+    let unused = 1;
+    "7".parse::<u32>()
+}
+
+#[test]
+fn main_keeps_inner_attributes_of_the_body() {
+    assert_eq!(inner_attribute_in_a_body_with_a_result(), Ok(7));
+}
+
 #[test]
 fn main_called_from_inside_a_runtime_panics_as_block_on_does() {
     let result = std::panic::catch_unwind(|| wakeful::block_on(async { blocking_helper() }));

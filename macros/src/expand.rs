@@ -18,7 +18,9 @@
 //! body could leave the async block's error type to inference, and a body of the wrong
 //! type would be reported on the attribute. With it, the compiler checks the body as it
 //! would check a plain function's, and points at the user's expression. It is left out
-//! when the return type says `impl`, which cannot be named in a `let`. A body that
+//! when the return type says `impl` (anywhere in it), which cannot be named in a `let`.
+//! Inner attributes at the top of the body (`#![allow(..)]`) move to the top of the
+//! generated block, where they still cover the whole function. A body that
 //! ends in `panic!` makes `_output` unreachable: the two `allow`s keep that quiet
 //! (`unreachable_code` on `_output` alone, so the user's own code is still linted).
 
@@ -51,8 +53,8 @@ pub fn expand(kind: Kind, function: AsyncFn, options: Options) -> TokenStream {
     out.extend([TokenTree::Ident(function.fn_token), TokenTree::Ident(function.name)]);
     out.extend([TokenTree::Group(function.params)]);
     // `impl Trait` cannot be named in a `let` (`-> !` was refused before we got here).
-    let unnameable =
-        function.output.iter().any(|t| matches!(t, TokenTree::Ident(i) if i.to_string() == "impl"));
+    // Anywhere in the type: `(impl Debug, u32)` is as unnameable as `impl Debug`.
+    let unnameable = mentions_impl(function.output.iter());
     let output: TokenStream = if function.output.is_empty() {
         TokenStream::from(TokenTree::Group(Group::new(Delimiter::Parenthesis, TokenStream::new())))
     } else {
@@ -66,9 +68,10 @@ pub fn expand(kind: Kind, function: AsyncFn, options: Options) -> TokenStream {
     let body = Ident::new("body", Span::mixed_site());
     let output_var = Ident::new("_output", Span::mixed_site());
     let async_span = function.async_token.map_or(call, |a| a.span());
+    let (inner_attrs, user_body) = split_inner_attributes(&function.body);
     let mut future = TokenStream::new();
     if unnameable {
-        future.extend([TokenTree::Group(function.body)]);
+        future.extend([TokenTree::Group(user_body)]);
     } else {
         // let _output: Output = { original body }; #[allow(unreachable_code)] _output
         // (A body that ends in `panic!` is a diverging initializer: fine here, not a smell.)
@@ -82,13 +85,13 @@ pub fn expand(kind: Kind, function: AsyncFn, options: Options) -> TokenStream {
             punct(':', Spacing::Alone, call),
         ]);
         future.extend(output);
-        future.extend([punct('=', Spacing::Alone, call), TokenTree::Group(function.body)]);
+        future.extend([punct('=', Spacing::Alone, call), TokenTree::Group(user_body)]);
         future.extend([punct(';', Spacing::Alone, call), punct('#', Spacing::Alone, call)]);
         future.extend([bracketed(allow(&["unreachable_code"], call)), TokenTree::Ident(output_var)]);
         future = TokenStream::from(TokenTree::Group(Group::new(Delimiter::Brace, future)));
     }
-    // let body = async move { ... };
-    let mut block = TokenStream::new();
+    // #![inner attributes of the body] let body = async move { ... };
+    let mut block = inner_attrs;
     block.extend([ident("let", call), TokenTree::Ident(body.clone()), punct('=', Spacing::Alone, call)]);
     block.extend([ident("async", async_span), ident("move", async_span)]);
     block.extend(future);
@@ -121,6 +124,37 @@ pub fn expand(kind: Kind, function: AsyncFn, options: Options) -> TokenStream {
 
     out.extend([TokenTree::Group(Group::new(Delimiter::Brace, block))]);
     out
+}
+
+/// `true` if `impl` appears in `tokens`, inside groups too.
+fn mentions_impl<'a>(mut tokens: impl Iterator<Item = &'a TokenTree>) -> bool {
+    tokens.any(|token| match token {
+        TokenTree::Ident(i) => i.to_string() == "impl",
+        TokenTree::Group(g) => mentions_impl(g.stream().into_iter().collect::<Vec<_>>().iter()),
+        _ => false,
+    })
+}
+
+/// The body's leading inner attributes (`#![allow(...)]`, `//!` docs) and the body
+/// without them. They apply to the whole function in the original, so they go at the
+/// top of the generated function's block; left in the body, which becomes a `let`
+/// initializer or an async block, the compiler would refuse them.
+fn split_inner_attributes(body: &Group) -> (TokenStream, Group) {
+    let tokens: Vec<TokenTree> = body.stream().into_iter().collect();
+    let mut start = 0;
+    while let [TokenTree::Punct(hash), TokenTree::Punct(bang), TokenTree::Group(attr), ..] = &tokens[start..]
+    {
+        if hash.as_char() != '#' || bang.as_char() != '!' || attr.delimiter() != Delimiter::Bracket {
+            break;
+        }
+        start += 3;
+    }
+    if start == 0 {
+        return (TokenStream::new(), body.clone());
+    }
+    let mut rest = Group::new(Delimiter::Brace, tokens[start..].iter().cloned().collect());
+    rest.set_span(body.span());
+    (tokens[..start].iter().cloned().collect(), rest)
 }
 
 fn ident(name: &str, span: Span) -> TokenTree {
