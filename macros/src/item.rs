@@ -114,11 +114,24 @@ pub fn parse(item: TokenStream, attribute: &str) -> Result<AsyncFn, Error> {
 /// `true` if the attribute is `#[test]` (or a path ending in `test`, as
 /// `#[core::prelude::v1::test]`), which `#[wakeful::test]` adds itself.
 pub fn is_test_attribute(group: &TokenTree) -> bool {
+    is_path_ending_in(group, "test", 1)
+}
+
+/// `true` if the attribute is a path of two segments or more ending in `main`
+/// (`#[wakeful::main]`, `#[tokio::main]`): another runtime attribute.
+pub fn is_main_attribute(group: &TokenTree) -> bool {
+    is_path_ending_in(group, "main", 2)
+}
+
+/// `true` if the attribute is a bare path of at least `segments` segments whose last
+/// one is `last`.
+fn is_path_ending_in(group: &TokenTree, last: &str, segments: usize) -> bool {
     let TokenTree::Group(group) = group else {
         return false;
     };
     let tokens: Vec<TokenTree> = group.stream().into_iter().collect();
-    matches!(tokens.last(), Some(TokenTree::Ident(i)) if i.to_string() == "test")
+    matches!(tokens.last(), Some(TokenTree::Ident(i)) if i.to_string() == last)
+        && tokens.iter().filter(|t| matches!(t, TokenTree::Ident(_))).count() >= segments
         && tokens.iter().all(|t| match t {
             TokenTree::Ident(_) => true,
             TokenTree::Punct(p) => p.as_char() == ':',
