@@ -3,6 +3,9 @@
 //! (Misuses are compile errors: the `compile_fail` doctests on `wakeful::main` and
 //! `wakeful::test` cover them.)
 #![cfg(feature = "macros")]
+// The expansion must leave no unreachable code behind a diverging body: a crate may
+// forbid the lint, and some tests below end in `panic!`.
+#![forbid(unreachable_code)]
 
 use std::cell::RefCell;
 use std::error::Error;
@@ -53,6 +56,17 @@ async fn an_early_return_leaves_the_body_with_its_value() -> Result<(), String> 
         }
     }
     Err("unreachable".into())
+}
+
+#[wakeful::main]
+async fn a_diverging_body_with_a_typed_output() -> Result<u32, String> {
+    panic!("diverges before producing a u32")
+}
+
+#[test]
+#[should_panic(expected = "diverges before producing a u32")]
+fn a_diverging_body_compiles_under_forbid_unreachable_code() {
+    let _ = a_diverging_body_with_a_typed_output();
 }
 
 #[wakeful::test]

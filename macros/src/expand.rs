@@ -3,9 +3,10 @@
 //!
 //! ```text
 //! #[attrs] [#[::core::prelude::v1::test]] vis fn name() -> Output {
+//!     #![inner attributes of the body]
 //!     let body = async move {
-//!         let _output: Output = { original body };
-//!         _output
+//!         if false { return ::core::option::Option::<Output>::None.unwrap(); }
+//!         original statements
 //!     };
 //!     krate::Runtime::builder()[.event_interval(n)][.start_paused(b)]
 //!         .build()
@@ -14,15 +15,17 @@
 //! }
 //! ```
 //!
-//! The `let _output: Output` names the future's output type: without it a `?` in the
-//! body could leave the async block's error type to inference, and a body of the wrong
-//! type would be reported on the attribute. With it, the compiler checks the body as it
-//! would check a plain function's, and points at the user's expression. It is left out
-//! when the return type says `impl` (anywhere in it), which cannot be named in a `let`.
-//! Inner attributes at the top of the body (`#![allow(..)]`) move to the top of the
-//! generated block, where they still cover the whole function. A body that
-//! ends in `panic!` makes `_output` unreachable: the two `allow`s keep that quiet
-//! (`unreachable_code` on `_output` alone, so the user's own code is still linted).
+//! The `return` that never runs names the future's output type before the body is
+//! checked: without it a `?` in the body could leave the async block's error type to
+//! inference, and a body of the wrong type would be reported on the attribute. With it,
+//! the compiler checks the body as it would check a plain function's, and points at the
+//! user's expression. The body's statements stay last, so a body that ends in `panic!`
+//! leaves no unreachable code of ours behind it (a crate may `forbid(unreachable_code)`),
+//! and they are not wrapped in a block of their own, which `unused_braces` would flag.
+//! The `return` is left out when the return type says `impl` (anywhere in it), which
+//! cannot be named in a turbofish. Inner attributes at the top of the body
+//! (`#![allow(..)]`) move to the top of the generated function, where they still cover
+//! the whole function; the compiler refuses them inside an expression.
 
 use proc_macro::{Delimiter, Group, Ident, Literal, Spacing, Span, TokenStream, TokenTree};
 
@@ -63,32 +66,36 @@ pub fn expand(kind: Kind, function: AsyncFn, options: Options) -> TokenStream {
         function.output.into_iter().collect()
     };
 
-    // `body` and `output` at mixed-site hygiene: the user's code can neither see nor
-    // shadow them.
+    // `body` at mixed-site hygiene: the user's code can neither see nor
+    // shadow it.
     let body = Ident::new("body", Span::mixed_site());
-    let output_var = Ident::new("_output", Span::mixed_site());
     let async_span = function.async_token.map_or(call, |a| a.span());
     let (inner_attrs, user_body) = split_inner_attributes(&function.body);
     let mut future = TokenStream::new();
     if unnameable {
         future.extend([TokenTree::Group(user_body)]);
     } else {
-        // let _output: Output = { original body }; #[allow(unreachable_code)] _output
-        // (A body that ends in `panic!` is a diverging initializer: fine here, not a smell.)
-        future.extend([
-            punct('#', Spacing::Alone, call),
-            bracketed(allow(&["clippy::diverging_sub_expression"], call)),
-        ]);
-        future.extend([
-            ident("let", call),
-            TokenTree::Ident(output_var.clone()),
+        // if false { return ::core::option::Option::<Output>::None.unwrap(); } original statements
+        future.extend([ident("if", call), ident("false", call)]);
+        let mut never = TokenStream::from(ident("return", call));
+        never.extend(path(&["core", "option", "Option"], call));
+        never.extend([punct(':', Spacing::Joint, call), punct(':', Spacing::Alone, call)]);
+        never.extend([punct('<', Spacing::Alone, call)]);
+        never.extend(output);
+        never.extend([punct('>', Spacing::Alone, call)]);
+        never.extend([
+            punct(':', Spacing::Joint, call),
             punct(':', Spacing::Alone, call),
+            ident("None", call),
         ]);
-        future.extend(output);
-        future.extend([punct('=', Spacing::Alone, call), TokenTree::Group(user_body)]);
-        future.extend([punct(';', Spacing::Alone, call), punct('#', Spacing::Alone, call)]);
-        future.extend([bracketed(allow(&["unreachable_code"], call)), TokenTree::Ident(output_var)]);
-        future = TokenStream::from(TokenTree::Group(Group::new(Delimiter::Brace, future)));
+        never.extend([punct('.', Spacing::Alone, call), ident("unwrap", call)]);
+        never.extend([TokenTree::Group(Group::new(Delimiter::Parenthesis, TokenStream::new()))]);
+        never.extend([punct(';', Spacing::Alone, call)]);
+        future.extend([TokenTree::Group(Group::new(Delimiter::Brace, never))]);
+        future.extend(user_body.stream());
+        let mut group = Group::new(Delimiter::Brace, future);
+        group.set_span(user_body.span());
+        future = TokenStream::from(TokenTree::Group(group));
     }
     // #![inner attributes of the body] let body = async move { ... };
     let mut block = inner_attrs;
@@ -159,23 +166,6 @@ fn split_inner_attributes(body: &Group) -> (TokenStream, Group) {
 
 fn ident(name: &str, span: Span) -> TokenTree {
     TokenTree::Ident(Ident::new(name, span))
-}
-
-/// `allow(lint, ...)`.
-fn allow(lints: &[&str], span: Span) -> TokenStream {
-    let mut list = TokenStream::new();
-    for (i, lint) in lints.iter().enumerate() {
-        if i > 0 {
-            list.extend([punct(',', Spacing::Alone, span)]);
-        }
-        for (j, segment) in lint.split("::").enumerate() {
-            if j > 0 {
-                list.extend([punct(':', Spacing::Joint, span), punct(':', Spacing::Alone, span)]);
-            }
-            list.extend([ident(segment, span)]);
-        }
-    }
-    TokenStream::from_iter([ident("allow", span), TokenTree::Group(Group::new(Delimiter::Parenthesis, list))])
 }
 
 fn bracketed(tokens: TokenStream) -> TokenTree {
