@@ -201,6 +201,34 @@ fn main_keeps_inner_attributes_of_the_body() {
     assert_eq!(inner_attribute_in_a_body_with_a_result(), Ok(7));
 }
 
+// Tests written by a `macro_rules!`: a `$body:block` reaches the attribute wrapped in
+// an invisible group, and a `$ret:ty` too.
+macro_rules! wakeful_test_from_fragments {
+    ($name:ident -> $ret:ty $body:block) => {
+        #[wakeful::test]
+        async fn $name() -> $ret $body
+    };
+}
+
+wakeful_test_from_fragments!(a_block_fragment_is_a_body -> Result<(), String> {
+    assert_eq!(wakeful::spawn(async { 3 }).await.unwrap(), 3);
+    Ok(())
+});
+
+macro_rules! wakeful_main_from_fragments {
+    ($name:ident -> $ret:ty $body:block) => {
+        #[wakeful::main]
+        async fn $name() -> $ret $body
+    };
+}
+
+wakeful_main_from_fragments!(impl_in_a_type_fragment -> impl std::fmt::Debug { 7 });
+
+#[test]
+fn main_accepts_a_body_and_an_impl_type_given_as_macro_fragments() {
+    assert_eq!(format!("{:?}", impl_in_a_type_fragment()), "7");
+}
+
 #[test]
 fn main_called_from_inside_a_runtime_panics_as_block_on_does() {
     let result = std::panic::catch_unwind(|| wakeful::block_on(async { blocking_helper() }));

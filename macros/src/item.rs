@@ -84,7 +84,13 @@ pub fn parse(item: TokenStream, attribute: &str) -> Result<AsyncFn, Error> {
     };
 
     // The rest: `-> Type` (any tokens), then the body, which is the last token.
-    let rest: Vec<TokenTree> = tokens.collect();
+    let mut rest: Vec<TokenTree> = tokens.collect();
+    // A `$body:block` of a `macro_rules!` arrives inside an invisible group.
+    if let Some(TokenTree::Group(group)) = rest.last() {
+        if let Some(body @ TokenTree::Group(_)) = unwrap_invisible(group) {
+            *rest.last_mut().expect("not empty") = body;
+        }
+    }
     let Some((TokenTree::Group(body), signature)) = rest.split_last() else {
         let span = rest.last().map_or(params.span(), |t| t.span());
         return Err(Error::new(span, format!("{attribute} needs a function with a body")));
@@ -109,6 +115,22 @@ pub fn parse(item: TokenStream, attribute: &str) -> Result<AsyncFn, Error> {
     };
 
     Ok(AsyncFn { attrs, qualifiers, async_token, fn_token, name, params, output, body: body.clone() })
+}
+
+/// The brace group inside a `Delimiter::None` group holding only that, as a
+/// `macro_rules!` block fragment is passed; `None` for anything else.
+fn unwrap_invisible(group: &Group) -> Option<TokenTree> {
+    if group.delimiter() != Delimiter::None {
+        return None;
+    }
+    let mut inner = group.stream().into_iter();
+    match (inner.next(), inner.next()) {
+        (Some(TokenTree::Group(body)), None) if body.delimiter() == Delimiter::Brace => {
+            Some(TokenTree::Group(body))
+        }
+        (Some(TokenTree::Group(nested)), None) => unwrap_invisible(&nested),
+        _ => None,
+    }
 }
 
 /// `true` if the attribute is `#[test]` (or a path ending in `test`, as
