@@ -229,6 +229,28 @@ fn main_accepts_a_body_and_an_impl_type_given_as_macro_fragments() {
     assert_eq!(format!("{:?}", impl_in_a_type_fragment()), "7");
 }
 
+// Lints on the user's function see the body as written: items at its top are not
+// "after statements" (clippy, run with -D warnings), a one-expression body has no
+// "unnecessary braces".
+#[wakeful::main]
+#[deny(clippy::items_after_statements, unused_braces)]
+async fn items_first_then_one_expression() -> u32 {
+    use std::ops::Add;
+    const ONE: u32 = 1;
+    ONE.add(ONE)
+}
+
+#[wakeful::main]
+#[deny(unused_braces)]
+async fn one_expression() -> u32 {
+    2
+}
+
+#[test]
+fn a_body_is_linted_as_in_a_plain_function() {
+    assert_eq!((items_first_then_one_expression(), one_expression()), (2, 2));
+}
+
 #[test]
 fn main_called_from_inside_a_runtime_panics_as_block_on_does() {
     let result = std::panic::catch_unwind(|| wakeful::block_on(async { blocking_helper() }));

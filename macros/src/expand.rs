@@ -6,7 +6,7 @@
 //!     #![inner attributes of the body]
 //!     let body = async move {
 //!         if false { return ::core::option::Option::<Output>::None.unwrap(); }
-//!         original statements
+//!         { original body }
 //!     };
 //!     krate::Runtime::builder()[.event_interval(n)][.start_paused(b)]
 //!         .build()
@@ -19,9 +19,11 @@
 //! checked: without it a `?` in the body could leave the async block's error type to
 //! inference, and a body of the wrong type would be reported on the attribute. With it,
 //! the compiler checks the body as it would check a plain function's, and points at the
-//! user's expression. The body's statements stay last, so a body that ends in `panic!`
-//! leaves no unreachable code of ours behind it (a crate may `forbid(unreachable_code)`),
-//! and they are not wrapped in a block of their own, which `unused_braces` would flag.
+//! user's expression. The body stays last, so a body that ends in `panic!`
+//! leaves no unreachable code of ours behind it (a crate may `forbid(unreachable_code)`).
+//! The body keeps its own block, so that items at its top do not follow our statement
+//! (`clippy::items_after_statements`), with braces resolved at the call site, so that
+//! `unused_braces` does not flag a one-expression body.
 //! The `return` is left out when the return type says `impl` (anywhere in it), which
 //! cannot be named in a turbofish. Inner attributes at the top of the body
 //! (`#![allow(..)]`) move to the top of the generated function, where they still cover
@@ -75,7 +77,7 @@ pub fn expand(kind: Kind, function: AsyncFn, options: Options) -> TokenStream {
     if unnameable {
         future.extend([TokenTree::Group(user_body)]);
     } else {
-        // if false { return ::core::option::Option::<Output>::None.unwrap(); } original statements
+        // if false { return ::core::option::Option::<Output>::None.unwrap(); } { original body }
         future.extend([ident("if", call), ident("false", call)]);
         let mut never = TokenStream::from(ident("return", call));
         never.extend(path(&["core", "option", "Option"], call));
@@ -92,7 +94,12 @@ pub fn expand(kind: Kind, function: AsyncFn, options: Options) -> TokenStream {
         never.extend([TokenTree::Group(Group::new(Delimiter::Parenthesis, TokenStream::new()))]);
         never.extend([punct(';', Spacing::Alone, call)]);
         future.extend([TokenTree::Group(Group::new(Delimiter::Brace, never))]);
-        future.extend(user_body.stream());
+        // The body as a block of its own, so that its leading items do not follow our
+        // statement (`clippy::items_after_statements`); its braces resolved here, so that
+        // `unused_braces` sees generated braces around a one-expression body.
+        let mut inner = Group::new(Delimiter::Brace, user_body.stream());
+        inner.set_span(user_body.span().resolved_at(call));
+        future.extend([TokenTree::Group(inner)]);
         let mut group = Group::new(Delimiter::Brace, future);
         group.set_span(user_body.span());
         future = TokenStream::from(TokenTree::Group(group));
