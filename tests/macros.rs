@@ -3,6 +3,9 @@
 //! (Misuses are compile errors: the `compile_fail` doctests on `wakeful::main` and
 //! `wakeful::test` cover them.)
 #![cfg(feature = "macros")]
+// The expansion must leave no unreachable code behind a diverging body: a crate may
+// forbid the lint, and some tests below end in `panic!`.
+#![forbid(unreachable_code)]
 
 use std::cell::RefCell;
 use std::error::Error;
@@ -53,6 +56,17 @@ async fn an_early_return_leaves_the_body_with_its_value() -> Result<(), String> 
         }
     }
     Err("unreachable".into())
+}
+
+#[wakeful::main]
+async fn a_diverging_body_with_a_typed_output() -> Result<u32, String> {
+    panic!("diverges before producing a u32")
+}
+
+#[test]
+#[should_panic(expected = "diverges before producing a u32")]
+fn a_diverging_body_compiles_under_forbid_unreachable_code() {
+    let _ = a_diverging_body_with_a_typed_output();
 }
 
 #[wakeful::test]
@@ -152,6 +166,89 @@ async fn returns_impl_trait() -> impl std::fmt::Debug {
 #[test]
 fn main_with_an_impl_return_type_runs_unannotated() {
     assert_eq!(format!("{:?}", returns_impl_trait()), "\"an opaque value\"");
+}
+
+// `impl` inside parentheses (a tuple, a `dyn Fn() -> ...`) is as unnameable in a `let`
+// as at the top of the return type.
+#[wakeful::main]
+async fn returns_a_tuple_holding_impl_trait() -> (impl std::fmt::Debug, u32) {
+    ("opaque", 2)
+}
+
+#[test]
+fn main_with_impl_nested_in_the_return_type_compiles_and_runs() {
+    let (opaque, two) = returns_a_tuple_holding_impl_trait();
+    assert_eq!((format!("{opaque:?}"), two), ("\"opaque\"".to_string(), 2));
+}
+
+// An inner attribute at the top of the body is legal in a plain `fn`; it must stay so
+// when the body is moved into the expansion.
+#[wakeful::test]
+async fn inner_attributes_at_the_top_of_the_body_still_apply() {
+    #![allow(clippy::bool_assert_comparison)]
+    assert_eq!(wakeful::spawn(async { true }).await.unwrap(), true);
+}
+
+#[wakeful::main]
+async fn inner_attribute_in_a_body_with_a_result() -> Result<u32, std::num::ParseIntError> {
+    #![allow(unused_variables)]
+    let unused = 1;
+    "7".parse::<u32>()
+}
+
+#[test]
+fn main_keeps_inner_attributes_of_the_body() {
+    assert_eq!(inner_attribute_in_a_body_with_a_result(), Ok(7));
+}
+
+// Tests written by a `macro_rules!`: a `$body:block` reaches the attribute wrapped in
+// an invisible group, and a `$ret:ty` too.
+macro_rules! wakeful_test_from_fragments {
+    ($name:ident -> $ret:ty $body:block) => {
+        #[wakeful::test]
+        async fn $name() -> $ret $body
+    };
+}
+
+wakeful_test_from_fragments!(a_block_fragment_is_a_body -> Result<(), String> {
+    assert_eq!(wakeful::spawn(async { 3 }).await.unwrap(), 3);
+    Ok(())
+});
+
+macro_rules! wakeful_main_from_fragments {
+    ($name:ident -> $ret:ty $body:block) => {
+        #[wakeful::main]
+        async fn $name() -> $ret $body
+    };
+}
+
+wakeful_main_from_fragments!(impl_in_a_type_fragment -> impl std::fmt::Debug { 7 });
+
+#[test]
+fn main_accepts_a_body_and_an_impl_type_given_as_macro_fragments() {
+    assert_eq!(format!("{:?}", impl_in_a_type_fragment()), "7");
+}
+
+// Lints on the user's function see the body as written: items at its top are not
+// "after statements" (clippy, run with -D warnings), a one-expression body has no
+// "unnecessary braces".
+#[wakeful::main]
+#[deny(clippy::items_after_statements, unused_braces)]
+async fn items_first_then_one_expression() -> u32 {
+    use std::ops::Add;
+    const ONE: u32 = 1;
+    ONE.add(ONE)
+}
+
+#[wakeful::main]
+#[deny(unused_braces)]
+async fn one_expression() -> u32 {
+    2
+}
+
+#[test]
+fn a_body_is_linted_as_in_a_plain_function() {
+    assert_eq!((items_first_then_one_expression(), one_expression()), (2, 2));
 }
 
 #[test]

@@ -3,9 +3,10 @@
 //!
 //! ```text
 //! #[attrs] [#[::core::prelude::v1::test]] vis fn name() -> Output {
+//!     #![inner attributes of the body]
 //!     let body = async move {
-//!         let _output: Output = { original body };
-//!         _output
+//!         if false { return ::core::option::Option::<Output>::None.unwrap(); }
+//!         { original body }
 //!     };
 //!     krate::Runtime::builder()[.event_interval(n)][.start_paused(b)]
 //!         .build()
@@ -14,13 +15,19 @@
 //! }
 //! ```
 //!
-//! The `let _output: Output` names the future's output type: without it a `?` in the
-//! body could leave the async block's error type to inference, and a body of the wrong
-//! type would be reported on the attribute. With it, the compiler checks the body as it
-//! would check a plain function's, and points at the user's expression. It is left out
-//! when the return type says `impl`, which cannot be named in a `let`. A body that
-//! ends in `panic!` makes `_output` unreachable: the two `allow`s keep that quiet
-//! (`unreachable_code` on `_output` alone, so the user's own code is still linted).
+//! The `return` that never runs names the future's output type before the body is
+//! checked: without it a `?` in the body could leave the async block's error type to
+//! inference, and a body of the wrong type would be reported on the attribute. With it,
+//! the compiler checks the body as it would check a plain function's, and points at the
+//! user's expression. The body stays last, so a body that ends in `panic!`
+//! leaves no unreachable code of ours behind it (a crate may `forbid(unreachable_code)`).
+//! The body keeps its own block, so that items at its top do not follow our statement
+//! (`clippy::items_after_statements`), with braces resolved at the call site, so that
+//! `unused_braces` does not flag a one-expression body.
+//! The `return` is left out when the return type says `impl` (anywhere in it), which
+//! cannot be named in a turbofish. Inner attributes at the top of the body
+//! (`#![allow(..)]`) move to the top of the generated function, where they still cover
+//! the whole function; the compiler refuses them inside an expression.
 
 use proc_macro::{Delimiter, Group, Ident, Literal, Spacing, Span, TokenStream, TokenTree};
 
@@ -51,8 +58,8 @@ pub fn expand(kind: Kind, function: AsyncFn, options: Options) -> TokenStream {
     out.extend([TokenTree::Ident(function.fn_token), TokenTree::Ident(function.name)]);
     out.extend([TokenTree::Group(function.params)]);
     // `impl Trait` cannot be named in a `let` (`-> !` was refused before we got here).
-    let unnameable =
-        function.output.iter().any(|t| matches!(t, TokenTree::Ident(i) if i.to_string() == "impl"));
+    // Anywhere in the type: `(impl Debug, u32)` is as unnameable as `impl Debug`.
+    let unnameable = mentions_impl(function.output.iter());
     let output: TokenStream = if function.output.is_empty() {
         TokenStream::from(TokenTree::Group(Group::new(Delimiter::Parenthesis, TokenStream::new())))
     } else {
@@ -61,34 +68,44 @@ pub fn expand(kind: Kind, function: AsyncFn, options: Options) -> TokenStream {
         function.output.into_iter().collect()
     };
 
-    // `body` and `output` at mixed-site hygiene: the user's code can neither see nor
-    // shadow them.
+    // `body` at mixed-site hygiene: the user's code can neither see nor
+    // shadow it.
     let body = Ident::new("body", Span::mixed_site());
-    let output_var = Ident::new("_output", Span::mixed_site());
     let async_span = function.async_token.map_or(call, |a| a.span());
+    let (inner_attrs, user_body) = split_inner_attributes(&function.body);
     let mut future = TokenStream::new();
     if unnameable {
-        future.extend([TokenTree::Group(function.body)]);
+        future.extend([TokenTree::Group(user_body)]);
     } else {
-        // let _output: Output = { original body }; #[allow(unreachable_code)] _output
-        // (A body that ends in `panic!` is a diverging initializer: fine here, not a smell.)
-        future.extend([
-            punct('#', Spacing::Alone, call),
-            bracketed(allow(&["clippy::diverging_sub_expression"], call)),
-        ]);
-        future.extend([
-            ident("let", call),
-            TokenTree::Ident(output_var.clone()),
+        // if false { return ::core::option::Option::<Output>::None.unwrap(); } { original body }
+        future.extend([ident("if", call), ident("false", call)]);
+        let mut never = TokenStream::from(ident("return", call));
+        never.extend(path(&["core", "option", "Option"], call));
+        never.extend([punct(':', Spacing::Joint, call), punct(':', Spacing::Alone, call)]);
+        never.extend([punct('<', Spacing::Alone, call)]);
+        never.extend(output);
+        never.extend([punct('>', Spacing::Alone, call)]);
+        never.extend([
+            punct(':', Spacing::Joint, call),
             punct(':', Spacing::Alone, call),
+            ident("None", call),
         ]);
-        future.extend(output);
-        future.extend([punct('=', Spacing::Alone, call), TokenTree::Group(function.body)]);
-        future.extend([punct(';', Spacing::Alone, call), punct('#', Spacing::Alone, call)]);
-        future.extend([bracketed(allow(&["unreachable_code"], call)), TokenTree::Ident(output_var)]);
-        future = TokenStream::from(TokenTree::Group(Group::new(Delimiter::Brace, future)));
+        never.extend([punct('.', Spacing::Alone, call), ident("unwrap", call)]);
+        never.extend([TokenTree::Group(Group::new(Delimiter::Parenthesis, TokenStream::new()))]);
+        never.extend([punct(';', Spacing::Alone, call)]);
+        future.extend([TokenTree::Group(Group::new(Delimiter::Brace, never))]);
+        // The body as a block of its own, so that its leading items do not follow our
+        // statement (`clippy::items_after_statements`); its braces resolved here, so that
+        // `unused_braces` sees generated braces around a one-expression body.
+        let mut inner = Group::new(Delimiter::Brace, user_body.stream());
+        inner.set_span(user_body.span().resolved_at(call));
+        future.extend([TokenTree::Group(inner)]);
+        let mut group = Group::new(Delimiter::Brace, future);
+        group.set_span(user_body.span());
+        future = TokenStream::from(TokenTree::Group(group));
     }
-    // let body = async move { ... };
-    let mut block = TokenStream::new();
+    // #![inner attributes of the body] let body = async move { ... };
+    let mut block = inner_attrs;
     block.extend([ident("let", call), TokenTree::Ident(body.clone()), punct('=', Spacing::Alone, call)]);
     block.extend([ident("async", async_span), ident("move", async_span)]);
     block.extend(future);
@@ -123,25 +140,39 @@ pub fn expand(kind: Kind, function: AsyncFn, options: Options) -> TokenStream {
     out
 }
 
-fn ident(name: &str, span: Span) -> TokenTree {
-    TokenTree::Ident(Ident::new(name, span))
+/// `true` if `impl` appears in `tokens`, inside groups too.
+fn mentions_impl<'a>(mut tokens: impl Iterator<Item = &'a TokenTree>) -> bool {
+    tokens.any(|token| match token {
+        TokenTree::Ident(i) => i.to_string() == "impl",
+        TokenTree::Group(g) => mentions_impl(g.stream().into_iter().collect::<Vec<_>>().iter()),
+        _ => false,
+    })
 }
 
-/// `allow(lint, ...)`.
-fn allow(lints: &[&str], span: Span) -> TokenStream {
-    let mut list = TokenStream::new();
-    for (i, lint) in lints.iter().enumerate() {
-        if i > 0 {
-            list.extend([punct(',', Spacing::Alone, span)]);
+/// The body's leading inner attributes (`#![allow(...)]`, `//!` docs) and the body
+/// without them. They apply to the whole function in the original, so they go at the
+/// top of the generated function's block; left in the body, which becomes a `let`
+/// initializer or an async block, the compiler would refuse them.
+fn split_inner_attributes(body: &Group) -> (TokenStream, Group) {
+    let tokens: Vec<TokenTree> = body.stream().into_iter().collect();
+    let mut start = 0;
+    while let [TokenTree::Punct(hash), TokenTree::Punct(bang), TokenTree::Group(attr), ..] = &tokens[start..]
+    {
+        if hash.as_char() != '#' || bang.as_char() != '!' || attr.delimiter() != Delimiter::Bracket {
+            break;
         }
-        for (j, segment) in lint.split("::").enumerate() {
-            if j > 0 {
-                list.extend([punct(':', Spacing::Joint, span), punct(':', Spacing::Alone, span)]);
-            }
-            list.extend([ident(segment, span)]);
-        }
+        start += 3;
     }
-    TokenStream::from_iter([ident("allow", span), TokenTree::Group(Group::new(Delimiter::Parenthesis, list))])
+    if start == 0 {
+        return (TokenStream::new(), body.clone());
+    }
+    let mut rest = Group::new(Delimiter::Brace, tokens[start..].iter().cloned().collect());
+    rest.set_span(body.span());
+    (tokens[..start].iter().cloned().collect(), rest)
+}
+
+fn ident(name: &str, span: Span) -> TokenTree {
+    TokenTree::Ident(Ident::new(name, span))
 }
 
 fn bracketed(tokens: TokenStream) -> TokenTree {

@@ -84,7 +84,13 @@ pub fn parse(item: TokenStream, attribute: &str) -> Result<AsyncFn, Error> {
     };
 
     // The rest: `-> Type` (any tokens), then the body, which is the last token.
-    let rest: Vec<TokenTree> = tokens.collect();
+    let mut rest: Vec<TokenTree> = tokens.collect();
+    // A `$body:block` of a `macro_rules!` arrives inside an invisible group.
+    if let Some(TokenTree::Group(group)) = rest.last() {
+        if let Some(body @ TokenTree::Group(_)) = unwrap_invisible(group) {
+            *rest.last_mut().expect("not empty") = body;
+        }
+    }
     let Some((TokenTree::Group(body), signature)) = rest.split_last() else {
         let span = rest.last().map_or(params.span(), |t| t.span());
         return Err(Error::new(span, format!("{attribute} needs a function with a body")));
@@ -111,14 +117,43 @@ pub fn parse(item: TokenStream, attribute: &str) -> Result<AsyncFn, Error> {
     Ok(AsyncFn { attrs, qualifiers, async_token, fn_token, name, params, output, body: body.clone() })
 }
 
+/// The brace group inside a `Delimiter::None` group holding only that, as a
+/// `macro_rules!` block fragment is passed; `None` for anything else.
+fn unwrap_invisible(group: &Group) -> Option<TokenTree> {
+    if group.delimiter() != Delimiter::None {
+        return None;
+    }
+    let mut inner = group.stream().into_iter();
+    match (inner.next(), inner.next()) {
+        (Some(TokenTree::Group(body)), None) if body.delimiter() == Delimiter::Brace => {
+            Some(TokenTree::Group(body))
+        }
+        (Some(TokenTree::Group(nested)), None) => unwrap_invisible(&nested),
+        _ => None,
+    }
+}
+
 /// `true` if the attribute is `#[test]` (or a path ending in `test`, as
 /// `#[core::prelude::v1::test]`), which `#[wakeful::test]` adds itself.
 pub fn is_test_attribute(group: &TokenTree) -> bool {
+    is_path_ending_in(group, "test", 1)
+}
+
+/// `true` if the attribute is a path of two segments or more ending in `main`
+/// (`#[wakeful::main]`, `#[tokio::main]`): another runtime attribute.
+pub fn is_main_attribute(group: &TokenTree) -> bool {
+    is_path_ending_in(group, "main", 2)
+}
+
+/// `true` if the attribute is a bare path of at least `segments` segments whose last
+/// one is `last`.
+fn is_path_ending_in(group: &TokenTree, last: &str, segments: usize) -> bool {
     let TokenTree::Group(group) = group else {
         return false;
     };
     let tokens: Vec<TokenTree> = group.stream().into_iter().collect();
-    matches!(tokens.last(), Some(TokenTree::Ident(i)) if i.to_string() == "test")
+    matches!(tokens.last(), Some(TokenTree::Ident(i)) if i.to_string() == last)
+        && tokens.iter().filter(|t| matches!(t, TokenTree::Ident(_))).count() >= segments
         && tokens.iter().all(|t| match t {
             TokenTree::Ident(_) => true,
             TokenTree::Punct(p) => p.as_char() == ':',

@@ -78,6 +78,25 @@ fn check(kind: Kind, name: &str, function: &item::AsyncFn) -> Vec<Error> {
             errors.push(Error::new(never.span(), message));
         }
     }
+    // Without this, `const async fn` is reported as the builder's calls not being const.
+    if let Some(constness) =
+        function.qualifiers.iter().find(|t| matches!(t, TokenTree::Ident(i) if i.to_string() == "const"))
+    {
+        let message =
+            format!("{name} cannot wrap a `const fn`: a runtime cannot run at compile time; remove `const`");
+        errors.push(Error::new(constness.span(), message));
+    }
+    // A second `#[wakeful::main]` (or `#[tokio::main]`) below this one would otherwise
+    // see the function this one made and say that `async` is missing.
+    if kind == Kind::Main {
+        if let Some((hash, attr)) = function.attrs.iter().find(|(_, attr)| item::is_main_attribute(attr)) {
+            let message = format!(
+                "{name} is on this function twice (or beside another runtime's `main` attribute): \
+                 remove this one"
+            );
+            errors.push(Error::spanning(hash.span(), attr.span(), message));
+        }
+    }
     if kind == Kind::Test {
         if let Some((hash, attr)) = function.attrs.iter().find(|(_, attr)| item::is_test_attribute(attr)) {
             let message = format!("{name} adds `#[test]` itself: remove this `#[test]`");
