@@ -3,10 +3,9 @@
 use super::chan::{Chan, NoSlot};
 use super::error::{SendError, TryRecvError, TrySendError};
 use super::permit::Reserve;
-use super::{Closed, OwnedPermit, Permit, Recv, RecvMany};
+use super::{Closed, OwnedPermit, Permit, Recv, RecvMany, WeakSender};
 use crate::remote::block;
 use std::fmt;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -23,11 +22,6 @@ pub fn channel<T>(buffer: usize) -> (Sender<T>, Receiver<T>) {
 /// Sends to the channel's receiver; `Send + Sync + Clone` when `T: Send`.
 pub struct Sender<T> {
     pub(super) chan: Arc<Chan<T>>,
-}
-
-/// A sender that does not keep the channel open; see [`Sender::downgrade`].
-pub struct WeakSender<T> {
-    chan: Arc<Chan<T>>,
 }
 
 /// Receives the channel's messages; `Send` when `T: Send`.
@@ -105,21 +99,6 @@ impl<T> Sender<T> {
         }
     }
 
-    /// Waits until the receiver is closed or gone. Cancel-safe.
-    pub async fn closed(&self) {
-        Closed { chan: &self.chan, key: None }.await
-    }
-
-    /// Whether the receiver is closed or gone.
-    pub fn is_closed(&self) -> bool {
-        self.chan.is_closed()
-    }
-
-    /// Whether both senders belong to the same channel.
-    pub fn same_channel(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.chan, &other.chan)
-    }
-
     /// Free slots now.
     pub fn capacity(&self) -> usize {
         self.chan.free()
@@ -129,128 +108,13 @@ impl<T> Sender<T> {
     pub fn max_capacity(&self) -> usize {
         self.chan.bound.unwrap_or(usize::MAX)
     }
-
-    /// A sender that does not keep the channel open.
-    pub fn downgrade(&self) -> WeakSender<T> {
-        self.chan.add_weak(1);
-        WeakSender { chan: self.chan.clone() }
-    }
-
-    /// How many senders exist.
-    pub fn strong_count(&self) -> usize {
-        self.chan.counts().0
-    }
-
-    /// How many weak senders exist.
-    pub fn weak_count(&self) -> usize {
-        self.chan.counts().1
-    }
 }
 
-impl<T> Clone for Sender<T> {
-    fn clone(&self) -> Self {
-        self.chan.add_sender();
-        Sender { chan: self.chan.clone() }
-    }
-}
+sender_methods!(Sender, WeakSender);
 
-impl<T> Drop for Sender<T> {
-    fn drop(&mut self) {
-        self.chan.drop_sender();
-    }
-}
-
-impl<T> WeakSender<T> {
-    /// A sender again, if any sender still exists.
-    pub fn upgrade(&self) -> Option<Sender<T>> {
-        self.chan.try_add_sender().then(|| Sender { chan: self.chan.clone() })
-    }
-
-    /// How many senders exist.
-    pub fn strong_count(&self) -> usize {
-        self.chan.counts().0
-    }
-
-    /// How many weak senders exist.
-    pub fn weak_count(&self) -> usize {
-        self.chan.counts().1
-    }
-}
-
-impl<T> Clone for WeakSender<T> {
-    fn clone(&self) -> Self {
-        self.chan.add_weak(1);
-        WeakSender { chan: self.chan.clone() }
-    }
-}
-
-impl<T> Drop for WeakSender<T> {
-    fn drop(&mut self) {
-        self.chan.add_weak(-1);
-    }
-}
+receiver_methods!(Receiver);
 
 impl<T> Receiver<T> {
-    /// Waits for the next message; `None` once every sender is gone (or the receiver
-    /// closed) and nothing is left in flight. Cancel-safe.
-    pub fn recv(&mut self) -> Recv<'_, T> {
-        Recv::new(&self.chan)
-    }
-
-    /// Waits for at least one message and moves up to `limit` into `buffer`; returns
-    /// how many, 0 at the end (or if `limit` is 0). Cancel-safe.
-    pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
-        RecvMany { chan: &self.chan, buffer, limit, waiting: false }.await
-    }
-
-    /// Takes a message if one is queued, without waiting.
-    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        self.chan.try_recv()
-    }
-
-    /// Waits for the next message on a plain thread, parking it. Not for tasks (see
-    /// [`remote`](crate::remote)).
-    pub fn blocking_recv(&mut self) -> Option<T> {
-        block::block_on(self.recv())
-    }
-
-    /// [`recv_many`](Self::recv_many) on a plain thread, parking it.
-    pub fn blocking_recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
-        block::block_on(self.recv_many(buffer, limit))
-    }
-
-    /// Polls for the next message, storing the task's waker if none.
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.chan.poll_recv(cx)
-    }
-
-    /// Polls for up to `limit` messages into `buffer`.
-    pub fn poll_recv_many(&mut self, cx: &mut Context<'_>, buffer: &mut Vec<T>, limit: usize) -> Poll<usize> {
-        self.chan.poll_recv_many(cx, buffer, limit)
-    }
-
-    /// Refuses further messages: sends fail and `closed()` completes; what is queued
-    /// or reserved can still be received.
-    pub fn close(&mut self) {
-        self.chan.close();
-    }
-
-    /// Whether the channel is closed: by [`close`](Self::close), or because every
-    /// sender is gone (as tokio's).
-    pub fn is_closed(&self) -> bool {
-        self.chan.rx_is_closed()
-    }
-
-    /// Whether no message is queued.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// How many messages are queued.
-    pub fn len(&self) -> usize {
-        self.chan.len()
-    }
-
     /// Free slots now.
     pub fn capacity(&self) -> usize {
         self.chan.free()
@@ -260,45 +124,10 @@ impl<T> Receiver<T> {
     pub fn max_capacity(&self) -> usize {
         self.chan.bound.unwrap_or(usize::MAX)
     }
-
-    /// How many senders exist.
-    pub fn sender_strong_count(&self) -> usize {
-        self.chan.counts().0
-    }
-
-    /// How many weak senders exist.
-    pub fn sender_weak_count(&self) -> usize {
-        self.chan.counts().1
-    }
-}
-
-impl<T> Drop for Receiver<T> {
-    fn drop(&mut self) {
-        self.chan.drop_rx();
-    }
-}
-
-impl<T> futures_core::Stream for Receiver<T> {
-    type Item = T;
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.get_mut().chan.poll_recv(cx)
-    }
 }
 
 impl<T> fmt::Debug for Sender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sender").field("capacity", &self.capacity()).finish_non_exhaustive()
-    }
-}
-
-impl<T> fmt::Debug for WeakSender<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WeakSender").finish_non_exhaustive()
-    }
-}
-
-impl<T> fmt::Debug for Receiver<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Receiver").field("len", &self.len()).finish_non_exhaustive()
     }
 }

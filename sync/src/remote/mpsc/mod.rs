@@ -48,15 +48,20 @@
 //! - The senders' counts live under the channel's mutex, not in atomics: cloning
 //!   and dropping a sender takes the lock.
 
+#[macro_use]
+mod receiver;
+#[macro_use]
+mod sender;
 mod bounded;
 mod chan;
 pub mod error;
 mod permit;
 mod unbounded;
 
-pub use bounded::{channel, Receiver, Sender, WeakSender};
+pub use bounded::{channel, Receiver, Sender};
 pub use permit::{OwnedPermit, Permit};
-pub use unbounded::{unbounded_channel, UnboundedReceiver, UnboundedSender, WeakUnboundedSender};
+pub use sender::{WeakSender, WeakUnboundedSender};
+pub use unbounded::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 use chan::Chan;
 use std::fmt;
