@@ -69,11 +69,11 @@ pub mod error {
     use std::fmt;
 
     /// The sender was dropped without sending (or the value was already received).
-    #[derive(Debug, Clone, PartialEq, Eq)]
-    pub struct RecvError(pub(super) ());
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct RecvError(pub(crate) ());
 
     /// Why `try_recv` got no value.
-    #[derive(Debug, Clone, PartialEq, Eq)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub enum TryRecvError {
         /// Nothing sent yet.
         Empty,

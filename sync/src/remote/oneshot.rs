@@ -67,39 +67,10 @@ pub struct Receiver<T> {
     inner: Option<Arc<Mutex<State<T>>>>,
 }
 
-/// The errors of the oneshot channel, as tokio's.
+/// The errors of the oneshot channel, as tokio's: the same types as the local
+/// [`oneshot`](crate::oneshot::error) channel's.
 pub mod error {
-    use std::fmt;
-
-    /// The sender was dropped without sending.
-    #[derive(Debug, PartialEq, Eq, Clone, Copy)]
-    pub struct RecvError(pub(super) ());
-
-    /// Why `try_recv` got no value.
-    #[derive(Debug, PartialEq, Eq, Clone, Copy)]
-    pub enum TryRecvError {
-        /// Not sent yet.
-        Empty,
-        /// The sender was dropped without sending, or the value was taken already.
-        Closed,
-    }
-
-    impl fmt::Display for RecvError {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("channel closed")
-        }
-    }
-    impl std::error::Error for RecvError {}
-
-    impl fmt::Display for TryRecvError {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str(match self {
-                TryRecvError::Empty => "channel empty",
-                TryRecvError::Closed => "channel closed",
-            })
-        }
-    }
-    impl std::error::Error for TryRecvError {}
+    pub use crate::oneshot::error::{RecvError, TryRecvError};
 }
 
 impl<T> Sender<T> {
