@@ -86,6 +86,9 @@ pub(crate) enum Op {
     Read(io::Result<usize>),
     Write(io::Result<()>),
     Seek(io::Result<u64>),
+    /// `set_len`: in the state machine so that a later operation waits for it even
+    /// when its future was dropped (a write must not run before a truncation).
+    SetLen(io::Result<()>),
 }
 
 #[derive(Debug)]
@@ -153,6 +156,41 @@ impl Io {
 
     fn put_buf(&mut self, buf: Buf) {
         self.state = State::Idle(Some(buf));
+    }
+
+    /// Waits for the operation in flight, if any, keeping a write's error in
+    /// `last_write_err` (nothing is lost if the caller is dropped meanwhile).
+    pub(crate) fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            match ready!(self.poll_finish(cx)) {
+                Some((Op::Write(Err(err)), _)) => self.last_write_err = Some(err),
+                Some(_) => {}
+                None => return Poll::Ready(()),
+            }
+        }
+    }
+
+    /// Starts `set_len` as the operation in flight (the caller has settled: idle, no
+    /// byte read ahead).
+    pub(crate) fn start_set_len(&mut self, size: u64) -> io::Result<()> {
+        let buf = self.take_buf();
+        let path = self.path.clone();
+        self.start(None, move |file| {
+            let result = file.set_len(size).map_err(|err| match &path {
+                Some(path) => with_path("set_len", path, err),
+                None => err,
+            });
+            (Op::SetLen(result), buf)
+        })
+        .map_err(|err| self.error("set_len", err))
+    }
+
+    /// The outcome of the `set_len` that [`start_set_len`](Io::start_set_len) started.
+    pub(crate) fn poll_set_len(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match ready!(self.poll_finish(cx)) {
+            Some((Op::SetLen(result), _)) => Poll::Ready(result),
+            _ => Poll::Ready(Ok(())),
+        }
     }
 
     pub(crate) fn poll_read(&mut self, cx: &mut Context<'_>, dst: &mut [u8]) -> Poll<io::Result<usize>> {
