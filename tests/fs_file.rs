@@ -396,3 +396,46 @@ fn a_write_after_a_dropped_set_len_runs_after_it() {
         }
     });
 }
+
+/// A write or seek the pool cannot start (no thread alive, the OS refuses one) fails,
+/// and the bytes read ahead it had dropped must not move the position.
+#[test]
+fn a_write_or_seek_the_pool_cannot_start_keeps_the_position() {
+    const NAME: &str = "a_write_or_seek_the_pool_cannot_start_keeps_the_position";
+    if util::ran_in_child(NAME) {
+        return;
+    }
+    use wakeful::task::blocking;
+    let dir = TempDir::new("file-no-thread");
+    let path = dir.path("f");
+    std::fs::write(&path, b"0123456789").unwrap();
+    let std = std::fs::OpenOptions::new().read(true).write(true).open(&path).unwrap();
+    let no_thread = || {
+        blocking::set_keep_alive(std::time::Duration::ZERO);
+        let deadline = std::time::Instant::now() + util::PATIENCE;
+        while blocking::stats().threads != 0 {
+            assert!(std::time::Instant::now() < deadline, "pool threads never exited");
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        blocking::set_thread_stack_size(1 << 47); // more than the address space
+    };
+    let threads_again = || blocking::set_thread_stack_size(256 * 1024);
+    util::run(async {
+        let mut file = File::from_std(std);
+        let mut two = [0; 2];
+        read_leaving_bytes_ahead(&mut file, &mut two).await;
+        assert_eq!(&two, b"01");
+        no_thread();
+        assert!(file.write(b"ab").await.is_err(), "no thread: the write cannot start");
+        threads_again();
+        assert_eq!(file.seek(SeekFrom::Current(0)).await.unwrap(), 2, "the failed write moved the position");
+        read_leaving_bytes_ahead(&mut file, &mut two).await;
+        assert_eq!(&two, b"23");
+        no_thread();
+        assert!(file.seek(SeekFrom::Current(1)).await.is_err(), "no thread: the seek cannot start");
+        threads_again();
+        file.write_all(b"ab").await.unwrap();
+        file.flush().await.unwrap();
+    });
+    assert_eq!(std::fs::read(&path).unwrap(), b"0123ab6789", "the failed seek moved the position");
+}

@@ -122,6 +122,16 @@ impl Io {
         }
     }
 
+    /// The error of an operation the pool could not start (no thread): the bytes read
+    /// ahead went with its job, so the OS's position moves back by `back` here, at
+    /// once (an `lseek`, which does not block), to stay the caller's.
+    fn unstarted(&self, op: &str, back: i64, err: io::Error) -> io::Error {
+        if back != 0 {
+            let _ = (&*self.std).seek(SeekFrom::Current(back));
+        }
+        self.error(op, err)
+    }
+
     fn start(
         &mut self,
         seek: Option<SeekFrom>,
@@ -255,7 +265,7 @@ impl Io {
                         });
                         (Op::Write(result), buf)
                     })
-                    .map_err(|err| self.error("write", err))?;
+                    .map_err(|err| self.unstarted("write", back, err))?;
                     // The bytes are the pool's now: done, as far as the caller knows.
                     return Poll::Ready(Ok(n));
                 }
@@ -308,7 +318,7 @@ impl Io {
                         }
                         (Op::Seek(result), buf)
                     })
-                    .map_err(|err| self.error("seek", err))?;
+                    .map_err(|err| self.unstarted("seek", back, err))?;
                 }
             }
         }
