@@ -439,3 +439,21 @@ fn a_write_or_seek_the_pool_cannot_start_keeps_the_position() {
     });
     assert_eq!(std::fs::read(&path).unwrap(), b"0123ab6789", "the failed seek moved the position");
 }
+
+/// The docs: a write's error surfaces at the next write, flush *or seek*, also when a
+/// read waited for the failed write in between (and kept its error).
+#[test]
+fn a_write_error_kept_by_a_read_surfaces_at_the_next_seek() {
+    let dir = TempDir::new("file-write-error-seek");
+    let path = dir.path("f");
+    std::fs::write(&path, b"0123").unwrap();
+    util::run(async {
+        let mut file = File::open(&path).await.unwrap(); // read-only: the write fails later
+        assert_eq!(file.write(b"x").await.unwrap(), 1);
+        assert_eq!(file.read(&mut []).await.unwrap(), 0); // waits for it, keeps its error
+        let err = file.seek(SeekFrom::Start(2)).await.unwrap_err();
+        assert!(err.to_string().starts_with(&format!("write {}: ", path.display())), "{err}");
+        file.flush().await.unwrap(); // reported once
+        assert_eq!(file.seek(SeekFrom::Start(2)).await.unwrap(), 2);
+    });
+}

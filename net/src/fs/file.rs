@@ -183,7 +183,7 @@ impl File {
     async fn settle(&mut self) -> io::Result<()> {
         poll_fn(|cx| self.io.poll_idle(cx)).await;
         if matches!(&self.io.state, State::Idle(Some(buf)) if !buf.is_empty()) {
-            let sought = poll_fn(|cx| self.io.poll_seek(cx, SeekFrom::Current(0))).await;
+            let sought = poll_fn(|cx| self.io.poll_seek_keeping_write_err(cx, SeekFrom::Current(0))).await;
             if let Err(err) = sought {
                 return Err(self.io.last_write_err.take().unwrap_or(err));
             }

@@ -287,6 +287,19 @@ impl Io {
     }
 
     pub(crate) fn poll_seek(&mut self, cx: &mut Context<'_>, target: SeekFrom) -> Poll<io::Result<u64>> {
+        if let Some(err) = self.last_write_err.take() {
+            return Poll::Ready(Err(err));
+        }
+        self.poll_seek_keeping_write_err(cx, target)
+    }
+
+    /// [`poll_seek`](Io::poll_seek) leaving a kept write error for later: for
+    /// `settle`, which gives the read-ahead back first and reports the error after.
+    pub(crate) fn poll_seek_keeping_write_err(
+        &mut self,
+        cx: &mut Context<'_>,
+        target: SeekFrom,
+    ) -> Poll<io::Result<u64>> {
         loop {
             match ready!(self.poll_finish(cx)) {
                 Some((Op::Seek(result), Some(seek))) if seek == target => {
