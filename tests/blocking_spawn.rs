@@ -346,3 +346,30 @@ fn dropping_the_runtime_cancels_closures_not_yet_started() {
     wait_until("the queue to drain", || blocking::stats().queued == 0 && blocking::in_flight() == 0);
     assert_eq!(ran.load(Ordering::SeqCst), 0, "a closure queued at runtime drop ran");
 }
+
+/// A closure panics with a payload whose `Drop` panics, and its handle was dropped:
+/// the payload is dropped by the runtime (in the task's `JoinError`) or on the pool;
+/// either way nothing unwinds out of the runtime and the pool keeps working.
+#[test]
+fn a_detached_job_panicking_with_a_payload_whose_drop_panics() {
+    struct Bomb;
+    impl Drop for Bomb {
+        fn drop(&mut self) {
+            panic!("the payload's drop panics too");
+        }
+    }
+    let outcome = std::panic::catch_unwind(|| {
+        util::run(async {
+            drop(spawn_blocking(|| std::panic::panic_any(Bomb)));
+            let handle = spawn_blocking(|| std::panic::panic_any(Bomb));
+            wait_until("both results delivered", || blocking::in_flight() == 0);
+            util::run_ready_tasks().await;
+            // Awaited: the JoinError holds the payload; dropping it is the caller's.
+            let err = handle.await.unwrap_err();
+            assert!(err.is_panic());
+            std::mem::forget(err);
+            assert_eq!(spawn_blocking(|| 7).await.unwrap(), 7);
+        })
+    });
+    assert!(outcome.is_ok(), "a payload's Drop unwound out of the runtime");
+}

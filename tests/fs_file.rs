@@ -321,3 +321,140 @@ fn file_and_its_futures_are_send_as_tokio_s() {
     assert_send_sync::<wakeful::fs::ReadDir>();
     assert_send(&File::open("/nonexistent"));
 }
+
+/// A write's error kept by a read (the read waited for the write and went on) must not
+/// make `into_std` skip giving back the bytes read ahead.
+#[test]
+fn into_std_after_an_unseen_write_error_gives_back_the_read_ahead() {
+    let dir = TempDir::new("file-into-std-write-err");
+    let path = dir.path("f");
+    std::fs::write(&path, b"0123456789").unwrap();
+    util::run(async {
+        let mut file = File::open(&path).await.unwrap(); // read-only: the write fails later
+        assert_eq!(file.write(b"x").await.unwrap(), 1);
+        // An empty read waits for the failed write, keeping its error for later.
+        assert_eq!(file.read(&mut []).await.unwrap(), 0);
+        let mut two = [0; 2];
+        read_leaving_bytes_ahead(&mut file, &mut two).await;
+        assert_eq!(&two, b"01");
+        let mut std = file.into_std().await;
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut std, &mut rest).unwrap();
+        assert_eq!(rest, "23456789", "into_std lost the read-ahead after a write error");
+    });
+}
+
+/// `into_std` promises the operation in flight has finished: a kept write error must
+/// not let it return while a read job still uses (and moves) the file.
+#[test]
+fn into_std_after_an_unseen_write_error_waits_for_the_read_in_flight() {
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe writes.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: both fds were just created and are owned by nothing else.
+    let (reader, mut writer) = unsafe {
+        use std::os::fd::FromRawFd;
+        (std::fs::File::from_raw_fd(fds[0]), std::fs::File::from_raw_fd(fds[1]))
+    };
+    util::run(async move {
+        let mut file = File::from_std(reader);
+        assert_eq!(file.write(b"x").await.unwrap(), 1); // EBADF later: a read end
+        assert_eq!(file.read(&mut []).await.unwrap(), 0); // keeps the write's error
+        let mut dst = [0; 8];
+        // The pipe is empty: the read job blocks until the writer writes.
+        assert!(util::poll_once(&mut file.read(&mut dst)).is_pending());
+        let mut into_std = Box::pin(file.into_std());
+        assert!(
+            util::poll_once(&mut into_std).is_pending(),
+            "into_std returned while a read job still held the file"
+        );
+        std::io::Write::write_all(&mut writer, b"hello").unwrap();
+        drop(into_std.await);
+    });
+}
+
+/// A dropped `set_len` is the `File`'s operation in flight, as a dropped write is: a
+/// later write runs after it, never before (the write would be truncated away).
+/// Before the fix the two jobs raced on two pool threads: a few of the 40 rounds lost.
+#[test]
+fn a_write_after_a_dropped_set_len_runs_after_it() {
+    let dir = TempDir::new("file-set-len-order");
+    let path = dir.path("f");
+    let content = vec![7u8; 8 * 1024 * 1024];
+    util::run(async {
+        for round in 0..40 {
+            let mut file = read_write(&path).await;
+            file.write_all(&content).await.unwrap();
+            file.flush().await.unwrap();
+            if util::poll_once(&mut Box::pin(file.set_len(0))).is_ready() {
+                continue; // finished at once: nothing in flight to order
+            }
+            file.write_all(b"x").await.unwrap();
+            file.flush().await.unwrap();
+            // Truncated, then written at the position 8 MiB: a hole, then "x".
+            let len = std::fs::metadata(&path).unwrap().len();
+            assert_eq!(len, content.len() as u64 + 1, "round {round}: the write ran before the set_len");
+        }
+    });
+}
+
+/// A write or seek the pool cannot start (no thread alive, the OS refuses one) fails,
+/// and the bytes read ahead it had dropped must not move the position.
+#[test]
+fn a_write_or_seek_the_pool_cannot_start_keeps_the_position() {
+    const NAME: &str = "a_write_or_seek_the_pool_cannot_start_keeps_the_position";
+    if util::ran_in_child(NAME) {
+        return;
+    }
+    use wakeful::task::blocking;
+    let dir = TempDir::new("file-no-thread");
+    let path = dir.path("f");
+    std::fs::write(&path, b"0123456789").unwrap();
+    let std = std::fs::OpenOptions::new().read(true).write(true).open(&path).unwrap();
+    let no_thread = || {
+        blocking::set_keep_alive(std::time::Duration::ZERO);
+        let deadline = std::time::Instant::now() + util::PATIENCE;
+        while blocking::stats().threads != 0 {
+            assert!(std::time::Instant::now() < deadline, "pool threads never exited");
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        blocking::set_thread_stack_size(1 << 47); // more than the address space
+    };
+    let threads_again = || blocking::set_thread_stack_size(256 * 1024);
+    util::run(async {
+        let mut file = File::from_std(std);
+        let mut two = [0; 2];
+        read_leaving_bytes_ahead(&mut file, &mut two).await;
+        assert_eq!(&two, b"01");
+        no_thread();
+        assert!(file.write(b"ab").await.is_err(), "no thread: the write cannot start");
+        threads_again();
+        assert_eq!(file.seek(SeekFrom::Current(0)).await.unwrap(), 2, "the failed write moved the position");
+        read_leaving_bytes_ahead(&mut file, &mut two).await;
+        assert_eq!(&two, b"23");
+        no_thread();
+        assert!(file.seek(SeekFrom::Current(1)).await.is_err(), "no thread: the seek cannot start");
+        threads_again();
+        file.write_all(b"ab").await.unwrap();
+        file.flush().await.unwrap();
+    });
+    assert_eq!(std::fs::read(&path).unwrap(), b"0123ab6789", "the failed seek moved the position");
+}
+
+/// The docs: a write's error surfaces at the next write, flush *or seek*, also when a
+/// read waited for the failed write in between (and kept its error).
+#[test]
+fn a_write_error_kept_by_a_read_surfaces_at_the_next_seek() {
+    let dir = TempDir::new("file-write-error-seek");
+    let path = dir.path("f");
+    std::fs::write(&path, b"0123").unwrap();
+    util::run(async {
+        let mut file = File::open(&path).await.unwrap(); // read-only: the write fails later
+        assert_eq!(file.write(b"x").await.unwrap(), 1);
+        assert_eq!(file.read(&mut []).await.unwrap(), 0); // waits for it, keeps its error
+        let err = file.seek(SeekFrom::Start(2)).await.unwrap_err();
+        assert!(err.to_string().starts_with(&format!("write {}: ", path.display())), "{err}");
+        file.flush().await.unwrap(); // reported once
+        assert_eq!(file.seek(SeekFrom::Start(2)).await.unwrap(), 2);
+    });
+}

@@ -113,7 +113,7 @@ impl File {
     /// is dropped: [`flush`](futures_io::AsyncWrite::poll_flush) first to see it).
     /// Bytes read ahead are given back by moving the file position back.
     ///
-    /// If a `metadata`, `set_len`, `sync_*` or `set_permissions` future was dropped
+    /// If a `metadata`, `sync_*` or `set_permissions` future was dropped
     /// while its job still holds the file, the result is a duplicate fd of the same
     /// open file (`try_clone`: same position and flags), as the job's own closes later.
     ///
@@ -152,7 +152,8 @@ impl File {
     /// Truncates or extends the file to `size` bytes; the position does not change.
     pub async fn set_len(&mut self, size: u64) -> io::Result<()> {
         self.settle().await?;
-        self.blocking("set_len", move |file| file.set_len(size)).await
+        self.io.start_set_len(size)?;
+        poll_fn(|cx| self.io.poll_set_len(cx)).await
     }
 
     /// `fsync`: data and metadata reach the disk.
@@ -175,12 +176,22 @@ impl File {
 
     /// Waits for the operation in flight (a write's error is returned), then gives
     /// back bytes read ahead by moving the position back.
+    ///
+    /// The operation in flight is waited for and the read-ahead given back even when a
+    /// write's error is kept (`into_std` relies on both); that error comes last, and
+    /// stays kept if this future is dropped.
     async fn settle(&mut self) -> io::Result<()> {
-        poll_fn(|cx| self.io.poll_flush(cx)).await?;
+        poll_fn(|cx| self.io.poll_idle(cx)).await;
         if matches!(&self.io.state, State::Idle(Some(buf)) if !buf.is_empty()) {
-            poll_fn(|cx| self.io.poll_seek(cx, SeekFrom::Current(0))).await?;
+            let sought = poll_fn(|cx| self.io.poll_seek_keeping_write_err(cx, SeekFrom::Current(0))).await;
+            if let Err(err) = sought {
+                return Err(self.io.last_write_err.take().unwrap_or(err));
+            }
         }
-        Ok(())
+        match self.io.last_write_err.take() {
+            Some(err) => Err(err),
+            None => Ok(()),
+        }
     }
 
     async fn blocking<T: Send + 'static>(

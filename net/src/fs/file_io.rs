@@ -86,6 +86,9 @@ pub(crate) enum Op {
     Read(io::Result<usize>),
     Write(io::Result<()>),
     Seek(io::Result<u64>),
+    /// `set_len`: in the state machine so that a later operation waits for it even
+    /// when its future was dropped (a write must not run before a truncation).
+    SetLen(io::Result<()>),
 }
 
 #[derive(Debug)]
@@ -117,6 +120,16 @@ impl Io {
             Some(path) => with_path(op, path, err),
             None => err,
         }
+    }
+
+    /// The error of an operation the pool could not start (no thread): the bytes read
+    /// ahead went with its job, so the OS's position moves back by `back` here, at
+    /// once (an `lseek`, which does not block), to stay the caller's.
+    fn unstarted(&self, op: &str, back: i64, err: io::Error) -> io::Error {
+        if back != 0 {
+            let _ = (&*self.std).seek(SeekFrom::Current(back));
+        }
+        self.error(op, err)
     }
 
     fn start(
@@ -153,6 +166,41 @@ impl Io {
 
     fn put_buf(&mut self, buf: Buf) {
         self.state = State::Idle(Some(buf));
+    }
+
+    /// Waits for the operation in flight, if any, keeping a write's error in
+    /// `last_write_err` (nothing is lost if the caller is dropped meanwhile).
+    pub(crate) fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            match ready!(self.poll_finish(cx)) {
+                Some((Op::Write(Err(err)), _)) => self.last_write_err = Some(err),
+                Some(_) => {}
+                None => return Poll::Ready(()),
+            }
+        }
+    }
+
+    /// Starts `set_len` as the operation in flight (the caller has settled: idle, no
+    /// byte read ahead).
+    pub(crate) fn start_set_len(&mut self, size: u64) -> io::Result<()> {
+        let buf = self.take_buf();
+        let path = self.path.clone();
+        self.start(None, move |file| {
+            let result = file.set_len(size).map_err(|err| match &path {
+                Some(path) => with_path("set_len", path, err),
+                None => err,
+            });
+            (Op::SetLen(result), buf)
+        })
+        .map_err(|err| self.error("set_len", err))
+    }
+
+    /// The outcome of the `set_len` that [`start_set_len`](Io::start_set_len) started.
+    pub(crate) fn poll_set_len(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match ready!(self.poll_finish(cx)) {
+            Some((Op::SetLen(result), _)) => Poll::Ready(result),
+            _ => Poll::Ready(Ok(())),
+        }
     }
 
     pub(crate) fn poll_read(&mut self, cx: &mut Context<'_>, dst: &mut [u8]) -> Poll<io::Result<usize>> {
@@ -217,7 +265,7 @@ impl Io {
                         });
                         (Op::Write(result), buf)
                     })
-                    .map_err(|err| self.error("write", err))?;
+                    .map_err(|err| self.unstarted("write", back, err))?;
                     // The bytes are the pool's now: done, as far as the caller knows.
                     return Poll::Ready(Ok(n));
                 }
@@ -239,6 +287,19 @@ impl Io {
     }
 
     pub(crate) fn poll_seek(&mut self, cx: &mut Context<'_>, target: SeekFrom) -> Poll<io::Result<u64>> {
+        if let Some(err) = self.last_write_err.take() {
+            return Poll::Ready(Err(err));
+        }
+        self.poll_seek_keeping_write_err(cx, target)
+    }
+
+    /// [`poll_seek`](Io::poll_seek) leaving a kept write error for later: for
+    /// `settle`, which gives the read-ahead back first and reports the error after.
+    pub(crate) fn poll_seek_keeping_write_err(
+        &mut self,
+        cx: &mut Context<'_>,
+        target: SeekFrom,
+    ) -> Poll<io::Result<u64>> {
         loop {
             match ready!(self.poll_finish(cx)) {
                 Some((Op::Seek(result), Some(seek))) if seek == target => {
@@ -270,7 +331,7 @@ impl Io {
                         }
                         (Op::Seek(result), buf)
                     })
-                    .map_err(|err| self.error("seek", err))?;
+                    .map_err(|err| self.unstarted("seek", back, err))?;
                 }
             }
         }
