@@ -326,3 +326,20 @@ fn blocking_work_in_flight_holds_auto_advance_back() {
         });
     });
 }
+
+/// A sleep past the timer wheel's horizon, by centuries: auto-advance gets there in one
+/// park rather than giving up partway and leaving the runtime blocked for good.
+#[test]
+fn a_sleep_of_two_centuries_auto_advances_instead_of_hanging() {
+    with_watchdog(|| {
+        let rt = paused();
+        let far = Duration::from_secs(86_400 * 365 * 200);
+        let elapsed = rt.block_on(async {
+            let start = Instant::now();
+            time::sleep_until(start + far).await;
+            start.elapsed()
+        });
+        assert_eq!(elapsed, far);
+        assert_eq!(rt.stats().clock_auto_advances, 1, "one jump");
+    });
+}

@@ -148,3 +148,23 @@ fn wakers_that_move_the_clock_or_panic_while_it_fires_them_break_nothing() {
     assert!(!reactor.auto_advance_inhibited(), "the inhibitors were dropped");
     CURRENT.with(|r| r.borrow_mut().take());
 }
+
+#[test]
+fn auto_advance_reaches_a_timer_centuries_away_in_one_call() {
+    // Past the wheel's ~2.2 year horizon a timer goes round the top level once per
+    // turn of it: 200 years is some 90 turns, each one step of auto-advance.
+    let reactor = paused();
+    let start = reactor.now();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let far = Duration::from_secs(86_400 * 365 * 200);
+    reactor.insert_timer(start + far, &logged(0, &log));
+    assert!(reactor.auto_advance(), "the far timer fires: a park would otherwise block forever");
+    assert_eq!(*log.lock().unwrap(), [0]);
+    assert_eq!(reactor.now() - start, far, "the clock stands at its deadline");
+    // The latest deadline the wheel can name, too.
+    let end = reactor.start + Duration::from_nanos(u64::MAX);
+    let last = reactor.insert_timer(end, &logged(1, &log));
+    assert!(reactor.auto_advance(), "the last timer fires");
+    assert!(reactor.poll_timer(last, Waker::noop()));
+    assert_eq!(reactor.now(), end);
+}
