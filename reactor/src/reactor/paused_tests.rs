@@ -168,3 +168,21 @@ fn auto_advance_reaches_a_timer_centuries_away_in_one_call() {
     assert!(reactor.poll_timer(last, Waker::noop()));
     assert_eq!(reactor.now(), end);
 }
+
+#[test]
+fn a_turn_counts_an_unpark_caught_between_its_flag_and_its_syscall() {
+    // Another thread queued a wake, then began `unpark`: it set the flag but has not
+    // written yet. The runtime's park, seeing no event, must still learn of the wake,
+    // or it auto-advances the paused clock past a task that is already woken.
+    let reactor = paused();
+    reactor.insert_timer(reactor.now() + Duration::from_secs(3600), Waker::noop());
+    reactor.unpark.pending.store(true, Ordering::SeqCst);
+    reactor.turn(Some(Duration::ZERO)).unwrap();
+    assert_eq!(reactor.stats().unparks, 1, "the unpark under way is counted");
+    // The write lands later: one spurious look more, then quiet (no spin).
+    reactor.unparker().0.sys.unpark().unwrap();
+    reactor.turn(Some(Duration::ZERO)).unwrap();
+    assert_eq!(reactor.stats().unparks, 2);
+    reactor.turn(Some(Duration::ZERO)).unwrap();
+    assert_eq!(reactor.stats().unparks, 2);
+}
