@@ -404,3 +404,29 @@ fn a_stream_timeout_measures_its_periods_on_the_paused_clock() {
         });
     });
 }
+
+/// `Instant::now()` outside a runtime is the OS's, as std's — even in a thread-local's
+/// destructor that runs after wakeful's own thread-locals are gone (a guard that logs
+/// how long the thread lived, say).
+#[test]
+fn instant_now_works_in_a_thread_local_destructor() {
+    struct LogsOnExit(std::sync::mpsc::Sender<bool>);
+    impl Drop for LogsOnExit {
+        fn drop(&mut self) {
+            let read = panic::catch_unwind(|| Instant::now().elapsed());
+            let _ = self.0.send(read.is_ok());
+        }
+    }
+    thread_local! {
+        static ON_EXIT: RefCell<Option<LogsOnExit>> = const { RefCell::new(None) };
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        // Ours first, wakeful's after: destructors run in reverse, wakeful's first.
+        ON_EXIT.with(|slot| *slot.borrow_mut() = Some(LogsOnExit(tx)));
+        let _ = Instant::now();
+    })
+    .join()
+    .unwrap();
+    assert_eq!(rx.recv_timeout(util::PATIENCE), Ok(true), "Instant::now() panicked");
+}
