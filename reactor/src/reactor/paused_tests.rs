@@ -167,6 +167,13 @@ fn auto_advance_reaches_a_timer_centuries_away_in_one_call() {
     assert!(reactor.auto_advance(), "the last timer fires");
     assert!(reactor.poll_timer(last, Waker::noop()));
     assert_eq!(reactor.now(), end);
+    // From the start to the end in one call: the longest way round.
+    let fresh = paused();
+    let end = fresh.start + Duration::from_nanos(u64::MAX);
+    let key = fresh.insert_timer(end, Waker::noop());
+    assert!(fresh.auto_advance());
+    assert!(fresh.poll_timer(key, Waker::noop()));
+    assert_eq!(fresh.now(), end);
 }
 
 #[test]
