@@ -326,3 +326,107 @@ fn blocking_work_in_flight_holds_auto_advance_back() {
         });
     });
 }
+
+/// A sleep past the timer wheel's horizon, by centuries: auto-advance gets there in one
+/// park rather than giving up partway and leaving the runtime blocked for good.
+#[test]
+fn a_sleep_of_two_centuries_auto_advances_instead_of_hanging() {
+    with_watchdog(|| {
+        let rt = paused();
+        let far = Duration::from_secs(86_400 * 365 * 200);
+        let elapsed = rt.block_on(async {
+            let start = Instant::now();
+            time::sleep_until(start + far).await;
+            start.elapsed()
+        });
+        assert_eq!(elapsed, far);
+        assert_eq!(rt.stats().clock_auto_advances, 1, "one jump");
+    });
+}
+
+/// A stream fed by hand: `push` queues an item and wakes the poller.
+#[derive(Clone, Default)]
+struct Feed(Rc<RefCell<(std::collections::VecDeque<u32>, Option<std::task::Waker>)>>);
+
+impl Feed {
+    fn push(&self, item: u32) {
+        let mut feed = self.0.borrow_mut();
+        feed.0.push_back(item);
+        if let Some(waker) = feed.1.take() {
+            waker.wake();
+        }
+    }
+}
+
+impl wakeful::stream::Stream for Feed {
+    type Item = u32;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<u32>> {
+        let mut feed = self.0.borrow_mut();
+        match feed.0.pop_front() {
+            Some(item) => std::task::Poll::Ready(Some(item)),
+            None => {
+                feed.1 = Some(cx.waker().clone());
+                std::task::Poll::Pending
+            }
+        }
+    }
+}
+
+/// A stream's per-item timeout runs on the paused clock too: after an `advance`, the
+/// next period starts at the runtime's "now", not at the OS clock's (an hour behind).
+#[test]
+fn a_stream_timeout_measures_its_periods_on_the_paused_clock() {
+    use wakeful::stream::StreamExt;
+    with_watchdog(|| {
+        paused().block_on(async {
+            let start = Instant::now();
+            let feed = Feed::default();
+            let mut items = std::pin::pin!(feed.clone().timeout(Duration::from_secs(1)));
+            time::advance(HOUR).await;
+            feed.push(1);
+            assert_eq!(items.next().await, Some(Ok(1)));
+            let second = wakeful::spawn({
+                let feed = feed.clone();
+                async move {
+                    time::sleep(Duration::from_millis(500)).await;
+                    feed.push(2);
+                }
+            });
+            assert_eq!(items.next().await, Some(Ok(2)), "an item half a period later is in time");
+            assert_eq!(start.elapsed(), HOUR + Duration::from_millis(500));
+            second.await.unwrap();
+            assert!(items.next().await.unwrap().is_err(), "a silent period elapses");
+            assert_eq!(start.elapsed(), HOUR + Duration::from_millis(1500), "a whole period after the item");
+        });
+    });
+}
+
+/// `Instant::now()` outside a runtime is the OS's, as std's — even in a thread-local's
+/// destructor that runs after wakeful's own thread-locals are gone (a guard that logs
+/// how long the thread lived, say).
+#[test]
+fn instant_now_works_in_a_thread_local_destructor() {
+    struct LogsOnExit(std::sync::mpsc::Sender<bool>);
+    impl Drop for LogsOnExit {
+        fn drop(&mut self) {
+            let read = panic::catch_unwind(|| Instant::now().elapsed());
+            let _ = self.0.send(read.is_ok());
+        }
+    }
+    thread_local! {
+        static ON_EXIT: RefCell<Option<LogsOnExit>> = const { RefCell::new(None) };
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        // Ours first, wakeful's after: destructors run in reverse, wakeful's first.
+        ON_EXIT.with(|slot| *slot.borrow_mut() = Some(LogsOnExit(tx)));
+        let _ = Instant::now();
+    })
+    .join()
+    .unwrap();
+    assert_eq!(rx.recv_timeout(util::PATIENCE), Ok(true), "Instant::now() panicked");
+}

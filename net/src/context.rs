@@ -69,8 +69,12 @@ pub(crate) fn no_runtime() -> io::Error {
 /// The current instant of this thread's runtime's clock (paused or not); outside a
 /// runtime, the OS's monotonic clock. Every deadline and elapsed check in `net` reads
 /// the time here, so that a paused clock governs them all.
+///
+/// Never panics, as std's: in a thread-local's destructor that runs after this
+/// module's context is gone, there is no runtime, so the OS clock.
 pub(crate) fn now() -> std::time::Instant {
-    with_current(|reactor| reactor.map_or_else(std::time::Instant::now, |r| r.now()))
+    let runtime = CURRENT.try_with(|c| c.borrow().as_ref().map(|r| r.now()));
+    runtime.ok().flatten().unwrap_or_else(std::time::Instant::now)
 }
 
 /// Runs `f` with this thread's reactor, if any, without cloning its `Rc`.

@@ -295,12 +295,15 @@ impl Reactor {
         // A swap, not a store: reading the flag synchronizes with the unparker that set
         // it, so its queue push is visible to the drain that follows (on weakly ordered
         // CPUs a plain store would let the drain miss it, and the runtime sleep).
-        self.unpark.pending.swap(false, Ordering::SeqCst);
+        // Set means another thread unparked since the last turn, though its write may
+        // not have landed yet: its wake is queued all the same, so it counts as an
+        // unpark (a paused clock's park must not jump past that task).
+        let flagged = self.unpark.pending.swap(false, Ordering::SeqCst);
 
         // ③ Readiness.
         let mut due = self.due.take();
         let mut delivered = 0;
-        let mut unparked = false;
+        let mut unparked = flagged;
         {
             let mut sources = self.sources.borrow_mut();
             for (raw, ready) in events.iter() {

@@ -5,11 +5,12 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_core::Stream;
 use pin_project_lite::pin_project;
-use wakeful_net::time::{sleep_until, Sleep};
+// The runtime's clock, which a test may pause: the sleep fires by the same clock.
+use wakeful_net::time::{sleep_until, Instant, Sleep};
 
 pin_project! {
     /// Each item as `Ok`, and one `Err(Elapsed)` when a period passes with none; from

@@ -13,9 +13,13 @@ use std::time::{Duration, Instant};
 use super::{Reactor, Unparker};
 
 /// How many times `auto_advance` steps through the wheel looking for a timer to fire:
-/// each step fires the earliest timer or cascades one slot to a lower level, so six
-/// levels need at most seven steps; the margin only guards against a broken invariant.
-const MAX_AUTO_ADVANCE_STEPS: usize = 64;
+/// each step fires the earliest timer or cascades one slot to a lower level (at most
+/// one per level), and a timer past the wheel's ~2.2 year horizon also takes one step
+/// per turn of the top level (each at least ~2.1 years): some 280 for the latest
+/// deadline the wheel can name, `u64::MAX` ns (~584 years) after its start. Stopping
+/// short of a timer would leave the park blocked forever, so the margin is wide; it
+/// only guards against a broken invariant.
+const MAX_AUTO_ADVANCE_STEPS: usize = 1024;
 
 impl Reactor {
     /// The current instant of this reactor's clock, against which its timers fire: the

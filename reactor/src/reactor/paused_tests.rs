@@ -148,3 +148,48 @@ fn wakers_that_move_the_clock_or_panic_while_it_fires_them_break_nothing() {
     assert!(!reactor.auto_advance_inhibited(), "the inhibitors were dropped");
     CURRENT.with(|r| r.borrow_mut().take());
 }
+
+#[test]
+fn auto_advance_reaches_a_timer_centuries_away_in_one_call() {
+    // Past the wheel's ~2.2 year horizon a timer goes round the top level once per
+    // turn of it: 200 years is some 90 turns, each one step of auto-advance.
+    let reactor = paused();
+    let start = reactor.now();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let far = Duration::from_secs(86_400 * 365 * 200);
+    reactor.insert_timer(start + far, &logged(0, &log));
+    assert!(reactor.auto_advance(), "the far timer fires: a park would otherwise block forever");
+    assert_eq!(*log.lock().unwrap(), [0]);
+    assert_eq!(reactor.now() - start, far, "the clock stands at its deadline");
+    // The latest deadline the wheel can name, too.
+    let end = reactor.start + Duration::from_nanos(u64::MAX);
+    let last = reactor.insert_timer(end, &logged(1, &log));
+    assert!(reactor.auto_advance(), "the last timer fires");
+    assert!(reactor.poll_timer(last, Waker::noop()));
+    assert_eq!(reactor.now(), end);
+    // From the start to the end in one call: the longest way round.
+    let fresh = paused();
+    let end = fresh.start + Duration::from_nanos(u64::MAX);
+    let key = fresh.insert_timer(end, Waker::noop());
+    assert!(fresh.auto_advance());
+    assert!(fresh.poll_timer(key, Waker::noop()));
+    assert_eq!(fresh.now(), end);
+}
+
+#[test]
+fn a_turn_counts_an_unpark_caught_between_its_flag_and_its_syscall() {
+    // Another thread queued a wake, then began `unpark`: it set the flag but has not
+    // written yet. The runtime's park, seeing no event, must still learn of the wake,
+    // or it auto-advances the paused clock past a task that is already woken.
+    let reactor = paused();
+    reactor.insert_timer(reactor.now() + Duration::from_secs(3600), Waker::noop());
+    reactor.unpark.pending.store(true, Ordering::SeqCst);
+    reactor.turn(Some(Duration::ZERO)).unwrap();
+    assert_eq!(reactor.stats().unparks, 1, "the unpark under way is counted");
+    // The write lands later: one spurious look more, then quiet (no spin).
+    reactor.unparker().0.sys.unpark().unwrap();
+    reactor.turn(Some(Duration::ZERO)).unwrap();
+    assert_eq!(reactor.stats().unparks, 2);
+    reactor.turn(Some(Duration::ZERO)).unwrap();
+    assert_eq!(reactor.stats().unparks, 2);
+}
