@@ -73,6 +73,9 @@ pub(crate) fn no_runtime() -> io::Error {
 /// Never panics, as std's: in a thread-local's destructor that runs after this
 /// module's context is gone, there is no runtime, so the OS clock.
 pub(crate) fn now() -> std::time::Instant {
+    if !wakeful_reactor::clock_ever_paused_on_this_thread() {
+        return std::time::Instant::now(); // every clock here is the OS's
+    }
     let runtime = CURRENT.try_with(|c| c.borrow().as_ref().map(|r| r.now()));
     runtime.ok().flatten().unwrap_or_else(std::time::Instant::now)
 }

@@ -24,6 +24,21 @@
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
+thread_local! {
+    /// Whether a clock of this thread was ever paused (clocks never leave their thread:
+    /// a reactor is `!Send`).
+    static EVER_PAUSED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// False until a reactor's clock on this thread is first paused. Until then every
+/// reactor here reads the OS clock, so a caller that wants "now" may read
+/// `std::time::Instant::now()` directly instead of finding its reactor: the fast path
+/// of every `sleep` on a runtime that never pauses. True if unknown (in a thread-local
+/// destructor).
+pub fn clock_ever_paused_on_this_thread() -> bool {
+    EVER_PAUSED.try_with(Cell::get).unwrap_or(true)
+}
+
 /// A clock that reads the OS clock or stands still.
 #[derive(Debug)]
 pub(crate) struct Clock {
@@ -66,6 +81,7 @@ impl Clock {
             return false;
         }
         self.state.set(State::Paused { at: self.now() });
+        let _ = EVER_PAUSED.try_with(|ever| ever.set(true));
         true
     }
 

@@ -78,6 +78,7 @@ pub mod sys;
 mod timer_wheel;
 mod waiters;
 
+pub use clock::clock_ever_paused_on_this_thread;
 pub use reactor::{AutoAdvanceInhibitor, Reactor, ReactorStats, Unparker};
 pub use readiness::{Direction, Readiness};
 pub use registration::Token;
