@@ -9,7 +9,8 @@ use std::time::Duration;
 use futures_core::Stream;
 use pin_project_lite::pin_project;
 
-use super::adapters::{Chain, Filter, FilterMap, Fuse, Map, Merge, Skip, Take, TakeWhile};
+use super::adapters::{Filter, FilterMap, Fuse, Map, Skip, Take, TakeWhile};
+use super::chain_merge::{Chain, Merge};
 use super::timeout::Timeout;
 
 /// Combinators on every [`Stream`], with tokio_stream's names and signatures.

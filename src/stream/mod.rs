@@ -49,13 +49,15 @@
 
 mod adapters;
 mod broadcast;
+mod chain_merge;
 mod constructors;
 mod ext;
 mod stream_map;
 mod timeout;
 
-pub use adapters::{Chain, Filter, FilterMap, Fuse, Map, Merge, Skip, Take, TakeWhile};
+pub use adapters::{Filter, FilterMap, Fuse, Map, Skip, Take, TakeWhile};
 pub use broadcast::{BroadcastStream, BroadcastStreamRecvError};
+pub use chain_merge::{Chain, Merge};
 pub use constructors::{empty, iter, once, pending, Empty, Iter, Once, Pending};
 pub use ext::{Collect, Next, StreamExt, TryNext};
 pub use futures_core::Stream;

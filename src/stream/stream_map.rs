@@ -4,17 +4,21 @@
 //! woken entries and wakes the task reading the map. `poll_next` polls only the
 //! entries on that line, in the order they were woken, so an item costs the same with
 //! ten streams or ten thousand. An entry that yields goes to the back of the line (it
-//! may have more), so no stream that is always ready starves the others.
+//! may have more), so no stream that is always ready starves the others. The line and
+//! the entries' wakers are in `woken_line`.
 
 use std::borrow::Borrow;
-use std::collections::VecDeque;
 use std::fmt;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 
 use futures_core::Stream;
+
+mod woken_line;
+
+use woken_line::{EntryWaker, WakeOnUnwind, WokenLine};
 
 /// Many streams, each under a key, read as one stream of `(key, item)`; a stream
 /// that ends is removed.
@@ -54,48 +58,6 @@ pub struct StreamMap<K, V> {
 struct Entry<K, V> {
     pair: (K, V),
     waker: Arc<EntryWaker>,
-}
-
-/// The entries woken since the map last looked, and the waker of the task reading it.
-#[derive(Default)]
-struct WokenLine {
-    inner: Mutex<LineInner>,
-}
-
-#[derive(Default)]
-struct LineInner {
-    woken: VecDeque<(usize, u64)>,
-    reader: Option<Waker>,
-}
-
-struct EntryWaker {
-    slot: usize,
-    generation: u64,
-    /// On the line already: a second wake before the next poll adds nothing.
-    queued: AtomicBool,
-    line: Arc<WokenLine>,
-}
-
-impl Wake for EntryWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        if self.queued.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let reader = {
-            let mut inner = self.line.inner.lock().unwrap_or_else(PoisonError::into_inner);
-            inner.woken.push_back((self.slot, self.generation));
-            inner.reader.take()
-        };
-        // Outside the lock: the reader's wake may poll the map at once (a waker that
-        // runs its task inline) or drop the last copy of something that wakes us.
-        if let Some(reader) = reader {
-            reader.wake();
-        }
-    }
 }
 
 impl<K, V> StreamMap<K, V> {
@@ -277,18 +239,6 @@ impl<K: Clone + Unpin, V: Stream + Unpin> StreamMap<K, V> {
             Poll::Ready(None)
         } else {
             Poll::Pending
-        }
-    }
-}
-
-/// Puts an entry whose stream panicked back on the line as it unwinds, so that the
-/// map goes on polling it as tokio_stream's would (the panic still reaches the caller).
-struct WakeOnUnwind<'a>(&'a Waker);
-
-impl Drop for WakeOnUnwind<'_> {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            self.0.wake_by_ref();
         }
     }
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 pub mod cancel;
 pub mod example;
+pub mod kv;
 pub mod leak_check;
 mod wakers;
 
