@@ -64,6 +64,9 @@
 //!   (Windows only).
 
 mod file;
+// Reads, writes and seeks reach a `File` only through the I/O traits: built without
+// `futures-io` and `tokio-io`, the machinery behind them has no caller.
+#[cfg_attr(not(any(feature = "futures-io", feature = "tokio-io")), allow(dead_code))]
 mod file_io;
 mod open_options;
 mod read_dir;
