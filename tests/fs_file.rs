@@ -458,3 +458,20 @@ fn a_write_error_kept_by_a_read_surfaces_at_the_next_seek() {
         assert_eq!(file.seek(SeekFrom::Start(2)).await.unwrap(), 2);
     });
 }
+
+/// `try_into_std` keeps a write error nobody has seen yet: the `File` comes back, and
+/// the error is reported by the next `flush`.
+#[test]
+fn try_into_std_with_an_unseen_write_error_gives_the_file_back() {
+    let dir = TempDir::new("file-try-into-std-write-err");
+    let path = dir.path("f");
+    std::fs::write(&path, b"0123456789").unwrap();
+    util::run(async {
+        let mut file = File::open(&path).await.unwrap(); // read-only: the write fails later
+        assert_eq!(file.write(b"x").await.unwrap(), 1);
+        // An empty read waits for the failed write, keeping its error for later.
+        assert_eq!(file.read(&mut []).await.unwrap(), 0);
+        let mut file = file.try_into_std().expect_err("the kept write error must not be dropped");
+        assert!(file.flush().await.is_err(), "flush reports the write error kept");
+    });
+}

@@ -134,10 +134,12 @@ impl File {
         }
     }
 
-    /// The std file if no operation is in flight and no byte is read ahead, else the
-    /// `File` back.
+    /// The std file if no operation is in flight, no byte is read ahead and no write
+    /// error is waiting to be reported, else the `File` back (a `flush` reports that
+    /// error).
     pub fn try_into_std(self) -> Result<std::fs::File, File> {
-        if !matches!(&self.io.state, State::Idle(Some(buf)) if buf.is_empty()) {
+        let idle = matches!(&self.io.state, State::Idle(Some(buf)) if buf.is_empty());
+        if !idle || self.io.last_write_err.is_some() {
             return Err(self);
         }
         let File { io: Io { std, path, state, last_write_err }, pending_seek } = self;
