@@ -109,7 +109,10 @@ impl Builder {
 
     /// Starts the cores without waiting: each thread builds its runtime and calls
     /// `factory` with its [`Core`](super::Core); the future it returns (which need not
-    /// be `Send`) is that core's main future, and the core ends when it does.
+    /// be `Send`) is that core's main future. A core whose future returned keeps
+    /// running its tasks and serving [`spawn_on`](super::Handle::spawn_on) until
+    /// every core's future has ended (or a shutdown); then every runtime is dropped
+    /// with its remaining tasks.
     /// Errors (`cores(0)`, a thread the OS refused) are reported by [`Cores::join`].
     ///
     /// ```

@@ -1,16 +1,17 @@
 //! One core's thread, top to bottom: pin, build the runtime, start the mailbox, run
-//! the factory's future until it returns or a shutdown drops it, record the last
-//! counters, drop the runtime. A panic or a failed setup fires the shutdown signal,
+//! the factory's future until it returns or a shutdown drops it, serve on until
+//! every core's future ended, record the last counters, drop the runtime. A panic or a failed setup fires the shutdown signal,
 //! so the other cores end too.
 
 use std::cell::Cell;
 use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::task::Poll;
 use std::time::Duration;
 
 use super::handle::{Core, Handle, Job};
+use super::shutdown::ShutdownRequested;
 use super::CoresError;
 use crate::sync::remote::mpsc;
 
@@ -81,6 +82,21 @@ where
         let future = factory(core);
         runtime.block_on(drive(future, index, &shared, shutdown_timeout))
     }));
+    shared.factory_ended();
+    if matches!(output, Ok(Some(_))) {
+        // Returned: this core keeps serving its tasks and `spawn_on` until every
+        // core's future has ended, or a shutdown.
+        let all_ended = ShutdownRequested::new(shared.all_ended.clone());
+        let shutdown = ShutdownRequested::new(shared.shutdown.clone());
+        runtime.block_on(async {
+            let (mut all_ended, mut shutdown) = (all_ended, shutdown);
+            poll_fn(|cx| match Pin::new(&mut all_ended).poll(cx) {
+                Poll::Ready(()) => Poll::Ready(()),
+                Poll::Pending => Pin::new(&mut shutdown).poll(cx),
+            })
+            .await
+        });
+    }
     shared.set_final_stats(index, runtime.stats());
     // The runtime's drop contains the panics of the futures it drops.
     drop(runtime);
@@ -114,15 +130,15 @@ async fn drive<Fut: Future>(
     timeout: Duration,
 ) -> Option<Fut::Output> {
     let mut future = pin!(future);
-    let mut signal = super::shutdown::ShutdownRequested::new(shared.shutdown.clone());
-    let mut grace: Option<std::pin::Pin<Box<crate::time::Sleep>>> = None;
+    let mut signal = ShutdownRequested::new(shared.shutdown.clone());
+    let mut grace: Option<Pin<Box<crate::time::Sleep>>> = None;
     poll_fn(|cx| {
         // The future first: one that listens for the signal was woken with us, and
         // returns its output now.
         if let Poll::Ready(output) = future.as_mut().poll(cx) {
             return Poll::Ready(Some(output));
         }
-        if std::pin::Pin::new(&mut signal).poll(cx).is_pending() {
+        if Pin::new(&mut signal).poll(cx).is_pending() {
             return Poll::Pending;
         }
         if !shared.is_listening(index) {

@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::remote_task::{remote_task, RemoteJoinHandle};
@@ -25,6 +25,11 @@ pub(crate) struct Shared {
     listening: Vec<AtomicBool>,
     /// Per core: its counters when its runtime ended, for `stats` after that.
     final_stats: Mutex<Vec<Option<Stats>>>,
+    /// Cores whose factory future has not ended yet; the last one to end fires
+    /// `all_ended`. Until then a core whose future returned keeps running its tasks
+    /// and its mailbox, so that it can still be spawned on.
+    running: AtomicUsize,
+    pub(crate) all_ended: Arc<Signal>,
 }
 
 impl Shared {
@@ -35,12 +40,21 @@ impl Shared {
             shutdown: Arc::default(),
             listening: (0..cores).map(|_| AtomicBool::new(false)).collect(),
             final_stats: Mutex::new(vec![None; cores]),
+            running: AtomicUsize::new(cores),
+            all_ended: Arc::default(),
         };
         (Arc::new(shared), receivers)
     }
 
     pub(crate) fn is_listening(&self, core: usize) -> bool {
         self.listening[core].load(Ordering::Acquire)
+    }
+
+    /// A core's factory future ended (returned, panicked, or was dropped).
+    pub(crate) fn factory_ended(&self) {
+        if self.running.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.all_ended.fire();
+        }
     }
 
     pub(crate) fn set_final_stats(&self, core: usize, stats: Stats) {
