@@ -105,8 +105,11 @@ where
         Ok(None) => Err(CoresError::shut_down(index)),
         Err(payload) => {
             let err = CoresError::panicked(index, &*payload);
-            // The payload's `Drop` is user code: contained, as the executor does.
-            let _ = catch_unwind(AssertUnwindSafe(|| drop(payload)));
+            // The payload's `Drop` is user code: contained, as the executor does; one
+            // that panics again is leaked.
+            if let Err(again) = catch_unwind(AssertUnwindSafe(|| drop(payload))) {
+                std::mem::forget(again);
+            }
             Err(err)
         }
     }
