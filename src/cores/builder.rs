@@ -101,7 +101,8 @@ impl Builder {
         Fut: Future + 'static,
         Fut::Output: Send + 'static,
     {
-        if crate::stats().is_some() {
+        // Any executor's run loop on this thread, with or without a reactor.
+        if wakeful_executor::current_stats().is_some() {
             return Err(CoresError::inside_runtime());
         }
         self.start(factory).join()
