@@ -62,6 +62,12 @@ impl Builder {
     /// Pins core `i`'s thread to the `i`-th CPU the process may run on (modulo
     /// their number) with `sched_setaffinity` on Linux (default false). A no-op on
     /// other systems. Failing to pin is that core's error.
+    ///
+    /// ```
+    /// let ran = wakeful::cores::Builder::new().cores(2).pin(true).run(|core| async move { core.index() })?;
+    /// assert_eq!(ran, [0, 1]);
+    /// # Ok::<(), wakeful::cores::CoresError>(())
+    /// ```
     pub fn pin(mut self, pin: bool) -> Builder {
         self.pin = pin;
         self
@@ -83,6 +89,21 @@ impl Builder {
     /// After a shutdown, how long a core whose future listens for the signal
     /// ([`Core::shutdown_requested`](super::Core::shutdown_requested)) may take to
     /// return before it is dropped too (default 10 s; `Duration::MAX`: no limit).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let err = wakeful::cores::Builder::new()
+    ///     .cores(1)
+    ///     .shutdown_timeout(Duration::from_millis(10))
+    ///     .run(|core| async move {
+    ///         let _stop = core.shutdown_requested(); // promises to stop, never does
+    ///         core.handle().shutdown();
+    ///         std::future::pending::<()>().await
+    ///     })
+    ///     .unwrap_err();
+    /// assert!(err.is_shutdown());
+    /// ```
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Builder {
         self.shutdown_timeout = timeout;
         self
@@ -169,6 +190,12 @@ impl Builder {
 
 /// Cores started by [`Builder::start`]. Dropping it without [`join`](Self::join)
 /// shuts every core down and waits for their threads.
+///
+/// ```
+/// let cores = wakeful::cores::Builder::new().cores(2).start(|_core| std::future::pending::<()>());
+/// assert_eq!(cores.handle().cores(), 2);
+/// drop(cores); // shut down (the futures are dropped) and joined
+/// ```
 #[derive(Debug)]
 pub struct Cores<T> {
     handle: Handle,

@@ -71,6 +71,19 @@ impl Shared {
 /// and shuts every core down ([`shutdown`](Self::shutdown)). It stays usable after
 /// the cores ended: spawns then resolve to a cancelled `JoinError`, and `stats`
 /// gives each core's last counters.
+///
+/// ```
+/// use wakeful::cores::Builder;
+///
+/// // From a plain thread: start, spawn on core 1, stop.
+/// let cores = Builder::new().cores(2).start(|core| async move { core.shutdown_requested().await });
+/// let handle = cores.handle();
+/// let on_1 = handle.spawn_on(1, || async { wakeful::cores::current_index() });
+/// assert_eq!(on_1.join().unwrap(), Some(1));
+/// handle.shutdown();
+/// cores.join()?;
+/// # Ok::<(), wakeful::cores::CoresError>(())
+/// ```
 #[derive(Clone)]
 pub struct Handle {
     pub(crate) shared: Arc<Shared>,
@@ -90,6 +103,24 @@ impl Handle {
     /// The handle resolves to a `JoinError` if `make` or the future panics, if the
     /// task is [aborted](RemoteJoinHandle::abort), or if core `core` ended before the
     /// task did (or ever started it). Dropping the handle detaches the task.
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    ///
+    /// let outputs = wakeful::cores::Builder::new().cores(2).run(|core| async move {
+    ///     if core.index() == 1 {
+    ///         return 0;
+    ///     }
+    ///     let name = String::from("sent");
+    ///     let len = core.handle().spawn_on(1, move || {
+    ///         let local = Rc::new(name); // !Send, made on core 1
+    ///         async move { local.len() }
+    ///     });
+    ///     len.await.unwrap()
+    /// })?;
+    /// assert_eq!(outputs, [4, 0]);
+    /// # Ok::<(), wakeful::cores::CoresError>(())
+    /// ```
     ///
     /// # Panics
     /// If `core` is not below [`cores`](Self::cores), as indexing would.
@@ -143,6 +174,14 @@ impl Handle {
     }
 
     /// The sum of every core's [`stats`](Self::stats).
+    ///
+    /// ```
+    /// let handle = wakeful::cores::Builder::new().cores(2).run(|core| async move { core.handle() })?;
+    /// // After the cores ended: their last counters, summed.
+    /// let total = wakeful::block_on(handle[0].total_stats());
+    /// assert!(total.polls >= 2);
+    /// # Ok::<(), wakeful::cores::CoresError>(())
+    /// ```
     pub async fn total_stats(&self) -> Stats {
         self.stats().await.into_iter().sum()
     }
@@ -167,6 +206,24 @@ impl Handle {
     /// ends by itself after a shutdown: its future is not dropped at once (see
     /// [`shutdown`](Self::shutdown)). [`Core::shutdown_requested`] is the same for
     /// one's own core.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let cores = wakeful::cores::Builder::new()
+    ///     .cores(2)
+    ///     .shutdown_timeout(Duration::from_millis(10))
+    ///     .start(|_core| std::future::pending::<()>());
+    /// let handle = cores.handle();
+    /// let signal = handle.shutdown_signal(0);
+    /// assert!(!signal.is_requested());
+    /// handle.shutdown();
+    /// wakeful::block_on(signal); // completes at once now
+    /// // Core 0 was to end by itself, yet its future never returns: it is dropped
+    /// // after the shutdown timeout. Core 1, for which nobody asked, at once.
+    /// let err = cores.join().unwrap_err();
+    /// assert!(err.is_shutdown() && err.core() == Some(0));
+    /// ```
     ///
     /// # Panics
     /// If `core` is not below [`cores`](Self::cores).

@@ -47,6 +47,16 @@ pub struct RemoteJoinHandle<O> {
 impl<O> RemoteJoinHandle<O> {
     /// Asks the task to stop: its future is dropped on its core at the next turn,
     /// and this handle resolves to a cancelled `JoinError` (unless it had finished).
+    ///
+    /// ```
+    /// let cancelled = wakeful::cores::Builder::new().cores(1).run(|core| async move {
+    ///     let forever = core.handle().spawn_on(0, || std::future::pending::<()>());
+    ///     forever.abort();
+    ///     forever.await.unwrap_err().is_cancelled()
+    /// })?;
+    /// assert_eq!(cancelled, [true]);
+    /// # Ok::<(), wakeful::cores::CoresError>(())
+    /// ```
     pub fn abort(&self) {
         let sender = self.abort.lock().unwrap_or_else(PoisonError::into_inner).take();
         if let Some(sender) = sender {
@@ -57,6 +67,16 @@ impl<O> RemoteJoinHandle<O> {
 
     /// Blocks this thread until the task ends. For plain threads: on a runtime's
     /// thread it blocks every task there (await the handle instead).
+    ///
+    /// ```
+    /// let cores = wakeful::cores::Builder::new().cores(1).start(|core| async move { core.shutdown_requested().await });
+    /// let handle = cores.handle();
+    /// let failed = handle.spawn_on(0, || async { panic!("on core 0") });
+    /// assert_eq!(failed.join().unwrap_err().to_string(), "task panicked: on core 0");
+    /// handle.shutdown();
+    /// cores.join()?;
+    /// # Ok::<(), wakeful::cores::CoresError>(())
+    /// ```
     pub fn join(self) -> Output<O> {
         let RemoteJoinHandle { output, abort } = self;
         let result = output.blocking_recv();

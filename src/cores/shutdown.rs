@@ -67,6 +67,28 @@ impl Signal {
 ///
 /// `Send + Sync + Unpin`, awaitable from any runtime; cancel-safe (dropped while it
 /// waits, it takes its waker out). Once complete it stays complete.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let ticks = wakeful::cores::Builder::new().cores(2).run(|core| async move {
+///     let mut stop = std::pin::pin!(core.shutdown_requested());
+///     let mut ticks = 0;
+///     loop {
+///         wakeful::select! {
+///             _ = &mut stop => return ticks,
+///             _ = wakeful::time::sleep(Duration::from_millis(1)) => {
+///                 ticks += 1;
+///                 if core.index() == 0 && ticks == 3 {
+///                     core.handle().shutdown();
+///                 }
+///             }
+///         }
+///     }
+/// })?;
+/// assert!(ticks[0] == 3 && ticks[1] >= 1);
+/// # Ok::<(), wakeful::cores::CoresError>(())
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct ShutdownRequested {
     signal: Arc<Signal>,
