@@ -147,3 +147,32 @@ fn a_core_that_cannot_get_a_file_descriptor_is_reported_and_nothing_hangs() {
     assert!(message.starts_with("core 0: could not set up its runtime"), "{message}");
     assert_eq!(kind, std::io::Error::from_raw_os_error(libc::EMFILE).kind(), "{message}");
 }
+
+#[test]
+fn a_full_mailbox_yields_to_the_cores_other_tasks() {
+    const JOBS: u64 = 10_000;
+    let (queued_tx, queued_rx) = mpsc::channel::<()>();
+    let queued_rx = Mutex::new(Some(queued_rx));
+    let cores = Builder::new().cores(1).start(move |core| {
+        let queued = queued_rx.lock().unwrap().take().unwrap();
+        async move {
+            // Hold the core until its mailbox is full (a test-only block, bounded).
+            queued.recv_timeout(PATIENCE).expect("jobs queued");
+            // A task queued behind the mailbox task: how many spawns had the mailbox
+            // made when this one got its turn?
+            let probe = wakeful::spawn(async { wakeful::stats().unwrap().tasks_spawned });
+            let spawned_before_probe_ran = probe.await.unwrap();
+            core.handle().shutdown();
+            spawned_before_probe_ran
+        }
+    });
+    let handle = cores.handle();
+    for _ in 0..JOBS {
+        drop(handle.spawn_on(0, || async {}));
+    }
+    queued_tx.send(()).unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || tx.send(cores.join()).unwrap());
+    let spawned = rx.recv_timeout(PATIENCE).expect("the core ended").unwrap()[0];
+    assert!(spawned < JOBS / 10, "the mailbox ran {spawned} jobs before another task's turn");
+}

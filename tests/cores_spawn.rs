@@ -144,7 +144,7 @@ fn spawn_on_to_a_core_that_ended_is_a_cancelled_join_error_not_a_hang() {
     })
     .unwrap_err();
     assert_eq!(err.core(), Some(1));
-    assert_eq!(seen_rx.recv().unwrap(), true);
+    assert!(seen_rx.recv().unwrap(), "the spawn to the ended core was cancelled");
 }
 
 #[test]
@@ -280,7 +280,7 @@ fn remote_tasks_still_running_when_their_core_ends_report_cancelled() {
             let tx = tx.clone();
             async move {
                 if core.index() == 0 {
-                    let never = core.handle().spawn_on(1, || std::future::pending::<()>());
+                    let never = core.handle().spawn_on(1, std::future::pending::<()>);
                     tx.send(never).unwrap();
                     core.handle().shutdown();
                 }
@@ -299,7 +299,7 @@ fn spawn_on_a_core_that_does_not_exist_panics_with_a_clear_message() {
     let cores = Builder::new().cores(2).start(|_core| async {});
     let handle = cores.handle();
     drop(cores);
-    let _ = handle.spawn_on(2, || async {});
+    drop(handle.spawn_on(2, || async {}));
 }
 
 #[test]

@@ -117,8 +117,12 @@ where
 
 /// The mailbox task: runs each job as it arrives. A job only spawns a task or
 /// answers a question: it does not wait, so the mailbox never falls behind by much.
+/// Each job spends a unit of the cooperative budget: the channel does not (it knows
+/// no executor), and a flood of jobs from other cores must not starve this core's
+/// own I/O and timers.
 async fn read_mailbox(mut mailbox: mpsc::UnboundedReceiver<Job>) {
     while let Some(job) = mailbox.recv().await {
+        poll_fn(wakeful_executor::coop::poll_proceed).await;
         job();
     }
 }
