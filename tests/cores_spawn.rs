@@ -339,3 +339,14 @@ fn remote_handles_and_the_cores_handle_are_send_and_sync_where_promised() {
     send_sync::<wakeful::cores::CoresError>();
     send::<wakeful::cores::RemoteJoinHandle<Arc<u8>>>();
 }
+
+#[test]
+fn join_on_the_tasks_own_core_panics_instead_of_waiting_forever() {
+    let err = bounded(|| {
+        Builder::new().cores(1).run(|core| async move {
+            core.handle().spawn_on(0, || async {}).join().unwrap();
+        })
+    })
+    .unwrap_err();
+    assert!(err.panic_message().is_some_and(|m| m.contains("would wait forever")), "{err}");
+}

@@ -10,6 +10,10 @@ use super::core_thread::{self, Outcome};
 use super::handle::{Handle, Shared};
 use super::CoresError;
 
+/// The most cores [`Builder::cores`] accepts: one thread each, and far more than
+/// any machine has CPUs (Linux supports at most 8192).
+pub const MAX_CORES: usize = 1 << 16;
+
 /// How long a core whose future listens for the shutdown signal may take to return
 /// after a shutdown, by default.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -52,8 +56,8 @@ impl Builder {
         }
     }
 
-    /// The number of cores (threads, runtimes). Zero is refused by `run` and
-    /// `start` with an `InvalidInput` error.
+    /// The number of cores (threads, runtimes). Zero, or more than [`MAX_CORES`],
+    /// is refused by `run` (and `Cores::join`) with an `InvalidInput` error.
     pub fn cores(mut self, cores: usize) -> Builder {
         self.cores = Some(cores);
         self
@@ -135,7 +139,8 @@ impl Builder {
     /// running its tasks and serving [`spawn_on`](super::Handle::spawn_on) until
     /// every core's future has ended (or a shutdown); then every runtime is dropped
     /// with its remaining tasks.
-    /// Errors (`cores(0)`, a thread the OS refused) are reported by [`Cores::join`].
+    /// Errors (a bad core count, a thread the OS refused) are reported by
+    /// [`Cores::join`].
     ///
     /// ```
     /// let cores = wakeful::cores::Builder::new().cores(2).start(|core| async move {
@@ -153,11 +158,14 @@ impl Builder {
         Fut::Output: Send + 'static,
     {
         let count = self.cores.unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()));
-        let (shared, mailboxes) = Shared::new(count);
+        // A bad count gets a handle to no core, and its error from `join`.
+        let valid = (1..=MAX_CORES).contains(&count);
+        let (shared, mailboxes) = Shared::new(if valid { count } else { 0 });
         let handle = Handle { shared };
-        let mut cores = Cores { handle: handle.clone(), threads: Vec::with_capacity(count), error: None };
-        if count == 0 {
-            cores.error = Some(CoresError::no_cores());
+        let mut cores =
+            Cores { handle: handle.clone(), threads: Vec::with_capacity(mailboxes.len()), error: None };
+        if !valid {
+            cores.error = Some(CoresError::count(count));
             return cores;
         }
         let factory = Arc::new(factory);
@@ -216,7 +224,7 @@ impl<T> Cores<T> {
     /// The first (by core number) of: a core whose factory or future panicked (the
     /// others were shut down), whose thread or runtime could not be set up, or —
     /// only if nothing else failed — whose future a shutdown dropped before it
-    /// returned ([`CoresError::is_shutdown`]); and `cores(0)`.
+    /// returned ([`CoresError::is_shutdown`]); and a bad core count.
     pub fn join(mut self) -> Result<Vec<T>, CoresError> {
         let threads = std::mem::take(&mut self.threads);
         let mut outputs = Vec::with_capacity(threads.len());

@@ -131,7 +131,7 @@ impl Handle {
         Fut::Output: Send + 'static,
     {
         let mailbox = self.mailbox(core, "spawn_on");
-        let (job, handle) = remote_task(make);
+        let (job, handle) = remote_task(core, make);
         // A closed mailbox (the core ended) hands the job back: dropping it drops the
         // output's sender, and the handle reports a cancelled task.
         drop(mailbox.send(job));

@@ -158,7 +158,7 @@ mod handle;
 mod remote_task;
 mod shutdown;
 
-pub use builder::{Builder, Cores, DEFAULT_SHUTDOWN_TIMEOUT};
+pub use builder::{Builder, Cores, DEFAULT_SHUTDOWN_TIMEOUT, MAX_CORES};
 pub use core_thread::current_index;
 pub use error::CoresError;
 pub use handle::{Core, Handle};

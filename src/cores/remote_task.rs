@@ -42,6 +42,8 @@ pub struct RemoteJoinHandle<O> {
     output: oneshot::Receiver<Output<O>>,
     /// `None` once aborted. A mutex so that `abort` takes `&self`, as tokio's.
     abort: Mutex<Option<oneshot::Sender<()>>>,
+    /// The core the task runs on: `join` there could never return.
+    core: usize,
 }
 
 impl<O> RemoteJoinHandle<O> {
@@ -68,6 +70,9 @@ impl<O> RemoteJoinHandle<O> {
     /// Blocks this thread until the task ends. For plain threads: on a runtime's
     /// thread it blocks every task there (await the handle instead).
     ///
+    /// # Panics
+    /// On the thread of the task's own core, which would wait forever for itself.
+    ///
     /// ```
     /// let cores = wakeful::cores::Builder::new().cores(1).start(|core| async move { core.shutdown_requested().await });
     /// let handle = cores.handle();
@@ -78,7 +83,14 @@ impl<O> RemoteJoinHandle<O> {
     /// # Ok::<(), wakeful::cores::CoresError>(())
     /// ```
     pub fn join(self) -> Output<O> {
-        let RemoteJoinHandle { output, abort } = self;
+        if super::current_index() == Some(self.core) {
+            panic!(
+                "RemoteJoinHandle::join on core {}'s own thread would wait forever for its own task: \
+                 await the handle instead",
+                self.core
+            );
+        }
+        let RemoteJoinHandle { output, abort, .. } = self;
         let result = output.blocking_recv();
         drop(abort);
         result.unwrap_or_else(|_| Err(JoinError::cancelled()))
@@ -107,7 +119,10 @@ impl<O> fmt::Debug for RemoteJoinHandle<O> {
 
 /// The job for a core's mailbox, and the handle that waits for it. The job spawns
 /// the task on the core that runs it; `make` is called there, in the task.
-pub(crate) fn remote_task<M, Fut>(make: M) -> (Box<dyn FnOnce() + Send>, RemoteJoinHandle<Fut::Output>)
+pub(crate) fn remote_task<M, Fut>(
+    core: usize,
+    make: M,
+) -> (Box<dyn FnOnce() + Send>, RemoteJoinHandle<Fut::Output>)
 where
     M: FnOnce() -> Fut + Send + 'static,
     Fut: Future + 'static,
@@ -123,7 +138,7 @@ where
             let _ = output_tx.send(output);
         }));
     });
-    (job, RemoteJoinHandle { output: output_rx, abort: Mutex::new(Some(abort_tx)) })
+    (job, RemoteJoinHandle { output: output_rx, abort: Mutex::new(Some(abort_tx)), core })
 }
 
 /// Builds the future and polls it to its end, or until an abort arrives. Panics in
