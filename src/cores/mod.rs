@@ -3,7 +3,10 @@
 //!
 //! Each core is a plain [`Runtime`](crate::Runtime): its tasks stay `!Send`, and
 //! nothing is shared between cores unless sent on purpose. A `Send` factory builds
-//! each core's main future on that core; [`Builder::run`] returns their outputs.
+//! each core's main future on that core; [`Builder::run`] returns their outputs once
+//! every one has returned. Until then a core whose future returned still runs its
+//! tasks and serves [`Handle::spawn_on`]; then every runtime is dropped with the
+//! tasks it still had.
 //!
 //! ```
 //! use std::net::SocketAddr;
