@@ -69,7 +69,21 @@ pub use wakeful_macros::main;
 pub use wakeful_macros::test;
 
 /// Tasks: spawning, yielding, joining one ([`task::JoinHandle`]) or many
-/// ([`task::JoinSet`]), and aborting.
+/// ([`task::JoinSet`]), and aborting; ids ([`task::id`]), names
+/// ([`task::Builder`]) and records of every live task ([`task::tasks`]).
+///
+/// ```
+/// use wakeful::task;
+///
+/// wakeful::block_on(async {
+///     let handle = task::Builder::new().name("ticker").spawn(async { task::yield_now().await })?;
+///     let info = task::tasks().into_iter().find(|info| info.id == handle.id()).unwrap();
+///     assert_eq!((info.name.as_deref(), info.location.file()), (Some("ticker"), file!()));
+///     handle.await?;
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 ///
 /// ```
 /// use wakeful::task::{self, JoinSet};

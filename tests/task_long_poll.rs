@@ -158,3 +158,57 @@ fn the_default_hook_prints_one_line_to_stderr() {
     assert_eq!(lines.len(), 1, "{stderr}");
     assert!(lines[0].contains(file!()) && lines[0].contains("threshold 10ms"), "{stderr}");
 }
+
+#[test]
+fn a_long_poll_that_panics_is_still_reported_and_the_panic_reaches_the_handle() {
+    let (rt, seen) = collecting(Some(Duration::from_millis(5)), true);
+    let err = rt.block_on(async {
+        wakeful::spawn(async {
+            spin(Duration::from_millis(10));
+            panic!("after a stall");
+        })
+        .await
+        .unwrap_err()
+    });
+    assert!(err.is_panic());
+    let seen = seen.borrow();
+    assert!(matches!(&seen[..], [Report::LongPoll(long)] if long.id == err.id()), "{seen:?}");
+}
+
+#[test]
+fn a_long_drop_of_an_aborted_task_is_reported_too() {
+    struct SlowDrop;
+    impl Drop for SlowDrop {
+        fn drop(&mut self) {
+            spin(Duration::from_millis(10));
+        }
+    }
+    let (rt, seen) = collecting(Some(Duration::from_millis(5)), true);
+    let id = rt.block_on(async {
+        let guard = SlowDrop;
+        let handle = wakeful::spawn(async move {
+            let _guard = guard;
+            std::future::pending::<()>().await
+        });
+        task::yield_now().await;
+        handle.abort();
+        let id = handle.id();
+        assert!(handle.await.unwrap_err().is_cancelled());
+        id
+    });
+    assert!(matches!(&seen.borrow()[..], [Report::LongPoll(long)] if long.id == id), "{:?}", seen.borrow());
+}
+
+#[test]
+fn runtimes_built_from_clones_of_a_builder_share_the_hook() {
+    let seen = Rc::new(RefCell::new(0));
+    let count = seen.clone();
+    let builder = wakeful::Runtime::builder()
+        .measure_polls(true)
+        .long_poll_threshold(Some(Duration::from_millis(5)))
+        .on_report(move |_| *count.borrow_mut() += 1);
+    for rt in [builder.clone().build().unwrap(), builder.build().unwrap()] {
+        rt.block_on(async { wakeful::spawn(async { spin(Duration::from_millis(10)) }).await.unwrap() });
+    }
+    assert_eq!(*seen.borrow(), 2);
+}

@@ -198,3 +198,24 @@ fn records_of_a_runtime_are_its_own() {
     one.block_on(a).unwrap();
     assert!(one.tasks().is_empty(), "joined and gone");
 }
+
+#[test]
+fn records_and_ids_in_a_drop_at_shutdown_do_not_panic() {
+    struct Probe(std::rc::Rc<std::cell::Cell<Option<(usize, bool)>>>);
+    impl Drop for Probe {
+        fn drop(&mut self) {
+            self.0.set(Some((task::tasks().len(), task::try_id().is_some())));
+        }
+    }
+    let seen = std::rc::Rc::new(std::cell::Cell::new(None));
+    let rt = wakeful::Runtime::new().unwrap();
+    let probe = Probe(seen.clone());
+    rt.spawn(async move {
+        let _probe = probe;
+        std::future::pending::<()>().await
+    });
+    rt.block_on(task::yield_now());
+    drop(rt);
+    // The list is emptied before the futures are dropped; the id is still known.
+    assert_eq!(seen.get(), Some((0, true)));
+}
