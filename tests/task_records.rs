@@ -219,3 +219,32 @@ fn records_and_ids_in_a_drop_at_shutdown_do_not_panic() {
     // The list is emptied before the futures are dropped; the id is still known.
     assert_eq!(seen.get(), Some((0, true)));
 }
+
+#[test]
+fn a_task_waking_itself_from_its_own_drop_counts_no_poll_and_leaves_the_records() {
+    struct WakeOnDrop(Option<Waker>);
+    impl Drop for WakeOnDrop {
+        fn drop(&mut self) {
+            if let Some(waker) = self.0.take() {
+                waker.wake();
+            }
+        }
+    }
+    util::run(async {
+        let handle = wakeful::spawn(async {
+            let mut guard = WakeOnDrop(None);
+            std::future::poll_fn(|cx| {
+                guard.0 = Some(cx.waker().clone());
+                std::task::Poll::<()>::Pending
+            })
+            .await;
+        });
+        task::yield_now().await;
+        let id = handle.id();
+        assert_eq!((record(id).polls, record(id).wakes.total()), (1, 0));
+        handle.abort();
+        assert!(handle.await.unwrap_err().is_cancelled());
+        assert!(task::tasks().iter().all(|info| info.id != id), "gone after the abort");
+        task::yield_now().await; // the stale queue entry from the wake in Drop is skipped
+    });
+}
