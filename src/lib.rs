@@ -44,6 +44,7 @@ use std::future::Future;
 pub mod cores;
 mod macros;
 pub mod stream;
+mod task_builder;
 
 #[doc(hidden)]
 pub mod __private {
@@ -54,7 +55,7 @@ pub mod __private {
 use std::rc::Rc;
 
 pub use wakeful_executor as executor;
-pub use wakeful_executor::{spawn, yield_now, JoinError, JoinHandle};
+pub use wakeful_executor::{spawn, yield_now, JoinError, JoinHandle, LongPoll, Report};
 pub use wakeful_net::{fs, io, signal, time};
 pub use wakeful_reactor as reactor;
 pub use wakeful_sync as sync;
@@ -69,7 +70,21 @@ pub use wakeful_macros::main;
 pub use wakeful_macros::test;
 
 /// Tasks: spawning, yielding, joining one ([`task::JoinHandle`]) or many
-/// ([`task::JoinSet`]), and aborting.
+/// ([`task::JoinSet`]), and aborting; ids ([`task::id`]), names
+/// ([`task::Builder`]) and records of every live task ([`task::tasks`]).
+///
+/// ```
+/// use wakeful::task;
+///
+/// wakeful::block_on(async {
+///     let handle = task::Builder::new().name("ticker").spawn(async { task::yield_now().await })?;
+///     let info = task::tasks().into_iter().find(|info| info.id == handle.id()).unwrap();
+///     assert_eq!((info.name.as_deref(), info.location.file()), (Some("ticker"), file!()));
+///     handle.await?;
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 ///
 /// ```
 /// use wakeful::task::{self, JoinSet};
@@ -90,10 +105,11 @@ pub use wakeful_macros::test;
 /// # Differences from tokio
 /// - Tasks run on the runtime of the thread that spawns them and need not be `Send`:
 ///   `spawn` is tokio's `spawn_local` without a `LocalSet`.
-/// - Tasks have no ids (`task::id`, `JoinHandle::id`, `JoinSet::join_next_with_id`).
 /// - [`spawn_blocking`](task::spawn_blocking) runs on one pool per process, configured
 ///   through [`task::blocking`] rather than the runtime's builder.
 pub mod task {
+    pub use crate::task_builder::Builder;
+    pub use wakeful_executor::task::{id, tasks, try_id, Id, TaskInfo, TaskState, WakeKind, Wakes};
     pub use wakeful_executor::{spawn, yield_now, AbortHandle, JoinError, JoinHandle, JoinSet};
     pub use wakeful_net::blocking::{self, spawn_blocking};
 }
@@ -162,6 +178,47 @@ impl Builder {
     /// ```
     pub fn start_paused(mut self, paused: bool) -> Builder {
         self.start_paused = paused;
+        self
+    }
+
+    /// Times every task's polls (default: on in debug builds, off in release); see
+    /// [`executor::Builder::measure_polls`]. The executor's only clock reads.
+    pub fn measure_polls(mut self, on: bool) -> Builder {
+        self.executor = self.executor.measure_polls(on);
+        self
+    }
+
+    /// Reports polls longer than this (default 10 ms) while measuring; `None`: never.
+    /// See [`executor::Builder::long_poll_threshold`].
+    pub fn long_poll_threshold(mut self, threshold: Option<std::time::Duration>) -> Builder {
+        self.executor = self.executor.long_poll_threshold(threshold);
+        self
+    }
+
+    /// Sends [`Report`]s to `hook` instead of stderr, a panic contained; see
+    /// [`executor::Builder::on_report`].
+    ///
+    /// ```
+    /// use std::sync::{atomic::{AtomicUsize, Ordering}, Arc};
+    /// use std::time::Duration;
+    ///
+    /// let long_polls = Arc::new(AtomicUsize::new(0));
+    /// let count = long_polls.clone();
+    /// let rt = wakeful::Runtime::builder()
+    ///     .measure_polls(true)
+    ///     .long_poll_threshold(Some(Duration::from_millis(5)))
+    ///     .on_report(move |report| {
+    ///         if let wakeful::Report::LongPoll(_) = report { count.fetch_add(1, Ordering::Relaxed); }
+    ///     })
+    ///     .build()?;
+    /// rt.block_on(async {
+    ///     wakeful::spawn(async { std::thread::sleep(Duration::from_millis(10)) }).await.unwrap();
+    /// });
+    /// assert_eq!(long_polls.load(Ordering::Relaxed), 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn on_report(mut self, hook: impl Fn(&Report) + Send + Sync + 'static) -> Builder {
+        self.executor = self.executor.on_report(hook);
         self
     }
 
@@ -237,6 +294,7 @@ impl Runtime {
     }
 
     /// Spawns a task that runs during [`block_on`](Self::block_on).
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
@@ -248,6 +306,19 @@ impl Runtime {
     /// Counters since creation.
     pub fn stats(&self) -> Stats {
         Stats::of(self.executor.stats(), &self.reactor)
+    }
+
+    /// A record of every live task; [`task::tasks`] from inside one.
+    ///
+    /// ```
+    /// let rt = wakeful::Runtime::new()?;
+    /// let handle = wakeful::task::Builder::new().name("worker").spawn_on(async {}, &rt)?;
+    /// let tasks = rt.tasks();
+    /// assert_eq!((tasks[0].id, tasks[0].name.as_deref()), (handle.id(), Some("worker")));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn tasks(&self) -> Vec<task::TaskInfo> {
+        self.executor.tasks()
     }
 }
 

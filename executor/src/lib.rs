@@ -53,16 +53,29 @@
 //!
 //! Dropping the [`Runtime`] drops every unfinished future on its thread.
 //!
+//! # Seeing inside
+//!
+//! Every task has an id, the spawn location, maybe a name, and counters of polls and
+//! wakes by kind; [`Runtime::tasks`] (or [`task::tasks`] from inside) lists them.
+//! With [`Builder::measure_polls`] (on in debug builds) each poll is timed — the
+//! executor's only clock reads — and a poll longer than
+//! [`Builder::long_poll_threshold`] is sent as a [`Report`] to
+//! [`Builder::on_report`]'s hook (default: a line on stderr).
+//!
 //! # Files, bottom up
 //!
 //! Each file uses only files listed before it, except `task` and `scheduler`, which
 //! use each other (a task holds its runtime's inbox; the scheduler queues tasks):
 //!
 //! 1. leaves: `sync` (std's atomics, or loom's), `unwind`, `join_error`, `park`
-//!    ([`Park`], [`Unpark`]), `stats`, [`coop`];
+//!    ([`Park`], [`Unpark`]), `stats`, [`coop`], `report` ([`Report`]: what the
+//!    detectors found, and the hook it goes to);
 //! 2. `state`: the atomic word of a task;
 //! 3. `task` ⇄ `scheduler` (where a woken task goes; which runtime this thread
-//!    drives), with the scheduler's tables `queue` and `live`;
+//!    drives), with the scheduler's tables `queue` and `live`; under `task/`, what
+//!    users see of a task: `id` ([`task::Id`], [`task::id`]), `info` (per-task
+//!    counters, [`task::TaskInfo`] records) and `builder` ([`task::Builder`]: names);
+//!    `measure`: timing polls, and the long-poll detector;
 //! 4. `waker`: the `RawWakerVTable`, on top of `scheduler::schedule`;
 //! 5. `abort_handle` ([`AbortHandle`]), then `join`: [`JoinHandle`], then `join_set`:
 //!    [`JoinSet`], on top of the handle and [`spawn`];
@@ -108,14 +121,16 @@ mod join_set;
 mod live;
 #[cfg(all(test, loom))]
 mod loom_tests;
+mod measure;
 mod park;
 mod queue;
+mod report;
 mod runtime;
 mod scheduler;
 mod state;
 mod stats;
 mod sync;
-mod task;
+pub mod task;
 mod unwind;
 mod waker;
 
@@ -128,6 +143,7 @@ pub use join::JoinHandle;
 pub use join_error::JoinError;
 pub use join_set::JoinSet;
 pub use park::{Park, ThreadPark, Unpark};
+pub use report::{LongPoll, Report};
 pub use runtime::{current_stats, spawn, Builder, Runtime, DEFAULT_EVENT_INTERVAL};
 pub use stats::Stats;
 

@@ -93,7 +93,7 @@ impl<O> RemoteJoinHandle<O> {
         let RemoteJoinHandle { output, abort, .. } = self;
         let result = output.blocking_recv();
         drop(abort);
-        result.unwrap_or_else(|_| Err(JoinError::cancelled()))
+        result.unwrap_or_else(|_| Err(never_ran()))
     }
 }
 
@@ -105,7 +105,7 @@ impl<O> Future for RemoteJoinHandle<O> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Output<O>> {
         Pin::new(&mut self.output)
             .poll(cx)
-            .map(|result| result.unwrap_or_else(|_| Err(JoinError::cancelled())))
+            .map(|result| result.unwrap_or_else(|_| Err(never_ran())))
     }
 }
 
@@ -115,6 +115,13 @@ impl<O> fmt::Debug for RemoteJoinHandle<O> {
             .field("terminated", &self.output.is_terminated())
             .finish_non_exhaustive()
     }
+}
+
+/// The error when the result's sender is gone without a result: the job was dropped
+/// before it ran, or its task unfinished, because the core ended. Cancelled; the
+/// handle never learnt the task's id, so the error carries one no task has.
+fn never_ran() -> JoinError {
+    JoinError::cancelled(crate::task::Id::fresh())
 }
 
 /// The job for a core's mailbox, and the handle that waits for it. The job spawns
@@ -150,13 +157,14 @@ where
     Fut: Future,
 {
     // Unwind safety: after a panic, `make` and the future are dropped, never used.
-    let future = catch_unwind(AssertUnwindSafe(make)).map_err(JoinError::panicked)?;
+    let id = crate::task::id(); // `run` is a task's whole future
+    let future = catch_unwind(AssertUnwindSafe(make)).map_err(|payload| JoinError::panicked(id, payload))?;
     let mut future = pin!(future);
     let mut abort = Some(abort);
     poll_fn(|cx| {
         if let Some(receiver) = &mut abort {
             match Pin::new(receiver).poll(cx) {
-                Poll::Ready(Ok(())) => return Poll::Ready(Err(JoinError::cancelled())),
+                Poll::Ready(Ok(())) => return Poll::Ready(Err(JoinError::cancelled(id))),
                 // The handle was dropped: detached, nothing more to watch.
                 Poll::Ready(Err(_)) => abort = None,
                 Poll::Pending => {}
@@ -165,7 +173,7 @@ where
         match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
             Ok(Poll::Pending) => Poll::Pending,
-            Err(payload) => Poll::Ready(Err(JoinError::panicked(payload))),
+            Err(payload) => Poll::Ready(Err(JoinError::panicked(id, payload))),
         }
     })
     .await
