@@ -89,10 +89,10 @@ pub use wakeful_macros::test;
 /// # Differences from tokio
 /// - Tasks run on the runtime of the thread that spawns them and need not be `Send`:
 ///   `spawn` is tokio's `spawn_local` without a `LocalSet`.
-/// - Tasks have no ids (`task::id`, `JoinHandle::id`, `JoinSet::join_next_with_id`).
 /// - [`spawn_blocking`](task::spawn_blocking) runs on one pool per process, configured
 ///   through [`task::blocking`] rather than the runtime's builder.
 pub mod task {
+    pub use wakeful_executor::task::{id, try_id, Id};
     pub use wakeful_executor::{spawn, yield_now, AbortHandle, JoinError, JoinHandle, JoinSet};
     pub use wakeful_net::blocking::{self, spawn_blocking};
 }

@@ -4,7 +4,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use crate::scheduler;
-use crate::task::TaskRef;
+use crate::task::{Id, TaskRef};
 
 /// Cancels a task without the right to its output: what [`JoinSet::spawn`] returns,
 /// and [`JoinHandle::abort_handle`] makes.
@@ -42,6 +42,11 @@ impl AbortHandle {
         abort(&self.task);
     }
 
+    /// The task's id, as [`JoinHandle::id`](crate::JoinHandle::id) gives it.
+    pub fn id(&self) -> Id {
+        self.task.header().id
+    }
+
     /// True once the task finished (returned, panicked, or was aborted).
     pub fn is_finished(&self) -> bool {
         self.task.header().state.is_complete()
@@ -60,6 +65,9 @@ pub(crate) fn abort(task: &TaskRef) {
 
 impl fmt::Debug for AbortHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AbortHandle").field("state", &self.task.header().state).finish()
+        f.debug_struct("AbortHandle")
+            .field("id", &self.id())
+            .field("state", &self.task.header().state)
+            .finish()
     }
 }

@@ -8,7 +8,7 @@ use std::task::{Context, Poll, Waker};
 
 use crate::abort_handle::{self, AbortHandle};
 use crate::join_error::JoinError;
-use crate::task::TaskRef;
+use crate::task::{Id, TaskRef};
 use crate::unwind;
 
 /// An owned permission to await a spawned task's output.
@@ -58,6 +58,22 @@ impl<T> JoinHandle<T> {
     /// An [`AbortHandle`] for this task: it can cancel the task, not take its output.
     pub fn abort_handle(&self) -> AbortHandle {
         AbortHandle::new(self.task.clone())
+    }
+
+    /// The task's id, the same as [`task::id`](crate::task::id) inside it.
+    ///
+    /// ```
+    /// use wakeful_executor::{block_on, spawn, task};
+    ///
+    /// block_on(async {
+    ///     let handle = spawn(async { task::id() });
+    ///     assert_eq!(handle.abort_handle().id(), handle.id());
+    ///     let id = handle.id();
+    ///     assert_eq!(handle.await.unwrap(), id);
+    /// });
+    /// ```
+    pub fn id(&self) -> Id {
+        self.task.header().id
     }
 
     /// True once the task finished (returned, panicked, or was aborted).
@@ -120,6 +136,9 @@ impl<T> Drop for JoinHandle<T> {
 
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JoinHandle").field("state", &self.task.header().state).finish()
+        f.debug_struct("JoinHandle")
+            .field("id", &self.id())
+            .field("state", &self.task.header().state)
+            .finish()
     }
 }

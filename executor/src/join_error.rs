@@ -4,6 +4,8 @@
 use std::any::Any;
 use std::fmt;
 
+use crate::task::Id;
+
 /// Why a task produced no output: it panicked, or it was cancelled.
 ///
 /// A payload that nobody takes (the handle was dropped) is dropped by the runtime, a
@@ -22,6 +24,7 @@ use std::fmt;
 /// ```
 pub struct JoinError {
     repr: Repr,
+    id: Id,
 }
 
 enum Repr {
@@ -30,12 +33,27 @@ enum Repr {
 }
 
 impl JoinError {
-    pub(crate) fn cancelled() -> JoinError {
-        JoinError { repr: Repr::Cancelled }
+    pub(crate) fn cancelled(id: Id) -> JoinError {
+        JoinError { repr: Repr::Cancelled, id }
     }
 
-    pub(crate) fn panicked(payload: Box<dyn Any + Send + 'static>) -> JoinError {
-        JoinError { repr: Repr::Panicked(payload) }
+    pub(crate) fn panicked(id: Id, payload: Box<dyn Any + Send + 'static>) -> JoinError {
+        JoinError { repr: Repr::Panicked(payload), id }
+    }
+
+    /// The id of the task that failed.
+    ///
+    /// ```
+    /// use wakeful_executor::{block_on, spawn};
+    ///
+    /// block_on(async {
+    ///     let handle = spawn(async { panic!("oops") });
+    ///     let id = handle.id();
+    ///     assert_eq!(handle.await.unwrap_err().id(), id);
+    /// });
+    /// ```
+    pub fn id(&self) -> Id {
+        self.id
     }
 
     /// The task was aborted, or the runtime shut down before it finished.
@@ -85,10 +103,12 @@ impl fmt::Display for JoinError {
 impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
-            Repr::Cancelled => f.write_str("JoinError::Cancelled"),
-            Repr::Panicked(payload) => {
-                f.debug_tuple("JoinError::Panicked").field(&panic_message(payload.as_ref())).finish()
-            }
+            Repr::Cancelled => f.debug_tuple("JoinError::Cancelled").field(&self.id).finish(),
+            Repr::Panicked(payload) => f
+                .debug_tuple("JoinError::Panicked")
+                .field(&self.id)
+                .field(&panic_message(payload.as_ref()))
+                .finish(),
         }
     }
 }

@@ -21,6 +21,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use crate::abort_handle::AbortHandle;
 use crate::join::JoinHandle;
 use crate::join_error::JoinError;
+use crate::task::Id;
 
 /// A set of tasks spawned on the current runtime, awaited in the order they finish.
 ///
@@ -50,8 +51,6 @@ use crate::join_error::JoinError;
 /// - Tasks need not be `Send`: `spawn` and `spawn_local` are the same method, and
 ///   need no `LocalSet`. There is no `spawn_on` / `spawn_local_on` (a set spawns
 ///   on the runtime running on this thread) and no `spawn_blocking`.
-/// - Tasks have no ids, so there is no `join_next_with_id`, `try_join_next_with_id`
-///   or `JoinError::id`.
 pub struct JoinSet<T> {
     /// Slab of entries; `free` heads the list of vacant ones.
     slots: Vec<Slot<T>>,
@@ -207,8 +206,30 @@ impl<T: 'static> JoinSet<T> {
         poll_fn(|cx| self.poll_join_next(cx)).await
     }
 
+    /// As [`join_next`](JoinSet::join_next), with the task's id beside its output (an
+    /// error carries it: [`JoinError::id`]). Cancel-safe.
+    ///
+    /// ```
+    /// use wakeful_executor::{block_on, JoinSet};
+    ///
+    /// block_on(async {
+    ///     let mut set = JoinSet::new();
+    ///     let id = set.spawn(async { 7 }).id();
+    ///     assert_eq!(set.join_next_with_id().await.unwrap().unwrap(), (id, 7));
+    /// });
+    /// ```
+    pub async fn join_next_with_id(&mut self) -> Option<Result<(Id, T), JoinError>> {
+        let _forget = ForgetWaiter(self.ready.clone());
+        poll_fn(|cx| self.poll_join_next_with_id(cx)).await
+    }
+
     /// The result of a task that already finished, if any, without waiting.
     pub fn try_join_next(&mut self) -> Option<Result<T, JoinError>> {
+        Some(self.try_join_next_with_id()?.map(|(_, output)| output))
+    }
+
+    /// As [`try_join_next`](JoinSet::try_join_next), with the task's id.
+    pub fn try_join_next_with_id(&mut self) -> Option<Result<(Id, T), JoinError>> {
         loop {
             let key = self.ready.lock().keys.pop_front()?;
             if let Some(result) = self.take_if_finished(key) {
@@ -220,8 +241,16 @@ impl<T: 'static> JoinSet<T> {
     /// Polls for the next finished task, as [`join_next`](JoinSet::join_next) awaits.
     /// `Ready(None)` if the set is empty; `Pending` stores `cx`'s waker.
     pub fn poll_join_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, JoinError>>> {
+        self.poll_join_next_with_id(cx).map(|next| Some(next?.map(|(_, output)| output)))
+    }
+
+    /// As [`poll_join_next`](JoinSet::poll_join_next), with the task's id.
+    pub fn poll_join_next_with_id(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<(Id, T), JoinError>>> {
         loop {
-            if let Some(result) = self.try_join_next() {
+            if let Some(result) = self.try_join_next_with_id() {
                 return Poll::Ready(Some(result));
             }
             if self.len == 0 {
@@ -267,13 +296,14 @@ impl<T: 'static> JoinSet<T> {
     }
 
     /// The entry's result if its task finished; then the entry leaves the set.
-    fn take_if_finished(&mut self, key: usize) -> Option<Result<T, JoinError>> {
+    fn take_if_finished(&mut self, key: usize) -> Option<Result<(Id, T), JoinError>> {
         let slot = self.slots.get_mut(key)?;
         let handle = slot.handle.as_mut()?; // a stale key: the entry left already
                                             // Polling registers the slot's waker again if the task has not finished (a
                                             // stale key naming a reused slot), so its completion is still seen.
+        let id = handle.id();
         let result = match Pin::new(handle).poll(&mut Context::from_waker(&slot.waker)) {
-            Poll::Ready(result) => result,
+            Poll::Ready(result) => result.map(|output| (id, output)),
             Poll::Pending => return None,
         };
         drop(slot.handle.take());

@@ -115,7 +115,7 @@ mod scheduler;
 mod state;
 mod stats;
 mod sync;
-mod task;
+pub mod task;
 mod unwind;
 mod waker;
 

@@ -194,12 +194,14 @@ fn run(scheduler: &Scheduler, task: TaskRef) -> bool {
         return false; // a stale entry: finished (or aborted) after it was queued
     }
     scheduler.count(|s| s.polls += 1);
+    scheduler.running.set(header);
     let (done, spent_budget) = if header.cancelled.get() {
         task.cancel();
         (true, false)
     } else {
         coop::with_budget(|| task.poll(&waker::borrowed(&task)))
     };
+    scheduler.running.set(std::ptr::null());
     if done {
         complete(scheduler, &task);
     }
@@ -245,7 +247,9 @@ impl Drop for Runtime {
         // or abort other tasks, never add one (`closed` cancels new tasks at once).
         let tasks = scheduler.live.borrow_mut().drain();
         for task in tasks {
+            scheduler.running.set(task.header()); // `task::id()` in the future's `Drop`
             task.cancel();
+            scheduler.running.set(std::ptr::null());
             complete(scheduler, &task);
         }
         while scheduler.ready.pop().is_some() {}

@@ -23,7 +23,7 @@ use crate::queue::{ReadyQueue, RemoteQueue};
 use crate::state::Schedule;
 use crate::stats::Stats;
 use crate::sync::{AtomicBool, AtomicU64, Ordering};
-use crate::task::TaskRef;
+use crate::task::{Header, Id, TaskRef};
 
 thread_local! {
     /// The scheduler being driven on this thread, while `block_on` (or shutdown) runs.
@@ -47,6 +47,9 @@ pub(crate) struct Scheduler {
     pub(crate) closed: Cell<bool>,
     /// `wakes_remote` and `tasks_alive` are kept elsewhere and filled in by `stats()`.
     stats: Cell<Stats>,
+    /// The task being polled (or dropped by the runtime), null between polls: what
+    /// `task::id()` reads. Set by `runtime.rs` while it holds a reference to the task.
+    pub(crate) running: Cell<*const Header>,
 }
 
 /// The runtime's half that wakers reach from any thread.
@@ -77,7 +80,16 @@ impl Scheduler {
             event_interval,
             closed: Cell::new(false),
             stats: Cell::new(Stats::default()),
+            running: Cell::new(ptr::null()),
         }
+    }
+
+    /// The id of the task being polled (or dropped) by this scheduler, if any.
+    pub(crate) fn running_id(&self) -> Option<Id> {
+        // SAFETY: `running` is non-null only while the run loop (or shutdown) holds a
+        // reference to that task, and it is reset before that reference is dropped;
+        // the id is copied out before this returns.
+        unsafe { self.running.get().as_ref() }.map(|header| header.id)
     }
 
     pub(crate) fn count(&self, f: impl FnOnce(&mut Stats)) {

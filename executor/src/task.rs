@@ -1,9 +1,13 @@
-//! One allocation per task: a type-erased [`Header`] followed by the future's stage.
+//! Tasks from the outside: each has an [`Id`] ([`id`] inside one).
+//!
+//! # Inside
+//!
+//! One allocation per task: a type-erased `Header` followed by the future's stage.
 //!
 //! ```text
 //!  TaskRef ──► ┌──────────── Header ────────────┐
 //!  Waker   ──► │ state   (atomic: flags + refs) │  any thread
-//!              │ vtable  inbox                  │  any thread (read-only)
+//!              │ vtable  inbox  id              │  any thread (read-only)
 //!              │ join_waker, detached,          │  runtime thread only
 //!              │ cancelled, slot                │
 //!              ├──────────── Stage<F> ──────────┤  runtime thread only
@@ -33,6 +37,10 @@ use std::ptr::{self, NonNull};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
+mod id;
+
+pub use id::{id, try_id, Id};
+
 use crate::join_error::JoinError;
 use crate::scheduler::Inbox;
 use crate::state::State;
@@ -45,6 +53,8 @@ pub(crate) struct Header {
     /// The runtime's cross-thread half: where remote wakes push the task. An `Arc`,
     /// so that a waker outliving the runtime still finds a (closed) queue.
     pub(crate) inbox: Arc<Inbox>,
+    /// Process-unique; on the `JoinError`, the handles, and in `task::id()`.
+    pub(crate) id: Id,
     /// Woken when the task completes; set by `JoinHandle::poll`. Runtime thread only.
     pub(crate) join_waker: Cell<Option<Waker>>,
     /// The `JoinHandle` was dropped: nobody will read the output. Runtime thread only.
@@ -111,6 +121,7 @@ impl TaskRef {
                     dealloc: dealloc::<F>,
                 },
                 inbox,
+                id: Id::next(),
                 join_waker: Cell::new(None),
                 detached: Cell::new(false),
                 cancelled: Cell::new(false),
@@ -212,6 +223,12 @@ unsafe fn stage<'a, F: Future>(ptr: NonNull<Header>) -> &'a mut Stage<F> {
     unsafe { &mut *ptr.cast::<Task<F>>().as_ref().stage.get() }
 }
 
+/// The id in the header of a live task.
+fn ptr_id(ptr: NonNull<Header>) -> Id {
+    // SAFETY: the vtable entries calling this have a live task (their contract).
+    unsafe { ptr.as_ref() }.id
+}
+
 /// # Safety
 /// - as for the [`TaskVTable`] entry of the same name;
 /// - the future is not being polled already (no re-entrant poll).
@@ -226,7 +243,7 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>, waker: &Waker) -> bool {
     {
         Ok(Poll::Pending) => return false,
         Ok(Poll::Ready(output)) => Ok(output),
-        Err(payload) => Err(JoinError::panicked(payload)),
+        Err(payload) => Err(JoinError::panicked(ptr_id(ptr), payload)),
     };
     finish(stage, result);
     true
@@ -239,7 +256,7 @@ unsafe fn cancel<F: Future>(ptr: NonNull<Header>) {
     // SAFETY: forwarded from `TaskRef::cancel`.
     let stage = unsafe { stage::<F>(ptr) };
     if matches!(stage, Stage::Running(_)) {
-        finish(stage, Err(JoinError::cancelled()));
+        finish(stage, Err(JoinError::cancelled(ptr_id(ptr))));
     }
 }
 
