@@ -114,6 +114,7 @@ mod runtime;
 mod scheduler;
 mod state;
 mod stats;
+mod step;
 mod sync;
 pub mod task;
 mod unwind;
@@ -130,6 +131,7 @@ pub use join_set::JoinSet;
 pub use park::{Park, ThreadPark, Unpark};
 pub use runtime::{current_stats, spawn, Builder, Runtime, DEFAULT_EVENT_INTERVAL};
 pub use stats::Stats;
+pub use step::{PollOutcome, Polled, RunUntilStalled, Step, RUN_UNTIL_STALLED_MAX_POLLS};
 
 /// Runs `future` to completion on a new [`Runtime`] without I/O.
 pub fn block_on<F: Future>(future: F) -> F::Output {

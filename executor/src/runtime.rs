@@ -47,7 +47,7 @@ pub const DEFAULT_EVENT_INTERVAL: u32 = 61;
 /// ```
 pub struct Runtime {
     /// Boxed so its address is stable: the current-scheduler thread-local points at it.
-    scheduler: Box<Scheduler>,
+    pub(crate) scheduler: Box<Scheduler>,
     /// Borrowed only by `block_on`'s step ③, around the user's `park` — which wakes
     /// wakers, user code among them. None of that can reach this borrow again: the only
     /// way back in is `block_on`, which panics inside a running runtime (`Enter`).
@@ -161,7 +161,7 @@ impl Runtime {
         self.scheduler.stats()
     }
 
-    fn park(&self, timeout: Option<Duration>) {
+    pub(crate) fn park(&self, timeout: Option<Duration>) {
         self.scheduler.count(|s| s.parks += 1);
         self.park.borrow_mut().park(timeout);
     }
@@ -188,7 +188,7 @@ where
 
 /// Polls `task` once (or drops its future if aborted), consuming its queue entry.
 /// True if the poll spent the task's whole cooperative budget.
-fn run(scheduler: &Scheduler, task: TaskRef) -> bool {
+pub(crate) fn run(scheduler: &Scheduler, task: TaskRef) -> bool {
     let header = task.header();
     if header.state.start_poll() == Start::Complete {
         return false; // a stale entry: finished (or aborted) after it was queued
