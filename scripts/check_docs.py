@@ -31,7 +31,8 @@ import re
 import sys
 import unicodedata
 
-from rust_items import Code
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from rust_items import Code  # noqa: E402
 
 DEFAULT_DOCS = ["README.md", "WAKERS.md", "RELIABILITY.md", "BENCHMARKS.md"]
 

@@ -10,6 +10,7 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import check_docs  # noqa: E402
 
 FIXTURE = os.path.join(HERE, "check_docs_fixture")

@@ -67,7 +67,8 @@
 //! 5. `abort_handle` ([`AbortHandle`]), then `join`: [`JoinHandle`], then `join_set`:
 //!    [`JoinSet`], on top of the handle and [`spawn`];
 //! 6. `runtime`: the run loop, [`Runtime`], [`Builder`], [`spawn`], and what becomes
-//!    of a task on the runtime's thread (polled, completed, dropped at shutdown).
+//!    of a task on the runtime's thread (polled, completed, dropped at shutdown);
+//!    then `step`: the loop one unit at a time, each reported ([`Runtime::step`]).
 //!
 //! # Panics in user code
 //!

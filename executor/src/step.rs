@@ -108,6 +108,15 @@ impl Runtime {
     /// assert_eq!(rt.block_on(task).unwrap(), 7);
     /// ```
     ///
+    /// A runtime is stepped on its own thread only (it is neither `Send` nor `Sync`):
+    ///
+    /// ```compile_fail
+    /// let rt = wakeful_executor::Runtime::new();
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| rt.step());
+    /// });
+    /// ```
+    ///
     /// # Panics
     /// If called from inside a running runtime (a task, or a `block_on` future), as
     /// `block_on` does: a runtime is driven from outside.

@@ -89,3 +89,50 @@ fn run_until_stalled_ends_on_a_task_that_always_wakes_itself() {
     assert!(rt.run_until_stalled().stalled);
     assert!(spinner.is_finished());
 }
+
+#[test]
+fn a_task_that_aborts_itself_is_polled_pending_then_dropped_unpolled() {
+    let rt = Runtime::new();
+    let own: Rc<RefCell<Option<wakeful_executor::AbortHandle>>> = Rc::default();
+    let task = rt.spawn({
+        let own = own.clone();
+        async move {
+            own.borrow_mut().take().unwrap().abort();
+            std::future::pending::<()>().await
+        }
+    });
+    *own.borrow_mut() = Some(task.abort_handle());
+    let id = task.id();
+    let pending = Polled { task: id, outcome: PollOutcome::Pending, woke: vec![id], spawned: vec![] };
+    assert_eq!(rt.step(), Step::Polled(pending), "the abort woke it");
+    let aborted = Polled { task: id, outcome: PollOutcome::Aborted, woke: vec![], spawned: vec![] };
+    assert_eq!(rt.step(), Step::Polled(aborted));
+    assert!(rt.block_on(task).unwrap_err().is_cancelled());
+}
+
+/// Panics on its first park, then parks as a `ThreadPark`.
+struct PanickyPark(ThreadPark, bool);
+
+impl Park for PanickyPark {
+    fn park(&mut self, timeout: Option<Duration>) {
+        if !std::mem::replace(&mut self.1, true) {
+            panic!("park failed");
+        }
+        self.0.park(timeout);
+    }
+    fn unparker(&self) -> Box<dyn Unpark> {
+        self.0.unparker()
+    }
+}
+
+#[test]
+fn a_panic_in_the_park_leaves_the_runtime_usable() {
+    let rt = Builder::default().build_with_park(PanickyPark(ThreadPark::new(), false));
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rt.step())).unwrap_err();
+    assert_eq!(*panic.downcast::<&str>().unwrap(), "park failed");
+    assert_eq!(wakeful_executor::current_stats(), None, "the step left the runtime");
+    let task = rt.spawn(async { 5 });
+    assert!(matches!(rt.step(), Step::Polled(Polled { outcome: PollOutcome::Ready, .. })));
+    assert_eq!(rt.step(), Step::Stalled);
+    assert_eq!(rt.block_on(task).unwrap(), 5);
+}
