@@ -18,8 +18,9 @@ docs given), outside fenced code blocks:
 - snake_case and SCREAMING_CASE names in backticks (test names, constants, options):
   the word occurs in the sources, or is a file's name.
 
-Names from other projects (the porting table's tokio column, std types) are skipped
-through ALLOWED_PREFIXES and EXTERNAL_TYPES below, each with its reason. Python 3
+Names from other projects are skipped: table columns headed `tokio` (the porting
+table), and the names in ALLOWED_PREFIXES, EXTERNAL_TYPES and EXTERNAL_WORDS below,
+each with its reason. Python 3
 stdlib only; Rust sources are read with a small tokenizer, not a parser: good enough
 for item names, impl blocks and `#[cfg(test)]`.
 """
@@ -53,8 +54,14 @@ ALLOWED_PREFIXES = {
 
 # Bare names in backticks that are not wakeful's.
 EXTERNAL_WORDS = {
-    "on_readable": "the Python ancestor's handler callback (README, where it comes from)",
     "unhandled_panic": "a tokio macro option wakeful lacks (the porting table)",
+}
+
+# Table columns (by header) that hold other projects' names, skipped whole: there
+# `Builder::new_multi_thread` is tokio's Builder, not wakeful's.
+FOREIGN_COLUMNS = {
+    "tokio": "the porting table's tokio column",
+    "in the ancestors": "the Python ancestors' names (README, where it comes from)",
 }
 
 # Types defined outside the workspace that the docs name with a method.
@@ -142,6 +149,32 @@ def strip_fences(text):
     return "\n".join(out)
 
 
+CELL_SPLIT_RE = re.compile(r"(?<!\\)\|")
+
+
+def blank_foreign_columns(text):
+    """The text with the cells of FOREIGN_COLUMNS blanked out, offsets kept."""
+    lines, out, header = text.split("\n"), [], None
+    for n, line in enumerate(lines):
+        nxt = lines[n + 1] if n + 1 < len(lines) else ""
+        if not line.lstrip().startswith("|"):
+            header = None
+        elif header is None and re.match(r"^\s*\|?\s*:?-{3,}", nxt):
+            header = [c.strip().lower() for c in CELL_SPLIT_RE.split(line)]
+        elif header is not None:
+            cells, bounds, start = CELL_SPLIT_RE.split(line), [], 0
+            for cell in cells:
+                bounds.append((start, start + len(cell)))
+                start += len(cell) + 1
+            chars = list(line)
+            for k, (a, b) in enumerate(bounds):
+                if k < len(header) and header[k] in FOREIGN_COLUMNS:
+                    chars[a:b] = " " * (b - a)
+            line = "".join(chars)
+        out.append(line)
+    return "\n".join(out)
+
+
 def slug(heading):
     """GitHub's anchor for a heading."""
     text = re.sub(r"`|\*\*|__|\[([^\]]*)\]\([^)]*\)", r"\1", heading).lower()
@@ -180,7 +213,7 @@ class Checker:
     def check_doc(self, doc):
         with open(os.path.join(self.root, doc), encoding="utf-8") as fh:
             raw = fh.read()
-        text = strip_fences(raw)
+        text = blank_foreign_columns(strip_fences(raw))
         # Code spans first, then blanked, so that `[x](y)` inside one is no link.
         blanked = list(text)
         for m in CODE_SPAN_RE.finditer(text):

@@ -41,6 +41,7 @@ class CheckDocs(unittest.TestCase):
             "bad.md:7: `spin()`: no fn spin",
             "bad.md:8: `Missing::thing`: no type Missing",
             "bad.md:9: `NEXT_DEADLINE_NANOS`: named nowhere",
+            "bad.md:13: `TimerWheel::wakeful_missing`: no fn wakeful_missing",
         ]
         self.assertEqual(len(lines), len(expected), "\n".join(lines))
         for line, want in zip(sorted(lines), sorted(expected)):
