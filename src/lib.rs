@@ -43,6 +43,7 @@ use std::future::Future;
 
 mod macros;
 pub mod stream;
+mod task_builder;
 
 #[doc(hidden)]
 pub mod __private {
@@ -53,7 +54,7 @@ pub mod __private {
 use std::rc::Rc;
 
 pub use wakeful_executor as executor;
-pub use wakeful_executor::{spawn, yield_now, JoinError, JoinHandle};
+pub use wakeful_executor::{spawn, yield_now, JoinError, JoinHandle, LongPoll, Report};
 pub use wakeful_executor::{PollOutcome, Polled, RunUntilStalled, Step};
 pub use wakeful_net::{fs, io, signal, time};
 pub use wakeful_reactor as reactor;
@@ -93,7 +94,8 @@ pub use wakeful_macros::test;
 /// - [`spawn_blocking`](task::spawn_blocking) runs on one pool per process, configured
 ///   through [`task::blocking`] rather than the runtime's builder.
 pub mod task {
-    pub use wakeful_executor::task::{id, try_id, Id};
+    pub use crate::task_builder::Builder;
+    pub use wakeful_executor::task::{id, tasks, try_id, Id, TaskInfo, TaskState, WakeKind, Wakes};
     pub use wakeful_executor::{spawn, yield_now, AbortHandle, JoinError, JoinHandle, JoinSet};
     pub use wakeful_net::blocking::{self, spawn_blocking};
 }
@@ -162,6 +164,46 @@ impl Builder {
     /// ```
     pub fn start_paused(mut self, paused: bool) -> Builder {
         self.start_paused = paused;
+        self
+    }
+
+    /// Times every task's polls (default: on in debug builds, off in release); see
+    /// [`executor::Builder::measure_polls`]. The executor's only clock reads.
+    pub fn measure_polls(mut self, on: bool) -> Builder {
+        self.executor = self.executor.measure_polls(on);
+        self
+    }
+
+    /// Reports polls longer than this (default 10 ms) while measuring; `None`: never.
+    /// See [`executor::Builder::long_poll_threshold`].
+    pub fn long_poll_threshold(mut self, threshold: Option<std::time::Duration>) -> Builder {
+        self.executor = self.executor.long_poll_threshold(threshold);
+        self
+    }
+
+    /// Sends [`Report`]s to `hook` instead of stderr, a panic contained; see
+    /// [`executor::Builder::on_report`].
+    ///
+    /// ```
+    /// use std::{cell::Cell, rc::Rc, time::Duration};
+    ///
+    /// let long_polls = Rc::new(Cell::new(0));
+    /// let count = long_polls.clone();
+    /// let rt = wakeful::Runtime::builder()
+    ///     .measure_polls(true)
+    ///     .long_poll_threshold(Some(Duration::from_millis(5)))
+    ///     .on_report(move |report| {
+    ///         if let wakeful::Report::LongPoll(_) = report { count.set(count.get() + 1) }
+    ///     })
+    ///     .build()?;
+    /// rt.block_on(async {
+    ///     wakeful::spawn(async { std::thread::sleep(Duration::from_millis(10)) }).await.unwrap();
+    /// });
+    /// assert_eq!(long_polls.get(), 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn on_report(mut self, hook: impl Fn(&Report) + 'static) -> Builder {
+        self.executor = self.executor.on_report(hook);
         self
     }
 
@@ -237,6 +279,7 @@ impl Runtime {
     }
 
     /// Spawns a task that runs during [`block_on`](Self::block_on).
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
@@ -314,6 +357,19 @@ impl Runtime {
     pub fn run_until_stalled(&self) -> RunUntilStalled {
         let _reactor = context::enter(&self.reactor);
         self.executor.run_until_stalled()
+    }
+
+    /// A record of every live task; [`task::tasks`] from inside one.
+    ///
+    /// ```
+    /// let rt = wakeful::Runtime::new()?;
+    /// let handle = wakeful::task::Builder::new().name("worker").spawn_on(async {}, &rt)?;
+    /// let tasks = rt.tasks();
+    /// assert_eq!((tasks[0].id, tasks[0].name.as_deref()), (handle.id(), Some("worker")));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn tasks(&self) -> Vec<task::TaskInfo> {
+        self.executor.tasks()
     }
 }
 

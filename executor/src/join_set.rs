@@ -158,6 +158,7 @@ impl<T: 'static> JoinSet<T> {
     ///
     /// # Panics
     /// Outside a runtime, as [`spawn`](crate::spawn) does.
+    #[track_caller]
     pub fn spawn<F>(&mut self, future: F) -> AbortHandle
     where
         F: Future<Output = T> + 'static,
@@ -166,6 +167,7 @@ impl<T: 'static> JoinSet<T> {
     }
 
     /// The same as [`spawn`](JoinSet::spawn): every task here is local to its thread.
+    #[track_caller]
     pub fn spawn_local<F>(&mut self, future: F) -> AbortHandle
     where
         F: Future<Output = T> + 'static,

@@ -109,8 +109,10 @@ mod join_set;
 mod live;
 #[cfg(all(test, loom))]
 mod loom_tests;
+mod measure;
 mod park;
 mod queue;
+mod report;
 mod runtime;
 mod scheduler;
 mod state;
@@ -130,6 +132,7 @@ pub use join::JoinHandle;
 pub use join_error::JoinError;
 pub use join_set::JoinSet;
 pub use park::{Park, ThreadPark, Unpark};
+pub use report::{LongPoll, Report};
 pub use runtime::{current_stats, spawn, Builder, Runtime, DEFAULT_EVENT_INTERVAL};
 pub use stats::Stats;
 pub use step::{PollOutcome, Polled, RunUntilStalled, Step, RUN_UNTIL_STALLED_MAX_POLLS};

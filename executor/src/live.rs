@@ -39,6 +39,11 @@ impl LiveTasks {
         self.slots.drain(..).flatten().collect()
     }
 
+    /// The listed tasks, in slot order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &TaskRef> {
+        self.slots.iter().flatten()
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.slots.len() - self.free.len()
     }

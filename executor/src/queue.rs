@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::sync::{AtomicBool, Ordering};
-use crate::task::{Id, TaskRef};
+use crate::task::{Id, TaskRef, WakeKind};
 
 /// Tasks to poll, first in first out, so that a task that keeps waking itself goes to
 /// the back and every other ready task runs before it again. Runtime thread only.
@@ -79,7 +79,11 @@ impl RemoteQueue {
         }
         let mut inner = self.lock();
         self.pending.store(false, Ordering::Relaxed);
-        inner.tasks.drain(..).for_each(|task| ready.push(task));
+        inner.tasks.drain(..).for_each(|task| {
+            // Counted here, on the runtime's thread: the counters are plain `Cell`s.
+            task.header().counters.count_wake(WakeKind::Remote);
+            ready.push(task);
+        });
     }
 
     /// Refuses later pushes and returns what was queued, to be dropped by the caller.

@@ -13,18 +13,22 @@
 use std::cell::RefCell;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::panic::Location;
 use std::pin::pin;
+use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use crate::coop;
 use crate::join::JoinHandle;
+use crate::measure::{Measure, DEFAULT_LONG_POLL};
 use crate::park::{Park, ThreadPark};
+use crate::report::{Report, Reporter};
 use crate::scheduler::{self, Enter, Scheduler};
 use crate::state::Start;
 use crate::stats::Stats;
 use crate::sync::Ordering;
-use crate::task::TaskRef;
+use crate::task::{TaskInfo, TaskRef};
 use crate::unwind;
 use crate::waker;
 
@@ -47,7 +51,7 @@ pub const DEFAULT_EVENT_INTERVAL: u32 = 61;
 /// ```
 pub struct Runtime {
     /// Boxed so its address is stable: the current-scheduler thread-local points at it.
-    pub(crate) scheduler: Box<Scheduler>,
+    scheduler: Box<Scheduler>,
     /// Borrowed only by `block_on`'s step ③, around the user's `park` — which wakes
     /// wakers, user code among them. None of that can reach this borrow again: the only
     /// way back in is `block_on`, which panics inside a running runtime (`Enter`).
@@ -67,11 +71,19 @@ pub struct Runtime {
 #[derive(Debug, Clone)]
 pub struct Builder {
     event_interval: u32,
+    measure_polls: bool,
+    long_poll: Option<Duration>,
+    reporter: Reporter,
 }
 
 impl Default for Builder {
     fn default() -> Self {
-        Builder { event_interval: DEFAULT_EVENT_INTERVAL }
+        Builder {
+            event_interval: DEFAULT_EVENT_INTERVAL,
+            measure_polls: cfg!(debug_assertions),
+            long_poll: Some(DEFAULT_LONG_POLL),
+            reporter: Reporter::default(),
+        }
     }
 }
 
@@ -82,9 +94,49 @@ impl Builder {
         self
     }
 
+    /// Times every task's polls (default: on in debug builds, off in release): busy
+    /// time, longest poll and idle time in [`TaskInfo`], and the long-poll detector.
+    ///
+    /// These are the executor's only clock reads, two `Instant::now()` per poll, for
+    /// instrumentation only. Off, a poll pays one predictable branch for them.
+    ///
+    /// ```
+    /// use wakeful_executor::{spawn, task, yield_now, Builder};
+    ///
+    /// let rt = Builder::default().measure_polls(false).build();
+    /// rt.block_on(async {
+    ///     let _idle = spawn(std::future::pending::<()>());
+    ///     yield_now().await;
+    ///     let info = &task::tasks()[0];
+    ///     assert_eq!((info.polls, info.busy, info.idle_for), (1, std::time::Duration::ZERO, None));
+    /// });
+    /// ```
+    pub fn measure_polls(mut self, on: bool) -> Builder {
+        self.measure_polls = on;
+        self
+    }
+
+    /// Reports a poll longer than `threshold` (default 10 ms) as a
+    /// [`Report::LongPoll`], while polls are measured; `None` turns the detector off.
+    /// See [`Report`] for an example.
+    pub fn long_poll_threshold(mut self, threshold: Option<Duration>) -> Builder {
+        self.long_poll = threshold;
+        self
+    }
+
+    /// Sends the detectors' [`Report`]s to `hook` instead of stderr. The hook runs on
+    /// the runtime's thread, between polls; a panic in it is contained (reported by the
+    /// panic hook, then dropped), never unwinding into the runtime. See [`Report`].
+    pub fn on_report(mut self, hook: impl Fn(&Report) + 'static) -> Builder {
+        self.reporter = Reporter::new(Rc::new(hook));
+        self
+    }
+
     /// A runtime that parks through `park` when idle.
     pub fn build_with_park(self, park: impl Park + 'static) -> Runtime {
-        let scheduler = Scheduler::new(self.event_interval, park.unparker());
+        let mut scheduler = Scheduler::new(self.event_interval, park.unparker());
+        scheduler.measure = self.measure_polls.then(|| Box::new(Measure::new(self.long_poll)));
+        scheduler.reporter = self.reporter;
         Runtime { scheduler: Box::new(scheduler), park: RefCell::new(Box::new(park)), _not_send: PhantomData }
     }
 
@@ -148,17 +200,38 @@ impl Runtime {
     }
 
     /// Spawns a task on this runtime; it runs during `block_on`. See [`spawn`].
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
     {
-        spawn_on(&self.scheduler, future)
+        spawn_on(&self.scheduler, future, Location::caller(), None)
+    }
+
+    /// A record of every live task, in no particular order. From inside a task of
+    /// this runtime, [`task::tasks`](crate::task::tasks) does the same.
+    ///
+    /// ```
+    /// use wakeful_executor::{task::TaskState, Runtime};
+    ///
+    /// let rt = Runtime::new();
+    /// let handle = rt.spawn(async {});
+    /// let tasks = rt.tasks();
+    /// assert_eq!((tasks[0].id, tasks[0].state, tasks[0].polls), (handle.id(), TaskState::Scheduled, 0));
+    /// assert_eq!(tasks[0].location.line(), line!() - 3);
+    /// ```
+    pub fn tasks(&self) -> Vec<TaskInfo> {
+        crate::task::records(&self.scheduler)
     }
 
     /// Counters since creation.
     pub fn stats(&self) -> Stats {
         self.scheduler.stats()
+    }
+
+    pub(crate) fn scheduler(&self) -> &Scheduler {
+        &self.scheduler
     }
 
     pub(crate) fn park(&self, timeout: Option<Duration>) {
@@ -168,12 +241,17 @@ impl Runtime {
 }
 
 /// Allocates a task on `scheduler` and queues it.
-fn spawn_on<F>(scheduler: &Scheduler, future: F) -> JoinHandle<F::Output>
+pub(crate) fn spawn_on<F>(
+    scheduler: &Scheduler,
+    future: F,
+    location: &'static Location<'static>,
+    name: Option<Box<crate::task::Name>>,
+) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let [live, handle, queued] = TaskRef::new(future, scheduler.inbox.clone());
+    let [live, handle, queued] = TaskRef::new(future, scheduler.inbox.clone(), location, name);
     scheduler.count(|s| s.tasks_spawned += 1);
     if scheduler.closed.get() {
         // Shutting down: the task never runs, and its handle reports cancellation.
@@ -194,18 +272,31 @@ pub(crate) fn run(scheduler: &Scheduler, task: TaskRef) -> bool {
         return false; // a stale entry: finished (or aborted) after it was queued
     }
     scheduler.count(|s| s.polls += 1);
-    scheduler.running.set(header);
-    let (done, spent_budget) = if header.cancelled.get() {
-        task.cancel();
-        (true, false)
-    } else {
-        coop::with_budget(|| task.poll(&waker::borrowed(&task)))
+    header.counters.polls.set(header.counters.polls.get() + 1);
+    let (done, spent_budget) = match scheduler.measure.as_deref() {
+        None => poll_or_cancel(scheduler, &task),
+        Some(measure) => measure.timed(&scheduler.reporter, &task, || poll_or_cancel(scheduler, &task)),
     };
-    scheduler.running.set(std::ptr::null());
     if done {
         complete(scheduler, &task);
     }
     spent_budget
+}
+
+/// Polls `task` once, or drops its future if aborted, as the task `running`. Returns
+/// (the future is gone, the poll spent its budget).
+#[inline(always)]
+fn poll_or_cancel(scheduler: &Scheduler, task: &TaskRef) -> (bool, bool) {
+    let header = task.header();
+    scheduler.running.set(header);
+    let outcome = if header.cancelled.get() {
+        task.cancel();
+        (true, false)
+    } else {
+        coop::with_budget(|| task.poll(&waker::borrowed(task)))
+    };
+    scheduler.running.set(std::ptr::null());
+    outcome
 }
 
 /// Bookkeeping once the future is gone: off the live list, output to the handle.
@@ -271,13 +362,15 @@ impl std::fmt::Debug for Runtime {
 /// # Panics
 /// If no runtime is running on this thread (outside `block_on`): use
 /// [`Runtime::spawn`] there.
+#[track_caller]
 pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
+    let location = Location::caller();
     scheduler::with_current(|scheduler| match scheduler {
-        Some(scheduler) => spawn_on(scheduler, future),
+        Some(scheduler) => spawn_on(scheduler, future, location, None),
         None => {
             panic!("wakeful::spawn called outside a runtime: call it inside block_on, or use Runtime::spawn")
         }

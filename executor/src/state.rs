@@ -110,6 +110,11 @@ impl State {
         debug_assert!(prev & COMPLETE == 0, "completed twice");
     }
 
+    /// Queued and not complete: for task records, not for decisions.
+    pub(crate) fn is_scheduled(&self) -> bool {
+        self.0.load(Ordering::Relaxed) & (SCHEDULED | COMPLETE) == SCHEDULED
+    }
+
     pub(crate) fn is_complete(&self) -> bool {
         self.0.load(Ordering::Acquire) & COMPLETE != 0
     }

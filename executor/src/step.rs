@@ -185,7 +185,7 @@ impl Runtime {
                  block_on future); a runtime is stepped from outside: spawn the work instead"
             );
         }
-        &self.scheduler
+        self.scheduler()
     }
 
     /// Polls the next ready task, skipping entries of tasks that finished after they

@@ -1,4 +1,6 @@
-//! Tasks from the outside: each has an [`Id`] ([`id`] inside one).
+//! Tasks from the outside: each has an [`Id`] ([`id`] inside one), a spawn location,
+//! maybe a name (given through a [`Builder`]), and counters, listed as [`TaskInfo`]
+//! records by [`tasks`] (or [`Runtime::tasks`](crate::Runtime::tasks)).
 //!
 //! # Inside
 //!
@@ -9,7 +11,8 @@
 //!  Waker   ──► │ state   (atomic: flags + refs) │  any thread
 //!              │ vtable  inbox  id              │  any thread (read-only)
 //!              │ join_waker, detached,          │  runtime thread only
-//!              │ cancelled, slot                │
+//!              │ cancelled, slot, location,     │
+//!              │ name, counters                 │
 //!              ├──────────── Stage<F> ──────────┤  runtime thread only
 //!              │ Running(F) │ Finished(result)  │
 //!              │            │ │ Consumed        │
@@ -31,15 +34,20 @@
 use std::cell::{Cell, UnsafeCell};
 use std::future::Future;
 use std::mem;
-use std::panic::{self, AssertUnwindSafe};
+use std::panic::{self, AssertUnwindSafe, Location};
 use std::pin::Pin;
 use std::ptr::{self, NonNull};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
+mod builder;
 mod id;
+mod info;
 
+pub use builder::Builder;
 pub use id::{id, try_id, Id};
+pub(crate) use info::{records, Counters, Name};
+pub use info::{tasks, TaskInfo, TaskState, WakeKind, Wakes};
 
 use crate::join_error::JoinError;
 use crate::scheduler::Inbox;
@@ -63,6 +71,12 @@ pub(crate) struct Header {
     pub(crate) cancelled: Cell<bool>,
     /// Slot in the runtime's list of live tasks. Runtime thread only.
     pub(crate) slot: Cell<usize>,
+    /// Where `spawn` was called (`#[track_caller]` on every spawn path).
+    pub(crate) location: &'static Location<'static>,
+    /// The name given to `task::Builder`; boxed, so an unnamed task pays one pointer.
+    pub(crate) name: Option<Box<Name>>,
+    /// Polls, wakes, and (if measured) times. Runtime thread only.
+    pub(crate) counters: Counters,
 }
 
 /// What only the typed code can do.
@@ -83,6 +97,8 @@ struct TaskVTable {
     drop_output: unsafe fn(NonNull<Header>),
     /// Frees the allocation.
     dealloc: unsafe fn(NonNull<Header>),
+    /// `std::any::type_name::<F>`, for records and reports.
+    type_name: fn() -> &'static str,
 }
 
 /// The allocation. `repr(C)` puts the header first, so a `*Task<F>` is a `*Header`.
@@ -109,26 +125,46 @@ unsafe impl Send for TaskRef {}
 impl TaskRef {
     /// Allocates a task. Returns three references: for the live list, for the
     /// `JoinHandle` and for the ready queue, as counted by [`State::new`].
-    pub(crate) fn new<F: Future + 'static>(future: F, inbox: Arc<Inbox>) -> [TaskRef; 3] {
-        let task = Box::new(Task {
-            header: Header {
-                state: State::new(),
-                vtable: &TaskVTable {
-                    poll: poll::<F>,
-                    cancel: cancel::<F>,
-                    take_output: take_output::<F>,
-                    drop_output: drop_output::<F>,
-                    dealloc: dealloc::<F>,
-                },
-                inbox,
-                id: Id::next(),
-                join_waker: Cell::new(None),
-                detached: Cell::new(false),
-                cancelled: Cell::new(false),
-                slot: Cell::new(0),
+    #[inline(always)] // into `spawn_on`: out of line, a call and a spill more per spawn
+    pub(crate) fn new<F: Future + 'static>(
+        future: F,
+        inbox: Arc<Inbox>,
+        location: &'static Location<'static>,
+        name: Option<Box<Name>>,
+    ) -> [TaskRef; 3] {
+        // Written in place into the allocation: built on the stack and moved, a task
+        // now too large to stay in registers was `memcpy`d (measured, ~30 instructions
+        // per spawn).
+        let mut task = Box::<Task<F>>::new_uninit();
+        let place = task.as_mut_ptr();
+        let header = Header {
+            state: State::new(),
+            vtable: &TaskVTable {
+                poll: poll::<F>,
+                cancel: cancel::<F>,
+                take_output: take_output::<F>,
+                drop_output: drop_output::<F>,
+                dealloc: dealloc::<F>,
+                type_name: std::any::type_name::<F>,
             },
-            stage: UnsafeCell::new(Stage::Running(future)),
-        });
+            inbox,
+            id: Id::next(),
+            join_waker: Cell::new(None),
+            detached: Cell::new(false),
+            cancelled: Cell::new(false),
+            slot: Cell::new(0),
+            location,
+            name,
+            counters: Counters::default(),
+        };
+        // SAFETY: `place` points at the uninitialized allocation, valid for writes of
+        // both fields, each written exactly once; nothing reads it before.
+        unsafe {
+            ptr::addr_of_mut!((*place).header).write(header);
+            ptr::addr_of_mut!((*place).stage).write(UnsafeCell::new(Stage::Running(future)));
+        }
+        // SAFETY: both fields are initialized just above.
+        let task = unsafe { task.assume_init() };
         let ptr = NonNull::from(Box::leak(task)).cast::<Header>();
         [TaskRef(ptr), TaskRef(ptr), TaskRef(ptr)]
     }
@@ -150,6 +186,11 @@ impl TaskRef {
     pub(crate) fn header(&self) -> &Header {
         // SAFETY: a `TaskRef` holds a reference, so the allocation is live.
         unsafe { self.0.as_ref() }
+    }
+
+    /// The future's type name.
+    pub(crate) fn future_type(&self) -> &'static str {
+        (self.header().vtable.type_name)()
     }
 
     /// Polls the future once; true if it is gone. Runtime thread only.
