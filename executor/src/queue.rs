@@ -26,12 +26,15 @@ impl ReadyQueue {
         self.0.borrow().is_empty()
     }
 
+    // `#[inline]`, as everything only `step.rs` calls (see there).
+    #[inline]
     pub(crate) fn len(&self) -> usize {
         self.0.borrow().len()
     }
 
     /// The ids of the tasks from position `start` on, in queue order: what a step
     /// reports as woken (`step.rs`).
+    #[inline]
     pub(crate) fn ids_from(&self, start: usize) -> Vec<Id> {
         let queue = self.0.borrow();
         queue.range(start.min(queue.len())..).map(|task| task.header().id).collect()
