@@ -56,6 +56,7 @@ use std::rc::Rc;
 
 pub use wakeful_executor as executor;
 pub use wakeful_executor::{spawn, yield_now, JoinError, JoinHandle, LongPoll, Report};
+pub use wakeful_executor::{PollOutcome, Polled, RunUntilStalled, Step};
 pub use wakeful_net::{fs, io, signal, time};
 pub use wakeful_reactor as reactor;
 pub use wakeful_sync as sync;
@@ -306,6 +307,72 @@ impl Runtime {
     /// Counters since creation.
     pub fn stats(&self) -> Stats {
         Stats::of(self.executor.stats(), &self.reactor)
+    }
+
+    /// Does one unit of work and says what it was: the next ready
+    /// [spawned](Self::spawn) task's poll (its id, [`PollOutcome`], the tasks it woke
+    /// and spawned), or, when none is ready, one reactor turn that does not block
+    /// ([`Step::Woke`]: the tasks its I/O events, due timers and other threads' wakes
+    /// woke), or [`Step::Stalled`] if that turn woke none.
+    ///
+    /// Unlike [`block_on`](Self::block_on), there is no future of the caller's to run:
+    /// steps drive spawned tasks only, one at a time, and return at once — for tests
+    /// that must be deterministic, and to watch wakers work. A task's panic goes to its
+    /// [`JoinHandle`], and the step returns normally.
+    ///
+    /// A paused clock ([`Builder::start_paused`]) never moves by itself in a step:
+    /// `block_on` auto-advances it when every task is idle, but a step only fires the
+    /// timers already due. Move it with [`time::advance`] from a task, as tokio's
+    /// explicit `advance`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use wakeful::{PollOutcome, Runtime, Step};
+    ///
+    /// let rt = Runtime::builder().start_paused(true).build()?;
+    /// let sleeper = rt.spawn(async { wakeful::time::sleep(Duration::from_secs(30)).await });
+    /// let Step::Polled(polled) = rt.step() else { panic!("the sleeper was ready") };
+    /// assert_eq!((polled.task, polled.outcome), (sleeper.id(), PollOutcome::Pending));
+    /// assert_eq!(rt.step(), Step::Stalled, "30 s to go, and the clock does not move");
+    ///
+    /// let advance = rt.spawn(wakeful::time::advance(Duration::from_secs(30)));
+    /// while !rt.step().is_stalled() {}
+    /// assert!(advance.is_finished() && sleeper.is_finished());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Panics
+    /// If called from inside a runtime (a task, or a `block_on` future).
+    pub fn step(&self) -> Step {
+        let _reactor = context::enter(&self.reactor);
+        self.executor.step()
+    }
+
+    /// Steps until no task is ready and a non-blocking reactor turn wakes none, and
+    /// returns how many polls and turns that took; never blocks. As in `block_on`,
+    /// I/O and timers get a turn every `event_interval` polls. A task that is always
+    /// ready would keep it going forever: it stops after
+    /// [`RUN_UNTIL_STALLED_MAX_POLLS`](executor::RUN_UNTIL_STALLED_MAX_POLLS) polls,
+    /// with [`stalled`](RunUntilStalled::stalled) false. A paused clock does not move
+    /// (see [`step`](Self::step)).
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let rt = wakeful::Runtime::new()?;
+    /// let timer = rt.spawn(wakeful::time::sleep(Duration::from_secs(3600)));
+    /// let started = Instant::now();
+    /// let run = rt.run_until_stalled();
+    /// assert!(run.stalled && !timer.is_finished());
+    /// assert!(started.elapsed() < Duration::from_secs(60), "it did not wait for the timer");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Panics
+    /// If called from inside a runtime (a task, or a `block_on` future).
+    pub fn run_until_stalled(&self) -> RunUntilStalled {
+        let _reactor = context::enter(&self.reactor);
+        self.executor.run_until_stalled()
     }
 
     /// A record of every live task; [`task::tasks`] from inside one.

@@ -80,7 +80,8 @@
 //! 5. `abort_handle` ([`AbortHandle`]), then `join`: [`JoinHandle`], then `join_set`:
 //!    [`JoinSet`], on top of the handle and [`spawn`];
 //! 6. `runtime`: the run loop, [`Runtime`], [`Builder`], [`spawn`], and what becomes
-//!    of a task on the runtime's thread (polled, completed, dropped at shutdown).
+//!    of a task on the runtime's thread (polled, completed, dropped at shutdown);
+//!    then `step`: the loop one unit at a time, each reported ([`Runtime::step`]).
 //!
 //! # Panics in user code
 //!
@@ -129,6 +130,7 @@ mod runtime;
 mod scheduler;
 mod state;
 mod stats;
+mod step;
 mod sync;
 pub mod task;
 mod unwind;
@@ -146,6 +148,7 @@ pub use park::{Park, ThreadPark, Unpark};
 pub use report::{LongPoll, Report};
 pub use runtime::{current_stats, spawn, Builder, Runtime, DEFAULT_EVENT_INTERVAL};
 pub use stats::Stats;
+pub use step::{PollOutcome, Polled, RunUntilStalled, Step, RUN_UNTIL_STALLED_MAX_POLLS};
 
 /// Runs `future` to completion on a new [`Runtime`] without I/O.
 pub fn block_on<F: Future>(future: F) -> F::Output {

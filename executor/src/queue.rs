@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::sync::{AtomicBool, Ordering};
-use crate::task::{TaskRef, WakeKind};
+use crate::task::{Id, TaskRef, WakeKind};
 
 /// Tasks to poll, first in first out, so that a task that keeps waking itself goes to
 /// the back and every other ready task runs before it again. Runtime thread only.
@@ -24,6 +24,20 @@ impl ReadyQueue {
 
     pub(crate) fn is_empty(&self) -> bool {
         self.0.borrow().is_empty()
+    }
+
+    // `#[inline]`, as everything only `step.rs` calls (see there).
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.0.borrow().len()
+    }
+
+    /// The ids of the tasks from position `start` on, in queue order: what a step
+    /// reports as woken (`step.rs`).
+    #[inline]
+    pub(crate) fn ids_from(&self, start: usize) -> Vec<Id> {
+        let queue = self.0.borrow();
+        queue.range(start.min(queue.len())..).map(|task| task.header().id).collect()
     }
 }
 

@@ -239,7 +239,7 @@ impl Runtime {
         &self.scheduler
     }
 
-    fn park(&self, timeout: Option<Duration>) {
+    pub(crate) fn park(&self, timeout: Option<Duration>) {
         self.scheduler.count(|s| s.parks += 1);
         self.park.borrow_mut().park(timeout);
     }
@@ -271,7 +271,7 @@ where
 
 /// Polls `task` once (or drops its future if aborted), consuming its queue entry.
 /// True if the poll spent the task's whole cooperative budget.
-fn run(scheduler: &Scheduler, task: TaskRef) -> bool {
+pub(crate) fn run(scheduler: &Scheduler, task: TaskRef) -> bool {
     let header = task.header();
     if header.state.start_poll() == Start::Complete {
         return false; // a stale entry: finished (or aborted) after it was queued
