@@ -41,6 +41,7 @@
 
 use std::future::Future;
 
+pub mod cores;
 mod macros;
 pub mod stream;
 

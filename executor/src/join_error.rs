@@ -30,11 +30,25 @@ enum Repr {
 }
 
 impl JoinError {
-    pub(crate) fn cancelled() -> JoinError {
+    /// A cancelled task's error: for code that runs tasks on this executor's behalf
+    /// and reports their end through its own handle (`wakeful::cores`'s remote
+    /// spawns), so that its callers see the same error type as a [`JoinHandle`](crate::JoinHandle)'s.
+    ///
+    /// ```
+    /// assert!(wakeful_executor::JoinError::cancelled().is_cancelled());
+    /// ```
+    pub fn cancelled() -> JoinError {
         JoinError { repr: Repr::Cancelled }
     }
 
-    pub(crate) fn panicked(payload: Box<dyn Any + Send + 'static>) -> JoinError {
+    /// A panicked task's error, carrying the panic's `payload` (as
+    /// [`std::panic::catch_unwind`] returns it); see [`cancelled`](Self::cancelled).
+    ///
+    /// ```
+    /// let err = wakeful_executor::JoinError::panicked(Box::new("oops"));
+    /// assert_eq!(err.to_string(), "task panicked: oops");
+    /// ```
+    pub fn panicked(payload: Box<dyn Any + Send + 'static>) -> JoinError {
         JoinError { repr: Repr::Panicked(payload) }
     }
 

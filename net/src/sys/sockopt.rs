@@ -20,6 +20,10 @@ impl IntOption {
     pub(crate) const REUSEADDR: IntOption = IntOption::socket(libc::SO_REUSEADDR, "SO_REUSEADDR");
     /// `SO_REUSEPORT`: several sockets listen on one port.
     pub(crate) const REUSEPORT: IntOption = IntOption::socket(libc::SO_REUSEPORT, "SO_REUSEPORT");
+    /// `SO_REUSEPORT_LB`: FreeBSD's flavour of `SO_REUSEPORT` that spreads new
+    /// connections over the listeners, as Linux's `SO_REUSEPORT` does.
+    #[cfg(target_os = "freebsd")]
+    pub(crate) const REUSEPORT_LB: IntOption = IntOption::socket(libc::SO_REUSEPORT_LB, "SO_REUSEPORT_LB");
     /// `SO_SNDBUF`: the send buffer's size.
     pub(crate) const SEND_BUFFER: IntOption = IntOption::socket(libc::SO_SNDBUF, "SO_SNDBUF");
     /// `SO_RCVBUF`: the receive buffer's size.

@@ -59,6 +59,68 @@ impl TcpListener {
         .await
     }
 
+    /// Binds one of several listeners to the same `addr`, one per core
+    /// (`wakeful::cores`): `SO_REUSEADDR` and `SO_REUSEPORT` are set before the bind
+    /// (on FreeBSD `SO_REUSEPORT_LB`), backlog 1024. Every socket bound to the port
+    /// must be made so, by the same user. Registers with the runtime of this thread.
+    ///
+    /// On Linux and FreeBSD the kernel spreads new connections over the listeners by
+    /// a hash of the client's address and port. macOS accepts the option but gives
+    /// every connection to one socket: share one listener instead (each core wraps
+    /// its own `std::net::TcpListener::try_clone` with [`from_std`](Self::from_std)).
+    ///
+    /// With port 0, the first bind picks the port: bind the others to
+    /// [`local_addr`](Self::local_addr).
+    ///
+    /// ```
+    /// use wakeful::net::{TcpListener, TcpStream};
+    ///
+    /// wakeful::block_on(async {
+    ///     let first = TcpListener::bind_reuseport("127.0.0.1:0".parse().unwrap())?;
+    ///     let second = TcpListener::bind_reuseport(first.local_addr()?)?;
+    ///     assert_eq!(first.local_addr()?, second.local_addr()?);
+    ///     let _client = TcpStream::connect(first.local_addr()?).await?;
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn bind_reuseport(addr: SocketAddr) -> io::Result<TcpListener> {
+        let bind = || {
+            let socket = TcpSocket::new_for(&addr)?;
+            socket.set_reuseaddr(true)?;
+            socket.set_reuseport(true)?;
+            #[cfg(target_os = "freebsd")]
+            socket.set_reuseport_lb()?;
+            socket.bind(addr)?;
+            socket.listen(1024)
+        };
+        bind().map_err(|err| io::Error::new(err.kind(), format!("bind_reuseport to {addr}: {err}")))
+    }
+
+    /// A second listener on the same socket (a `dup` of its fd), registered with the
+    /// runtime of this thread: both accept from the one queue. To share a listener
+    /// between cores, clone the `std::net::TcpListener` instead, and wrap each clone
+    /// with [`from_std`](Self::from_std) on its core (this type stays on its thread).
+    ///
+    /// ```
+    /// use wakeful::net::{TcpListener, TcpStream};
+    ///
+    /// wakeful::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let clone = listener.try_clone()?;
+    ///     let _client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (_, peer) = clone.accept().await?;
+    ///     assert!(peer.ip().is_loopback());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_clone(&self) -> io::Result<TcpListener> {
+        let fd = fd::dup_cloexec(self.as_raw_fd())?;
+        // The dup shares the open file, already listening and non-blocking.
+        TcpListener::from_listening(std::net::TcpListener::from(fd))
+    }
+
     pub(crate) fn from_listening(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         Ok(TcpListener { source: IoSource::new_nonblocking(listener)?, acceptor: Acceptor::default() })
     }

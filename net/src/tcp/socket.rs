@@ -70,6 +70,12 @@ impl TcpSocket {
         Ok(self.get(IntOption::REUSEPORT)? != 0)
     }
 
+    /// Sets FreeBSD's `SO_REUSEPORT_LB`, for [`TcpListener::bind_reuseport`].
+    #[cfg(target_os = "freebsd")]
+    pub(crate) fn set_reuseport_lb(&self) -> io::Result<()> {
+        self.set(IntOption::REUSEPORT_LB, 1)
+    }
+
     /// Sets `SO_SNDBUF` (the kernel may round it, and Linux doubles it).
     pub fn set_send_buffer_size(&self, size: u32) -> io::Result<()> {
         self.set(IntOption::SEND_BUFFER, clamp(size))
