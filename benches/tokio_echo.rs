@@ -51,8 +51,9 @@ fn main() -> std::io::Result<()> {
 /// A listener on `addr`, with `SO_REUSEPORT` (and `SO_REUSEADDR`) if asked, so that
 /// other processes may listen on the same port.
 fn listen(addr: &str, reuseport: bool) -> std::io::Result<TcpListener> {
-    let addr: std::net::SocketAddr =
-        addr.parse().map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "--addr: not IP:PORT"))?;
+    let addr: std::net::SocketAddr = addr
+        .parse()
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "--addr: not IP:PORT"))?;
     let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
     socket.set_reuseaddr(true)?;
     if reuseport {
