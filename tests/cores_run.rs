@@ -34,6 +34,15 @@ fn zero_cores_is_an_invalid_input_error() {
 }
 
 #[test]
+fn a_huge_core_count_is_an_invalid_input_error_not_an_allocation_failure() {
+    for cores in [wakeful::cores::MAX_CORES + 1, usize::MAX] {
+        let err = Builder::new().cores(cores).run(|_core| async {}).unwrap_err();
+        assert!(err.to_string().contains(&format!("cores({cores}): at most 65536")), "{err}");
+        assert_eq!(std::io::Error::from(err).kind(), std::io::ErrorKind::InvalidInput);
+    }
+}
+
+#[test]
 fn factories_that_return_at_once_give_outputs_in_core_order() {
     let outputs = bounded(|| Builder::new().cores(4).run(|core| async move { (core.index(), core.cores()) }));
     assert_eq!(outputs.unwrap(), [(0, 4), (1, 4), (2, 4), (3, 4)]);

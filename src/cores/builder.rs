@@ -10,6 +10,10 @@ use super::core_thread::{self, Outcome};
 use super::handle::{Handle, Shared};
 use super::CoresError;
 
+/// The most cores [`Builder::cores`] accepts: one thread each, and far more than
+/// any machine has CPUs (Linux supports at most 8192).
+pub const MAX_CORES: usize = 1 << 16;
+
 /// How long a core whose future listens for the shutdown signal may take to return
 /// after a shutdown, by default.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -52,8 +56,8 @@ impl Builder {
         }
     }
 
-    /// The number of cores (threads, runtimes). Zero is refused by `run` and
-    /// `start` with an `InvalidInput` error.
+    /// The number of cores (threads, runtimes). Zero, or more than [`MAX_CORES`],
+    /// is refused by `run` (and `Cores::join`) with an `InvalidInput` error.
     pub fn cores(mut self, cores: usize) -> Builder {
         self.cores = Some(cores);
         self
@@ -62,6 +66,12 @@ impl Builder {
     /// Pins core `i`'s thread to the `i`-th CPU the process may run on (modulo
     /// their number) with `sched_setaffinity` on Linux (default false). A no-op on
     /// other systems. Failing to pin is that core's error.
+    ///
+    /// ```
+    /// let ran = wakeful::cores::Builder::new().cores(2).pin(true).run(|core| async move { core.index() })?;
+    /// assert_eq!(ran, [0, 1]);
+    /// # Ok::<(), wakeful::cores::CoresError>(())
+    /// ```
     pub fn pin(mut self, pin: bool) -> Builder {
         self.pin = pin;
         self
@@ -83,6 +93,21 @@ impl Builder {
     /// After a shutdown, how long a core whose future listens for the signal
     /// ([`Core::shutdown_requested`](super::Core::shutdown_requested)) may take to
     /// return before it is dropped too (default 10 s; `Duration::MAX`: no limit).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let err = wakeful::cores::Builder::new()
+    ///     .cores(1)
+    ///     .shutdown_timeout(Duration::from_millis(10))
+    ///     .run(|core| async move {
+    ///         let _stop = core.shutdown_requested(); // promises to stop, never does
+    ///         core.handle().shutdown();
+    ///         std::future::pending::<()>().await
+    ///     })
+    ///     .unwrap_err();
+    /// assert!(err.is_shutdown());
+    /// ```
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Builder {
         self.shutdown_timeout = timeout;
         self
@@ -101,7 +126,8 @@ impl Builder {
         Fut: Future + 'static,
         Fut::Output: Send + 'static,
     {
-        if crate::stats().is_some() {
+        // Any executor's run loop on this thread, with or without a reactor.
+        if wakeful_executor::current_stats().is_some() {
             return Err(CoresError::inside_runtime());
         }
         self.start(factory).join()
@@ -109,8 +135,12 @@ impl Builder {
 
     /// Starts the cores without waiting: each thread builds its runtime and calls
     /// `factory` with its [`Core`](super::Core); the future it returns (which need not
-    /// be `Send`) is that core's main future, and the core ends when it does.
-    /// Errors (`cores(0)`, a thread the OS refused) are reported by [`Cores::join`].
+    /// be `Send`) is that core's main future. A core whose future returned keeps
+    /// running its tasks and serving [`spawn_on`](super::Handle::spawn_on) until
+    /// every core's future has ended (or a shutdown); then every runtime is dropped
+    /// with its remaining tasks.
+    /// Errors (a bad core count, a thread the OS refused) are reported by
+    /// [`Cores::join`].
     ///
     /// ```
     /// let cores = wakeful::cores::Builder::new().cores(2).start(|core| async move {
@@ -128,11 +158,14 @@ impl Builder {
         Fut::Output: Send + 'static,
     {
         let count = self.cores.unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()));
-        let (shared, mailboxes) = Shared::new(count);
+        // A bad count gets a handle to no core, and its error from `join`.
+        let valid = (1..=MAX_CORES).contains(&count);
+        let (shared, mailboxes) = Shared::new(if valid { count } else { 0 });
         let handle = Handle { shared };
-        let mut cores = Cores { handle: handle.clone(), threads: Vec::with_capacity(count), error: None };
-        if count == 0 {
-            cores.error = Some(CoresError::no_cores());
+        let mut cores =
+            Cores { handle: handle.clone(), threads: Vec::with_capacity(mailboxes.len()), error: None };
+        if !valid {
+            cores.error = Some(CoresError::count(count));
             return cores;
         }
         let factory = Arc::new(factory);
@@ -165,6 +198,12 @@ impl Builder {
 
 /// Cores started by [`Builder::start`]. Dropping it without [`join`](Self::join)
 /// shuts every core down and waits for their threads.
+///
+/// ```
+/// let cores = wakeful::cores::Builder::new().cores(2).start(|_core| std::future::pending::<()>());
+/// assert_eq!(cores.handle().cores(), 2);
+/// drop(cores); // shut down (the futures are dropped) and joined
+/// ```
 #[derive(Debug)]
 pub struct Cores<T> {
     handle: Handle,
@@ -185,7 +224,7 @@ impl<T> Cores<T> {
     /// The first (by core number) of: a core whose factory or future panicked (the
     /// others were shut down), whose thread or runtime could not be set up, or —
     /// only if nothing else failed — whose future a shutdown dropped before it
-    /// returned ([`CoresError::is_shutdown`]); and `cores(0)`.
+    /// returned ([`CoresError::is_shutdown`]); and a bad core count.
     pub fn join(mut self) -> Result<Vec<T>, CoresError> {
         let threads = std::mem::take(&mut self.threads);
         let mut outputs = Vec::with_capacity(threads.len());

@@ -1,16 +1,17 @@
 //! One core's thread, top to bottom: pin, build the runtime, start the mailbox, run
-//! the factory's future until it returns or a shutdown drops it, record the last
-//! counters, drop the runtime. A panic or a failed setup fires the shutdown signal,
+//! the factory's future until it returns or a shutdown drops it, serve on until
+//! every core's future ended, record the last counters, drop the runtime. A panic or a failed setup fires the shutdown signal,
 //! so the other cores end too.
 
 use std::cell::Cell;
 use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::task::Poll;
 use std::time::Duration;
 
 use super::handle::{Core, Handle, Job};
+use super::shutdown::ShutdownRequested;
 use super::CoresError;
 use crate::sync::remote::mpsc;
 
@@ -81,6 +82,21 @@ where
         let future = factory(core);
         runtime.block_on(drive(future, index, &shared, shutdown_timeout))
     }));
+    shared.factory_ended();
+    if matches!(output, Ok(Some(_))) {
+        // Returned: this core keeps serving its tasks and `spawn_on` until every
+        // core's future has ended, or a shutdown.
+        let all_ended = ShutdownRequested::new(shared.all_ended.clone());
+        let shutdown = ShutdownRequested::new(shared.shutdown.clone());
+        runtime.block_on(async {
+            let (mut all_ended, mut shutdown) = (all_ended, shutdown);
+            poll_fn(|cx| match Pin::new(&mut all_ended).poll(cx) {
+                Poll::Ready(()) => Poll::Ready(()),
+                Poll::Pending => Pin::new(&mut shutdown).poll(cx),
+            })
+            .await
+        });
+    }
     shared.set_final_stats(index, runtime.stats());
     // The runtime's drop contains the panics of the futures it drops.
     drop(runtime);
@@ -89,8 +105,11 @@ where
         Ok(None) => Err(CoresError::shut_down(index)),
         Err(payload) => {
             let err = CoresError::panicked(index, &*payload);
-            // The payload's `Drop` is user code: contained, as the executor does.
-            let _ = catch_unwind(AssertUnwindSafe(|| drop(payload)));
+            // The payload's `Drop` is user code: contained, as the executor does; one
+            // that panics again is leaked.
+            if let Err(again) = catch_unwind(AssertUnwindSafe(|| drop(payload))) {
+                std::mem::forget(again);
+            }
             Err(err)
         }
     }
@@ -98,8 +117,12 @@ where
 
 /// The mailbox task: runs each job as it arrives. A job only spawns a task or
 /// answers a question: it does not wait, so the mailbox never falls behind by much.
+/// Each job spends a unit of the cooperative budget: the channel does not (it knows
+/// no executor), and a flood of jobs from other cores must not starve this core's
+/// own I/O and timers.
 async fn read_mailbox(mut mailbox: mpsc::UnboundedReceiver<Job>) {
     while let Some(job) = mailbox.recv().await {
+        poll_fn(wakeful_executor::coop::poll_proceed).await;
         job();
     }
 }
@@ -114,15 +137,15 @@ async fn drive<Fut: Future>(
     timeout: Duration,
 ) -> Option<Fut::Output> {
     let mut future = pin!(future);
-    let mut signal = super::shutdown::ShutdownRequested::new(shared.shutdown.clone());
-    let mut grace: Option<std::pin::Pin<Box<crate::time::Sleep>>> = None;
+    let mut signal = ShutdownRequested::new(shared.shutdown.clone());
+    let mut grace: Option<Pin<Box<crate::time::Sleep>>> = None;
     poll_fn(|cx| {
         // The future first: one that listens for the signal was woken with us, and
         // returns its output now.
         if let Poll::Ready(output) = future.as_mut().poll(cx) {
             return Poll::Ready(Some(output));
         }
-        if std::pin::Pin::new(&mut signal).poll(cx).is_pending() {
+        if Pin::new(&mut signal).poll(cx).is_pending() {
             return Poll::Pending;
         }
         if !shared.is_listening(index) {

@@ -27,8 +27,8 @@ pub struct CoresError {
 
 #[derive(Debug)]
 enum Kind {
-    /// `cores(0)`.
-    NoCores,
+    /// `cores(0)`, or more than `MAX_CORES`.
+    Count(usize),
     /// `run` inside a runtime: it would block that runtime's thread.
     InsideRuntime,
     /// The OS refused the core's thread.
@@ -42,8 +42,8 @@ enum Kind {
 }
 
 impl CoresError {
-    pub(crate) fn no_cores() -> CoresError {
-        CoresError { core: None, kind: Kind::NoCores }
+    pub(crate) fn count(cores: usize) -> CoresError {
+        CoresError { core: None, kind: Kind::Count(cores) }
     }
 
     pub(crate) fn inside_runtime() -> CoresError {
@@ -105,7 +105,10 @@ impl fmt::Display for CoresError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let core = self.core.unwrap_or(0);
         match &self.kind {
-            Kind::NoCores => f.write_str("wakeful::cores: cores(0): at least one core is needed"),
+            Kind::Count(0) => f.write_str("wakeful::cores: cores(0): at least one core is needed"),
+            Kind::Count(n) => {
+                write!(f, "wakeful::cores: cores({n}): at most {} (one thread each)", super::MAX_CORES)
+            }
             Kind::InsideRuntime => f.write_str(
                 "wakeful::cores: run called inside a runtime, whose thread it would block \
                  (call it from a plain thread, or use start and join there)",
@@ -133,10 +136,10 @@ impl std::error::Error for CoresError {
 }
 
 impl From<CoresError> for io::Error {
-    /// Keeps the OS error's kind; `cores(0)` is `InvalidInput`, the rest `Other`.
+    /// Keeps the OS error's kind; a bad core count is `InvalidInput`, the rest `Other`.
     fn from(err: CoresError) -> io::Error {
         let kind = match &err.kind {
-            Kind::NoCores => io::ErrorKind::InvalidInput,
+            Kind::Count(_) => io::ErrorKind::InvalidInput,
             Kind::Spawn(os) | Kind::Build(os) => os.kind(),
             _ => io::ErrorKind::Other,
         };

@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::remote_task::{remote_task, RemoteJoinHandle};
@@ -25,6 +25,11 @@ pub(crate) struct Shared {
     listening: Vec<AtomicBool>,
     /// Per core: its counters when its runtime ended, for `stats` after that.
     final_stats: Mutex<Vec<Option<Stats>>>,
+    /// Cores whose factory future has not ended yet; the last one to end fires
+    /// `all_ended`. Until then a core whose future returned keeps running its tasks
+    /// and its mailbox, so that it can still be spawned on.
+    running: AtomicUsize,
+    pub(crate) all_ended: Arc<Signal>,
 }
 
 impl Shared {
@@ -35,12 +40,21 @@ impl Shared {
             shutdown: Arc::default(),
             listening: (0..cores).map(|_| AtomicBool::new(false)).collect(),
             final_stats: Mutex::new(vec![None; cores]),
+            running: AtomicUsize::new(cores),
+            all_ended: Arc::default(),
         };
         (Arc::new(shared), receivers)
     }
 
     pub(crate) fn is_listening(&self, core: usize) -> bool {
         self.listening[core].load(Ordering::Acquire)
+    }
+
+    /// A core's factory future ended (returned, panicked, or was dropped).
+    pub(crate) fn factory_ended(&self) {
+        if self.running.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.all_ended.fire();
+        }
     }
 
     pub(crate) fn set_final_stats(&self, core: usize, stats: Stats) {
@@ -57,6 +71,19 @@ impl Shared {
 /// and shuts every core down ([`shutdown`](Self::shutdown)). It stays usable after
 /// the cores ended: spawns then resolve to a cancelled `JoinError`, and `stats`
 /// gives each core's last counters.
+///
+/// ```
+/// use wakeful::cores::Builder;
+///
+/// // From a plain thread: start, spawn on core 1, stop.
+/// let cores = Builder::new().cores(2).start(|core| async move { core.shutdown_requested().await });
+/// let handle = cores.handle();
+/// let on_1 = handle.spawn_on(1, || async { wakeful::cores::current_index() });
+/// assert_eq!(on_1.join().unwrap(), Some(1));
+/// handle.shutdown();
+/// cores.join()?;
+/// # Ok::<(), wakeful::cores::CoresError>(())
+/// ```
 #[derive(Clone)]
 pub struct Handle {
     pub(crate) shared: Arc<Shared>,
@@ -77,6 +104,24 @@ impl Handle {
     /// task is [aborted](RemoteJoinHandle::abort), or if core `core` ended before the
     /// task did (or ever started it). Dropping the handle detaches the task.
     ///
+    /// ```
+    /// use std::rc::Rc;
+    ///
+    /// let outputs = wakeful::cores::Builder::new().cores(2).run(|core| async move {
+    ///     if core.index() == 1 {
+    ///         return 0;
+    ///     }
+    ///     let name = String::from("sent");
+    ///     let len = core.handle().spawn_on(1, move || {
+    ///         let local = Rc::new(name); // !Send, made on core 1
+    ///         async move { local.len() }
+    ///     });
+    ///     len.await.unwrap()
+    /// })?;
+    /// assert_eq!(outputs, [4, 0]);
+    /// # Ok::<(), wakeful::cores::CoresError>(())
+    /// ```
+    ///
     /// # Panics
     /// If `core` is not below [`cores`](Self::cores), as indexing would.
     pub fn spawn_on<M, Fut>(&self, core: usize, make: M) -> RemoteJoinHandle<Fut::Output>
@@ -86,7 +131,7 @@ impl Handle {
         Fut::Output: Send + 'static,
     {
         let mailbox = self.mailbox(core, "spawn_on");
-        let (job, handle) = remote_task(make);
+        let (job, handle) = remote_task(core, make);
         // A closed mailbox (the core ended) hands the job back: dropping it drops the
         // output's sender, and the handle reports a cancelled task.
         drop(mailbox.send(job));
@@ -129,6 +174,14 @@ impl Handle {
     }
 
     /// The sum of every core's [`stats`](Self::stats).
+    ///
+    /// ```
+    /// let handle = wakeful::cores::Builder::new().cores(2).run(|core| async move { core.handle() })?;
+    /// // After the cores ended: their last counters, summed.
+    /// let total = wakeful::block_on(handle[0].total_stats());
+    /// assert!(total.polls >= 2);
+    /// # Ok::<(), wakeful::cores::CoresError>(())
+    /// ```
     pub async fn total_stats(&self) -> Stats {
         self.stats().await.into_iter().sum()
     }
@@ -153,6 +206,24 @@ impl Handle {
     /// ends by itself after a shutdown: its future is not dropped at once (see
     /// [`shutdown`](Self::shutdown)). [`Core::shutdown_requested`] is the same for
     /// one's own core.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let cores = wakeful::cores::Builder::new()
+    ///     .cores(2)
+    ///     .shutdown_timeout(Duration::from_millis(10))
+    ///     .start(|_core| std::future::pending::<()>());
+    /// let handle = cores.handle();
+    /// let signal = handle.shutdown_signal(0);
+    /// assert!(!signal.is_requested());
+    /// handle.shutdown();
+    /// wakeful::block_on(signal); // completes at once now
+    /// // Core 0 was to end by itself, yet its future never returns: it is dropped
+    /// // after the shutdown timeout. Core 1, for which nobody asked, at once.
+    /// let err = cores.join().unwrap_err();
+    /// assert!(err.is_shutdown() && err.core() == Some(0));
+    /// ```
     ///
     /// # Panics
     /// If `core` is not below [`cores`](Self::cores).

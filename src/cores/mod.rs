@@ -3,7 +3,10 @@
 //!
 //! Each core is a plain [`Runtime`](crate::Runtime): its tasks stay `!Send`, and
 //! nothing is shared between cores unless sent on purpose. A `Send` factory builds
-//! each core's main future on that core; [`Builder::run`] returns their outputs.
+//! each core's main future on that core; [`Builder::run`] returns their outputs once
+//! every one has returned. Until then a core whose future returned still runs its
+//! tasks and serves [`Handle::spawn_on`]; then every runtime is dropped with the
+//! tasks it still had.
 //!
 //! ```
 //! use std::net::SocketAddr;
@@ -77,20 +80,18 @@
 //! let (pong_tx, pong_rx) = mpsc::channel::<u32>(16);
 //! let ends = Mutex::new((Some((ping_tx, pong_rx)), Some((ping_rx, pong_tx))));
 //! let sums = wakeful::cores::Builder::new().cores(2).run(move |core| {
+//!     // Each core takes its own ends of the two channels.
 //!     let mut ends = ends.lock().unwrap();
-//!     let mine = (ends.0.take(), ends.1.take());
+//!     let (pinger, ponger) = if core.index() == 0 { (ends.0.take(), None) } else { (None, ends.1.take()) };
 //!     drop(ends);
-//!     let index = core.index();
 //!     async move {
 //!         let mut sum = 0u64;
-//!         if index == 0 {
-//!             let (tx, mut rx) = mine.0.unwrap();
+//!         if let Some((tx, mut rx)) = pinger {
 //!             for n in 0..1000 {
 //!                 tx.send(n).await.unwrap();
 //!                 sum += u64::from(rx.recv().await.unwrap());
 //!             }
-//!         } else {
-//!             let (mut rx, tx) = mine.1.unwrap();
+//!         } else if let Some((mut rx, tx)) = ponger {
 //!             while let Some(n) = rx.recv().await {
 //!                 sum += u64::from(n);
 //!                 tx.send(n).await.unwrap();
@@ -160,7 +161,7 @@ mod handle;
 mod remote_task;
 mod shutdown;
 
-pub use builder::{Builder, Cores, DEFAULT_SHUTDOWN_TIMEOUT};
+pub use builder::{Builder, Cores, DEFAULT_SHUTDOWN_TIMEOUT, MAX_CORES};
 pub use core_thread::current_index;
 pub use error::CoresError;
 pub use handle::{Core, Handle};

@@ -42,11 +42,23 @@ pub struct RemoteJoinHandle<O> {
     output: oneshot::Receiver<Output<O>>,
     /// `None` once aborted. A mutex so that `abort` takes `&self`, as tokio's.
     abort: Mutex<Option<oneshot::Sender<()>>>,
+    /// The core the task runs on: `join` there could never return.
+    core: usize,
 }
 
 impl<O> RemoteJoinHandle<O> {
     /// Asks the task to stop: its future is dropped on its core at the next turn,
     /// and this handle resolves to a cancelled `JoinError` (unless it had finished).
+    ///
+    /// ```
+    /// let cancelled = wakeful::cores::Builder::new().cores(1).run(|core| async move {
+    ///     let forever = core.handle().spawn_on(0, || std::future::pending::<()>());
+    ///     forever.abort();
+    ///     forever.await.unwrap_err().is_cancelled()
+    /// })?;
+    /// assert_eq!(cancelled, [true]);
+    /// # Ok::<(), wakeful::cores::CoresError>(())
+    /// ```
     pub fn abort(&self) {
         let sender = self.abort.lock().unwrap_or_else(PoisonError::into_inner).take();
         if let Some(sender) = sender {
@@ -57,8 +69,28 @@ impl<O> RemoteJoinHandle<O> {
 
     /// Blocks this thread until the task ends. For plain threads: on a runtime's
     /// thread it blocks every task there (await the handle instead).
+    ///
+    /// # Panics
+    /// On the thread of the task's own core, which would wait forever for itself.
+    ///
+    /// ```
+    /// let cores = wakeful::cores::Builder::new().cores(1).start(|core| async move { core.shutdown_requested().await });
+    /// let handle = cores.handle();
+    /// let failed = handle.spawn_on(0, || async { panic!("on core 0") });
+    /// assert_eq!(failed.join().unwrap_err().to_string(), "task panicked: on core 0");
+    /// handle.shutdown();
+    /// cores.join()?;
+    /// # Ok::<(), wakeful::cores::CoresError>(())
+    /// ```
     pub fn join(self) -> Output<O> {
-        let RemoteJoinHandle { output, abort } = self;
+        if super::current_index() == Some(self.core) {
+            panic!(
+                "RemoteJoinHandle::join on core {}'s own thread would wait forever for its own task: \
+                 await the handle instead",
+                self.core
+            );
+        }
+        let RemoteJoinHandle { output, abort, .. } = self;
         let result = output.blocking_recv();
         drop(abort);
         result.unwrap_or_else(|_| Err(JoinError::cancelled()))
@@ -87,7 +119,10 @@ impl<O> fmt::Debug for RemoteJoinHandle<O> {
 
 /// The job for a core's mailbox, and the handle that waits for it. The job spawns
 /// the task on the core that runs it; `make` is called there, in the task.
-pub(crate) fn remote_task<M, Fut>(make: M) -> (Box<dyn FnOnce() + Send>, RemoteJoinHandle<Fut::Output>)
+pub(crate) fn remote_task<M, Fut>(
+    core: usize,
+    make: M,
+) -> (Box<dyn FnOnce() + Send>, RemoteJoinHandle<Fut::Output>)
 where
     M: FnOnce() -> Fut + Send + 'static,
     Fut: Future + 'static,
@@ -103,7 +138,7 @@ where
             let _ = output_tx.send(output);
         }));
     });
-    (job, RemoteJoinHandle { output: output_rx, abort: Mutex::new(Some(abort_tx)) })
+    (job, RemoteJoinHandle { output: output_rx, abort: Mutex::new(Some(abort_tx)), core })
 }
 
 /// Builds the future and polls it to its end, or until an abort arrives. Panics in

@@ -6,6 +6,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -27,8 +28,10 @@ struct Waiters {
 }
 
 impl Signal {
-    /// Fires the signal and wakes every waiter (outside the lock: a waker is user
-    /// code, and may poll or drop a `ShutdownRequested` of this signal). True the
+    /// Fires the signal and wakes every waiter, outside the lock: a waker is user
+    /// code, and may poll or drop a `ShutdownRequested` of this signal. A waker that
+    /// panics is contained (the panic hook reports it): every other core must still
+    /// hear of the shutdown, and a failing core's thread calls this too. True the
     /// first time.
     pub(crate) fn fire(&self) -> bool {
         if self.fired.swap(true, Ordering::AcqRel) {
@@ -36,7 +39,13 @@ impl Signal {
         }
         let waiters = std::mem::take(&mut self.lock().list);
         for (_, waker) in waiters {
-            waker.wake();
+            let woken = catch_unwind(AssertUnwindSafe(|| waker.wake()));
+            // A payload whose own `Drop` panics is leaked rather than unwound.
+            if let Err(payload) = woken {
+                if let Err(again) = catch_unwind(AssertUnwindSafe(|| drop(payload))) {
+                    std::mem::forget(again);
+                }
+            }
         }
         true
     }
@@ -58,6 +67,28 @@ impl Signal {
 ///
 /// `Send + Sync + Unpin`, awaitable from any runtime; cancel-safe (dropped while it
 /// waits, it takes its waker out). Once complete it stays complete.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let ticks = wakeful::cores::Builder::new().cores(2).run(|core| async move {
+///     let mut stop = std::pin::pin!(core.shutdown_requested());
+///     let mut ticks = 0;
+///     loop {
+///         wakeful::select! {
+///             _ = &mut stop => return ticks,
+///             _ = wakeful::time::sleep(Duration::from_millis(1)) => {
+///                 ticks += 1;
+///                 if core.index() == 0 && ticks == 3 {
+///                     core.handle().shutdown();
+///                 }
+///             }
+///         }
+///     }
+/// })?;
+/// assert!(ticks[0] == 3 && ticks[1] >= 1);
+/// # Ok::<(), wakeful::cores::CoresError>(())
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct ShutdownRequested {
     signal: Arc<Signal>,
