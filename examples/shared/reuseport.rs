@@ -7,6 +7,11 @@
 //! `remote::oneshot` each); each binds to it and says so (a `remote::mpsc`), and core
 //! 0's bind returns only when every core listens: a client that connects after the
 //! server printed its address may land on any core.
+//!
+//! Linux and FreeBSD balance such listeners; macOS accepts `SO_REUSEPORT` but gives
+//! every connection to one of them. There, the fallback documented in
+//! `wakeful::cores` (one listener, each core accepting on its own `try_clone`) is the
+//! one to use; these examples still run, on one busy core.
 
 use std::io;
 use std::net::SocketAddr;
