@@ -8,6 +8,8 @@
 #   ROUNDS=1 SECS=2 benches/compare.sh # a quick look
 #   benches/compare.sh --kv            # the kv rows only (~3 min): examples/kv and
 #                                      # benches/tokio_kv under redis-benchmark
+#   benches/compare.sh --cores         # past one core (~6 min): echo and HTTP on 2 cores,
+#                                      # wakeful --cores 2 beside tokio's two ways
 #
 # Each server runs pinned to CPU 0 and the load generator to CPU 1 (taskset); servers
 # alternate run by run, so both see the same machine. For every run it records the
@@ -89,6 +91,123 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 if [ "${1:-}" = "--kv" ]; then
   kv_rows
+  exit 0
+fi
+
+# Past one core (`--cores`): servers on 2 cores, side by side, CORES_ROUNDS rounds
+# (default 5), the order of the servers rotating round by round:
+#   wakeful-cores   examples/echo --cores 2 (examples/http --cores 2): one runtime per
+#                   core, a SO_REUSEPORT listener each;
+#   tokio-mt        benches/tokio_echo --multi-thread 2 (tokio_http): tokio's
+#                   work-stealing runtime, 2 workers, one listener;
+#   tokio-reuseport two tokio_echo --reuseport processes (current-thread) on one port.
+# Nothing is pinned: the servers may use both CPUs, and so does the load tool (loadgen,
+# one thread; wrk -t1 for HTTP, if installed). Records requests/s, p99, and the server
+# CPU per request (user + sys of every server process, /proc/PID/stat, over the run).
+cores_rows() {
+  cargo build --release --quiet --example echo --example http --example tokio_echo --example tokio_http --example loadgen
+  local bin=target/release/examples rounds=${CORES_ROUNDS:-5} secs=${SECS:-5} warmup=${WARMUP:-1} ticks
+  ticks=$(getconf CLK_TCK)
+  local csv="$OUT/cores.csv"
+  echo "bench,server,round,rps,p99_us,cpu_us_per_req,cpu_percent" >"$csv"
+  cat <<'NOTE'
+Past one core, on this 2-CPU machine: the load tool runs on the same 2 CPUs as the
+servers, so no server can have 2 CPUs to itself. These rows show what each way of
+using 2 cores costs per request (server CPU per request) and that connections spread
+over both runtimes; they cannot show 2-core throughput scaling, which needs the load
+generated elsewhere (or at least on CPUs of its own).
+NOTE
+  # start_cores_server KIND NAME -> PIDS (space-separated) and ADDR
+  start_cores_server() {
+    local kind=$1 name=$2 log="$OUT/cores-server.log" tokio_bin=tokio_echo wakeful_bin=echo
+    [ "$kind" = http ] && { tokio_bin=tokio_http; wakeful_bin=http; }
+    PIDS="" ADDR=""
+    case $name in
+      wakeful-cores) "$bin/$wakeful_bin" --addr 127.0.0.1:0 --cores 2 >"$log" 2>&1 & PIDS=$! ;;
+      tokio-mt) "$bin/$tokio_bin" --multi-thread 2 --addr 127.0.0.1:0 >"$log" 2>&1 & PIDS=$! ;;
+      tokio-reuseport) "$bin/$tokio_bin" --reuseport --addr 127.0.0.1:0 >"$log" 2>&1 & PIDS=$! ;;
+    esac
+    for _ in $(seq 200); do
+      ADDR=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$log" | head -1)
+      [ -n "$ADDR" ] && break
+      sleep 0.05
+    done
+    [ -n "$ADDR" ] || { echo "server $name ($kind) did not start" >&2; kill $PIDS; exit 1; }
+    if [ "$name" = tokio-reuseport ]; then
+      # The second process on the port the first one got.
+      "$bin/$tokio_bin" --reuseport --addr "$ADDR" >"$log.2" 2>&1 &
+      PIDS="$PIDS $!"
+      for _ in $(seq 200); do grep -q "listening on" "$log.2" && break; sleep 0.05; done
+      grep -q "listening on" "$log.2" || { echo "second $tokio_bin did not start" >&2; kill $PIDS; exit 1; }
+    fi
+  }
+  sum_ticks() { local t=0 p; for p in "$@"; do t=$((t + $(cpu_ticks "$p"))); done; echo "$t"; }
+  # cores_run KIND LABEL NAME ROUND: one measured run, appended to the CSV.
+  cores_run() {
+    local kind=$1 label=$2 name=$3 round=$4 before after out rps p99 total
+    start_cores_server "$kind" "$name"
+    # shellcheck disable=SC2086
+    before=$(sum_ticks $PIDS)
+    if [ "$kind" = echo ]; then
+      IFS=: read -r conns depth <<<"$label"
+      out=$("$bin/loadgen" --addr "$ADDR" --conns "$conns" --depth "$depth" --size 64 --secs "$secs" --warmup "$warmup" | tail -1)
+      rps=$(echo "$out" | tr ' ' '\n' | sed -n 's/^rps=//p')
+      p99=$(echo "$out" | tr ' ' '\n' | sed -n 's/^p99_us=//p')
+      total=$(echo "$out" | tr ' ' '\n' | sed -n 's/^total=//p')
+    else
+      out=$(wrk -t1 -c100 -d"${secs}s" --latency "http://$ADDR/")
+      rps=$(echo "$out" | awk '/Requests\/sec/ { print $2 }')
+      p99=$(echo "$out" | awk '$1 == "99%" { v = $2; if (v ~ /ms$/) v = v * 1000; else if (v ~ /us$/) v = v + 0; else if (v ~ /s$/) v = v * 1e6; print v }')
+      total=$(echo "$out" | awk '/requests in/ { print $1 }')
+    fi
+    # shellcheck disable=SC2086
+    after=$(sum_ticks $PIDS)
+    # shellcheck disable=SC2086
+    kill $PIDS; for p in $PIDS; do wait "$p" 2>/dev/null || true; done
+    local run_secs=$secs; [ "$kind" = echo ] && run_secs=$(awk -v a="$secs" -v b="$warmup" 'BEGIN { print a + b }')
+    local cpu_us cpu_pct
+    cpu_us=$(awk -v t="$((after - before))" -v hz="$ticks" -v n="$total" 'BEGIN { printf "%.3f", t / hz * 1e6 / n }')
+    cpu_pct=$(awk -v t="$((after - before))" -v hz="$ticks" -v s="$run_secs" 'BEGIN { printf "%.0f", t / hz / s * 100 }')
+    echo "$kind $label,$name,$round,$rps,$p99,$cpu_us,$cpu_pct" >>"$csv"
+    printf '  %-14s %-16s round %s: rps=%-9s p99=%-7sus cpu/req=%sus server CPU=%s%%\n' \
+      "$kind $label" "$name" "$round" "$rps" "$p99" "$cpu_us" "$cpu_pct"
+  }
+  local benches="echo:${CORES_CONNS:-100}:1 echo:${CORES_CONNS:-100}:16"
+  if command -v wrk >/dev/null; then benches="$benches http:100"; else
+    echo "http rows skipped: wrk is not installed (apt-get install wrk)"; fi
+  local servers=(wakeful-cores tokio-mt tokio-reuseport)
+  for bench in $benches; do
+    local kind=${bench%%:*} label=${bench#*:}
+    for round in $(seq "$rounds"); do
+      for i in 0 1 2; do
+        cores_run "$kind" "$label" "${servers[$(((round + i) % 3))]}" "$round"
+      done
+    done
+  done
+  # Medians and min–max per bench and server; ratios of the medians to wakeful-cores.
+  python3 - "$csv" <<'PY' | tee "$OUT/cores.md"
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+print("| bench | server | req/s median [min–max] | p99 µs median | server CPU µs/req median [min–max] | CPU/req ÷ wakeful | server CPU % |")
+print("|---|---|---|---:|---|---:|---:|")
+for bench in dict.fromkeys(r["bench"] for r in rows):
+    base = None
+    for server in ("wakeful-cores", "tokio-mt", "tokio-reuseport"):
+        sel = [r for r in rows if r["bench"] == bench and r["server"] == server]
+        if not sel:
+            continue
+        col = lambda k: [float(r[k]) for r in sel]
+        rps, cpu = col("rps"), col("cpu_us_per_req")
+        med_cpu = statistics.median(cpu)
+        base = base or med_cpu
+        print(f"| {bench} | {server} | {statistics.median(rps):,.0f} [{min(rps):,.0f}–{max(rps):,.0f}] | "
+              f"{statistics.median(col('p99_us')):,.0f} | {med_cpu:.2f} [{min(cpu):.2f}–{max(cpu):.2f}] | "
+              f"{med_cpu / base:.2f} | {statistics.median(col('cpu_percent')):.0f} |")
+PY
+}
+
+if [ "${1:-}" = "--cores" ]; then
+  cores_rows
   exit 0
 fi
 

@@ -6,6 +6,7 @@
 //! curl -i http://127.0.0.1:8080/
 //! curl -i --data 'echo me' http://127.0.0.1:8080/echo
 //! wrk -t1 -c100 -d10s http://127.0.0.1:8080/          # load, from another core
+//! cargo run --release --example http -- --cores 2     # one runtime per core, one port
 //! ```
 //!
 //! - `GET /` answers `Hello, world!`; `POST /echo` answers with the request's body.
@@ -39,13 +40,30 @@
 //! most one request (head, the body, and one 4 KiB read past them) and its response's
 //! head; the echoed body is sent from the request's buffer, not copied. The number of
 //! connections is bounded only by the process's file descriptor limit.
+//!
+//! # Past one core
+//!
+//! With `--cores N` (default 1), N single-threaded runtimes serve the port
+//! (`wakeful::cores`): each core has its own `SO_REUSEPORT` listener on the same
+//! address (see `shared/reuseport.rs`), and a connection is served by the core that
+//! accepted it, start to end. Ctrl-C (or SIGTERM) stops every core: each stops
+//! accepting, drops its connections, and the number each accepted is printed. With one
+//! core the server runs until killed, as before.
 
+use std::future::{poll_fn, Future};
 use std::io;
+use std::pin::pin;
 use std::process::ExitCode;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
+use wakeful::cores::Core;
 use wakeful::net::{TcpListener, TcpStream};
+use wakeful::signal::unix::{signal, SignalKind};
 use wakeful::time::{timeout, timeout_at};
+
+#[path = "shared/reuseport.rs"]
+mod reuseport;
 
 const MAX_HEAD: usize = 8 * 1024;
 const MAX_BODY: usize = 1024 * 1024;
@@ -68,6 +86,7 @@ fn main() -> ExitCode {
     let mut addr = "127.0.0.1:8080".to_string();
     let ten = Duration::from_secs(10);
     let mut limits = Limits { header: ten, body: ten, write: ten };
+    let mut cores = 1;
     while let Some(arg) = args.next() {
         let limit = match arg.as_str() {
             "--addr" => match args.next() {
@@ -76,6 +95,13 @@ fn main() -> ExitCode {
                     continue;
                 }
                 None => return usage("--addr needs HOST:PORT"),
+            },
+            "--cores" => match args.next().and_then(|n| n.parse().ok()).filter(|&n: &usize| n > 0) {
+                Some(n) => {
+                    cores = n;
+                    continue;
+                }
+                None => return usage("--cores needs a number > 0"),
             },
             "--header-timeout" => &mut limits.header,
             "--body-timeout" => &mut limits.body,
@@ -87,7 +113,9 @@ fn main() -> ExitCode {
             None => return usage(&format!("{arg} needs a positive number of seconds")),
         }
     }
-    match wakeful::block_on(serve(&addr, limits)) {
+    let served =
+        if cores == 1 { wakeful::block_on(serve(&addr, limits)) } else { serve_cores(&addr, cores, limits) };
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("http: {err}");
@@ -99,7 +127,7 @@ fn main() -> ExitCode {
 fn usage(message: &str) -> ExitCode {
     eprintln!(
         "http: {message}\nusage: http [--addr HOST:PORT] [--header-timeout SECONDS] \
-         [--body-timeout SECONDS] [--write-timeout SECONDS]"
+         [--body-timeout SECONDS] [--write-timeout SECONDS] [--cores N]"
     );
     ExitCode::from(2)
 }
@@ -119,6 +147,72 @@ async fn serve(addr: &str, limits: Limits) -> io::Result<()> {
         match listener.accept().await {
             Ok((stream, _)) => drop(wakeful::spawn(connection(stream, limits))),
             Err(err) => eprintln!("http: accept: {err}"),
+        }
+    }
+}
+
+/// `--cores N`: N runtimes, one per thread, each with its own listener on the port.
+fn serve_cores(addr: &str, cores: usize, limits: Limits) -> io::Result<()> {
+    let addr = std::net::ToSocketAddrs::to_socket_addrs(addr)?.next().ok_or_else(|| {
+        io::Error::new(io::ErrorKind::InvalidInput, format!("--addr {addr:?} names no address"))
+    })?;
+    let tickets = reuseport::Tickets::new(addr, cores);
+    let accepted = wakeful::cores::Builder::new()
+        .cores(cores)
+        .run(move |core| {
+            let ticket = tickets.take(core.index());
+            async move {
+                let handle = core.handle();
+                let served = serve_core(core, ticket, limits).await;
+                if served.is_err() {
+                    handle.shutdown(); // one core failed: stop the others too
+                }
+                served
+            }
+        })
+        .map_err(|err| io::Error::other(err.to_string()))?;
+    for (index, accepted) in accepted.into_iter().enumerate() {
+        println!("http: core {index} accepted {} connection(s)", accepted?);
+    }
+    println!("http: bye");
+    Ok(())
+}
+
+/// One core of `--cores N`: accepts until the cores are asked to stop (core 0 asks on
+/// Ctrl-C or SIGTERM); returns how many connections it accepted. Its connections are
+/// dropped with its runtime.
+async fn serve_core(core: Core, ticket: reuseport::Ticket, limits: Limits) -> io::Result<u64> {
+    // Asked first, so that a shutdown lets this core return its count.
+    let mut stop = pin!(core.shutdown_requested());
+    let listener = ticket.bind().await?;
+    if core.index() == 0 {
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        let handle = core.handle();
+        drop(wakeful::spawn(async move {
+            poll_fn(|cx| match interrupt.poll_recv(cx).is_ready() || terminate.poll_recv(cx).is_ready() {
+                true => Poll::Ready(()),
+                false => Poll::Pending,
+            })
+            .await;
+            handle.shutdown();
+        }));
+        println!("http: listening on {} with {} cores", listener.local_addr()?, core.cores());
+    }
+    let mut accepted = 0;
+    loop {
+        let next = poll_fn(|cx| match stop.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(None),
+            Poll::Pending => listener.poll_accept(cx).map(Some),
+        })
+        .await;
+        match next {
+            Some(Ok((stream, _))) => {
+                accepted += 1;
+                drop(wakeful::spawn(connection(stream, limits)));
+            }
+            Some(Err(err)) => eprintln!("http: core {}: accept: {err}", core.index()),
+            None => return Ok(accepted),
         }
     }
 }

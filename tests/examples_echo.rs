@@ -110,3 +110,66 @@ fn loadgen_drives_the_echo_servers() {
         assert!(stdout.contains("errors=0"), "{stdout}");
     }
 }
+
+/// Reads the per-core lines ("core I accepted N connection(s)") up to "bye"; returns
+/// the counts in core order.
+fn accepted_per_core(server: &mut Running, prefix: &str) -> Vec<u64> {
+    let mut accepted = Vec::new();
+    loop {
+        let line = server.line();
+        if line.contains(&format!("{prefix}: bye")) {
+            return accepted;
+        }
+        if let Some(rest) = line.strip_prefix(&format!("{prefix}: core {} accepted ", accepted.len())) {
+            accepted.push(rest.split(' ').next().unwrap().parse().unwrap());
+        }
+    }
+}
+
+#[test]
+fn echo_on_two_cores_serves_100_clients_on_both_and_stops_every_core_on_ctrl_c() {
+    let mut server = Running::start("echo", &["--addr", "127.0.0.1:0", "--cores", "2", "--grace", "10"]);
+    let addr = server.listening_addr();
+    let mut clients: Vec<TcpStream> = (0..100).map(|_| connect(&addr)).collect();
+    for (i, client) in clients.iter_mut().enumerate() {
+        echo_round_trip(client, format!("hello from client {i}\n").as_bytes());
+    }
+
+    // One Ctrl-C: every core stops accepting, and still serves its live connections.
+    server.signal(libc::SIGINT);
+    for _ in 0..2 {
+        server.wait_for("shutting down");
+    }
+    assert!(TcpStream::connect(&addr).is_err(), "new clients are refused by every core after Ctrl-C");
+    for client in clients.iter_mut().step_by(10) {
+        echo_round_trip(client, b"still served during the grace period");
+    }
+    drop(clients);
+    let accepted = accepted_per_core(&mut server, "echo");
+    assert_eq!(accepted.len(), 2, "one count per core: {accepted:?}");
+    assert_eq!(accepted.iter().sum::<u64>(), 100, "every client accepted once: {accepted:?}");
+    // The kernel spreads connections by a hash of the client's port: with 100 clients,
+    // a core left out would mean the listeners do not share the port.
+    #[cfg(target_os = "linux")]
+    assert!(accepted.iter().all(|&n| n > 0), "both cores accepted some: {accepted:?}");
+    let status = server.wait_exit();
+    assert!(status.success(), "graceful shutdown exits 0, got {status:?}");
+}
+
+#[test]
+fn echo_rejects_zero_cores() {
+    let output = example("echo").args(["--cores", "0"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--cores"), "{output:?}");
+}
+
+/// A port held by a listener without `SO_REUSEPORT`: core 0 cannot bind, and every
+/// core ends with the error (none waits forever for core 0's address).
+#[test]
+fn echo_on_two_cores_reports_a_port_in_use_and_exits() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let mut server = Running::start("echo", &["--addr", &addr, "--cores", "2"]);
+    let status = server.wait_exit();
+    assert_eq!(status.code(), Some(1), "a failed bind exits 1, got {status:?}");
+}

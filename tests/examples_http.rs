@@ -264,3 +264,38 @@ fn http_serves_with_deadlines_too_far_for_an_instant() {
     assert!(response.starts_with("HTTP/1.1 200"), "no answer from the server: {response:?}");
     assert!(response.ends_with("hello"), "{response:?}");
 }
+
+#[test]
+fn http_on_two_cores_serves_100_clients_on_both_and_stops_on_ctrl_c() {
+    let mut server = Running::start("http", &["--addr", "127.0.0.1:0", "--cores", "2"]);
+    let addr = server.listening_addr();
+    let clients: Vec<TcpStream> = (0..100).map(|_| connect(&addr)).collect();
+    for client in &clients {
+        (&*client).write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    }
+    for client in &clients {
+        let (status, _, body) = http_response(&mut BufReader::new(client.try_clone().unwrap()));
+        assert_eq!((status, body.as_slice()), (200, &b"Hello, world!\n"[..]));
+    }
+
+    server.signal(libc::SIGINT);
+    let mut accepted = Vec::new();
+    loop {
+        let line = server.line();
+        if line.contains("http: bye") {
+            break;
+        }
+        if let Some(rest) = line.strip_prefix(&format!("http: core {} accepted ", accepted.len())) {
+            accepted.push(rest.split(' ').next().unwrap().parse::<u64>().unwrap());
+        }
+    }
+    assert_eq!(accepted.len(), 2, "one count per core: {accepted:?}");
+    assert_eq!(accepted.iter().sum::<u64>(), 100, "every client accepted once: {accepted:?}");
+    #[cfg(target_os = "linux")]
+    assert!(accepted.iter().all(|&n| n > 0), "both cores accepted some: {accepted:?}");
+    assert!(server.wait_exit().success());
+    // The cores dropped their connections with their runtimes: each client sees the end.
+    for client in clients {
+        assert!(at_end(&mut BufReader::new(client)), "a connection outlived its core");
+    }
+}
