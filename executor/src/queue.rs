@@ -25,6 +25,10 @@ impl ReadyQueue {
     pub(crate) fn is_empty(&self) -> bool {
         self.0.borrow().is_empty()
     }
+
+    pub(crate) fn len(&self) -> usize {
+        self.0.borrow().len()
+    }
 }
 
 /// Tasks woken from other threads, waiting to be moved to the [`ReadyQueue`].
