@@ -10,15 +10,25 @@
 #                                      # benches/tokio_kv under redis-benchmark
 #   benches/compare.sh --cores         # past one core (~6 min): echo and HTTP on 2 cores,
 #                                      # wakeful --cores 2 beside tokio's two ways
+#   CONNS="10 100 1000 10000" ROUNDS=5 benches/compare.sh --echo
+#                                      # TCP ping-pong rows only, at these connection
+#                                      # counts (syscalls per request by name included)
+#   BASELINE=/tmp/echo-old CONNS=1000 benches/compare.sh --echo
+#                                      # also an older build of examples/echo, as a
+#                                      # third server ("baseline") in every round
 #
 # Each server runs pinned to CPU 0 and the load generator to CPU 1 (taskset); servers
 # alternate run by run, so both see the same machine. For every run it records the
 # load tool's requests/s and latency, the server's CPU time per request (user + sys
 # from /proc/PID/stat over the run), and its syscalls per request (perf's
 # raw_syscalls:sys_enter tracepoint, attached to the server: unlike strace, it does not
-# slow the server down). Prints medians and the wakeful/tokio ratio.
+# slow the server down), in total and by name (epoll_wait, recv, send, epoll_ctl,
+# other: the syscalls:sys_enter_* tracepoints). Prints medians and the wakeful/tokio
+# ratio.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# 10 000 connections take 10 000 fds in the server and as many in the load generator.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 ROUNDS=${ROUNDS:-3}
 SECS=${SECS:-5}
@@ -49,6 +59,7 @@ kv_rows() {
     for round in $(seq "$rounds"); do
       if [ $((round % 2)) = 1 ]; then order="kv tokio_kv"; else order="tokio_kv kv"; fi
       for name in $order; do
+        : >"$OUT/server.log" # (see run_one)
         taskset -c 0 "$bin/$name" --addr 127.0.0.1:0 --max-conns 1000 >"$OUT/server.log" 2>&1 &
         local pid=$! addr=""
         for _ in $(seq 100); do
@@ -215,6 +226,10 @@ cargo build --release --quiet --example echo --example udp_server --example toki
 BIN=target/release/examples
 TICKS=$(getconf CLK_TCK)
 PERF=$(command -v perf || true)
+BY_NAME=""
+for call in epoll_wait epoll_pwait epoll_pwait2 recvfrom recvmsg read sendto sendmsg write epoll_ctl; do
+  BY_NAME="$BY_NAME${BY_NAME:+,}syscalls:sys_enter_$call"
+done
 
 # server_cmd NAME PROTO -> the command line of that server on port 0
 server_cmd() {
@@ -223,6 +238,7 @@ server_cmd() {
     wakeful/udp) echo "$BIN/udp_server --echo --addr 127.0.0.1:0" ;;
     tokio/tcp) echo "$BIN/tokio_echo --addr 127.0.0.1:0" ;;
     tokio/udp) echo "$BIN/tokio_echo --udp --addr 127.0.0.1:0" ;;
+    baseline/tcp) echo "$BASELINE --addr 127.0.0.1:0" ;;
   esac
 }
 
@@ -232,6 +248,9 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 run_one() {
   local name=$1 proto=$2 conns=$3 depth=$4 size=$5
   local log="$OUT/server.log"
+  # Emptied here, not only by the redirection below: that one runs in the background
+  # job, and on a busy machine the wait loop could read the previous server's address.
+  : >"$log"
   # shellcheck disable=SC2046
   taskset -c 0 $(server_cmd "$name" "$proto") >"$log" 2>&1 &
   local pid=$!
@@ -246,16 +265,22 @@ run_one() {
   local before; before=$(cpu_ticks "$pid")
   local perf_out="$OUT/perf.txt"
   if [ -n "$PERF" ]; then
-    # Attached for as long as the load runs (a background job cannot take SIGINT).
-    perf stat -x, -e raw_syscalls:sys_enter -p "$pid" -o "$perf_out" -- sleep "$(awk -v a="$SECS" -v b="$WARMUP" 'BEGIN { print a + b }')" &
+    # Attached for as long as the load generator runs, connecting included (its
+    # `total` counts from the first request): perf stops when its `sleep` is ended
+    # below (a background job cannot take SIGINT). A fixed-length sleep missed the
+    # end of runs whose thousands of connections took long to set up.
+    perf stat -x, -e "raw_syscalls:sys_enter,$BY_NAME" -p "$pid" -o "$perf_out" -- sleep 3600 &
     local perf_pid=$!
+    sleep 0.2 # attached before the first connection
   fi
   local result
   result=$(taskset -c 1 "$BIN/loadgen" $udp_flag --addr "$addr" --conns "$conns" --depth "$depth" \
     --size "$size" --secs "$SECS" --warmup "$WARMUP" | tail -1)
   local after; after=$(cpu_ticks "$pid")
-  local syscalls=""
+  local syscalls="" by_name=",,,,"
   if [ -n "$PERF" ]; then
+    local sleeper; sleeper=$(pgrep -P "$perf_pid" || true) # perf's own child
+    [ -z "$sleeper" ] || kill "$sleeper" 2>/dev/null || true # perf then reports
     wait "$perf_pid" 2>/dev/null || true
     syscalls=$(awk -F, '/raw_syscalls/ {print $1}' "$perf_out")
   fi
@@ -264,27 +289,48 @@ run_one() {
   local total; total=$(field total)
   local cpu_us; cpu_us=$(awk -v t="$((after - before))" -v hz="$TICKS" -v n="$total" 'BEGIN { printf "%.3f", t / hz * 1e6 / n }')
   local per_req=""
-  [ -n "$syscalls" ] && per_req=$(awk -v s="$syscalls" -v n="$total" 'BEGIN { printf "%.3f", s / n }')
-  echo "$proto,$conns,$depth,$size,$name,$(field rps),$(field p50_us),$(field p99_us),$cpu_us,$per_req" >>"$CSV"
-  printf '  %-8s %-4s conns=%-5s depth=%-3s rps=%-8s p99=%-6sus cpu/req=%sus syscalls/req=%s\n' \
-    "$name" "$proto" "$conns" "$depth" "$(field rps)" "$(field p99_us)" "$cpu_us" "$per_req"
+  if [ -n "$syscalls" ]; then
+    per_req=$(awk -v s="$syscalls" -v n="$total" 'BEGIN { printf "%.3f", s / n }')
+    # Per request, by name: epoll_wait (any flavour), recv, send, epoll_ctl, other.
+    by_name=$(awk -F, -v n="$total" -v all="$syscalls" '
+      /sys_enter_epoll_(p?wait|pwait2),/ { c["wait"] += $1 }
+      /sys_enter_(recvfrom|recvmsg|read),/ { c["recv"] += $1 }
+      /sys_enter_(sendto|sendmsg|write),/ { c["send"] += $1 }
+      /sys_enter_epoll_ctl,/ { c["ctl"] += $1 }
+      END { other = all - c["wait"] - c["recv"] - c["send"] - c["ctl"]
+            printf "%.4f,%.4f,%.4f,%.4f,%.4f", c["wait"] / n, c["recv"] / n, c["send"] / n, c["ctl"] / n, other / n }' "$perf_out")
+  fi
+  echo "$proto,$conns,$depth,$size,$name,$(field rps),$(field p50_us),$(field p99_us),$cpu_us,$per_req,$by_name" >>"$CSV"
+  printf '  %-8s %-4s conns=%-5s depth=%-3s rps=%-8s p99=%-6sus cpu/req=%sus syscalls/req=%s (wait,recv,send,ctl,other: %s)\n' \
+    "$name" "$proto" "$conns" "$depth" "$(field rps)" "$(field p99_us)" "$cpu_us" "$per_req" "$by_name"
 }
 
-echo "proto,conns,depth,size,server,rps,p50_us,p99_us,cpu_us_per_req,syscalls_per_req" >"$CSV"
+echo "proto,conns,depth,size,server,rps,p50_us,p99_us,cpu_us_per_req,syscalls_per_req,epoll_wait_per_req,recv_per_req,send_per_req,epoll_ctl_per_req,other_per_req" >"$CSV"
 CONFIGS=${CONFIGS:-"tcp:1:1 tcp:10:1 tcp:100:1 tcp:1000:1 tcp:10000:1 tcp:100:16 udp:1:1 udp:10:1 udp:100:1"}
+# CONNS="10 100 1000": TCP ping-pong (depth 1) at these connection counts instead.
+if [ -n "${CONNS:-}" ]; then
+  CONFIGS=""
+  for conns in $CONNS; do CONFIGS="$CONFIGS tcp:$conns:1"; done
+fi
 for config in $CONFIGS; do
   IFS=: read -r proto conns depth <<<"$config"
   for round in $(seq "$ROUNDS"); do
     if [ $((round % 2)) = 1 ]; then order="wakeful tokio"; else order="tokio wakeful"; fi
+    [ -n "${BASELINE:-}" ] && [ "$proto" = tcp ] && order="baseline $order"
     for name in $order; do run_one "$name" "$proto" "$conns" "$depth" 64; done
   done
 done
+if [ "${1:-}" = "--echo" ]; then
+  python3 benches/report.py --syscalls "$CSV" | tee "$OUT/syscalls.md"
+  exit 0
+fi
 
 # Memory per idle connection: the server's resident set before and with 10 000 idle
 # connections (which the server has accepted, each with its task and 4 KiB buffer).
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 echo "server,idle_conns,rss_before_kib,rss_after_kib,bytes_per_conn" >"$OUT/memory.csv"
 for name in wakeful tokio; do
+  : >"$OUT/server.log" # (see run_one)
   # shellcheck disable=SC2046
   taskset -c 0 $(server_cmd "$name" tcp) >"$OUT/server.log" 2>&1 &
   pid=$!
@@ -306,6 +352,7 @@ done
 if command -v wrk >/dev/null; then
   cargo build --release --quiet --features hyper --example http --example hyper
   for name in http hyper; do
+    : >"$OUT/server.log" # (see run_one)
     taskset -c 0 "$BIN/$name" --addr 127.0.0.1:0 >"$OUT/server.log" 2>&1 &
     pid=$!
     for _ in $(seq 100); do grep -q "listening on" "$OUT/server.log" && break; sleep 0.05; done

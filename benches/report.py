@@ -3,6 +3,7 @@
 
     python3 benches/report.py target/compare/results.csv   # echo runs from compare.sh
     python3 benches/report.py                              # criterion results only
+    python3 benches/report.py --syscalls target/compare/results.csv  # by-name table only
 
 Reads the echo runs (CSV from benches/compare.sh) and criterion's estimates
 (target/criterion/*/*/new/estimates.json), prints markdown tables with medians and the
@@ -60,6 +61,28 @@ def echo_tables(path):
             f"| {fmt(m['w', 'syscalls_per_req'], 2)} | {fmt(m['t', 'syscalls_per_req'], 2)} |"
         )
     return "\n".join(lines), summary
+
+
+SYSCALL_FIELDS = ("epoll_wait_per_req", "recv_per_req", "send_per_req", "epoll_ctl_per_req", "other_per_req")
+
+
+def syscall_table(path):
+    """Syscalls per request by name, wakeful beside tokio: medians over the runs."""
+    runs = defaultdict(list)
+    with open(path) as f:
+        for row in csv.DictReader(f):
+            if row.get("epoll_wait_per_req"):
+                runs[(row["proto"], int(row["conns"]), int(row["depth"]), row["server"])].append(row)
+    lines = [
+        "| proto | conns | depth | server | runs | epoll_wait | recv | send | epoll_ctl | other | total |",
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for key in sorted(runs, key=lambda k: (k[0], k[2], k[1], k[3] != "wakeful")):
+        rows = runs[key]
+        cells = [statistics.median(float(r[f]) for r in rows) for f in SYSCALL_FIELDS + ("syscalls_per_req",)]
+        lines.append(f"| {key[0]} | {key[1]} | {key[2]} | {key[3]} | {len(rows)} | "
+                     + " | ".join(f"{v:.3f}" for v in cells) + " |")
+    return "\n".join(lines)
 
 
 def criterion_results(root="target/criterion"):
@@ -167,6 +190,9 @@ def write(path, lines):
 
 
 def main():
+    if sys.argv[1:2] == ["--syscalls"]:
+        print(syscall_table(sys.argv[2]))
+        return
     report = []
     results = criterion_results()
     if results:
@@ -176,6 +202,7 @@ def main():
     if len(sys.argv) > 1:
         table, summary = echo_tables(sys.argv[1])
         report += ["## echo servers under loadgen (medians)", "", table, ""]
+        report += ["## syscalls per request by name (medians)", "", syscall_table(sys.argv[1]), ""]
         svg_rps_chart(f"{DOCS}/echo-rps.svg", summary)
         cpu = [(f"{p} {c} conns d{d}", m["w", "cpu_us_per_req"] / m["t", "cpu_us_per_req"])
                for (p, c, d), m in sorted(summary.items()) if m["w", "cpu_us_per_req"] and m["t", "cpu_us_per_req"]]

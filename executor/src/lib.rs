@@ -47,7 +47,9 @@
 //!    the allocation is freed. Wakes after completion are no-ops.
 //!
 //! Every `event_interval` polls (default 61) the loop parks for zero time, so that
-//! I/O and timers get their turn even when some task is always ready; the ready queue
+//! I/O and timers get their turn even when some task is always ready — or, when the
+//! last turn left more tasks queued than that, once those have run (at most 1024
+//! polls), as a turn sooner could not make a task it wakes run sooner; the ready queue
 //! is FIFO, so a task that wakes itself forever lets every other task run in between;
 //! and a task whose I/O is always ready yields once its [`coop`] budget is spent.
 //!

@@ -7,7 +7,8 @@ use std::time::Duration;
 /// Blocks the runtime's thread until something may have woken a task.
 ///
 /// The executor calls `park(None)` when it is idle, and `park(Some(Duration::ZERO))`
-/// every `event_interval` polls to let I/O and timers in. An implementation may return
+/// every `event_interval` polls to let I/O and timers in (or, after a turn that left
+/// more tasks queued, once those have run). An implementation may return
 /// early (spurious wakeups are fine) but must return promptly after
 /// [`Unpark::unpark`], including an unpark that came before the call.
 ///

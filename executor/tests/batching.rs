@@ -1,0 +1,130 @@
+//! How often the run loop turns the reactor while a batch of I/O-woken tasks runs:
+//! once per batch (one wait collects everything the batch caused), not once per
+//! `event_interval` polls, and never more than 1024 polls apart. A fake reactor
+//! delivers one "event" to every waiting task at each park, as a busy echo server's
+//! `epoll_wait` does. Runs under Miri (no syscalls).
+
+use std::cell::{Cell, RefCell};
+use std::future::poll_fn;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+use std::time::Duration;
+
+use wakeful_executor::{spawn, yield_now, Builder, Park, Unpark};
+
+/// The most polls between two turns while a batch runs (`MAX_BATCH_POLLS` in
+/// `runtime.rs`).
+const MAX_BATCH_POLLS: usize = 1024;
+
+/// The parks seen: each one's timeout, and the task polls that ran before it.
+type Parks = Vec<(Option<Duration>, usize)>;
+
+/// Every park "delivers an event" to each waiting task (wakes every stored waker) and
+/// records how many task polls ran since the previous park.
+#[derive(Clone, Default)]
+struct EveryoneReady {
+    waiting: Rc<RefCell<Vec<Waker>>>,
+    polls: Rc<Cell<usize>>,
+    parks: Rc<RefCell<Parks>>,
+}
+
+impl Park for EveryoneReady {
+    fn park(&mut self, timeout: Option<Duration>) {
+        self.parks.borrow_mut().push((timeout, self.polls.replace(0)));
+        let woken = std::mem::take(&mut *self.waiting.borrow_mut());
+        woken.into_iter().for_each(Waker::wake);
+    }
+
+    fn unparker(&self) -> Box<dyn Unpark> {
+        struct Nothing;
+        impl Unpark for Nothing {
+            fn unpark(&self) {}
+        }
+        Box::new(Nothing)
+    }
+}
+
+/// `tasks` connections, each waiting for `rounds` events (one poll per event), like
+/// echo tasks under a ping-pong load. Returns the parks: (timeout, polls before it).
+fn run_connections(tasks: usize, rounds: usize) -> Parks {
+    let reactor = EveryoneReady::default();
+    let rt = Builder::default().build_with_park(reactor.clone());
+    rt.block_on(async {
+        let handles: Vec<_> = (0..tasks)
+            .map(|_| {
+                let reactor = reactor.clone();
+                spawn(async move {
+                    let mut seen = 0;
+                    poll_fn(|cx| {
+                        reactor.polls.set(reactor.polls.get() + 1);
+                        if seen == rounds {
+                            return Poll::Ready(());
+                        }
+                        seen += 1;
+                        reactor.waiting.borrow_mut().push(cx.waker().clone());
+                        Poll::Pending
+                    })
+                    .await
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.await.unwrap();
+        }
+    });
+    let parks = reactor.parks.borrow().clone();
+    parks
+}
+
+#[test]
+fn a_batch_of_woken_tasks_runs_whole_before_the_next_turn() {
+    let (tasks, rounds) = (500, 6);
+    let parks = run_connections(tasks, rounds);
+    // One turn per round (each delivers the next event to all 500), and not one per
+    // 61 polls: that was 9 turns per round, 8 of them finding nothing new to deliver.
+    // Give or take the ends: the tasks are spawned after the first turn was due, and
+    // the last round finishes them while the main future collects their handles.
+    assert!(parks.len() <= rounds + 3, "{} turns for {rounds} rounds: {parks:?}", parks.len());
+    let full = parks.iter().filter(|(_, polls)| *polls >= tasks).count();
+    assert!(full >= rounds - 1, "each batch ran whole between two turns: {parks:?}");
+}
+
+#[test]
+fn a_batch_larger_than_the_cap_still_lets_the_reactor_in_every_1024_polls() {
+    let (tasks, rounds) = (3000, 2);
+    let parks = run_connections(tasks, rounds);
+    for (timeout, polls) in &parks {
+        assert!(*polls <= MAX_BATCH_POLLS, "{polls} polls before a turn ({timeout:?}): {parks:?}");
+    }
+    assert!(parks.len() >= tasks * rounds / MAX_BATCH_POLLS, "turned every ≤ 1024 polls: {parks:?}");
+}
+
+#[test]
+fn a_short_queue_still_turns_every_event_interval_polls() {
+    // Two tasks that only yield: each turn finds 2 queued, so the interval rules.
+    let reactor = EveryoneReady::default();
+    let interval = 7;
+    let rt = Builder::default().event_interval(interval).build_with_park(reactor.clone());
+    rt.block_on(async {
+        let spinners: Vec<_> = (0..2)
+            .map(|_| {
+                let polls = reactor.polls.clone();
+                spawn(async move {
+                    loop {
+                        polls.set(polls.get() + 1);
+                        yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        while reactor.parks.borrow().len() < 20 {
+            yield_now().await;
+        }
+        spinners.iter().for_each(|s| s.abort());
+    });
+    let parks = reactor.parks.borrow();
+    assert!(
+        parks.iter().all(|&(timeout, polls)| timeout == Some(Duration::ZERO) && polls <= interval as usize),
+        "a non-blocking turn every ≤ {interval} polls: {parks:?}"
+    );
+}
