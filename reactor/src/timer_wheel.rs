@@ -81,7 +81,8 @@ struct Entry {
     /// Bumped when the entry is freed, so a stale key matches nothing.
     generation: u32,
     prev: u32,
-    /// Next in the slot's list, or in the free list.
+    /// Next in the slot's list, or in the free list; in `near`, the ticket of its item
+    /// there.
     next: u32,
 }
 
@@ -127,8 +128,11 @@ pub(crate) struct TimerWheel {
     near: Near,
     /// Timers linked in the wheel or in `near` (not yet fired).
     pending: usize,
-    /// How late past the requested time the OS may end a wait (Linux's timer slack),
-    /// which [`next_wakeup`](Self::next_wakeup) counts as part of a batch window.
+    /// The last ticket given to an item of `near`.
+    tickets: u32,
+    /// How late past the requested time the OS may end a wait (Linux's timer slack, as
+    /// the thread's settings had it when the wheel was made), which
+    /// [`next_wakeup`](Self::next_wakeup) counts as part of a batch window.
     wait_slack: u64,
 }
 
@@ -142,6 +146,7 @@ impl Default for TimerWheel {
             free_head: NIL,
             near: Near::default(),
             pending: 0,
+            tickets: 0,
             wait_slack: os_wait_slack(),
         }
     }
@@ -367,8 +372,12 @@ impl TimerWheel {
         self.pending += 1;
         let entry = &mut self.entries[index as usize];
         if entry.deadline / TICK_NANOS <= self.elapsed {
+            // A new ticket each time, so that an item left behind by an earlier stay
+            // (a timer moved away and back, to the same deadline or not) is stale.
+            self.tickets = self.tickets.wrapping_add(1);
             entry.state = EntryState::Near;
-            let item = Item { deadline: entry.deadline, index, generation: entry.generation };
+            entry.next = self.tickets;
+            let item = Item { deadline: entry.deadline, index, ticket: self.tickets };
             if reached {
                 self.near.push_slot(item);
             } else {
@@ -443,11 +452,12 @@ impl TimerWheel {
     }
 }
 
-/// Whether `item` still stands for its timer: the entry is in `near`, not since freed
-/// and reused, and not moved to another deadline.
+/// Whether `item` still stands for its timer: the entry is in `near` on the item's
+/// ticket (not since moved, fired, or freed and reused). Tickets wrap after 2^32
+/// arrivals; an item stale that long has long been swept or passed.
 fn is_live(entries: &[Entry], item: &Item) -> bool {
     let entry = &entries[item.index as usize];
-    entry.state == EntryState::Near && entry.generation == item.generation && entry.deadline == item.deadline
+    entry.state == EntryState::Near && entry.next == item.ticket
 }
 
 /// How far past the requested time the OS may end this thread's timed waits. On Linux,

@@ -4,9 +4,9 @@
 //! the exact next deadline, and the batch rule the last one within a window. So a
 //! millisecond's slot is moved here once, sorted once, and every later turn reads the
 //! next deadline at the front and fires the due timers from there, touching no other
-//! timer. (Walking the slot's list at every turn touched every timer of the millisecond
-//! each time, and after each sleep those walks missed the cache: with 100 timers per
-//! millisecond it was a fifth of the runtime's CPU in `benches/timers.rs`.)
+//! timer. (Before, every turn walked the slot's list twice to find the window, and
+//! re-filed the timers not yet due: every timer of the millisecond, at every turn; a
+//! crowd of timers due in one millisecond made each turn as long as the crowd.)
 //!
 //! Timers arrive here in two ways. A slot reached arrives whole, all its deadlines later
 //! than any already here (their millisecond is later): appended and sorted once. A
@@ -15,20 +15,21 @@
 //! arrival ever shifts or re-sorts the run, however long it is.
 //!
 //! A timer cancelled or moved while here leaves its item behind, *stale*: an item is
-//! live only while its entry is still here with the item's generation and deadline
-//! (the wheel's `is_live`). Stale items are skipped when they reach the front, and
+//! live only while its entry is still here on the item's ticket (the wheel's
+//! `is_live`). Stale items are skipped when they reach the front, and
 //! dropped all at once when they outnumber live ones, so that a timer reset again and
 //! again within one millisecond cannot grow the queue without bound.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-/// A timer waiting here: its deadline and entry, as they were when it arrived.
+/// A timer waiting here: its deadline when it arrived, its entry, and the ticket the
+/// entry was given for this stay.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) struct Item {
     pub(super) deadline: u64,
     pub(super) index: u32,
-    pub(super) generation: u32,
+    pub(super) ticket: u32,
 }
 
 /// Stale items tolerated beyond the number of live ones before they are swept.

@@ -494,10 +494,17 @@ fn a_timer_moved_again_and_again_within_its_millisecond_leaves_little_behind() {
     wheel.advance(TICK_NANOS, &mut fired);
     let steady = wheel.insert(2 * TICK_NANOS - 1, recorder(0, &log));
     let key = wheel.insert(TICK_NANOS + 10, recorder(1, &log));
+    let other = wheel.insert(TICK_NANOS + 20, recorder(2, &log));
     for i in 0..100_000 {
-        wheel.reset(key, TICK_NANOS + 10 + i % 500_000);
-        assert!(wheel.near.queued() <= 2 * 2 + 64 + 1, "stale items swept: {}", wheel.near.queued());
+        // Back and forth between a few deadlines: an item left by an earlier stay at the
+        // same deadline must count as stale too, whichever timer's move sweeps them.
+        wheel.reset(key, TICK_NANOS + 10 + i % 3);
+        wheel.reset(other, TICK_NANOS + 20 + i % 5);
+        assert!(wheel.near.queued() <= 2 * 3 + 64 + 1, "stale items swept: {}", wheel.near.queued());
     }
+    wheel.remove(other);
+    assert_eq!(wheel.advance(TICK_NANOS + 12, &mut fired), 1, "fired once, not once per stay");
+    fired.clear();
     wheel.remove(key);
     assert_eq!(wheel.len(), 1);
     assert_eq!(wheel.next_expiration(), Some(2 * TICK_NANOS - 1), "only the steady timer is left");
