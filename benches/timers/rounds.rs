@@ -2,14 +2,15 @@
 //!
 //! ```text
 //! TIMERS_ROUNDS=5 cargo bench --bench timers                 # medians, min–max
-//! TIMERS_ROUNDS=5 TIMERS_PERF=1 cargo bench --bench timers   # and epoll waits (perf)
+//! TIMERS_ROUNDS=5 TIMERS_PERF=1 cargo bench --bench timers   # and waits (perf)
 //! ```
 //!
 //! Each round runs, each in a new process and alternating which goes first: the 100k
 //! random sleeps (lateness mean and p99, process CPU), and a lone 1 ms sleep 1000 times
 //! (mean lateness). With `TIMERS_PERF=1` the random-sleeps processes run under
 //! `perf stat` with syscall tracepoints (root, or `perf_event_paranoid` ≤ -1), which
-//! counts their `epoll_wait`/`epoll_pwait`/`epoll_pwait2` calls and all their syscalls.
+//! counts their waits — `epoll_wait`/`epoll_pwait`/`epoll_pwait2`, and `futex`, where
+//! tokio parks when only its time driver is enabled — and all their syscalls.
 
 use std::process::Command;
 
@@ -27,7 +28,7 @@ const FIGURES: [&str; 6] = [
     "100k mean lateness µs",
     "100k p99 lateness µs",
     "100k CPU ms",
-    "100k epoll waits",
+    "100k waits (epoll, futex)",
     "100k syscalls",
     "1 ms sleep mean lateness µs",
 ];
@@ -80,7 +81,7 @@ fn stats(values: &mut [f64]) -> Option<(f64, f64, f64)> {
 }
 
 /// Runs one scenario in a new process and returns its figures: for the random sleeps
-/// mean, p99, CPU, then (under perf) epoll waits and syscalls; for `-1ms` the mean.
+/// mean, p99, CPU, then (under perf) waits and syscalls; for `-1ms` the mean.
 fn child(scenario: &str, perf: bool) -> Vec<f64> {
     let exe = std::env::current_exe().expect("the bench's own path");
     let out_file = std::env::temp_dir().join(format!("timers-perf-{}.csv", std::process::id()));
@@ -88,7 +89,7 @@ fn child(scenario: &str, perf: bool) -> Vec<f64> {
         let mut c = Command::new("perf");
         c.args(["stat", "-x,", "-o"]).arg(&out_file).args([
             "-e",
-            "raw_syscalls:sys_enter,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_epoll_pwait,syscalls:sys_enter_epoll_pwait2",
+            "raw_syscalls:sys_enter,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_epoll_pwait,syscalls:sys_enter_epoll_pwait2,syscalls:sys_enter_futex",
             "--",
         ]);
         c.arg(&exe);
@@ -110,7 +111,7 @@ fn child(scenario: &str, perf: bool) -> Vec<f64> {
                 .filter_map(|l| l.split(',').next()?.parse::<f64>().ok())
                 .sum()
         };
-        values.push(count("syscalls:sys_enter_epoll_"));
+        values.push(count("syscalls:sys_enter_epoll_") + count("syscalls:sys_enter_futex"));
         values.push(count("raw_syscalls:sys_enter"));
     }
     values
