@@ -8,6 +8,9 @@
 //! how late sleeps wake (mean and p99), and how many heap bytes one sleeping task
 //! costs, counted by a wrapping global allocator. Then criterion groups: insert and
 //! cancel 100k sleeps; 10k sleeps with random deadlines in 0–20 ms, all firing.
+//!
+//! `TIMERS_ROUNDS=5 cargo bench --bench timers` runs the lateness scenarios alone,
+//! interleaved in fresh processes, and prints medians: see `timers/rounds.rs`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::future::Future;
@@ -168,15 +171,26 @@ fn bytes_per_sleeping_task<T: Timers>(rt: &T, n: usize) -> f64 {
     })
 }
 
-fn report<T: Timers>(rt: impl Fn() -> T) {
-    let summary = |late: &[Duration]| {
-        let mean = late.iter().sum::<Duration>() / late.len() as u32;
-        let p99 = late[late.len() * 99 / 100];
-        format!("mean {:>7.3} ms  p99 {:>7.3} ms", mean.as_secs_f64() * 1e3, p99.as_secs_f64() * 1e3)
-    };
+/// Mean and p99 of sorted lateness figures.
+fn mean_p99(late: &[Duration]) -> (Duration, Duration) {
+    (late.iter().sum::<Duration>() / late.len() as u32, late[late.len() * 99 / 100])
+}
+
+fn summary(late: &[Duration]) -> String {
+    let (mean, p99) = mean_p99(late);
+    format!("mean {:>7.3} ms  p99 {:>7.3} ms", mean.as_secs_f64() * 1e3, p99.as_secs_f64() * 1e3)
+}
+
+/// The headline run: 100k concurrent sleeps with random deadlines in 0–1 s. Returns
+/// their sorted lateness and the process CPU time (user + sys) the run took.
+fn random_sleeps<T: Timers>(rt: impl Fn() -> T) -> (Vec<Duration>, Duration) {
     let cpu_before = cpu_time();
-    let random = lateness(&rt(), Duration::from_millis(200), &durations(100_000, Duration::from_secs(1)));
-    let cpu = cpu_time() - cpu_before;
+    let late = lateness(&rt(), Duration::from_millis(200), &durations(100_000, Duration::from_secs(1)));
+    (late, cpu_time() - cpu_before)
+}
+
+fn report<T: Timers>(rt: impl Fn() -> T) {
+    let (random, cpu) = random_sleeps(&rt);
     let one_ms = sequential_lateness(&rt(), Duration::from_millis(1), 1_000);
     let bytes = bytes_per_sleeping_task(&rt(), 100_000);
     println!(
@@ -232,7 +246,38 @@ fn timers(c: &mut Criterion) {
 
 criterion_group!(benches, timers);
 
+#[path = "timers/rounds.rs"]
+mod rounds;
+
+/// One scenario of [`rounds`], in this process: prints its figures on one line.
+fn one(scenario: &str) {
+    let figures = match scenario {
+        "wakeful" | "tokio" => {
+            let (late, cpu) =
+                if scenario == "wakeful" { random_sleeps(wakeful) } else { random_sleeps(tokio) };
+            let (mean, p99) = mean_p99(&late);
+            format!("{} {} {}", mean.as_secs_f64() * 1e6, p99.as_secs_f64() * 1e6, cpu.as_secs_f64() * 1e3)
+        }
+        "wakeful-1ms" | "tokio-1ms" => {
+            let late = if scenario == "wakeful-1ms" {
+                sequential_lateness(&wakeful(), Duration::from_millis(1), 1_000)
+            } else {
+                sequential_lateness(&tokio(), Duration::from_millis(1), 1_000)
+            };
+            format!("{}", mean_p99(&late).0.as_secs_f64() * 1e6)
+        }
+        _ => panic!("unknown scenario {scenario:?}"),
+    };
+    println!("{} {figures}", rounds::TAG);
+}
+
 fn main() {
+    if let Ok(scenario) = std::env::var(rounds::ONE) {
+        return one(&scenario);
+    }
+    if let Ok(n) = std::env::var(rounds::ROUNDS) {
+        return rounds::run(n.parse().expect("TIMERS_ROUNDS: a number of rounds"));
+    }
     println!("lateness of sleeps, and memory per sleeping task");
     report(wakeful);
     report(tokio);

@@ -22,8 +22,9 @@
 //! O(1). When time reaches a slot of level > 0, its timers *cascade* to lower levels.
 //!
 //! Invariants (checked with `debug_assert!` where cheap):
-//! - every linked entry's tick is ≥ the start of the slot it sits in, except a
-//!   deadline already past when inserted, which sits in the current level-0 slot;
+//! - every linked entry's tick is ≥ the start of the slot it sits in, and later than
+//!   the last tick reached (`elapsed`); timers of ticks reached (including deadlines
+//!   already past when inserted) are in `near`, and expire before any in the levels;
 //! - every timer in level L expires before any timer in level L + 1, so the first
 //!   occupied slot of the lowest non-empty level is the next expiration;
 //! - a timer fires only when `now ≥ deadline`: entries carry their exact deadline and
@@ -31,8 +32,15 @@
 //!
 //! Deadlines past the ~2.2 year horizon (up to `u64::MAX` ns, ~584 years) park in the
 //! top level and are re-inserted each time their slot comes round, until they are due.
+//!
+//! Once time (or the next wakeup, see [`TimerWheel::next_wakeup`]) reaches a
+//! millisecond, its level-0 slot moves to [`Near`], which keeps the timers of the
+//! milliseconds reached sorted by deadline; so does a timer inserted for a millisecond
+//! already reached. The wheel proper holds only timers of later milliseconds.
 
 use std::task::Waker;
+
+use near::{Item, Near};
 
 /// Nanoseconds per tick: one millisecond.
 pub(crate) const TICK_NANOS: u64 = 1_000_000;
@@ -73,13 +81,19 @@ struct Entry {
     /// Bumped when the entry is freed, so a stale key matches nothing.
     generation: u32,
     prev: u32,
-    /// Next in the slot's list, or in the free list.
+    /// Next in the slot's list, or in the free list; in `near`, the ticket of its item
+    /// there.
     next: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum EntryState {
-    Linked { level: u8, slot: u8 },
+    Linked {
+        level: u8,
+        slot: u8,
+    },
+    /// In `near`, its millisecond reached.
+    Near,
     Fired,
     Free,
 }
@@ -100,7 +114,9 @@ pub(crate) enum TimerPoll {
 /// The timers of one reactor.
 #[derive(Debug)]
 pub(crate) struct TimerWheel {
-    /// The current tick: every timer with a deadline in an earlier tick has fired.
+    /// The last tick reached: timers of this tick or earlier are in `near`, later ones
+    /// in the levels. It may run ahead of the clock: [`next_wakeup`](Self::next_wakeup)
+    /// reaches the milliseconds it looks into.
     elapsed: u64,
     /// Per level, one bit per non-empty slot.
     occupied: [u64; LEVELS],
@@ -108,8 +124,16 @@ pub(crate) struct TimerWheel {
     heads: [[u32; SLOTS]; LEVELS],
     entries: Vec<Entry>,
     free_head: u32,
-    /// Timers linked in the wheel (not yet fired).
+    /// Timers of the ticks reached, in deadline order.
+    near: Near,
+    /// Timers linked in the wheel or in `near` (not yet fired).
     pending: usize,
+    /// The last ticket given to an item of `near`.
+    tickets: u32,
+    /// How late past the requested time the OS may end a wait (Linux's timer slack, as
+    /// the thread's settings had it when the wheel was made), which
+    /// [`next_wakeup`](Self::next_wakeup) counts as part of a batch window.
+    wait_slack: u64,
 }
 
 impl Default for TimerWheel {
@@ -120,7 +144,10 @@ impl Default for TimerWheel {
             heads: [[NIL; SLOTS]; LEVELS],
             entries: Vec::new(),
             free_head: NIL,
+            near: Near::default(),
             pending: 0,
+            tickets: 0,
+            wait_slack: os_wait_slack(),
         }
     }
 }
@@ -196,34 +223,51 @@ impl TimerWheel {
         entry.waker.take()
     }
 
-    /// When the wheel next has work, in nanoseconds: the exact earliest deadline if it
-    /// is in the next occupied millisecond, else the start of a slot to cascade. Never
-    /// later than the earliest deadline.
+    /// When the wheel next has work, in nanoseconds: the exact earliest deadline, or
+    /// the start of a slot to cascade. Never later than the earliest deadline.
     #[cfg(test)]
-    pub(crate) fn next_expiration(&self) -> Option<u64> {
+    pub(crate) fn next_expiration(&mut self) -> Option<u64> {
         self.next_wakeup(0)
     }
 
-    /// Like `next_expiration`, but postponed by up to
-    /// `batch_window` nanoseconds to the last deadline within that window after the
-    /// earliest, so that timers close together share one wakeup. A lone timer is not
-    /// postponed at all.
-    pub(crate) fn next_wakeup(&self, batch_window: u64) -> Option<u64> {
-        let (level, slot, start) = self.next_occupied()?;
-        if level > 0 {
-            return Some(start.saturating_mul(TICK_NANOS));
-        }
-        let deadlines = || {
-            let mut index = self.heads[0][slot];
-            std::iter::from_fn(move || {
-                let entry = self.entries.get(index as usize)?;
-                index = entry.next;
-                Some(entry.deadline)
-            })
+    /// When to end the wait for the next timers, in nanoseconds: never before the
+    /// earliest deadline, and late enough to serve, in one wakeup, the timers that fall
+    /// within `batch_window` of it.
+    ///
+    /// The batch rule: of the timers due in `[first, first + batch_window]` (`first` the
+    /// earliest deadline), wake for the last one, `last`; and since the OS ends a wait up
+    /// to `wait_slack` past the time asked (Linux's timer slack, 50 µs by default), ask
+    /// for `last - wait_slack`, though never before `first`. So the wakeup lands at
+    /// about `last`, not `last + wait_slack`: the window counts the OS's own batching
+    /// instead of adding to it. A lone timer (no other in the window) is asked for
+    /// exactly: its wait is not lengthened at all. With dense timers, wakeups come about
+    /// one window apart, each a batch, and every timer of a batch is woken no later than
+    /// `batch_window` plus the OS's latency after its deadline. A window of 0 gives the
+    /// exact earliest deadline (for a paused clock, which must stop there).
+    ///
+    /// Before the first millisecond with timers is reached, the answer is that slot's
+    /// start if it is on a higher level (its timers must cascade first).
+    pub(crate) fn next_wakeup(&mut self, batch_window: u64) -> Option<u64> {
+        let first = loop {
+            if let Some(first) = self.near.first(|item| is_live(&self.entries, item)) {
+                break first;
+            }
+            let (level, slot, start) = self.next_occupied()?;
+            if level > 0 {
+                return Some(start.saturating_mul(TICK_NANOS));
+            }
+            self.reach(0, slot, start);
         };
-        let earliest = deadlines().min()?;
-        let window_end = earliest.saturating_add(batch_window);
-        deadlines().filter(|&d| d <= window_end).max()
+        let end = first.saturating_add(batch_window);
+        // A window across a millisecond boundary takes in the next millisecond too.
+        while let Some((0, slot, start)) = self.next_occupied() {
+            if start.saturating_mul(TICK_NANOS) > end {
+                break;
+            }
+            self.reach(0, slot, start);
+        }
+        let last = self.near.last_until(end).unwrap_or(first);
+        Some(last.saturating_sub(self.wait_slack).max(first))
     }
 
     /// Advances to `now` (nanoseconds), pushing the wakers of every timer due onto
@@ -233,48 +277,56 @@ impl TimerWheel {
     }
 
     /// [`advance`](Self::advance), handing each fired timer's deadline and waker to
-    /// `fire`: for a paused clock, which wakes them in deadline order.
+    /// `fire` (in deadline order, within each slot reached).
     pub(crate) fn advance_with(&mut self, now: u64, mut fire: impl FnMut(u64, Waker)) -> usize {
         let now_tick = now / TICK_NANOS;
         let mut count = 0;
-        // Timers of the current millisecond that are not due yet, to re-link once the
-        // loop is done (re-linking now would put them back in the slot being emptied).
-        let mut later = NIL;
-        while let Some((level, slot, start)) = self.next_occupied().filter(|&(_, _, start)| start <= now_tick)
-        {
-            // Step into the slot (time never goes back) and detach its whole list.
-            self.elapsed = self.elapsed.max(start);
-            let mut index = self.heads[level][slot];
-            self.heads[level][slot] = NIL;
-            self.occupied[level] &= !(1 << slot);
-            while index != NIL {
-                let entry = &mut self.entries[index as usize];
-                let next = entry.next;
-                debug_assert!(entry.deadline / TICK_NANOS >= start || level == 0, "entry before its slot");
+        loop {
+            // ① The timers of the ticks reached, in deadline order, as far as `now`.
+            while let Some(item) = self.near.pop_due(now, |item| is_live(&self.entries, item)) {
+                let entry = &mut self.entries[item.index as usize];
+                entry.state = EntryState::Fired;
                 self.pending -= 1;
-                if entry.deadline <= now {
-                    entry.state = EntryState::Fired;
-                    if let Some(waker) = entry.waker.take() {
-                        fire(entry.deadline, waker);
-                    }
-                    count += 1;
-                } else if entry.deadline / TICK_NANOS == now_tick {
-                    entry.next = later;
-                    later = index;
-                } else {
-                    // Not due yet: cascade to a lower level (or round the top level).
-                    self.link(index);
+                count += 1;
+                if let Some(waker) = entry.waker.take() {
+                    fire(entry.deadline, waker);
                 }
-                index = next;
+            }
+            // ② A live timer left there is later than `now`, and every timer of the
+            // levels later still (`elapsed` ≥ its tick ≥ `now`'s tick).
+            if !self.near.is_empty() {
+                break;
+            }
+            // ③ Reach the next occupied slot, if time has: its timers move to `near`
+            // (those of its first tick) or cascade to lower levels.
+            match self.next_occupied() {
+                Some((level, slot, start)) if start <= now_tick => self.reach(level, slot, start),
+                _ => break,
             }
         }
+        // Every timer of the levels is in a later tick than `now`'s.
         self.elapsed = self.elapsed.max(now_tick);
-        while later != NIL {
-            let next = self.entries[later as usize].next;
-            self.link(later);
-            later = next;
-        }
         count
+    }
+
+    /// Steps into the slot (time never goes back) and re-files its whole list: timers
+    /// of the tick reached go to `near`, later ones to lower levels (or, past the
+    /// horizon, round the top level).
+    fn reach(&mut self, level: usize, slot: usize, start: u64) {
+        self.elapsed = self.elapsed.max(start);
+        let mut index = self.heads[level][slot];
+        self.heads[level][slot] = NIL;
+        self.occupied[level] &= !(1 << slot);
+        let from = self.near.slot_start();
+        while index != NIL {
+            let entry = &self.entries[index as usize];
+            let next = entry.next;
+            debug_assert!(entry.deadline / TICK_NANOS >= start, "entry before its slot");
+            self.pending -= 1; // `link_from` counts it again
+            self.link_from(index, true);
+            index = next;
+        }
+        self.near.end_slot(from);
     }
 
     /// Timers waiting to fire.
@@ -310,8 +362,31 @@ impl TimerWheel {
         Some((slot, start))
     }
 
+    /// Files a timer: in `near` if its tick was reached, else in the levels.
     fn link(&mut self, index: u32) {
-        let (level, slot) = self.place(self.entries[index as usize].deadline);
+        self.link_from(index, false);
+    }
+
+    /// [`link`](Self::link), for a timer of the slot being reached if `reached`.
+    fn link_from(&mut self, index: u32, reached: bool) {
+        self.pending += 1;
+        let entry = &mut self.entries[index as usize];
+        if entry.deadline / TICK_NANOS <= self.elapsed {
+            // A new ticket each time, so that an item left behind by an earlier stay
+            // (a timer moved away and back, to the same deadline or not) is stale.
+            self.tickets = self.tickets.wrapping_add(1);
+            entry.state = EntryState::Near;
+            entry.next = self.tickets;
+            let item = Item { deadline: entry.deadline, index, ticket: self.tickets };
+            if reached {
+                self.near.push_slot(item);
+            } else {
+                self.near.push(item);
+            }
+            return;
+        }
+        let deadline = entry.deadline;
+        let (level, slot) = self.place(deadline);
         let head = self.heads[level][slot];
         if head != NIL {
             self.entries[head as usize].prev = index;
@@ -322,12 +397,21 @@ impl TimerWheel {
         entry.state = EntryState::Linked { level: level as u8, slot: slot as u8 };
         self.heads[level][slot] = index;
         self.occupied[level] |= 1 << slot;
-        self.pending += 1;
     }
 
+    /// Takes a pending timer out of the levels or `near` (its item there goes stale).
     fn unlink(&mut self, index: u32) {
-        let entry = &self.entries[index as usize];
-        let EntryState::Linked { level, slot } = entry.state else { return };
+        let entry = &mut self.entries[index as usize];
+        let (level, slot) = match entry.state {
+            EntryState::Linked { level, slot } => (level, slot),
+            EntryState::Near => {
+                entry.state = EntryState::Fired;
+                self.pending -= 1;
+                self.near.forget(|item| is_live(&self.entries, item));
+                return;
+            }
+            EntryState::Fired | EntryState::Free => return,
+        };
         let (prev, next) = (entry.prev, entry.next);
         let (level, slot) = (level as usize, slot as usize);
         if prev == NIL {
@@ -345,12 +429,12 @@ impl TimerWheel {
         self.pending -= 1;
     }
 
-    /// The level and slot for a deadline, relative to the current tick.
+    /// The level and slot for a deadline in a later tick than the current one.
     fn place(&self, deadline: u64) -> (usize, usize) {
-        // Past deadlines go to the current level-0 slot (due at the next advance).
+        debug_assert!(deadline / TICK_NANOS > self.elapsed, "a reached tick belongs in `near`");
         // Deadlines beyond the horizon are clamped short of the current top slot, so a
         // re-inserted far timer never lands in the slot being processed.
-        let when = (deadline / TICK_NANOS).clamp(self.elapsed, self.elapsed + (HORIZON - TOP_SLOT - 1));
+        let when = (deadline / TICK_NANOS).min(self.elapsed + (HORIZON - TOP_SLOT - 1));
         let differing = ((self.elapsed ^ when) | (SLOTS as u64 - 1)).min(HORIZON - 1);
         let level = ((63 - differing.leading_zeros()) / SLOT_BITS) as usize;
         let slot = ((when >> (SLOT_BITS * level as u32)) as usize) & (SLOTS - 1);
@@ -367,6 +451,35 @@ impl TimerWheel {
         (entry.generation == key.generation && entry.state != EntryState::Free).then_some(entry)
     }
 }
+
+/// Whether `item` still stands for its timer: the entry is in `near` on the item's
+/// ticket (not since moved, fired, or freed and reused). Tickets wrap after 2^32
+/// arrivals; an item stale that long has long been swept or passed.
+fn is_live(entries: &[Entry], item: &Item) -> bool {
+    let entry = &entries[item.index as usize];
+    entry.state == EntryState::Near && entry.next == item.ticket
+}
+
+/// How far past the requested time the OS may end this thread's timed waits. On Linux,
+/// `epoll_wait` and its kin add the thread's timer slack (`PR_GET_TIMERSLACK`, 50 µs
+/// unless changed) — none for real-time threads — so that nearby wakeups coalesce.
+/// Elsewhere 0: nothing is assumed.
+#[cfg(target_os = "linux")]
+fn os_wait_slack() -> u64 {
+    // SAFETY: both calls only read the calling thread's scheduling attributes.
+    let (policy, slack) = unsafe { (libc::sched_getscheduler(0), libc::prctl(libc::PR_GET_TIMERSLACK)) };
+    if matches!(policy, libc::SCHED_FIFO | libc::SCHED_RR) {
+        return 0;
+    }
+    u64::try_from(slack).unwrap_or(0)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn os_wait_slack() -> u64 {
+    0
+}
+
+mod near;
 
 #[cfg(test)]
 mod tests;

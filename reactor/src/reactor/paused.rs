@@ -93,7 +93,7 @@ impl Reactor {
         let mut fired = 0;
         for _ in 0..MAX_AUTO_ADVANCE_STEPS {
             // The exact earliest deadline, or the start of a slot to cascade first.
-            let Some(next) = self.timers.borrow().next_wakeup(0) else { break };
+            let Some(next) = self.timers.borrow_mut().next_wakeup(0) else { break };
             let at = self.start.checked_add(Duration::from_nanos(next)).unwrap_or_else(|| self.end_of_time());
             self.clock.advance_to(at);
             fired = self.fire_in_order(next, &mut due);

@@ -1,0 +1,161 @@
+//! [`Near`]: the timers of the milliseconds the wheel has reached, in deadline order.
+//!
+//! The wheel files timers by millisecond, unordered within one; a precise wait needs
+//! the exact next deadline, and the batch rule the last one within a window. So a
+//! millisecond's slot is moved here once, sorted once, and every later turn reads the
+//! next deadline at the front and fires the due timers from there, touching no other
+//! timer. (Before, every turn walked the slot's list twice to find the window, and
+//! re-filed the timers not yet due: every timer of the millisecond, at every turn; a
+//! crowd of timers due in one millisecond made each turn as long as the crowd.)
+//!
+//! Timers arrive here in two ways. A slot reached arrives whole, all its deadlines later
+//! than any already here (their millisecond is later): appended and sorted once. A
+//! timer inserted for a millisecond already reached (a short sleep, a deadline passed)
+//! may fall anywhere: it goes to a small binary heap beside the sorted run, so that no
+//! arrival ever shifts or re-sorts the run, however long it is.
+//!
+//! A timer cancelled or moved while here leaves its item behind, *stale*: an item is
+//! live only while its entry is still here on the item's ticket (the wheel's
+//! `is_live`). Stale items are skipped when they reach the front, and
+//! dropped all at once when they outnumber live ones, so that a timer reset again and
+//! again within one millisecond cannot grow the queue without bound.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// A timer waiting here: its deadline when it arrived, its entry, and the ticket the
+/// entry was given for this stay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct Item {
+    pub(super) deadline: u64,
+    pub(super) index: u32,
+    pub(super) ticket: u32,
+}
+
+/// Stale items tolerated beyond the number of live ones before they are swept.
+const STALE_SLACK: usize = 64;
+
+#[derive(Debug, Default)]
+pub(super) struct Near {
+    /// The sorted run: items from `head` on, ascending; those before `head` are done.
+    run: Vec<Item>,
+    head: usize,
+    /// Arrivals that belong before the end of the run.
+    early: BinaryHeap<Reverse<Item>>,
+    /// Live items (their timers are still here).
+    live: usize,
+}
+
+impl Near {
+    /// True if no live timer waits here.
+    pub(super) fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    /// Adds a timer inserted or moved into a millisecond already reached.
+    pub(super) fn push(&mut self, item: Item) {
+        self.live += 1;
+        match self.run.last() {
+            Some(last) if item < *last => self.early.push(Reverse(item)),
+            _ => self.run.push(item),
+        }
+    }
+
+    /// Adds one timer of a slot reached: its timers come in any order, all later than
+    /// every item here, and [`end_slot`](Self::end_slot) sorts them.
+    pub(super) fn push_slot(&mut self, item: Item) {
+        self.live += 1;
+        self.run.push(item);
+    }
+
+    /// Sorts the slot's timers, appended from `from` on by [`push_slot`](Self::push_slot).
+    pub(super) fn end_slot(&mut self, from: usize) {
+        self.run[from..].sort_unstable();
+        let (head, len) = (self.head, self.run.len());
+        if from > head && from < len && self.run[from - 1] > self.run[from] {
+            // Not later than the run after all (never expected): sort the lot.
+            debug_assert!(from == head, "a slot reached holds deadlines before the run's end");
+            self.run[head..].sort_unstable();
+        }
+    }
+
+    /// Where a slot's timers will start: pass to [`end_slot`](Self::end_slot).
+    pub(super) fn slot_start(&self) -> usize {
+        self.run.len()
+    }
+
+    /// One live item went stale (its timer was cancelled or moved): sweeps the stale
+    /// ones if they now outnumber the live ones.
+    pub(super) fn forget(&mut self, is_live: impl Fn(&Item) -> bool) {
+        self.live -= 1;
+        if self.queued() > 2 * self.live + STALE_SLACK {
+            self.run.drain(..self.head);
+            self.head = 0;
+            self.run.retain(&is_live);
+            self.early.retain(|Reverse(item)| is_live(item));
+            debug_assert_eq!(self.queued(), self.live, "live count out of step");
+        }
+    }
+
+    /// The earliest live deadline, dropping stale items from the front.
+    pub(super) fn first(&mut self, is_live: impl Fn(&Item) -> bool) -> Option<u64> {
+        self.front(&is_live).map(|(item, _)| item.deadline)
+    }
+
+    /// The latest deadline at or before `end` in the run, or else the earliest of the
+    /// early arrivals if it is (possibly a stale item's: it is only a time to wake at,
+    /// and any time between the first deadline and `end` will do).
+    pub(super) fn last_until(&self, end: u64) -> Option<u64> {
+        let waiting = &self.run[self.head..];
+        let count = waiting.partition_point(|item| item.deadline <= end);
+        let in_run = count.checked_sub(1).map(|last| waiting[last].deadline);
+        let early = self.early.peek().map(|Reverse(item)| item.deadline).filter(|&d| d <= end);
+        in_run.max(early)
+    }
+
+    /// Takes the earliest live item if its deadline is at or before `now`.
+    pub(super) fn pop_due(&mut self, now: u64, is_live: impl Fn(&Item) -> bool) -> Option<Item> {
+        let (item, from_run) = self.front(&is_live)?;
+        if item.deadline > now {
+            return None;
+        }
+        if from_run {
+            self.advance_head();
+        } else {
+            self.early.pop();
+        }
+        self.live -= 1;
+        Some(item)
+    }
+
+    /// Items held, live or stale.
+    pub(super) fn queued(&self) -> usize {
+        self.run.len() - self.head + self.early.len()
+    }
+
+    /// The earliest live item, and whether it heads the run (else the heap), after
+    /// dropping stale items from both fronts.
+    fn front(&mut self, is_live: &impl Fn(&Item) -> bool) -> Option<(Item, bool)> {
+        while self.run.get(self.head).is_some_and(|item| !is_live(item)) {
+            self.advance_head();
+        }
+        while self.early.peek().is_some_and(|Reverse(item)| !is_live(item)) {
+            self.early.pop();
+        }
+        match (self.run.get(self.head), self.early.peek()) {
+            (Some(&run), Some(&Reverse(early))) if early < run => Some((early, false)),
+            (Some(&run), _) => Some((run, true)),
+            (None, Some(&Reverse(early))) => Some((early, false)),
+            (None, None) => None,
+        }
+    }
+
+    fn advance_head(&mut self) {
+        self.head += 1;
+        if self.head == self.run.len() {
+            // Keep the capacity: the next millisecond fills it again.
+            self.run.clear();
+            self.head = 0;
+        }
+    }
+}
