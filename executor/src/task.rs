@@ -6,6 +6,7 @@
 //!              │ vtable  inbox                  │  any thread (read-only)
 //!              │ join_waker, detached,          │  runtime thread only
 //!              │ cancelled, slot                │
+//!              │ queued_local, poll_ref         │
 //!              ├──────────── Stage<F> ──────────┤  runtime thread only
 //!              │ Running(F) │ Finished(result)  │
 //!              │            │ │ Consumed        │
@@ -53,6 +54,27 @@ pub(crate) struct Header {
     pub(crate) cancelled: Cell<bool>,
     /// Slot in the runtime's list of live tasks. Runtime thread only.
     pub(crate) slot: Cell<usize>,
+    /// A wake on the runtime's thread queued the task: one ready-queue entry stands for
+    /// this flag instead of `SCHEDULED`, so that such a wake needs no atomic operation
+    /// (see `scheduler::wake_by_val`). Runtime thread only.
+    pub(crate) queued_local: Cell<bool>,
+    /// Where the run loop's reference to the task is during its poll. Runtime thread only.
+    pub(crate) poll_ref: Cell<PollRef>,
+}
+
+/// The run loop's reference to a task during its poll (`run` in `runtime.rs`): lent to
+/// the wakers made and dropped on the runtime's thread meanwhile, so that cloning the
+/// waker, waking it and dropping it need no atomic operation there. The live list's
+/// reference keeps the task alive throughout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PollRef {
+    /// The task is not being polled.
+    Idle,
+    /// Being polled; the run loop holds its reference and drops it after the poll. A
+    /// waker clone (or a local queue entry) takes it instead of counting a new one.
+    Spare,
+    /// Being polled; the reference was taken. A local drop of a waker gives one back.
+    Lent,
 }
 
 /// What only the typed code can do.
@@ -115,6 +137,8 @@ impl TaskRef {
                 detached: Cell::new(false),
                 cancelled: Cell::new(false),
                 slot: Cell::new(0),
+                queued_local: Cell::new(false),
+                poll_ref: Cell::new(PollRef::Idle),
             },
             stage: UnsafeCell::new(Stage::Running(future)),
         });
