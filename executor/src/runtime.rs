@@ -13,8 +13,8 @@
 use std::cell::RefCell;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::panic::Location;
 use std::mem::ManuallyDrop;
+use std::panic::Location;
 use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
