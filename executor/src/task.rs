@@ -1,4 +1,4 @@
-//! Tasks from the outside: each has an [`Id`] ([`id`] inside one), a spawn location,
+//! Tasks from the outside: each has an [`Id`] ([`id()`] inside one), a spawn location,
 //! maybe a name (given through a [`Builder`]), and counters, listed as [`TaskInfo`]
 //! records by [`tasks`] (or [`Runtime::tasks`](crate::Runtime::tasks)).
 //!
