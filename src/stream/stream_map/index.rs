@@ -42,15 +42,13 @@ impl Index {
     }
 
     pub(super) fn add(&mut self, hash: u64, slot: usize) {
-        match self.buckets.get_mut(&hash) {
-            None => {
-                self.buckets.insert(hash, Bucket::One(slot));
-            }
-            Some(bucket @ Bucket::One(_)) => {
-                let Bucket::One(first) = *bucket else { unreachable!() };
-                *bucket = Bucket::Many(vec![first, slot]);
-            }
-            Some(Bucket::Many(slots)) => slots.push(slot),
+        let Some(bucket) = self.buckets.get_mut(&hash) else {
+            self.buckets.insert(hash, Bucket::One(slot));
+            return;
+        };
+        match bucket {
+            Bucket::One(first) => *bucket = Bucket::Many(vec![*first, slot]),
+            Bucket::Many(slots) => slots.push(slot),
         }
     }
 
