@@ -249,6 +249,8 @@ class Checker:
     # -- code spans
 
     def check_span(self, doc, text, offset, span):
+        if span.startswith("./"):
+            span = span[2:]  # `./scripts/x.sh`: a path like any other
         if " " in span and not re.match(r"^[\w:]+(::\{[^}]*\})?(\(.*\))?[\w.()?]*$", span):
             return  # a command line or an expression: not a name
         if self.looks_like_path(span):
@@ -297,6 +299,12 @@ class Checker:
         self.error(doc, text, offset, f"`{span}`: no such file or folder")
 
     def check_rust_path(self, doc, text, offset, span):
+        # `JoinHandle<T>::abort`: the generics name no item of their own here.
+        while True:
+            unwrapped = re.sub(r"<[^<>]*>", "", span)
+            if unwrapped == span:
+                break
+            span = unwrapped
         head = re.match(r"^[\w:]+(::\{[^}]*\})?", span)
         if not head:
             return

@@ -137,7 +137,7 @@ class Walker:
             body.append(t)
             self.i += 1
         words = [t for t in body if t.isidentifier()]
-        if words[:1] == ["cfg"] and "test" in words and "not" not in words:
+        if words[:1] == ["cfg"] and cfg_requires_test(body[1:]):
             if self.toks[start + 1][1] == "!":
                 self.stack[-1] = self.stack[-1][:2] + (True,)
             else:
@@ -256,3 +256,37 @@ def last_ident(texts):
         elif depth == 0 and t.isidentifier() and t not in ("dyn", "mut", "const", "unsafe", "crate", "self"):
             name = t
     return name
+
+
+def cfg_requires_test(toks):
+    """True if the `cfg` predicate `( ... )` in `toks` holds only under `test`:
+    `test`, `all(.., test, ..)`, `any(..)` of such predicates only; `not(..)` never."""
+    pos = 0
+
+    def pred():
+        nonlocal pos
+        name = toks[pos] if pos < len(toks) else ""
+        pos += 1
+        if pos < len(toks) and toks[pos] == "=":
+            pos += 2  # `feature = "x"`
+            return False
+        if pos < len(toks) and toks[pos] == "(":
+            pos += 1
+            args = []
+            while pos < len(toks) and toks[pos] != ")":
+                if toks[pos] == ",":
+                    pos += 1
+                    continue
+                args.append(pred())
+            pos += 1
+            if name == "all":
+                return any(args)
+            if name == "any":
+                return bool(args) and all(args)
+            return False  # `not(..)`, or anything unknown
+        return name == "test"
+
+    if toks[:1] != ["("]:
+        return False
+    pos = 1
+    return pred()

@@ -15,3 +15,15 @@ impl TimerWheel {
 pub fn turn() {}
 
 pub const TIMER_BATCH_NANOS: u64 = 1;
+
+// Test-only although the predicate holds a `not`.
+#[cfg(all(test, not(loom)))]
+impl TimerWheel {
+    fn only_in_tests(&self) {}
+}
+
+impl TimerWheel {
+    // Not test-only: a feature compiles it too.
+    #[cfg(any(test, feature = "fixture"))]
+    pub fn in_tests_or_a_feature(&self) {}
+}
