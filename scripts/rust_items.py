@@ -112,6 +112,8 @@ class Walker:
             elif kind == "ident" and text == "macro_rules" and self.peek(1)[1] == "!":
                 self.code.items.add(self.peek(2)[1])
                 self.i += 3
+            elif kind == "ident" and text in self.ITEM_KEYWORDS and self.peek(1)[1] in ("fn", "unsafe", "async", "extern"):
+                self.i += 1  # `const fn`, `const unsafe fn`: a function, not a constant
             elif kind == "ident" and text in self.ITEM_KEYWORDS and self.peek(1)[0] == "ident":
                 self.item(text)
             elif text == "{":
@@ -121,10 +123,11 @@ class Walker:
             elif text == "}":
                 if len(self.stack) > 1:
                     self.stack.pop()
+                self.pending_test = False  # a `#[cfg(test)]` on a struct's last field
                 self.i += 1
             else:
-                if text == ";":
-                    self.pending_test = False
+                if text in (";", ","):
+                    self.pending_test = False  # also ends a field or variant
                 self.i += 1
 
     def attribute(self):

@@ -27,3 +27,18 @@ impl TimerWheel {
     #[cfg(any(test, feature = "fixture"))]
     pub fn in_tests_or_a_feature(&self) {}
 }
+
+pub struct Config {
+    pub interval: u64,
+    // A test-only last field: the impl after the struct is not test-only.
+    #[cfg(test)]
+    pub probe: u64,
+}
+
+impl Config {
+    pub const fn zero() -> u64 {
+        0
+    }
+
+    pub fn real(&self) {}
+}
