@@ -288,7 +288,11 @@ where
     scheduler.count(|s| s.tasks_spawned += 1);
     if scheduler.closed.get() {
         // Shutting down: the task never runs, and its handle reports cancellation.
+        // Its future's `Drop` sees its own id in `task::id()`, not that of the task
+        // whose drop spawned it.
+        let spawner = scheduler.running.replace(live.header());
         live.cancel();
+        scheduler.running.set(spawner);
         live.header().state.complete();
         return JoinHandle::new(handle);
     }
