@@ -56,7 +56,7 @@ class Code:
 
     def __init__(self):
         self.methods = {}  # type or trait -> {fn name -> True if any non-test definition}
-        self.traits_of = {}  # type -> traits it implements
+        self.traits_of = {}  # type -> {trait it implements -> True if any non-test impl}
         self.fns = {}  # fn name -> True if any non-test definition
         self.items = set()  # names of structs, enums, traits, mods, consts, macros...
         self.words = set()  # every identifier and string-literal word
@@ -76,9 +76,11 @@ class Code:
         if found:
             return "ok"
         verdict = "test-only" if found is False else "missing"
-        for trait in self.traits_of.get(ty, ()):
+        for trait, non_test in self.traits_of.get(ty, {}).items():
             if trait not in seen and self.has_method(trait, name, seen) == "ok":
-                return "ok"
+                if non_test:
+                    return "ok"
+                verdict = "test-only"  # the trait has it, but this impl is test-only
         return verdict if known else None
 
 
@@ -183,7 +185,8 @@ class Walker:
         test = self.in_test()
         self.pending_test = False
         if ty and trait:
-            self.code.traits_of.setdefault(ty, set()).add(trait)
+            impls = self.code.traits_of.setdefault(ty, {})
+            impls[trait] = impls.get(trait, False) or not test
         if end == "{":
             self.i += 1
             self.stack.append(("impl", [n for n in (ty,) if n], test))

@@ -42,3 +42,11 @@ impl Config {
 
     pub fn real(&self) {}
 }
+
+pub trait Probe {
+    fn probe(&self) {}
+}
+
+// Implemented only in tests: `Config::probe` names nothing a user can call.
+#[cfg(test)]
+impl Probe for Config {}
