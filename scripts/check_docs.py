@@ -6,8 +6,9 @@
 Checked in README.md, WAKERS.md, RELIABILITY.md, BENCHMARKS.md and docs/*.md (or the
 docs given), outside fenced code blocks:
 
-- links and images, `[text](target)`: the file exists (relative to the doc), and an
-  `#anchor` names a heading of the target doc (GitHub's slugs);
+- links and images, `[text](target)`: the file exists (relative to the doc) inside
+  the repository, and an `#anchor` names a heading of the target doc (GitHub's
+  slugs);
 - paths in backticks (`net/src/time/sleep.rs`, `reactor/src/sys/`, globs such as
   `tests/examples_*.rs`): the path exists from the root or the doc's folder, or as
   the tail of a path in the tree (`sys/epoll.rs` in the reactor's row of a table);
@@ -234,6 +235,10 @@ class Checker:
         doc_dir = os.path.dirname(doc)
         if path:
             rel = os.path.normpath(os.path.join(doc_dir, path))
+            if rel == ".." or rel.startswith(".." + os.sep):
+                # It may exist on this machine, never in a clone of the repository.
+                self.error(doc, text, offset, f"link out of the repository: {target}")
+                return
             if not os.path.exists(os.path.join(self.root, rel)):
                 self.error(doc, text, offset, f"link to a missing file: {target}")
                 return
@@ -249,6 +254,8 @@ class Checker:
     # -- code spans
 
     def check_span(self, doc, text, offset, span):
+        if span.startswith("./"):
+            span = span[2:]  # `./scripts/x.sh`: a path like any other
         if " " in span and not re.match(r"^[\w:]+(::\{[^}]*\})?(\(.*\))?[\w.()?]*$", span):
             return  # a command line or an expression: not a name
         if self.looks_like_path(span):
@@ -297,6 +304,12 @@ class Checker:
         self.error(doc, text, offset, f"`{span}`: no such file or folder")
 
     def check_rust_path(self, doc, text, offset, span):
+        # `JoinHandle<T>::abort`: the generics name no item of their own here.
+        while True:
+            unwrapped = re.sub(r"<[^<>]*>", "", span)
+            if unwrapped == span:
+                break
+            span = unwrapped
         head = re.match(r"^[\w:]+(::\{[^}]*\})?", span)
         if not head:
             return

@@ -56,7 +56,7 @@ class Code:
 
     def __init__(self):
         self.methods = {}  # type or trait -> {fn name -> True if any non-test definition}
-        self.traits_of = {}  # type -> traits it implements
+        self.traits_of = {}  # type -> {trait it implements -> True if any non-test impl}
         self.fns = {}  # fn name -> True if any non-test definition
         self.items = set()  # names of structs, enums, traits, mods, consts, macros...
         self.words = set()  # every identifier and string-literal word
@@ -76,9 +76,11 @@ class Code:
         if found:
             return "ok"
         verdict = "test-only" if found is False else "missing"
-        for trait in self.traits_of.get(ty, ()):
+        for trait, non_test in self.traits_of.get(ty, {}).items():
             if trait not in seen and self.has_method(trait, name, seen) == "ok":
-                return "ok"
+                if non_test:
+                    return "ok"
+                verdict = "test-only"  # the trait has it, but this impl is test-only
         return verdict if known else None
 
 
@@ -112,6 +114,8 @@ class Walker:
             elif kind == "ident" and text == "macro_rules" and self.peek(1)[1] == "!":
                 self.code.items.add(self.peek(2)[1])
                 self.i += 3
+            elif kind == "ident" and text in self.ITEM_KEYWORDS and self.peek(1)[1] in ("fn", "unsafe", "async", "extern"):
+                self.i += 1  # `const fn`, `const unsafe fn`: a function, not a constant
             elif kind == "ident" and text in self.ITEM_KEYWORDS and self.peek(1)[0] == "ident":
                 self.item(text)
             elif text == "{":
@@ -121,10 +125,11 @@ class Walker:
             elif text == "}":
                 if len(self.stack) > 1:
                     self.stack.pop()
+                self.pending_test = False  # a `#[cfg(test)]` on a struct's last field
                 self.i += 1
             else:
-                if text == ";":
-                    self.pending_test = False
+                if text in (";", ","):
+                    self.pending_test = False  # also ends a field or variant
                 self.i += 1
 
     def attribute(self):
@@ -137,7 +142,7 @@ class Walker:
             body.append(t)
             self.i += 1
         words = [t for t in body if t.isidentifier()]
-        if words[:1] == ["cfg"] and "test" in words and "not" not in words:
+        if words[:1] == ["cfg"] and cfg_requires_test(body[1:]):
             if self.toks[start + 1][1] == "!":
                 self.stack[-1] = self.stack[-1][:2] + (True,)
             else:
@@ -180,7 +185,8 @@ class Walker:
         test = self.in_test()
         self.pending_test = False
         if ty and trait:
-            self.code.traits_of.setdefault(ty, set()).add(trait)
+            impls = self.code.traits_of.setdefault(ty, {})
+            impls[trait] = impls.get(trait, False) or not test
         if end == "{":
             self.i += 1
             self.stack.append(("impl", [n for n in (ty,) if n], test))
@@ -256,3 +262,37 @@ def last_ident(texts):
         elif depth == 0 and t.isidentifier() and t not in ("dyn", "mut", "const", "unsafe", "crate", "self"):
             name = t
     return name
+
+
+def cfg_requires_test(toks):
+    """True if the `cfg` predicate `( ... )` in `toks` holds only under `test`:
+    `test`, `all(.., test, ..)`, `any(..)` of such predicates only; `not(..)` never."""
+    pos = 0
+
+    def pred():
+        nonlocal pos
+        name = toks[pos] if pos < len(toks) else ""
+        pos += 1
+        if pos < len(toks) and toks[pos] == "=":
+            pos += 2  # `feature = "x"`
+            return False
+        if pos < len(toks) and toks[pos] == "(":
+            pos += 1
+            args = []
+            while pos < len(toks) and toks[pos] != ")":
+                if toks[pos] == ",":
+                    pos += 1
+                    continue
+                args.append(pred())
+            pos += 1
+            if name == "all":
+                return any(args)
+            if name == "any":
+                return bool(args) and all(args)
+            return False  # `not(..)`, or anything unknown
+        return name == "test"
+
+    if toks[:1] != ["("]:
+        return False
+    pos = 1
+    return pred()

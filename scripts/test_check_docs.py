@@ -42,6 +42,11 @@ class CheckDocs(unittest.TestCase):
             "bad.md:8: `Missing::thing`: no type Missing",
             "bad.md:9: `NEXT_DEADLINE_NANOS`: named nowhere",
             "bad.md:13: `TimerWheel::wakeful_missing`: no fn wakeful_missing",
+            "bad.md:15: `TimerWheel::only_in_tests`: fn only_in_tests of TimerWheel is compiled only in tests",
+            "bad.md:16: `TimerWheel::gone_generic`: no fn gone_generic in any impl of TimerWheel",
+            "bad.md:17: `src/time.rs`: no such file or folder",
+            "bad.md:18: link out of the repository: ../test_check_docs.py",
+            "bad.md:19: `Config::probe`: fn probe of Config is compiled only in tests",
         ]
         self.assertEqual(len(lines), len(expected), "\n".join(lines))
         for line, want in zip(sorted(lines), sorted(expected)):

@@ -168,3 +168,37 @@ fn ids_display_as_task_n_and_handles_show_them() {
         assert!(later > id, "ids grow");
     });
 }
+
+#[test]
+fn id_in_the_drop_of_a_task_spawned_during_shutdown_is_that_task_id() {
+    struct Probe(Rc<Cell<Option<task::Id>>>);
+    impl Drop for Probe {
+        fn drop(&mut self) {
+            self.0.set(task::try_id());
+        }
+    }
+    struct OnDrop(Option<Box<dyn FnOnce()>>);
+    impl Drop for OnDrop {
+        fn drop(&mut self) {
+            if let Some(f) = self.0.take() {
+                f();
+            }
+        }
+    }
+    let (seen, spawned) = (Rc::new(Cell::new(None)), Rc::new(Cell::new(None)));
+    let (probe, id_of_spawned) = (Probe(seen.clone()), spawned.clone());
+    let rt = wakeful::Runtime::new().unwrap();
+    rt.spawn(async move {
+        // Dropped at shutdown, where the spawn is cancelled at once: its future is
+        // dropped there, and `task::id()` in that drop must name it, not this task.
+        let _spawn_on_drop = OnDrop(Some(Box::new(move || {
+            let handle = wakeful::spawn(async move { drop(probe) });
+            id_of_spawned.set(Some(handle.id()));
+        })));
+        std::future::pending::<()>().await
+    });
+    rt.block_on(task::yield_now());
+    drop(rt);
+    assert!(spawned.get().is_some());
+    assert_eq!(seen.get(), spawned.get(), "the id of the task dropping the probe's future");
+}

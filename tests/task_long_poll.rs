@@ -215,3 +215,26 @@ fn runtimes_built_from_clones_of_a_builder_share_the_hook() {
     }
     assert_eq!(*seen.lock().unwrap(), 2);
 }
+
+#[test]
+fn a_task_whose_long_poll_finished_it_is_gone_from_the_records_the_hook_reads() {
+    // The docs: "A task that completed is gone from the records at once". The hook
+    // of a long final poll must not see the finished task as a live, idle one.
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let rt = wakeful::Runtime::builder()
+        .measure_polls(true)
+        .long_poll_threshold(Some(Duration::from_millis(5)))
+        .on_report(move |report| {
+            let Report::LongPoll(long) = report else { return };
+            let listed = task::tasks().into_iter().find(|info| info.id == long.id).map(|info| info.state);
+            sink.lock().unwrap().push(listed);
+        })
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        wakeful::spawn(async { spin(Duration::from_millis(10)) }).await.unwrap();
+    });
+    let seen = seen.lock().unwrap();
+    assert_eq!(*seen, vec![None], "the finished task was still listed when the hook ran");
+}

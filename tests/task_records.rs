@@ -248,3 +248,28 @@ fn a_task_waking_itself_from_its_own_drop_counts_no_poll_and_leaves_the_records(
         task::yield_now().await; // the stale queue entry from the wake in Drop is skipped
     });
 }
+
+#[test]
+fn a_task_spawned_on_another_core_records_the_caller_of_spawn_on() {
+    let outputs = wakeful::cores::Builder::new()
+        .cores(2)
+        .run(|core| async move {
+            if core.index() == 1 {
+                return None;
+            }
+            #[rustfmt::skip] // `line!()` on the line of the call
+            let (line, handle) = (line!(), core.handle().spawn_on(1, || async {
+                let me = task::id();
+                task::tasks().into_iter().find(|info| info.id == me).map(|info| info.location)
+            }));
+            Some((handle.await.unwrap(), line))
+        })
+        .unwrap();
+    let (location, line) = outputs[0].unwrap();
+    let location = location.expect("the task lists itself");
+    assert_eq!(
+        (location.file(), location.line()),
+        (file!(), line),
+        "recorded inside wakeful, not at the caller"
+    );
+}

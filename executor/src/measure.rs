@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::report::{LongPoll, Report, Reporter};
+use crate::report::{LongPoll, Report};
 use crate::task::TaskRef;
 
 /// Builder's default for the long-poll threshold.
@@ -29,27 +29,28 @@ impl Measure {
     }
 
     /// Runs `poll` (one poll of `task`, or its cancellation), timing it into the
-    /// task's counters; reports it to `reporter` if longer than the threshold — after
-    /// `poll` returned, so the hook runs outside the task's poll.
+    /// task's counters; returns its output and, if it took longer than the threshold,
+    /// the report to send — which the caller sends once the task's bookkeeping is
+    /// done (`complete`), so that the hook sees a finished task gone from the records.
     ///
     /// Kept out of line: the unmeasured run loop stays as it was.
     #[inline(never)]
-    pub(crate) fn timed<R>(&self, reporter: &Reporter, task: &TaskRef, poll: impl FnOnce() -> R) -> R {
+    pub(crate) fn timed<R>(&self, task: &TaskRef, poll: impl FnOnce() -> R) -> (R, Option<Report>) {
         let start = Instant::now();
         let output = poll();
         let end = Instant::now();
         let header = task.header();
         let took = header.counters.count_time(self.epoch, start, end);
-        if let Some(threshold) = self.long_poll.filter(|threshold| took > *threshold) {
-            reporter.send(&Report::LongPoll(LongPoll {
+        let report = self.long_poll.filter(|threshold| took > *threshold).map(|threshold| {
+            Report::LongPoll(LongPoll {
                 id: header.id,
                 name: header.name.as_ref().map(|name| name.0.clone()),
                 location: header.location,
                 future_type: task.future_type(),
                 duration: took,
                 threshold,
-            }));
-        }
-        output
+            })
+        });
+        (output, report)
     }
 }

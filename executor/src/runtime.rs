@@ -289,7 +289,11 @@ where
     scheduler.count(|s| s.tasks_spawned += 1);
     if scheduler.closed.get() {
         // Shutting down: the task never runs, and its handle reports cancellation.
+        // Its future's `Drop` sees its own id in `task::id()`, not that of the task
+        // whose drop spawned it.
+        let spawner = scheduler.running.replace(live.header());
         live.cancel();
+        scheduler.running.set(spawner);
         live.header().state.complete();
         return JoinHandle::new(handle);
     }
@@ -321,13 +325,28 @@ pub(crate) fn run(scheduler: &Scheduler, task: TaskRef) -> bool {
     header.counters.polls.set(header.counters.polls.get() + 1);
     let (done, spent_budget, ours) = match scheduler.measure.as_deref() {
         None => poll_or_cancel(scheduler, &task),
-        Some(measure) => measure.timed(&scheduler.reporter, &task, || poll_or_cancel(scheduler, &task)),
+        Some(measure) => return run_measured(scheduler, measure, &task),
     };
     if done {
         complete(scheduler, &task); // without `ours`, the task may be freed by now
     }
     if ours {
         drop(ManuallyDrop::into_inner(task));
+    }
+    spent_budget
+}
+
+/// `run`'s poll while measuring: timed, and a long poll reported only after
+/// `complete`, so that the hook (user code) never sees a task whose future is gone
+/// still listed as live and unfinished.
+#[inline(never)]
+fn run_measured(scheduler: &Scheduler, measure: &Measure, task: &TaskRef) -> bool {
+    let ((done, spent_budget), report) = measure.timed(task, || poll_or_cancel(scheduler, task));
+    if done {
+        complete(scheduler, task);
+    }
+    if let Some(report) = report {
+        scheduler.reporter.send(&report);
     }
     spent_budget
 }

@@ -124,6 +124,7 @@ impl Handle {
     ///
     /// # Panics
     /// If `core` is not below [`cores`](Self::cores), as indexing would.
+    #[track_caller] // the task's record names the caller (`TaskInfo::location`)
     pub fn spawn_on<M, Fut>(&self, core: usize, make: M) -> RemoteJoinHandle<Fut::Output>
     where
         M: FnOnce() -> Fut + Send + 'static,
@@ -131,7 +132,7 @@ impl Handle {
         Fut::Output: Send + 'static,
     {
         let mailbox = self.mailbox(core, "spawn_on");
-        let (job, handle) = remote_task(core, make);
+        let (job, handle) = remote_task(core, make, std::panic::Location::caller());
         // A closed mailbox (the core ended) hands the job back: dropping it drops the
         // output's sender, and the handle reports a cancelled task.
         drop(mailbox.send(job));

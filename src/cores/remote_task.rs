@@ -8,7 +8,7 @@
 
 use std::fmt;
 use std::future::{poll_fn, Future};
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::pin::{pin, Pin};
 use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll};
@@ -127,6 +127,7 @@ fn never_ran() -> JoinError {
 pub(crate) fn remote_task<M, Fut>(
     core: usize,
     make: M,
+    location: &'static Location<'static>,
 ) -> (Box<dyn FnOnce() + Send>, RemoteJoinHandle<Fut::Output>)
 where
     M: FnOnce() -> Fut + Send + 'static,
@@ -136,12 +137,16 @@ where
     let (output_tx, output_rx) = oneshot::channel();
     let (abort_tx, abort_rx) = oneshot::channel();
     let job = Box::new(move || {
-        // Detached: the output travels by the channel, not the local JoinHandle.
-        drop(crate::spawn(async move {
+        // Detached: the output travels by the channel, not the local JoinHandle. The
+        // record names the caller of `spawn_on`, not this line. Outside a runtime
+        // (never, on a core) the future is dropped, and the handle reports a
+        // cancelled task.
+        let spawned = crate::executor::task::Builder::new().location(location).spawn(async move {
             let output = run(make, abort_rx).await;
             // Fails if the handle is gone: the output is dropped, as for a detached task.
             let _ = output_tx.send(output);
-        }));
+        });
+        drop(spawned);
     });
     (job, RemoteJoinHandle { output: output_rx, abort: Mutex::new(Some(abort_tx)), core })
 }

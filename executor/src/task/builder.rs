@@ -26,6 +26,7 @@ use super::Name;
 #[derive(Clone, Debug, Default)]
 pub struct Builder {
     name: Option<String>,
+    location: Option<&'static Location<'static>>,
 }
 
 impl Builder {
@@ -40,6 +41,32 @@ impl Builder {
         self
     }
 
+    /// Records `location` as where the task was spawned, instead of the caller of
+    /// `spawn`: for code that spawns on its own caller's behalf (`wakeful::cores`
+    /// sends a task to another core, which spawns it), so that the record names the
+    /// user's line rather than the library's.
+    ///
+    /// ```
+    /// use std::panic::Location;
+    /// use wakeful_executor::{block_on, task};
+    ///
+    /// #[track_caller]
+    /// fn spawn_for_my_caller() -> &'static Location<'static> {
+    ///     let caller = Location::caller();
+    ///     block_on(async move {
+    ///         task::Builder::new().location(caller).spawn(async { task::tasks()[0].location }).unwrap().await.unwrap()
+    ///     })
+    /// }
+    ///
+    /// let line = line!() + 1;
+    /// let location = spawn_for_my_caller();
+    /// assert_eq!((location.file(), location.line()), (file!(), line));
+    /// ```
+    pub fn location(mut self, location: &'static Location<'static>) -> Builder {
+        self.location = Some(location);
+        self
+    }
+
     /// Spawns `future` on the runtime running on this thread, as
     /// [`spawn`](crate::spawn) does.
     ///
@@ -51,7 +78,7 @@ impl Builder {
         F: std::future::Future + 'static,
         F::Output: 'static,
     {
-        let location = Location::caller();
+        let location = self.location.unwrap_or(Location::caller());
         let name = self.name.map(|name| Box::new(Name(name)));
         scheduler::with_current(|scheduler| {
             match scheduler {
@@ -94,7 +121,7 @@ impl Builder {
         Ok(runtime::spawn_on(
             runtime.scheduler(),
             future,
-            Location::caller(),
+            self.location.unwrap_or(Location::caller()),
             self.name.map(|name| Box::new(Name(name))),
         ))
     }

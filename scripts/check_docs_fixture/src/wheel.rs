@@ -15,3 +15,38 @@ impl TimerWheel {
 pub fn turn() {}
 
 pub const TIMER_BATCH_NANOS: u64 = 1;
+
+// Test-only although the predicate holds a `not`.
+#[cfg(all(test, not(loom)))]
+impl TimerWheel {
+    fn only_in_tests(&self) {}
+}
+
+impl TimerWheel {
+    // Not test-only: a feature compiles it too.
+    #[cfg(any(test, feature = "fixture"))]
+    pub fn in_tests_or_a_feature(&self) {}
+}
+
+pub struct Config {
+    pub interval: u64,
+    // A test-only last field: the impl after the struct is not test-only.
+    #[cfg(test)]
+    pub probe: u64,
+}
+
+impl Config {
+    pub const fn zero() -> u64 {
+        0
+    }
+
+    pub fn real(&self) {}
+}
+
+pub trait Probe {
+    fn probe(&self) {}
+}
+
+// Implemented only in tests: `Config::probe` names nothing a user can call.
+#[cfg(test)]
+impl Probe for Config {}
