@@ -323,13 +323,16 @@ pub(crate) fn run(scheduler: &Scheduler, task: TaskRef) -> bool {
     }
     scheduler.count(|s| s.polls += 1);
     header.counters.polls.set(header.counters.polls.get() + 1);
-    let (done, spent_budget, ours) = match scheduler.measure.as_deref() {
-        None => poll_or_cancel(scheduler, &task),
-        Some(measure) => return run_measured(scheduler, measure, &task),
+    let (spent_budget, ours) = match scheduler.measure.as_deref() {
+        None => {
+            let (done, spent_budget, ours) = poll_or_cancel(scheduler, &task);
+            if done {
+                complete(scheduler, &task); // without `ours`, the task may be freed by now
+            }
+            (spent_budget, ours)
+        }
+        Some(measure) => run_measured(scheduler, measure, &task),
     };
-    if done {
-        complete(scheduler, &task); // without `ours`, the task may be freed by now
-    }
     if ours {
         drop(ManuallyDrop::into_inner(task));
     }
@@ -339,20 +342,22 @@ pub(crate) fn run(scheduler: &Scheduler, task: TaskRef) -> bool {
 /// `run`'s poll while measuring: timed, and a long poll reported only after
 /// `complete`, so that the hook (user code) never sees a task whose future is gone
 /// still listed as live and unfinished.
+/// Returns (the poll spent its budget, the queue entry's reference is still ours).
 #[inline(never)]
-fn run_measured(scheduler: &Scheduler, measure: &Measure, task: &TaskRef) -> bool {
-    let ((done, spent_budget), report) = measure.timed(task, || poll_or_cancel(scheduler, task));
+fn run_measured(scheduler: &Scheduler, measure: &Measure, task: &TaskRef) -> (bool, bool) {
+    let ((done, spent_budget, ours), report) = measure.timed(task, || poll_or_cancel(scheduler, task));
     if done {
-        complete(scheduler, task);
+        complete(scheduler, task); // without `ours`, the task may be freed by now
     }
     if let Some(report) = report {
         scheduler.reporter.send(&report);
     }
-    spent_budget
+    (spent_budget, ours)
 }
 
 /// Polls `task` once, or drops its future if aborted, as the task `running`. Returns
-/// (the future is gone, the poll spent its budget).
+/// (the future is gone, the poll spent its budget, the queue entry's reference is
+/// still ours: not lent to a waker made during the poll).
 #[inline(always)]
 fn poll_or_cancel(scheduler: &Scheduler, task: &TaskRef) -> (bool, bool, bool) {
     let header = task.header();
