@@ -128,3 +128,89 @@ fn a_short_queue_still_turns_every_event_interval_polls() {
         "a non-blocking turn every ≤ {interval} polls: {parks:?}"
     );
 }
+
+/// A reactor whose one event "arrives" at a given poll count and is delivered to its
+/// waiter by the first park at or after it, as `epoll_wait` delivers a packet that
+/// came in while tasks ran. Polls are counted by the tasks themselves (`now`).
+#[derive(Clone, Default)]
+struct OneEvent {
+    now: Rc<Cell<usize>>,
+    arrives_at: Rc<Cell<Option<usize>>>,
+    waiter: Rc<RefCell<Option<Waker>>>,
+}
+
+impl Park for OneEvent {
+    fn park(&mut self, _timeout: Option<Duration>) {
+        if self.arrives_at.get().is_some_and(|at| at <= self.now.get()) {
+            if let Some(waker) = self.waiter.borrow_mut().take() {
+                waker.wake();
+            }
+        }
+    }
+
+    fn unparker(&self) -> Box<dyn Unpark> {
+        struct Nothing;
+        impl Unpark for Nothing {
+            fn unpark(&self) {}
+        }
+        Box::new(Nothing)
+    }
+}
+
+/// Waits for `samples` events that arrive at varied points of the batch, and returns
+/// the worst lateness: polls from an event's arrival to the poll of its task.
+async fn worst_event_lateness(reactor: &OneEvent, samples: usize) -> usize {
+    let mut worst = 0;
+    let mut seen = 0;
+    poll_fn(|cx| {
+        let now = reactor.now.get() + 1;
+        reactor.now.set(now);
+        if let Some(at) = reactor.arrives_at.get() {
+            if reactor.waiter.borrow().is_some() {
+                reactor.waiter.borrow_mut().replace(cx.waker().clone());
+                return Poll::Pending; // not delivered yet: a spurious poll
+            }
+            worst = worst.max(now - at);
+            seen += 1;
+        }
+        if seen == samples {
+            return Poll::Ready(worst);
+        }
+        // The next event arrives some way into the coming batch, at a point that
+        // differs from one sample to the next (97 is prime to the batch lengths).
+        reactor.arrives_at.set(Some(now + 1 + (seen * 97) % 1300));
+        *reactor.waiter.borrow_mut() = Some(cx.waker().clone());
+        Poll::Pending
+    })
+    .await
+}
+
+#[test]
+fn an_io_woken_task_is_not_held_back_by_tasks_that_keep_yielding() {
+    // Tasks that yield in a loop go back into the queue during the batch, so a turn
+    // in mid-batch *does* help: what it wakes is queued ahead of the re-queued ones.
+    // Once a turn is due (61 polls), a woken task should wait for the queue it finds,
+    // no more: at most about `spinners` + 61 polls, as with a turn every 61 polls.
+    let spinners = 600;
+    let reactor = OneEvent::default();
+    let rt = Builder::default().build_with_park(reactor.clone());
+    let worst = rt.block_on(async {
+        let spinning: Vec<_> = (0..spinners)
+            .map(|_| {
+                let now = reactor.now.clone();
+                spawn(async move {
+                    loop {
+                        now.set(now.get() + 1);
+                        yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        let reactor = reactor.clone();
+        let worst = spawn(async move { worst_event_lateness(&reactor, 40).await }).await.unwrap();
+        spinning.iter().for_each(|s| s.abort());
+        worst
+    });
+    let bound = spinners + 2 * 61;
+    assert!(worst <= bound, "an event waited {worst} polls behind {spinners} yielding tasks (bound {bound})");
+}
