@@ -112,7 +112,8 @@ impl Default for Builder {
 
 impl Builder {
     /// How many polls may run between two looks at I/O and timers (at least 1); more
-    /// while the tasks that were queued at the last look run, up to 1024.
+    /// while the tasks that were queued at the last look run and no other task joins
+    /// the queue, up to 1024.
     pub fn event_interval(mut self, polls: u32) -> Builder {
         self.event_interval = polls.max(1);
         self
