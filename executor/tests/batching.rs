@@ -161,6 +161,9 @@ impl Park for OneEvent {
     }
 }
 
+/// Events measured per lateness test (each one a batch or two of polls).
+const SAMPLES: usize = if cfg!(miri) { 4 } else { 40 };
+
 /// Waits for `samples` events that arrive at varied points of the batch, and returns
 /// the worst lateness: polls from an event's arrival to the poll of its task.
 async fn worst_event_lateness(reactor: &OneEvent, samples: usize) -> usize {
@@ -211,7 +214,7 @@ fn an_io_woken_task_is_not_held_back_by_tasks_that_keep_yielding() {
             })
             .collect();
         let reactor = reactor.clone();
-        let worst = spawn(async move { worst_event_lateness(&reactor, 40).await }).await.unwrap();
+        let worst = spawn(async move { worst_event_lateness(&reactor, SAMPLES).await }).await.unwrap();
         spinning.iter().for_each(|s| s.abort());
         worst
     });
@@ -237,7 +240,7 @@ fn the_block_on_future_woken_by_io_waits_one_interval_behind_yielding_tasks() {
                 })
             })
             .collect();
-        let worst = worst_event_lateness(&reactor, 40).await;
+        let worst = worst_event_lateness(&reactor, SAMPLES).await;
         spinning.iter().for_each(|s| s.abort());
         worst
     });
@@ -262,7 +265,7 @@ fn the_block_on_future_woken_by_io_waits_at_most_the_cap_behind_a_batch() {
                 }))
             })
             .collect();
-        let worst = worst_event_lateness(&reactor, 40).await;
+        let worst = worst_event_lateness(&reactor, SAMPLES).await;
         connections.iter().for_each(|c| c.abort());
         worst
     });
@@ -291,7 +294,7 @@ fn a_timer_due_mid_batch_waits_for_that_batch_not_the_next() {
             })
             .collect();
         let reactor = reactor.clone();
-        let worst = spawn(async move { worst_event_lateness(&reactor, 40).await }).await.unwrap();
+        let worst = spawn(async move { worst_event_lateness(&reactor, SAMPLES).await }).await.unwrap();
         busy.iter().for_each(|c| c.abort());
         worst
     });
