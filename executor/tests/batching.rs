@@ -301,3 +301,37 @@ fn a_timer_due_mid_batch_waits_for_that_batch_not_the_next() {
     let bound = connections + 61;
     assert!(worst <= bound, "a timer due mid-batch ran {worst} polls late behind {connections} connections");
 }
+
+#[test]
+fn a_flood_of_spawned_tasks_still_turns_every_event_interval_polls() {
+    // A task that spawns 8 tasks (that never end) at each poll makes the queue grow
+    // without end; the new tasks join the queue behind the batch, so the reactor still gets a look
+    // every 61 polls, not only at the 1024-poll cap.
+    let reactor = EveryoneReady::default();
+    let rt = Builder::default().build_with_park(reactor.clone());
+    rt.block_on(async {
+        let polls = reactor.polls.clone();
+        let spawner = spawn(async move {
+            loop {
+                polls.set(polls.get() + 1);
+                for _ in 0..8 {
+                    let polls = polls.clone();
+                    drop(spawn(async move {
+                        loop {
+                            polls.set(polls.get() + 1);
+                            yield_now().await;
+                        }
+                    }));
+                }
+                yield_now().await;
+            }
+        });
+        while reactor.parks.borrow().len() < 50 {
+            yield_now().await;
+        }
+        spawner.abort();
+    });
+    let parks = reactor.parks.borrow();
+    let worst = parks.iter().map(|&(_, polls)| polls).max().unwrap();
+    assert!(worst <= 61, "{worst} polls between two turns under a flood of spawns: {parks:?}");
+}
