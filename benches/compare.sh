@@ -16,6 +16,9 @@
 #   BASELINE=/tmp/echo-old CONNS=1000 benches/compare.sh --echo
 #                                      # also an older build of examples/echo, as a
 #                                      # third server ("baseline") in every round
+
+#   benches/compare.sh --memory        # the memory rows only (~1 min): server RSS with
+#                                      # 1000 connections, idle and after one echo round
 #
 # Each server runs pinned to CPU 0 and the load generator to CPU 1 (taskset); servers
 # alternate run by run, so both see the same machine. For every run it records the
@@ -219,6 +222,52 @@ PY
 
 if [ "${1:-}" = "--cores" ]; then
   cores_rows
+  exit 0
+fi
+
+# Memory per connection: the server's VmRSS with MEM_CONNS (1000) connections, idle and
+# after one 64-byte echo round on each (benches/conn_memory.py), for the echo servers
+# with a buffer per connection (examples/echo, benches/tokio_echo) and with one buffer
+# shared by all (examples/echo_lean, benches/tokio_echo_lean), MEM_ROUNDS rounds
+# alternating the servers, pinned as the echo runs are. Medians.
+memory_rows() {
+  cargo build --release --quiet --example echo --example echo_lean --example tokio_echo --example tokio_echo_lean
+  local bin=target/release/examples rounds=${MEM_ROUNDS:-5} conns=${MEM_CONNS:-1000}
+  local csv="$OUT/conn_memory.csv" servers="echo_lean tokio_echo_lean echo tokio_echo"
+  echo "server,round,conns,rss_start_kib,rss_idle_kib,rss_after_round_kib,idle_bytes_per_conn,round_bytes_per_conn" >"$csv"
+  for round in $(seq "$rounds"); do
+    local order=$servers
+    [ $((round % 2)) = 1 ] || order=$(echo "$servers" | tr ' ' '\n' | tac | tr '\n' ' ')
+    for name in $order; do
+      taskset -c 0 "$bin/$name" --addr 127.0.0.1:0 >"$OUT/server.log" 2>&1 &
+      local pid=$! addr=""
+      for _ in $(seq 100); do
+        addr=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$OUT/server.log" | head -1)
+        [ -n "$addr" ] && break
+        sleep 0.05
+      done
+      [ -n "$addr" ] || { echo "server $name did not start" >&2; kill "$pid"; exit 1; }
+      local row
+      row=$(taskset -c 1 python3 benches/conn_memory.py --pid "$pid" --addr "$addr" --conns "$conns")
+      kill "$pid"; wait "$pid" 2>/dev/null || true
+      echo "$name,$round,$row" >>"$csv"
+      printf '  %-16s round %s: %s\n' "$name" "$round" "$row"
+    done
+  done
+  echo "| server | conns | RSS idle, KiB | RSS after one round, KiB | bytes per idle conn | bytes per conn after a round |" | tee "$OUT/conn_memory.md"
+  echo "|---|---:|---:|---:|---:|---:|" | tee -a "$OUT/conn_memory.md"
+  for name in $servers; do
+    local row=""
+    for col in 5 6 7 8; do
+      row="$row | $(awk -F, -v s="$name" -v c="$col" '$1 == s { print $c }' "$csv" | sort -g |
+        awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')"
+    done
+    echo "| $name | $conns$row |" | tee -a "$OUT/conn_memory.md"
+  done
+}
+
+if [ "${1:-}" = "--memory" ]; then
+  memory_rows
   exit 0
 fi
 

@@ -119,7 +119,7 @@ pub mod task {
 pub mod net {
     pub use wakeful_net::tcp::{self, TcpListener, TcpSocket, TcpStream};
     pub use wakeful_net::unix::{self, UnixDatagram, UnixListener, UnixStream};
-    pub use wakeful_net::{AsyncFd, AsyncFdReadyGuard, ToSocketAddrs, TryIoError, UdpSocket};
+    pub use wakeful_net::{AsyncFd, AsyncFdReadyGuard, Interest, ToSocketAddrs, TryIoError, UdpSocket};
 }
 
 use wakeful_net::context::{self, ReactorPark};

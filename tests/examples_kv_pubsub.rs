@@ -71,8 +71,8 @@ fn subscribed_connections_unsubscribe_and_return_to_commands() {
     assert_eq!(read_exactly(&mut stream, 7), b"+PONG\r\n", "back to normal commands");
 }
 
-/// Subscriptions per connection are capped (`StreamMap` finds keys linearly): the
-/// channel over the cap gets an error, the others their acknowledgements.
+/// Subscriptions per connection are capped (each holds memory for the connection's
+/// life): the channel over the cap gets an error, the others their acknowledgements.
 #[test]
 fn subscriptions_over_the_cap_are_refused() {
     let (_server, addr) = start(&[]);

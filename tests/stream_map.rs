@@ -381,3 +381,152 @@ fn same_results_as_tokio_streams_map() {
     assert_eq!(wakeful.0.iter().filter(|(k, _)| *k == 1).count(), 1, "removed after its first item");
     assert_eq!(wakeful.1, Some(vec![30, 31, 32, 33, 34]));
 }
+
+thread_local! {
+    /// `Eq` calls made by `CountedKey`s on this test's thread.
+    static COMPARISONS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// A key that counts its comparisons; `SAME_HASH` makes every key hash alike.
+#[derive(Debug, Clone, Copy)]
+struct CountedKey<const SAME_HASH: bool>(u32);
+
+impl<const SAME_HASH: bool> PartialEq for CountedKey<SAME_HASH> {
+    fn eq(&self, other: &Self) -> bool {
+        COMPARISONS.with(|c| c.set(c.get() + 1));
+        self.0 == other.0
+    }
+}
+
+impl<const SAME_HASH: bool> Eq for CountedKey<SAME_HASH> {}
+
+impl<const SAME_HASH: bool> std::hash::Hash for CountedKey<SAME_HASH> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u32(if SAME_HASH { 7 } else { self.0 });
+    }
+}
+
+fn comparisons() -> usize {
+    COMPARISONS.with(Cell::get)
+}
+
+/// 10 000 keys inserted, looked up, replaced and removed: each operation compares
+/// about one key (a linear search would compare 5 000 on average, 10^8 in all).
+#[test]
+fn ten_thousand_keys_cost_about_one_comparison_per_operation() {
+    const N: u32 = 10_000;
+    let mut map = StreamMap::new();
+    let start = comparisons();
+    for key in 0..N {
+        assert!(map.insert(CountedKey::<false>(key), stream::pending::<u32>()).is_none());
+    }
+    for key in 0..N {
+        assert!(map.contains_key(&CountedKey(key)), "key {key} inserted");
+        assert!(!map.contains_key(&CountedKey(key + N)), "key {} never inserted", key + N);
+    }
+    for key in 0..N {
+        assert!(map.insert(CountedKey(key), stream::pending()).is_some(), "key {key} replaced");
+    }
+    for key in (0..N).step_by(2) {
+        assert!(map.remove(&CountedKey(key)).is_some(), "key {key} removed");
+        assert!(map.remove(&CountedKey(key)).is_none(), "key {key} removed twice");
+    }
+    assert_eq!(map.len(), N as usize / 2);
+    for key in 0..N {
+        assert_eq!(map.contains_key(&CountedKey(key)), key % 2 == 1, "key {key}");
+    }
+    let operations = 7 * N as usize;
+    let compared = comparisons() - start;
+    assert!(compared <= 2 * operations, "{compared} comparisons for {operations} operations");
+}
+
+/// Keys whose hashes all collide are still told apart (by `Eq`), whether they leave
+/// by `remove`, by a replacing `insert` or because their stream ended.
+#[test]
+fn keys_whose_hashes_collide_still_work() {
+    let waker = CountingWaker::new();
+    let mut cx = Context::from_waker(waker.waker());
+    let mut map: StreamMap<CountedKey<true>, Pin<Box<dyn Stream<Item = u32>>>> = StreamMap::new();
+    for key in 0..50 {
+        map.insert(CountedKey(key), Box::pin(stream::pending()));
+    }
+    // Keys 50..60 have one item and end.
+    for key in 50..60 {
+        map.insert(CountedKey(key), Box::pin(stream::iter([key])));
+    }
+    assert_eq!(map.len(), 60);
+    let mut got = Vec::new();
+    loop {
+        match map.poll_next_entry(&mut cx) {
+            Poll::Ready(Some((key, n))) => got.push((key.0, n)),
+            Poll::Pending => break,
+            Poll::Ready(None) => panic!("the map ended with 50 pending streams"),
+        }
+    }
+    got.sort_unstable();
+    assert_eq!(got, (50..60).map(|k| (k, k)).collect::<Vec<_>>());
+    assert_eq!(map.len(), 50, "the ended streams left");
+    for key in 0..60 {
+        assert_eq!(map.contains_key(&CountedKey(key)), key < 50, "key {key}");
+    }
+    for key in (0..50).step_by(3) {
+        assert!(map.remove(&CountedKey(key)).is_some(), "key {key}");
+    }
+    assert!(map.insert(CountedKey(1), Box::pin(stream::iter([100]))).is_some(), "1 was there");
+    for key in 0..50 {
+        assert_eq!(map.contains_key(&CountedKey(key)), key % 3 != 0, "key {key}");
+    }
+    assert_eq!(map.poll_next_entry(&mut cx), Poll::Ready(Some((CountedKey(1), 100))));
+    assert!(map.poll_next_entry(&mut cx).is_pending());
+    assert!(!map.contains_key(&CountedKey(1)), "1's new stream ended");
+}
+
+/// Keys changed through `iter_mut` are found under their new values, not their old
+/// ones, by `contains_key` at once and by `remove` and `insert` after it.
+#[test]
+fn keys_changed_through_iter_mut_are_found_under_their_new_values() {
+    let waker = CountingWaker::new();
+    let mut cx = Context::from_waker(waker.waker());
+    let mut map: StreamMap<String, Pin<Box<dyn Stream<Item = u32>>>> = StreamMap::new();
+    for key in ["a", "b", "c"] {
+        map.insert(key.to_string(), Box::pin(stream::pending()));
+    }
+    map.insert("ends".to_string(), Box::pin(stream::iter([5])));
+    for (key, _) in map.iter_mut() {
+        key.push('!');
+    }
+    assert!(map.contains_key("a!") && !map.contains_key("a"), "borrowed lookups see the change");
+    // A stream that ends while the filing is stale leaves it consistent.
+    assert_eq!(map.poll_next_entry(&mut cx), Poll::Ready(Some(("ends!".to_string(), 5))));
+    assert!(map.poll_next_entry(&mut cx).is_pending());
+    assert!(map.remove("b").is_none(), "b is b! now");
+    assert!(map.remove("b!").is_some());
+    assert!(map.insert("c!".to_string(), Box::pin(stream::iter([6]))).is_some(), "replaces c!");
+    assert!(map.insert("a".to_string(), Box::pin(stream::pending())).is_none(), "a is free");
+    let mut keys: Vec<_> = map.keys().cloned().collect();
+    keys.sort();
+    assert_eq!(keys, ["a", "a!", "c!"]);
+    assert!(!map.contains_key("ends!") && !map.contains_key("b!"));
+    assert_eq!(map.poll_next_entry(&mut cx), Poll::Ready(Some(("c!".to_string(), 6))));
+}
+
+/// A key whose `Hash` panics leaves the map as it was.
+#[test]
+fn a_key_whose_hash_panics_leaves_the_map_unchanged() {
+    #[derive(PartialEq, Eq)]
+    struct Key(u32);
+    impl std::hash::Hash for Key {
+        fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+            assert!(self.0 != 13, "a Hash that panics");
+            self.0.hash(state);
+        }
+    }
+    let mut map = StreamMap::new();
+    map.insert(Key(1), stream::iter([1]));
+    let inserted =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| map.insert(Key(13), stream::iter([2]))));
+    assert!(inserted.is_err(), "the panic reaches the caller");
+    assert_eq!(map.len(), 1);
+    assert!(map.contains_key(&Key(1)) && map.remove(&Key(1)).is_some());
+    assert!(map.is_empty() && map.keys().next().is_none());
+}

@@ -195,7 +195,11 @@ fn a_long_drop_of_an_aborted_task_is_reported_too() {
         assert!(handle.await.unwrap_err().is_cancelled());
         id
     });
-    assert!(matches!(&seen.lock().unwrap()[..], [Report::LongPoll(long)] if long.id == id), "{:?}", seen.lock().unwrap());
+    assert!(
+        matches!(&seen.lock().unwrap()[..], [Report::LongPoll(long)] if long.id == id),
+        "{:?}",
+        seen.lock().unwrap()
+    );
 }
 
 #[test]

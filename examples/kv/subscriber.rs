@@ -108,9 +108,11 @@ fn message_reply(out: &mut Vec<u8>, channel: &[u8], message: &[u8]) {
     Reply::bulk(out, message);
 }
 
-/// Channels one connection may listen to: `StreamMap` finds a key by a linear
-/// search (as tokio_stream's does), so a client subscribing to a million channels
-/// would stall the server; Redis has no such limit.
+/// Channels one connection may listen to. `StreamMap` finds a key through a hash
+/// index, so a subscription costs the same however many there are, but each one holds
+/// a stream, a broadcast receiver and the channel's name for as long as the
+/// connection lives: the cap bounds what one client can make the server keep (and
+/// how long one SUBSCRIBE command runs). Redis has no such limit.
 const MAX_SUBSCRIPTIONS: usize = 4096;
 
 fn subscribe(db: &Db, channels: &mut StreamMap<Vec<u8>, Messages>, names: Vec<Vec<u8>>, out: &mut Vec<u8>) {

@@ -16,7 +16,7 @@
 //!
 //! | in the diagram | `SCHEDULED` bit | `COMPLETE` bit | what else says so |
 //! |----------------|-----------------|----------------|-------------------|
-//! | queued         | set             | clear          | one entry in the ready or the remote queue (`src/queue.rs`), holding a reference |
+//! | queued         | set (or the header's `queued_local`, for a wake on the runtime's thread) | clear | one entry per flag in the ready or the remote queue (`src/queue.rs`), holding a reference |
 //! | polling        | clear           | clear          | nothing: the run loop is inside this task's poll (`run` in `src/runtime.rs`) |
 //! | waiting        | clear           | clear          | nothing: whatever the task waits on holds a clone of its waker |
 //! | complete       | ignored (left as it was) | set   | the stage is `Finished` or `Consumed` (`src/task.rs`) |
@@ -30,16 +30,17 @@
 //!
 //! 1. [`spawn`] allocates the task (`src/task.rs`) with `SCHEDULED` set and pushes
 //!    it onto the ready queue (`src/queue.rs`).
-//! 2. The run loop ([`Runtime::block_on`]) pops it, clears `SCHEDULED`
-//!    (`State::start_poll`) and polls the future with a waker that borrows the
-//!    queue's reference (`src/waker.rs`).
+//! 2. The run loop ([`Runtime::block_on`]) pops it, clears `queued_local` or else
+//!    `SCHEDULED` (`State::start_poll`) and polls the future with a waker that borrows
+//!    the queue's reference (`src/waker.rs`), lending that reference to the first
+//!    clone of the waker (`PollRef` in `src/task.rs`).
 //! 3. The future returns `Pending`, having stored a clone of the waker with whatever
 //!    it waits on (a socket's slot in the reactor, a timer, a channel).
-//! 4. `Waker::wake` → `schedule` (`src/scheduler.rs`) → ready queue: the local queue
-//!    on the runtime's thread; from another thread the remote queue plus
+//! 4. `Waker::wake` → `wake_by_val` (`src/scheduler.rs`) → ready queue: the local
+//!    queue on the runtime's thread, with no atomic operation; from another thread the remote queue plus
 //!    [`Unpark::unpark`], which ends the runtime's park. A task is queued at most
-//!    once, however many wakes.
-//! 5. A wake *during* the poll queues it again at once (`SCHEDULED` was cleared first).
+//!    once per flag (local, remote), however many wakes.
+//! 5. A wake *during* the poll queues it again at once (its flag was cleared first).
 //! 6. `Ready`, a panic (caught, reported as [`JoinError`]), or
 //!    [`JoinHandle::abort`] completes it: `COMPLETE` is set, and its [`JoinHandle`]
 //!    is woken.
@@ -78,7 +79,7 @@
 //!    users see of a task: `id` ([`task::Id`], [`task::id`]), `info` (per-task
 //!    counters, [`task::TaskInfo`] records) and `builder` ([`task::Builder`]: names);
 //!    `measure`: timing polls, and the long-poll detector;
-//! 4. `waker`: the `RawWakerVTable`, on top of `scheduler::schedule`;
+//! 4. `waker`: the `RawWakerVTable`, on top of `scheduler::wake_by_val` and its kin;
 //! 5. `abort_handle` ([`AbortHandle`]), then `join`: [`JoinHandle`], then `join_set`:
 //!    [`JoinSet`], on top of the handle and [`spawn`];
 //! 6. `runtime`: the run loop, [`Runtime`], [`Builder`], [`spawn`], and what becomes

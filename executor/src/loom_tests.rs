@@ -12,8 +12,8 @@
 //! counted references (as in `waker.rs`), and a future that is ready once it has seen
 //! the events both wakers announce before waking. Checked:
 //! - the last wake is followed by a poll that sees its event (no lost wake);
-//! - a task is queued at most once, so never polled twice at once, and never polled
-//!   after it completed;
+//! - a task is queued at most once per flag (`SCHEDULED` for wakes from other threads,
+//!   `queued_local` for wakes on the runtime's), and never polled after it completed;
 //! - the reference count reaches zero exactly once, after every other use.
 
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -27,6 +27,8 @@ struct Model {
     state: State,
     /// Ready-queue entries for the task; each holds one reference.
     queued: Mutex<usize>,
+    /// The header's `queued_local`: runtime thread only (an atomic just to be `Sync`).
+    queued_local: AtomicBool,
     /// What each waker announces before it wakes (readiness, a message...).
     events: [AtomicBool; 2],
     /// A poll is running.
@@ -52,6 +54,7 @@ impl Model {
         Model {
             state: State::new(), // refs: live list, handle, the first queue entry
             queued: Mutex::new(1),
+            queued_local: AtomicBool::new(false),
             events: [AtomicBool::new(false), AtomicBool::new(false)],
             polling: AtomicBool::new(false),
             completed: AtomicBool::new(false),
@@ -76,10 +79,23 @@ impl Model {
         }
     }
 
+    /// One entry per flag (`SCHEDULED`, `queued_local`): never more than two.
     fn push(&self) {
         let mut queued = self.queued.lock().unwrap();
         *queued += 1;
-        assert_eq!(*queued, 1, "queued twice: two polls could run at once");
+        assert!(*queued <= 2, "queued more than once per flag: entries would pile up");
+    }
+
+    /// A wake on the runtime's thread (`scheduler::wake_by_ref` there): the local flag,
+    /// unless the task is queued by either flag, or complete.
+    fn local_wake_by_ref(&self) {
+        self.assert_alive();
+        if self.queued_local.load(Ordering::Relaxed) || self.state.is_queued_or_complete() {
+            return;
+        }
+        self.queued_local.store(true, Ordering::Relaxed);
+        self.ref_inc();
+        self.push();
     }
 
     /// Takes a queue entry, if any (its reference now the caller's).
@@ -109,7 +125,12 @@ impl Model {
 
     /// the run loop's `run` for a popped entry; `during_poll` runs inside the poll.
     fn run(&self, ready: Ready, during_poll: impl FnOnce()) {
-        match self.state.start_poll() {
+        let start = if self.queued_local.swap(false, Ordering::Relaxed) {
+            self.state.start_local_poll()
+        } else {
+            self.state.start_poll()
+        };
+        match start {
             Start::Complete => {}
             Start::Poll => {
                 assert!(!self.completed.load(Ordering::Relaxed), "polled after completion");
@@ -179,6 +200,39 @@ fn two_wakers(ready: Ready) {
         } else {
             assert_eq!(model.polls.load(Ordering::Relaxed), 1, "wakes after completion are no-ops");
         }
+        assert_eq!(model.frees.load(Ordering::Relaxed), 1, "the count reached zero exactly once");
+    });
+}
+
+/// As `two_wakers`, with wakes on the runtime's thread mixed in: one during the first
+/// poll (a self-wake) and one between the pops (another task's wake), each racing with
+/// the remote wakes. A local wake that sees `SCHEDULED` pushes nothing, and relies on
+/// the remote entry's poll: checked here to lose no wake and to free the task once.
+#[test]
+fn loom_local_wakes_mixed_with_remote_wakes_lose_none() {
+    loom::model(|| {
+        let model = Arc::new(Model::new());
+        assert!(model.pop());
+        let mut wakers = Vec::new();
+        model.run(Ready::OnBothEvents, || {
+            for index in 0..2 {
+                model.ref_inc();
+                let model = model.clone();
+                wakers.push(thread::spawn(move || {
+                    model.events[index].store(true, Ordering::Release);
+                    model.wake_by_val();
+                }));
+            }
+            model.local_wake_by_ref();
+        });
+        model.local_wake_by_ref();
+        model.pop_and_run(Ready::OnBothEvents);
+        for waker in wakers {
+            waker.join().unwrap();
+        }
+        while model.pop_and_run(Ready::OnBothEvents) {}
+        assert!(model.completed.load(Ordering::Relaxed), "the last wake was not followed by a poll");
+        model.ref_dec(); // the handle
         assert_eq!(model.frees.load(Ordering::Relaxed), 1, "the count reached zero exactly once");
     });
 }

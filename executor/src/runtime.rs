@@ -13,6 +13,7 @@
 use std::cell::RefCell;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::panic::Location;
 use std::pin::pin;
 use std::sync::Arc;
@@ -28,7 +29,7 @@ use crate::scheduler::{self, Enter, Scheduler};
 use crate::state::Start;
 use crate::stats::Stats;
 use crate::sync::Ordering;
-use crate::task::{TaskInfo, TaskRef};
+use crate::task::{PollRef, TaskInfo, TaskRef};
 use crate::unwind;
 use crate::waker;
 
@@ -311,18 +312,33 @@ where
 /// Polls `task` once (or drops its future if aborted), consuming its queue entry.
 /// True if the poll spent the task's whole cooperative budget.
 pub(crate) fn run(scheduler: &Scheduler, task: TaskRef) -> bool {
+    // The entry's reference is lent to the poll (`PollRef`): a waker cloned meanwhile
+    // may take it, so it is dropped below only if still ours. The live list's
+    // reference keeps the task alive until `complete`.
+    let task = ManuallyDrop::new(task);
     let header = task.header();
-    if header.state.start_poll() == Start::Complete {
-        return false; // a stale entry: finished (or aborted) after it was queued
+    // The entry stands for one of the two "queued" flags: the local one first.
+    let start = if header.queued_local.replace(false) {
+        header.state.start_local_poll()
+    } else {
+        header.state.start_poll()
+    };
+    if start == Start::Complete {
+        // A stale entry: finished (or aborted) after it was queued.
+        drop(ManuallyDrop::into_inner(task));
+        return false;
     }
     scheduler.count(|s| s.polls += 1);
     header.counters.polls.set(header.counters.polls.get() + 1);
-    let (done, spent_budget) = match scheduler.measure.as_deref() {
+    let (done, spent_budget, ours) = match scheduler.measure.as_deref() {
         None => poll_or_cancel(scheduler, &task),
         Some(measure) => measure.timed(&scheduler.reporter, &task, || poll_or_cancel(scheduler, &task)),
     };
     if done {
-        complete(scheduler, &task);
+        complete(scheduler, &task); // without `ours`, the task may be freed by now
+    }
+    if ours {
+        drop(ManuallyDrop::into_inner(task));
     }
     spent_budget
 }
@@ -330,14 +346,16 @@ pub(crate) fn run(scheduler: &Scheduler, task: TaskRef) -> bool {
 /// Polls `task` once, or drops its future if aborted, as the task `running`. Returns
 /// (the future is gone, the poll spent its budget).
 #[inline(always)]
-fn poll_or_cancel(scheduler: &Scheduler, task: &TaskRef) -> (bool, bool) {
+fn poll_or_cancel(scheduler: &Scheduler, task: &TaskRef) -> (bool, bool, bool) {
     let header = task.header();
     scheduler.running.set(header);
     let outcome = if header.cancelled.get() {
         task.cancel();
-        (true, false)
+        (true, false, true)
     } else {
-        coop::with_budget(|| task.poll(&waker::borrowed(task)))
+        header.poll_ref.set(PollRef::Spare);
+        let (done, spent_budget) = coop::with_budget(|| task.poll(&waker::borrowed(task)));
+        (done, spent_budget, header.poll_ref.replace(PollRef::Idle) == PollRef::Spare)
     };
     scheduler.running.set(std::ptr::null());
     outcome
@@ -352,13 +370,14 @@ fn poll_or_cancel(scheduler: &Scheduler, task: &TaskRef) -> (bool, bool) {
 fn complete(scheduler: &Scheduler, task: &TaskRef) {
     let header = task.header();
     header.state.complete();
+    // The live list's reference, dropped last: the caller's may have been lent away.
     let removed = scheduler.live.borrow_mut().remove(task);
-    drop(removed); // the live list's reference; the caller still holds one
     if header.detached.get() {
         task.drop_output();
     } else if let Some(waker) = header.join_waker.take() {
         unwind::contain(|| waker.wake());
     }
+    drop(removed);
 }
 
 impl Default for Runtime {

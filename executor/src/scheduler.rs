@@ -1,5 +1,5 @@
-//! Where a woken task goes: [`schedule`], and the two halves of a runtime it chooses
-//! between.
+//! Where a woken task goes: [`wake_by_val`] and [`wake_by_ref`], and the two halves
+//! of a runtime they choose between.
 //!
 //! - [`Scheduler`] holds what only the runtime's thread touches: the ready queue, the
 //!   list of live tasks, the counters. The run loop (`runtime.rs`) owns it.
@@ -9,8 +9,10 @@
 //!   runtime still finds a (closed) queue.
 //!
 //! The thread-local `CURRENT` says which `Scheduler`, if any, this thread is driving:
-//! a wake that finds its task's runtime there pushes straight onto the ready queue;
-//! any other wake goes through the inbox, which costs a lock and an unpark.
+//! a wake that finds its task's runtime there pushes straight onto the ready queue,
+//! with no atomic operation (the task's `queued_local` flag, and the run loop's
+//! reference lent to the poll: see `PollRef`); any other wake goes through the
+//! task's atomic state and the inbox, which costs a lock and an unpark.
 
 use std::cell::{Cell, RefCell};
 use std::ptr;
@@ -25,7 +27,7 @@ use crate::report::Reporter;
 use crate::state::Schedule;
 use crate::stats::Stats;
 use crate::sync::{AtomicBool, AtomicU64, Ordering};
-use crate::task::{Header, Id, TaskRef, WakeKind};
+use crate::task::{Header, Id, PollRef, TaskRef, WakeKind};
 
 thread_local! {
     /// The scheduler being driven on this thread, while `block_on` (or shutdown) runs.
@@ -146,50 +148,133 @@ impl Drop for Enter {
 }
 
 /// Runs `f` with the scheduler driven on this thread, if any.
-///
-/// `f` runs outside `CURRENT.with`: only the pointer is read inside, so that closure
-/// stays tiny and is always inlined, whatever `f` holds (measured: with `f` inside,
-/// a larger `f` in `schedule` left `LocalKey::with` out of line, ~20 instructions
-/// more per wake).
 pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Scheduler>) -> R) -> R {
+    // The pointer is read in a closure of its own, small enough to be inlined, so that
+    // the thread-local is one load here, not an indirect call (as it was on the wake
+    // path with `f` inside the closure: measured with callgrind).
     let current = CURRENT.with(Cell::get);
     // SAFETY: `CURRENT` is non-null only while an `Enter` guard for a live `Scheduler`
-    // exists on this thread, and the `Scheduler` outlives its guard. The guard is on
-    // this thread's stack below us, so it outlives this call.
+    // exists on this thread, and the `Scheduler` outlives its guard; `f` cannot drop
+    // the guard (only `block_on`'s return or `Runtime::drop`'s end does).
     f(unsafe { current.as_ref() })
 }
 
-/// Queues a task that was just marked `SCHEDULED`, handing the queue `task`'s
-/// reference: locally if this thread is driving the task's runtime, remotely otherwise.
-pub(crate) fn schedule(task: TaskRef) {
-    let remote = with_current(|scheduler| match scheduler {
-        Some(scheduler) if ptr::eq(Arc::as_ptr(&scheduler.inbox), Arc::as_ptr(&task.header().inbox)) => {
-            scheduler.count(|s| s.wakes_local += 1);
-            let itself = ptr::eq(scheduler.running.get(), task.header());
-            task.header().counters.count_wake(if itself { WakeKind::Itself } else { WakeKind::Local });
-            scheduler.ready.push(task);
-            None
-        }
-        _ => Some(task),
-    });
-    if let Some(task) = remote {
-        // Keep the `Inbox` alive by our own reference: once pushed, the task may run,
-        // finish and be freed — with the runtime — before `unpark` returns.
-        let inbox = task.header().inbox.clone();
-        inbox.wakes_remote.fetch_add(1, Ordering::Relaxed);
-        match inbox.remote.push(task) {
-            Ok(()) => inbox.unpark.unpark(),
-            Err(task) => drop(task), // the runtime is gone: a stale wake
-        }
-    }
+/// Runs `f` with the scheduler driven on this thread if it is the one whose inbox is
+/// `inbox` — a task's runtime. Only then may the task's runtime-thread-only fields
+/// (`queued_local`, `poll_ref`) and the scheduler's ready queue be touched.
+fn with_own<R>(inbox: *const Inbox, f: impl FnOnce(Option<&Scheduler>) -> R) -> R {
+    with_current(|current| f(current.filter(|scheduler| ptr::eq(Arc::as_ptr(&scheduler.inbox), inbox))))
+}
+
+/// Wakes `task`, consuming its reference (`Waker::wake`).
+///
+/// On the task's runtime thread the reference goes to the ready queue as it is, under
+/// the `queued_local` flag: no atomic operation at all. Anywhere else the atomic
+/// `SCHEDULED` decides, and the task goes through the inbox.
+pub(crate) fn wake_by_val(task: TaskRef) {
+    let inbox = Arc::as_ptr(&task.header().inbox);
+    with_own(inbox, |own| match own {
+        Some(scheduler) if claim_local(task.header()) => push_local(scheduler, task),
+        Some(_) => release_local(task),
+        None => match task.header().state.schedule_by_val() {
+            Schedule::Push => push_remote(task),
+            Schedule::Skip => drop(task),
+        },
+    })
 }
 
 /// Wakes `task` without consuming a reference (`Waker::wake_by_ref`, `abort`).
 pub(crate) fn wake_by_ref(task: &TaskRef) {
-    if task.header().state.schedule_by_ref() == Schedule::Push {
-        // SAFETY: `schedule_by_ref` counted a new reference for the queue, which the
-        // new `TaskRef` now owns.
-        schedule(unsafe { TaskRef::from_raw(task.as_ptr()) });
+    with_own(Arc::as_ptr(&task.header().inbox), |own| match own {
+        Some(scheduler) => {
+            if claim_local(task.header()) {
+                push_local(scheduler, clone_local(task));
+            }
+        }
+        None => {
+            if task.header().state.schedule_by_ref() == Schedule::Push {
+                // SAFETY: `schedule_by_ref` counted a new reference for the queue,
+                // which the new `TaskRef` now owns.
+                push_remote(unsafe { TaskRef::from_raw(task.as_ptr()) });
+            }
+        }
+    })
+}
+
+/// A new reference to `task` (`Waker::clone`): on the runtime's thread during the
+/// task's poll, the run loop's (see [`PollRef`]), without an atomic operation.
+pub(crate) fn clone_ref(task: &TaskRef) -> TaskRef {
+    with_own(Arc::as_ptr(&task.header().inbox), |own| match own {
+        Some(_) => clone_local(task),
+        None => task.clone(),
+    })
+}
+
+/// Drops a reference to `task` (`Waker`'s drop): on the runtime's thread during the
+/// task's poll, back to the run loop if it lent its own, without an atomic operation.
+pub(crate) fn drop_ref(task: TaskRef) {
+    with_own(Arc::as_ptr(&task.header().inbox), |own| match own {
+        Some(_) => release_local(task),
+        None => drop(task),
+    })
+}
+
+/// On the task's runtime thread: marks the task queued locally and returns true,
+/// unless it is queued already (by either flag) or complete.
+fn claim_local(header: &Header) -> bool {
+    if header.queued_local.get() || header.state.is_queued_or_complete() {
+        return false;
+    }
+    header.queued_local.set(true);
+    true
+}
+
+/// On the task's runtime thread: queues the task just claimed, counting the wake as
+/// the task's own (woken during its poll) or another local one.
+fn push_local(scheduler: &Scheduler, task: TaskRef) {
+    scheduler.count(|s| s.wakes_local += 1);
+    let itself = ptr::eq(scheduler.running.get(), task.header());
+    task.header().counters.count_wake(if itself { WakeKind::Itself } else { WakeKind::Local });
+    scheduler.ready.push(task);
+}
+
+/// On the task's runtime thread: the run loop's reference if it is spare, else a
+/// newly counted one.
+fn clone_local(task: &TaskRef) -> TaskRef {
+    let header = task.header();
+    if header.poll_ref.get() == PollRef::Spare {
+        header.poll_ref.set(PollRef::Lent);
+        // SAFETY: the run loop's reference is counted and was spare; from now on it is
+        // the new `TaskRef`'s, and the run loop will not drop it (`Lent`).
+        unsafe { TaskRef::from_raw(task.as_ptr()) }
+    } else {
+        task.clone()
+    }
+}
+
+/// On the task's runtime thread: gives `task`'s reference back to the run loop if it
+/// lent its own to the poll in progress (it drops it after the poll), else drops it.
+fn release_local(task: TaskRef) {
+    let header = task.header();
+    if header.poll_ref.get() == PollRef::Lent {
+        header.poll_ref.set(PollRef::Spare);
+        // The reference is the run loop's now, still counted: not dropped here.
+        std::mem::forget(task);
+    } else {
+        drop(task);
+    }
+}
+
+/// Queues a task that was just marked `SCHEDULED`, from a thread other than its
+/// runtime's (or outside `block_on`), handing the remote queue `task`'s reference.
+fn push_remote(task: TaskRef) {
+    // Keep the `Inbox` alive by our own reference: once pushed, the task may run,
+    // finish and be freed — with the runtime — before `unpark` returns.
+    let inbox = task.header().inbox.clone();
+    inbox.wakes_remote.fetch_add(1, Ordering::Relaxed);
+    match inbox.remote.push(task) {
+        Ok(()) => inbox.unpark.unpark(),
+        Err(task) => drop(task), // the runtime is gone: a stale wake
     }
 }
 

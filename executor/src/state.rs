@@ -12,11 +12,16 @@ use std::fmt;
 
 use crate::sync::{AtomicUsize, Ordering};
 
-/// The task is in a ready queue (local or remote), or is about to be pushed to one.
-/// While set, a wake pushes nothing: one queue entry per task, however many wakes
-/// (it only publishes its writes to the coming poll: see `State::schedule`).
-/// Cleared by the runtime just before it polls the task, so a wake *during* the poll
-/// queues the task again.
+/// The task is in a ready queue (local or remote), or is about to be pushed to one,
+/// by its spawn or a wake from another thread. While set, a wake pushes nothing: one
+/// such entry per task, however many wakes (it only publishes its writes to the coming
+/// poll: see `State::schedule`). Cleared by the runtime just before it polls the task,
+/// so a wake *during* the poll queues the task again.
+///
+/// A wake on the runtime's thread uses the header's `queued_local` flag instead, with
+/// no atomic operation. So a task has at most two entries, one per flag; each entry
+/// taken off the queue clears one of the flags (`queued_local` first), which keeps
+/// their number equal to the number of flags set.
 const SCHEDULED: usize = 1 << 0;
 
 /// The future is gone: it returned `Ready`, panicked, or was cancelled. Set once,
@@ -98,6 +103,29 @@ impl State {
         let prev = self.0.fetch_and(!SCHEDULED, Ordering::AcqRel);
         debug_assert!(prev & SCHEDULED != 0, "polled a task that was not scheduled");
         if prev & COMPLETE != 0 {
+            Start::Complete
+        } else {
+            Start::Poll
+        }
+    }
+
+    /// For a wake on the runtime's thread: true if the task is already in a queue
+    /// through `SCHEDULED`, or complete, so that the wake has nothing to push.
+    ///
+    /// Relaxed is enough. `COMPLETE` and the clearing of `SCHEDULED` are written by
+    /// this same thread, so they are seen. A `SCHEDULED` set by another thread's wake
+    /// means that wake pushes the task, and the runtime polls it once it takes it off
+    /// the queue (`start_poll`): after this wake, whose writes are this thread's own.
+    /// A stale clear bit only costs an extra queue entry (and poll).
+    pub(crate) fn is_queued_or_complete(&self) -> bool {
+        self.0.load(Ordering::Relaxed) & (SCHEDULED | COMPLETE) != 0
+    }
+
+    /// Takes a task off the queue for an entry that stands for a wake on the runtime's
+    /// thread (not for `SCHEDULED`): nothing to clear, so no atomic write. Relaxed:
+    /// `COMPLETE` is written by this thread.
+    pub(crate) fn start_local_poll(&self) -> Start {
+        if self.0.load(Ordering::Relaxed) & COMPLETE != 0 {
             Start::Complete
         } else {
             Start::Poll

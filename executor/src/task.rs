@@ -1,4 +1,4 @@
-//! Tasks from the outside: each has an [`Id`] ([`id`] inside one), a spawn location,
+//! Tasks from the outside: each has an [`Id`] ([`id()`] inside one), a spawn location,
 //! maybe a name (given through a [`Builder`]), and counters, listed as [`TaskInfo`]
 //! records by [`tasks`] (or [`Runtime::tasks`](crate::Runtime::tasks)).
 //!
@@ -12,7 +12,8 @@
 //!              │ vtable  inbox  id              │  any thread (read-only)
 //!              │ join_waker, detached,          │  runtime thread only
 //!              │ cancelled, slot, location,     │
-//!              │ name, counters                 │
+//!              │ name, counters, queued_local,  │
+//!              │ poll_ref                       │
 //!              ├──────────── Stage<F> ──────────┤  runtime thread only
 //!              │ Running(F) │ Finished(result)  │
 //!              │            │ │ Consumed        │
@@ -77,6 +78,27 @@ pub(crate) struct Header {
     pub(crate) name: Option<Box<Name>>,
     /// Polls, wakes, and (if measured) times. Runtime thread only.
     pub(crate) counters: Counters,
+    /// A wake on the runtime's thread queued the task: one ready-queue entry stands for
+    /// this flag instead of `SCHEDULED`, so that such a wake needs no atomic operation
+    /// (see `scheduler::wake_by_val`). Runtime thread only.
+    pub(crate) queued_local: Cell<bool>,
+    /// Where the run loop's reference to the task is during its poll. Runtime thread only.
+    pub(crate) poll_ref: Cell<PollRef>,
+}
+
+/// The run loop's reference to a task during its poll (`run` in `runtime.rs`): lent to
+/// the wakers made and dropped on the runtime's thread meanwhile, so that cloning the
+/// waker, waking it and dropping it need no atomic operation there. The live list's
+/// reference keeps the task alive throughout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PollRef {
+    /// The task is not being polled.
+    Idle,
+    /// Being polled; the run loop holds its reference and drops it after the poll. A
+    /// waker clone (or a local queue entry) takes it instead of counting a new one.
+    Spare,
+    /// Being polled; the reference was taken. A local drop of a waker gives one back.
+    Lent,
 }
 
 /// What only the typed code can do.
@@ -156,6 +178,8 @@ impl TaskRef {
             location,
             name,
             counters: Counters::default(),
+            queued_local: Cell::new(false),
+            poll_ref: Cell::new(PollRef::Idle),
         };
         // SAFETY: `place` points at the uninitialized allocation, valid for writes of
         // both fields, each written exactly once; nothing reads it before.

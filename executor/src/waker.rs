@@ -12,11 +12,18 @@
 //! | `wake_by_ref` | queues the task with a *new* reference, if not already queued | the waker keeps its own reference |
 //! | `drop`        | drops the reference, freeing the task if last | the same count as `TaskRef`, which frees through the vtable |
 //!
-//! "Queues the task" is [`scheduler::schedule`]: on the runtime's own thread, a push to
-//! the local ready queue; from any other thread, a push to the remote queue and an
-//! unpark of the reactor. A wake after the task completed is a no-op
-//! ([`State::schedule_by_ref`](crate::state::State) sees `COMPLETE`), and so is a wake
-//! after the runtime is gone (the remote queue is closed and hands the task back).
+//! "Queues the task" is [`scheduler::wake_by_val`] (or `wake_by_ref`): on the task's
+//! runtime thread, a push to the local ready queue, with no atomic operation (the
+//! header's `queued_local` flag says it is queued); from any other thread, the atomic
+//! `SCHEDULED` bit, a push to the remote queue and an unpark of the reactor. A wake
+//! after the task completed is a no-op (the state word says `COMPLETE`), and so is a
+//! wake after the runtime is gone (the remote queue is closed and hands the task back).
+//!
+//! "Adds a reference" and "drops the reference" are atomic operations on the state
+//! word, except on the runtime's thread while the task is being polled: the run loop's
+//! own reference is lent to the first clone, and a dropped waker gives one back
+//! ([`PollRef`](crate::task::PollRef)). A future that stores a clone of its waker and
+//! then wakes another task thus costs no atomic operation at all.
 //!
 //! Wakers are `Send + Sync`: from another thread they touch only the atomic state and
 //! the runtime's [`Inbox`](crate::scheduler::Inbox) (see [`task`](crate::task) for why
@@ -26,7 +33,6 @@ use std::mem::ManuallyDrop;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
 use crate::scheduler;
-use crate::state::Schedule;
 use crate::task::TaskRef;
 
 static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_waker);
@@ -45,7 +51,8 @@ pub(crate) fn borrowed(task: &TaskRef) -> ManuallyDrop<Waker> {
 unsafe fn clone(ptr: *const ()) -> RawWaker {
     // SAFETY: `ptr` is the live task of the waker being cloned (it holds a reference).
     let task = ManuallyDrop::new(unsafe { TaskRef::from_raw(ptr) });
-    task.header().state.ref_inc();
+    // The new reference is the new waker's: kept, not dropped.
+    std::mem::forget(scheduler::clone_ref(&task));
     RawWaker::new(ptr, &VTABLE)
 }
 
@@ -54,11 +61,7 @@ unsafe fn clone(ptr: *const ()) -> RawWaker {
 ///   which this waker holds one counted reference (the `RawWaker` contract).
 unsafe fn wake(ptr: *const ()) {
     // SAFETY: waking by value consumes the waker, so its reference is ours.
-    let task = unsafe { TaskRef::from_raw(ptr) };
-    match task.header().state.schedule_by_val() {
-        Schedule::Push => scheduler::schedule(task),
-        Schedule::Skip => drop(task),
-    }
+    scheduler::wake_by_val(unsafe { TaskRef::from_raw(ptr) });
 }
 
 /// # Safety
@@ -75,5 +78,5 @@ unsafe fn wake_by_ref(ptr: *const ()) {
 ///   which this waker holds one counted reference (the `RawWaker` contract).
 unsafe fn drop_waker(ptr: *const ()) {
     // SAFETY: dropping the waker gives up its reference, which is ours to drop.
-    drop(unsafe { TaskRef::from_raw(ptr) });
+    scheduler::drop_ref(unsafe { TaskRef::from_raw(ptr) });
 }

@@ -41,6 +41,12 @@ mod sealed {
 
     pub trait Sealed {
         fn resolve(&self) -> Resolve;
+
+        /// The one IP address this names, if it is one: no `Vec`, no lookup (a
+        /// datagram's `send_to` asks this once per datagram).
+        fn as_socket_addr(&self) -> Option<std::net::SocketAddr> {
+            None
+        }
     }
 }
 use sealed::{Resolve, Sealed};
@@ -50,8 +56,11 @@ macro_rules! ip_addrs {
         impl ToSocketAddrs for $ty {}
         impl Sealed for $ty {
             fn resolve(&self) -> Resolve {
+                Resolve::Done(vec![self.as_socket_addr().expect("an IP address")])
+            }
+            fn as_socket_addr(&self) -> Option<SocketAddr> {
                 let $a = self;
-                Resolve::Done(vec![$addr])
+                Some($addr)
             }
         }
     )*};
@@ -112,6 +121,9 @@ impl<T: Sealed + ?Sized> Sealed for &T {
     fn resolve(&self) -> Resolve {
         (**self).resolve()
     }
+    fn as_socket_addr(&self) -> Option<SocketAddr> {
+        (**self).as_socket_addr()
+    }
 }
 
 /// Resolves `addr`; a host name is looked up on a helper thread. Never empty on `Ok`.
@@ -127,6 +139,15 @@ pub(crate) async fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAd
         ));
     }
     Ok(addrs)
+}
+
+/// The first address `addr` resolves to; an IP address is taken as it is, without
+/// allocating.
+pub(crate) async fn resolve_first(addr: impl ToSocketAddrs) -> io::Result<SocketAddr> {
+    match addr.as_socket_addr() {
+        Some(addr) => Ok(addr),
+        None => Ok(resolve(addr).await?[0]),
+    }
 }
 
 /// Runs `attempt` on each address `addr` resolves to, in turn, until one succeeds. If

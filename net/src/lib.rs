@@ -66,6 +66,7 @@ mod async_fd;
 pub mod blocking;
 pub mod context;
 pub mod fs;
+mod interest;
 pub mod io;
 mod io_source;
 pub mod signal;
@@ -79,6 +80,7 @@ pub mod unix;
 
 pub use addr::ToSocketAddrs;
 pub use async_fd::{AsyncFd, AsyncFdReadyGuard, TryIoError};
+pub use interest::Interest;
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
 pub use tcp::{TcpListener, TcpSocket, TcpStream};
 pub use udp::UdpSocket;

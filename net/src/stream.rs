@@ -35,11 +35,19 @@ macro_rules! read_methods {
         }
 
         /// Waits for readable data (or end of stream) without reading it. Cancel-safe.
+        ///
+        /// With [`try_read`](Self::try_read), the way to keep no read buffer in a
+        /// waiting task: wait here, then read into a buffer shared by every
+        /// connection (`examples/echo_lean.rs`). The wakeup may be spurious (another
+        /// task read first): `try_read` then says `WouldBlock`, which clears the
+        /// readiness, and the next `readable()` sleeps until new data.
         pub async fn readable(&self) -> std::io::Result<()> {
             self.source().ready(wakeful_reactor::Direction::Read).await.map(drop)
         }
 
-        /// Reads what is available now, without waiting: `WouldBlock` if nothing is.
+        /// Reads what is available now, without waiting: `WouldBlock` if nothing is
+        /// (no syscall at all when the cached readiness already says so); `Ok(0)` at
+        /// end of stream.
         pub fn try_read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
             self.source().try_recv(buf)
         }
@@ -90,7 +98,9 @@ macro_rules! write_methods {
             self.source().ready(wakeful_reactor::Direction::Write).await.map(drop)
         }
 
-        /// Writes what the socket accepts now, without waiting: `WouldBlock` if none.
+        /// Writes what the socket accepts now, without waiting: `WouldBlock` if none
+        /// (which clears the readiness: the next [`writable`](Self::writable) sleeps
+        /// until the peer has read).
         pub fn try_write(&self, buf: &[u8]) -> std::io::Result<usize> {
             self.source().try_send(buf)
         }
@@ -102,3 +112,35 @@ macro_rules! write_methods {
     };
 }
 pub(crate) use write_methods;
+
+/// `ready`, on the types that both read and write (TCP and Unix streams).
+macro_rules! ready_method {
+    () => {
+        /// Waits until the stream is ready for any direction of `interest`, and
+        /// returns the readiness seen (it may hold more than was asked). Then
+        /// `try_read` / `try_write`: readiness is a hint, and a `WouldBlock` from them
+        /// clears it, so the next wait sleeps. Cancel-safe.
+        ///
+        /// ```
+        /// use wakeful::net::{Interest, UnixStream};
+        /// use wakeful::reactor::Readiness;
+        ///
+        /// wakeful::block_on(async {
+        ///     let (a, b) = UnixStream::pair()?;
+        ///     let ready = a.ready(Interest::READABLE | Interest::WRITABLE).await?;
+        ///     assert!(ready.contains(Readiness::WRITABLE), "nothing to read, room to write");
+        ///     assert_eq!(a.try_write(b"hi")?, 2);
+        ///     let ready = b.ready(Interest::READABLE).await?;
+        ///     assert!(ready.contains(Readiness::READABLE));
+        ///     let mut buf = [0; 8];
+        ///     assert_eq!(b.try_read(&mut buf)?, 2);
+        ///     Ok::<(), std::io::Error>(())
+        /// })?;
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
+        pub async fn ready(&self, interest: $crate::Interest) -> std::io::Result<wakeful_reactor::Readiness> {
+            self.source().ready_for(interest).await
+        }
+    };
+}
+pub(crate) use ready_method;

@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 
 use wakeful_reactor::Direction;
 
-use crate::addr::{resolve, try_each, ToSocketAddrs};
+use crate::addr::{resolve_first, try_each, ToSocketAddrs};
 use crate::io_source::IoSource;
 use crate::sys::addr::SockAddr;
 use crate::sys::socket::{self, Domain, SocketType};
@@ -98,7 +98,7 @@ impl UdpSocket {
     /// Sends a datagram to `target` (its first resolved address). Cancel-safe: a
     /// datagram is sent whole or not at all.
     pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
-        let target = resolve(target).await?[0];
+        let target = resolve_first(target).await?;
         self.source.io(Direction::Write, |s| s.send_to(buf, target)).await
     }
 
@@ -237,8 +237,8 @@ impl UdpSocket {
 
 /// Receives one datagram, failing with `InvalidData` if it did not fit in `buf`.
 fn recv_whole(socket: &impl AsRawFd, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-    let (len, truncated, from) = socket::recv_datagram(socket.as_raw_fd(), buf)?;
-    let from = from.as_inet().ok_or_else(|| io::Error::other("datagram from a non-IP address"))?;
+    let (len, truncated, from) = socket::recv_datagram(socket.as_raw_fd(), buf, SockAddr::as_inet)?;
+    let from = from.ok_or_else(|| io::Error::other("datagram from a non-IP address"))?;
     if truncated {
         return Err(truncation_error(len, buf.len(), &from));
     }

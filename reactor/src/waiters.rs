@@ -72,6 +72,11 @@ impl Waiters {
             Some(index) => index,
             None => {
                 assert!(self.slots.len() < u32::MAX as usize, "too many waiters on one source");
+                // Room for one, not the four a first push reserves: almost every source
+                // has one waiter per direction, and a server holds thousands of them.
+                if self.slots.capacity() == 0 {
+                    self.slots.reserve_exact(1);
+                }
                 self.slots.push(Slot { generation: 0, waker: None });
                 (self.slots.len() - 1) as u32
             }
@@ -88,14 +93,26 @@ impl Waiters {
         let slot = self.slot_mut(key)?;
         let waker = slot.waker.take();
         slot.generation = slot.generation.wrapping_add(1);
-        self.free.push(key.index);
+        self.free_place(key.index);
         waker
+    }
+
+    /// Lists place `index` as free; the first time, with room for exactly as many
+    /// places as there are (one, usually), as for `slots` in [`store`](Self::store).
+    fn free_place(&mut self, index: u32) {
+        if self.free.capacity() == 0 {
+            self.free.reserve_exact(self.slots.len());
+        }
+        self.free.push(index);
     }
 
     /// Empties every place, moving the wakers to `into` (to be woken by the caller).
     pub(crate) fn take_all(&mut self, into: &mut Vec<Waker>) {
         if self.slots.len() == self.free.len() {
             return; // nobody waits: the common case of an event nobody asked for yet
+        }
+        if self.free.capacity() == 0 {
+            self.free.reserve_exact(self.slots.len()); // as in `free_place`
         }
         for (index, slot) in self.slots.iter_mut().enumerate() {
             if let Some(waker) = slot.waker.take() {

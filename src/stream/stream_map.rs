@@ -6,9 +6,16 @@
 //! ten streams or ten thousand. An entry that yields goes to the back of the line (it
 //! may have more), so no stream that is always ready starves the others. The line and
 //! the entries' wakers are in `woken_line`.
+//!
+//! Keys are found through a hash index (`index`) from each key's hash to its slots,
+//! so `insert`, `remove` and `contains_key` cost the same with ten streams or ten
+//! thousand. Each entry keeps the hash it is filed under, so that an entry is taken
+//! out of the index without hashing its key again (a stream that ends needs no
+//! `K: Hash`).
 
 use std::borrow::Borrow;
 use std::fmt;
+use std::hash::Hash;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError};
@@ -16,8 +23,10 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use futures_core::Stream;
 
+mod index;
 mod woken_line;
 
+use index::Index;
 use woken_line::{EntryWaker, WakeOnUnwind, WokenLine};
 
 /// Many streams, each under a key, read as one stream of `(key, item)`; a stream
@@ -41,9 +50,10 @@ use woken_line::{EntryWaker, WakeOnUnwind, WokenLine};
 /// ```
 ///
 /// Differences from tokio_stream: entries are polled in the order they were woken,
-/// not from a random start (see the [module docs](super)); `iter`, `keys` and
-/// `values` take time proportional to the largest size the map has had, not its
-/// length. `next_many` / `poll_next_many` are not here.
+/// not from a random start (see the [module docs](super)); a key is found through a
+/// hash index, not by a scan of every entry; `iter`, `keys` and `values` take time
+/// proportional to the largest size the map has had, not its length. `next_many` /
+/// `poll_next_many` are not here.
 pub struct StreamMap<K, V> {
     /// Entries by slot; `None` is a free slot (its number is on `free`).
     slots: Vec<Option<Entry<K, V>>>,
@@ -53,10 +63,17 @@ pub struct StreamMap<K, V> {
     /// maybe reused) is told apart from its new entry.
     generation: u64,
     line: Arc<WokenLine>,
+    index: Index,
+    /// Set by `iter_mut`, through which keys may change: the index may file some
+    /// entries under their old keys' hashes until the next `insert` or `remove`
+    /// files them all again; `contains_key` meanwhile compares every key.
+    stale: bool,
 }
 
 struct Entry<K, V> {
     pair: (K, V),
+    /// The hash the entry is filed under in the index.
+    hash: u64,
     waker: Arc<EntryWaker>,
 }
 
@@ -74,6 +91,8 @@ impl<K, V> StreamMap<K, V> {
             len: 0,
             generation: 0,
             line: Arc::default(),
+            index: Index::with_capacity(capacity),
+            stale: false,
         }
     }
 
@@ -84,7 +103,16 @@ impl<K, V> StreamMap<K, V> {
 
     /// The pairs, with the streams mutable. Each stream is polled at the map's next
     /// poll: one replaced through these references has no waker registered yet.
+    /// A key changed through these references is found under its new value (the
+    /// next `insert` or `remove` hashes every key again); if two keys become equal,
+    /// by-key operations find one of them.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut (K, V)> {
+        self.stale = true;
+        self.pairs_mut()
+    }
+
+    /// The pairs, mutable, each entry woken so that it is polled at the next poll.
+    fn pairs_mut(&mut self) -> impl Iterator<Item = &mut (K, V)> {
         for entry in self.slots.iter().flatten() {
             entry.waker.wake_by_ref();
         }
@@ -103,7 +131,7 @@ impl<K, V> StreamMap<K, V> {
 
     /// The streams, mutable; each is polled at the map's next poll, as with `iter_mut`.
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
-        self.iter_mut().map(|(_, value)| value)
+        self.pairs_mut().map(|(_, value)| value)
     }
 
     /// How many streams the map holds without reallocating.
@@ -129,6 +157,8 @@ impl<K, V> StreamMap<K, V> {
         let slots = std::mem::replace(&mut self.slots, Vec::with_capacity(capacity));
         self.free.clear();
         self.len = 0;
+        self.index.clear();
+        self.stale = false;
         // Wakes still to come from the old entries find no slot of their generation.
         self.line.inner.lock().unwrap_or_else(PoisonError::into_inner).woken.clear();
         drop(slots);
@@ -138,9 +168,14 @@ impl<K, V> StreamMap<K, V> {
     /// stream is polled at the map's next poll.
     pub fn insert(&mut self, key: K, stream: V) -> Option<V>
     where
-        K: Eq,
+        K: Hash + Eq,
     {
-        let old = self.remove(&key);
+        self.refile();
+        // The key's Hash and Eq run before anything changes: if one panics, the map
+        // is as it was.
+        let hash = self.index.hash(&key);
+        let found = self.find(hash, &key);
+        let old = found.map(|slot| self.take_slot(slot).pair.1);
         self.generation += 1;
         let slot = self.free.pop().unwrap_or_else(|| {
             self.slots.push(None);
@@ -152,19 +187,23 @@ impl<K, V> StreamMap<K, V> {
             queued: AtomicBool::new(false),
             line: self.line.clone(),
         });
-        waker.wake_by_ref(); // on the line: a new stream has not been polled yet
-        self.slots[slot] = Some(Entry { pair: (key, stream), waker });
+        self.slots[slot] = Some(Entry { pair: (key, stream), hash, waker: waker.clone() });
+        self.index.add(hash, slot);
         self.len += 1;
+        // On the line, as a new stream has not been polled yet. Last: this may wake
+        // the reader, whose waker may panic, and the entry is in the map by then.
+        waker.wake_by_ref();
         old
     }
 
     /// Removes the stream under `key` and returns it.
     pub fn remove<Q>(&mut self, key: &Q) -> Option<V>
     where
-        K: Borrow<Q>,
-        Q: Eq + ?Sized,
+        K: Borrow<Q> + Hash,
+        Q: Hash + Eq + ?Sized,
     {
-        let slot = self.slots.iter().position(|e| e.as_ref().is_some_and(|e| e.pair.0.borrow() == key))?;
+        self.refile();
+        let slot = self.find(self.index.hash(key), key)?;
         Some(self.take_slot(slot).pair.1)
     }
 
@@ -172,13 +211,50 @@ impl<K, V> StreamMap<K, V> {
     pub fn contains_key<Q>(&self, key: &Q) -> bool
     where
         K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        match self.stale {
+            // Keys may have changed through `iter_mut`, and `&self` cannot refile them.
+            true => self.keys().any(|k| k.borrow() == key),
+            false => self.find(self.index.hash(key), key).is_some(),
+        }
+    }
+
+    /// The slot holding `key`, among those filed under its hash.
+    fn find<Q>(&self, hash: u64, key: &Q) -> Option<usize>
+    where
+        K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
-        self.keys().any(|k| k.borrow() == key)
+        let holds = |slot: usize| self.slots[slot].as_ref().is_some_and(|e| e.pair.0.borrow() == key);
+        self.index.slots(hash).iter().copied().find(|&slot| holds(slot))
+    }
+
+    /// Files every entry under its key's hash again if `iter_mut` may have changed
+    /// keys. Every key is hashed before anything changes: a `Hash` that panics leaves
+    /// the old filing, still stale.
+    fn refile(&mut self)
+    where
+        K: Hash,
+    {
+        if !self.stale {
+            return;
+        }
+        let filed: Vec<(u64, usize)> = (self.slots.iter().enumerate())
+            .filter_map(|(slot, entry)| Some((self.index.hash(&entry.as_ref()?.pair.0), slot)))
+            .collect();
+        for &(hash, slot) in &filed {
+            if let Some(entry) = self.slots[slot].as_mut() {
+                entry.hash = hash;
+            }
+        }
+        self.index.rebuild(filed);
+        self.stale = false;
     }
 
     fn take_slot(&mut self, slot: usize) -> Entry<K, V> {
         let entry = self.slots[slot].take().expect("an occupied slot");
+        self.index.remove(entry.hash, slot);
         self.free.push(slot);
         self.len -= 1;
         entry

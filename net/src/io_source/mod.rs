@@ -33,6 +33,7 @@ use wakeful_executor::coop;
 use wakeful_reactor::{Direction, Reactor, Readiness, Token, WaiterKey};
 
 use crate::context;
+use crate::interest::Interest;
 use crate::sys::{fd, sockopt};
 
 mod stream;
@@ -223,6 +224,30 @@ impl<T: AsRawFd> IoSource<T> {
         self.wait(dir, |cx, waiter| {
             ready!(coop::poll_proceed(cx));
             self.poll_ready(dir, cx, waiter)
+        })
+        .await
+    }
+
+    /// Waits until any direction of `interest` may proceed, with a place of its own
+    /// among the waiters of each (both given back when the future completes or is
+    /// dropped). Spends a unit of the task's budget, as [`ready`](Self::ready) does.
+    pub(crate) async fn ready_for(&self, interest: Interest) -> io::Result<Readiness> {
+        let mut read = Waiter { source: self, dir: Direction::Read, key: None };
+        let mut write = Waiter { source: self, dir: Direction::Write, key: None };
+        std::future::poll_fn(|cx| {
+            ready!(coop::poll_proceed(cx));
+            // Both directions are polled before sleeping, so either event wakes us.
+            if interest.is_readable() {
+                if let Poll::Ready(ready) = self.poll_ready(Direction::Read, cx, &mut read.key) {
+                    return Poll::Ready(ready);
+                }
+            }
+            if interest.is_writable() {
+                if let Poll::Ready(ready) = self.poll_ready(Direction::Write, cx, &mut write.key) {
+                    return Poll::Ready(ready);
+                }
+            }
+            Poll::Pending
         })
         .await
     }

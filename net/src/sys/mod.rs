@@ -11,7 +11,8 @@
 //!
 //! These are the calls std does not offer in the form an event loop needs: sockets that
 //! are non-blocking and close-on-exec from birth, a non-blocking `connect`, `accept4`,
-//! `send` that never raises `SIGPIPE`, vectored I/O, `recvmsg` that reports truncation.
+//! `send` that never raises `SIGPIPE`, vectored I/O, datagram receives that report
+//! truncation.
 //! Everything std already does well (addresses of std sockets, `TCP_NODELAY`, TTL,
 //! multicast) stays with the std types that wrap the fds.
 //!

@@ -239,9 +239,41 @@ pub(crate) fn send_vectored(fd: RawFd, bufs: &[IoSlice<'_>]) -> io::Result<usize
     Ok(n as usize)
 }
 
-/// `recvmsg` of one datagram into `buf`: its full length (which may exceed
-/// `buf.len()` if it was truncated) and the sender's address.
-pub(crate) fn recv_datagram(fd: RawFd, buf: &mut [u8]) -> io::Result<(usize, bool, SockAddr)> {
+/// Receives one datagram into `buf`: its full length (which exceeds `buf.len()` when it
+/// was truncated, where the OS says so), whether it was truncated, and the sender's
+/// address as `sender` reads it from the kernel's format — converted in place, as the
+/// `sockaddr_storage` is 128 bytes that would otherwise be copied out on every call.
+///
+/// Linux: `recvfrom` with `MSG_TRUNC`, which makes it return the datagram's real
+/// length — truncation is then `n > buf.len()`, without the `msghdr` of `recvmsg`
+/// (the cheaper call, and the one tokio makes). The BSDs and macOS ignore `MSG_TRUNC`
+/// on `recvfrom` (it would return the truncated length, hiding the loss), so there
+/// `recvmsg` reports truncation in `msg_flags`.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[inline]
+pub(crate) fn recv_datagram<A>(
+    fd: RawFd,
+    buf: &mut [u8],
+    sender: impl FnOnce(&SockAddr) -> A,
+) -> io::Result<(usize, bool, A)> {
+    let mut addr = SockAddr::empty();
+    let storage = addr.storage.as_mut_ptr().cast();
+    // SAFETY: the kernel writes at most `buf.len()` bytes into `buf` (MSG_TRUNC changes
+    // only the return value) and at most `addr.len` bytes into the address storage.
+    let n = syscall!("recvfrom", unsafe {
+        libc::recvfrom(fd, buf.as_mut_ptr().cast(), buf.len(), libc::MSG_TRUNC, storage, &mut addr.len)
+    })? as usize;
+    Ok((n, n > buf.len(), sender(&addr)))
+}
+
+/// See the Linux version above: `recvmsg`, whose `msg_flags` say `MSG_TRUNC`.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+#[inline]
+pub(crate) fn recv_datagram<A>(
+    fd: RawFd,
+    buf: &mut [u8],
+    sender: impl FnOnce(&SockAddr) -> A,
+) -> io::Result<(usize, bool, A)> {
     let mut addr = SockAddr::empty();
     let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
     // SAFETY: all-zero is a valid `msghdr`.
@@ -250,14 +282,8 @@ pub(crate) fn recv_datagram(fd: RawFd, buf: &mut [u8]) -> io::Result<(usize, boo
     msg.msg_namelen = addr.len;
     msg.msg_iov = &mut iov;
     msg.msg_iovlen = 1;
-    // On Linux, MSG_TRUNC makes recvmsg return the datagram's real length.
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    let flags = libc::MSG_TRUNC;
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    let flags = 0;
     // SAFETY: name and iovec point into live buffers of the lengths given.
-    let n = syscall!("recvmsg", unsafe { libc::recvmsg(fd, &mut msg, flags) })? as usize;
+    let n = syscall!("recvmsg", unsafe { libc::recvmsg(fd, &mut msg, 0) })? as usize;
     addr.len = msg.msg_namelen;
-    let truncated = msg.msg_flags & libc::MSG_TRUNC != 0 || n > buf.len();
-    Ok((n, truncated, addr))
+    Ok((n, msg.msg_flags & libc::MSG_TRUNC != 0, sender(&addr)))
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::addr::{try_each, ToSocketAddrs};
 use crate::io_source::IoSource;
 use crate::split;
-use crate::stream::{read_methods, write_methods};
+use crate::stream::{read_methods, ready_method, write_methods};
 use crate::sys::addr::SockAddr;
 use crate::sys::socket::{self, Domain, SocketType};
 use crate::sys::sockopt;
@@ -98,6 +98,7 @@ impl TcpStream {
 
     read_methods!();
     write_methods!();
+    ready_method!();
 
     /// Shuts down the read, write, or both directions. `Shutdown::Write` is the
     /// half-close: the peer reads end of stream, and can still send to us.

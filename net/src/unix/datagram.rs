@@ -197,8 +197,7 @@ impl AsFd for UnixDatagram {
 
 /// Receives one datagram whole, or reports that it was truncated.
 fn recv_datagram(s: &std::os::unix::net::UnixDatagram, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-    let (len, truncated, from) = socket::recv_datagram(s.as_raw_fd(), buf)?;
-    let from = SocketAddr::from_raw(&from);
+    let (len, truncated, from) = socket::recv_datagram(s.as_raw_fd(), buf, SocketAddr::from_raw)?;
     if truncated {
         return Err(truncation_error(len, buf.len(), &from));
     }

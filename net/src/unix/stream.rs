@@ -8,7 +8,7 @@ use std::path::Path;
 use super::SocketAddr;
 use crate::io_source::IoSource;
 use crate::split;
-use crate::stream::{read_methods, write_methods};
+use crate::stream::{read_methods, ready_method, write_methods};
 use crate::sys::addr::SockAddr;
 use crate::sys::socket::{self, Domain, SocketType};
 
@@ -75,6 +75,7 @@ impl UnixStream {
 
     read_methods!();
     write_methods!();
+    ready_method!();
 
     /// Shuts down the read, write, or both directions (`Shutdown::Write`: half-close).
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {

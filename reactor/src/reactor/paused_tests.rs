@@ -182,6 +182,10 @@ fn a_turn_counts_an_unpark_caught_between_its_flag_and_its_syscall() {
     // written yet. The runtime's park, seeing no event, must still learn of the wake,
     // or it auto-advances the paused clock past a task that is already woken.
     let reactor = paused();
+    // A source, so that the non-blocking turns ask the OS: with none, they skip it,
+    // and the late write below is only seen by the next blocking wait.
+    let (rx, _tx) = super::tests::quiet_pipe();
+    let token = reactor.register(std::os::fd::AsRawFd::as_raw_fd(&rx)).unwrap();
     reactor.insert_timer(reactor.now() + Duration::from_secs(3600), Waker::noop());
     reactor.unpark.pending.store(true, Ordering::SeqCst);
     reactor.turn(Some(Duration::ZERO)).unwrap();
@@ -192,4 +196,5 @@ fn a_turn_counts_an_unpark_caught_between_its_flag_and_its_syscall() {
     assert_eq!(reactor.stats().unparks, 2);
     reactor.turn(Some(Duration::ZERO)).unwrap();
     assert_eq!(reactor.stats().unparks, 2);
+    reactor.deregister(token).unwrap();
 }

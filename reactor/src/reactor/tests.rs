@@ -21,6 +21,19 @@ fn counter() -> (Arc<Counter>, Waker) {
     (counter.clone(), Waker::from(counter))
 }
 
+/// A pipe whose read end, registered, reports nothing until written to: a source
+/// that makes turns ask the OS without adding events of its own. Keep both ends.
+pub(super) fn quiet_pipe() -> (std::fs::File, std::fs::File) {
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two fds pipe writes.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: both fds were just created and are owned only here.
+    let (rx, tx) = unsafe { (std::fs::File::from_raw_fd(fds[0]), std::fs::File::from_raw_fd(fds[1])) };
+    // SAFETY: F_SETFL with an integer flag on a live fd.
+    assert_eq!(unsafe { libc::fcntl(rx.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) }, 0);
+    (rx, tx)
+}
+
 fn pair() -> (UnixStream, UnixStream) {
     let (a, b) = UnixStream::pair().unwrap();
     a.set_nonblocking(true).unwrap();
@@ -165,6 +178,9 @@ fn reused_fd_is_not_reached_by_stale_token() {
 #[test]
 fn unpark_from_another_thread_ends_a_blocked_turn() {
     let reactor = Reactor::new().unwrap();
+    // A source, so that the non-blocking turn below asks the OS (see the next test).
+    let (rx, _tx) = quiet_pipe();
+    let token = reactor.register(rx.as_raw_fd()).unwrap();
     let unparker = reactor.unparker();
     let barrier = Arc::new(Barrier::new(2));
     let thread = std::thread::spawn({
@@ -190,6 +206,38 @@ fn unpark_from_another_thread_ends_a_blocked_turn() {
     reactor.turn(Some(Duration::from_millis(20))).unwrap();
     assert!(started.elapsed() >= Duration::from_millis(20), "a stale unpark ended the wait");
     assert_eq!(reactor.stats().events, 0, "the unparker's event is not counted as an I/O event");
+    reactor.deregister(token).unwrap();
+}
+
+#[test]
+fn a_turn_that_may_not_wait_skips_the_os_when_no_source_is_registered() {
+    let reactor = Reactor::new().unwrap();
+    // An unparker's write whose flag an earlier turn already took: only the OS knows.
+    reactor.unparker().0.sys.unpark().unwrap();
+    reactor.turn(Some(Duration::ZERO)).unwrap();
+    assert_eq!(reactor.stats().unparks, 0, "no source: the non-blocking turn made no syscall");
+    assert_eq!(reactor.stats().turns, 1, "it still counts as a turn (timers were looked at)");
+    // The edge is still queued: it ends the next wait at once (one spurious turn)...
+    reactor.turn(Some(Duration::from_secs(30))).unwrap();
+    assert_eq!(reactor.stats().unparks, 1, "the blocking turn saw the queued unpark");
+    // ...and only that one.
+    let started = Instant::now();
+    reactor.turn(Some(Duration::from_millis(20))).unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(20), "a stale unpark ended the wait");
+    // A flagged unpark is seen without the OS.
+    reactor.unparker().unpark();
+    reactor.turn(Some(Duration::ZERO)).unwrap();
+    assert_eq!(reactor.stats().unparks, 2, "the flag counts the unpark");
+
+    // With a source registered, the same turn asks the OS, and finds the write.
+    let (rx, _tx) = quiet_pipe();
+    let token = reactor.register(rx.as_raw_fd()).unwrap();
+    reactor.turn(Some(Duration::from_secs(30))).unwrap(); // the flagged unpark's edge
+    reactor.unparker().0.sys.unpark().unwrap();
+    let unparks = reactor.stats().unparks;
+    reactor.turn(Some(Duration::ZERO)).unwrap();
+    assert_eq!(reactor.stats().unparks, unparks + 1, "a source registered: the turn asked the OS");
+    reactor.deregister(token).unwrap();
 }
 
 #[test]

@@ -147,6 +147,11 @@ impl Events {
         Events { list: Vec::with_capacity(capacity) }
     }
 
+    /// Forgets the last wait's events (for a turn that does not wait).
+    pub(crate) fn clear(&mut self) {
+        self.list.clear();
+    }
+
     pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, Readiness)> + '_ {
         self.list.iter().map(|e| (e.u64, readiness(e.events as libc::c_int)))
     }

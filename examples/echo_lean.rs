@@ -1,0 +1,111 @@
+//! TCP echo server at the memory floor: one read buffer for all connections.
+//!
+//! ```text
+//! cargo run --example echo_lean                       # listens on 127.0.0.1:8000
+//! cargo run --example echo_lean -- --addr 127.0.0.1:0 # port 0 picks one
+//! ```
+//!
+//! `examples/echo.rs` gives each connection its own 4 KiB buffer for `read(&mut buf)`:
+//! the buffer must live inside the connection's task, because the task sleeps in the
+//! middle of the read. With 1000 mostly idle connections, that is 4 MB of buffers that
+//! hold nothing.
+//!
+//! Here a connection sleeps *before* the read instead: `readable().await` waits for
+//! data without a buffer, and only once data is there does the task borrow the one
+//! buffer shared by every connection, `try_read` into it, `try_write` the bytes back,
+//! and give the buffer back — all without an `.await` in between, so no other task can
+//! see the borrow. An idle connection then costs its task (a few hundred bytes, see
+//! the test `tests/examples_echo_lean.rs`), its registration in the reactor and the
+//! kernel's socket, and nothing else.
+//!
+//! What it costs: one readiness check more per read when a wakeup was spurious
+//! (`try_read` says `WouldBlock`, and the loop waits again — cheap, no data is lost),
+//! and a per-connection copy only when the client reads slower than it writes (the
+//! socket's send buffer is full: the unsent rest is kept in a `Vec` of its own until
+//! it is written, so one slow client cannot hold the shared buffer).
+
+use std::cell::RefCell;
+use std::io::{self, ErrorKind};
+use std::process::ExitCode;
+use std::rc::Rc;
+
+use wakeful::net::{TcpListener, TcpStream};
+
+/// The buffer every connection reads into, one at a time. Large, since there is one:
+/// a big read costs no more syscalls than a small one.
+type SharedBuffer = Rc<RefCell<Vec<u8>>>;
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let mut addr = "127.0.0.1:8000".to_string();
+    while let Some(arg) = args.next() {
+        match (arg.as_str(), args.next()) {
+            ("--addr", Some(value)) => addr = value,
+            _ => {
+                eprintln!("usage: echo_lean [--addr HOST:PORT]");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    match wakeful::block_on(serve(&addr)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("echo_lean: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(addr: &str) -> io::Result<()> {
+    let listener = TcpListener::bind(addr).await?;
+    println!("echo_lean: listening on {}", listener.local_addr()?);
+    let shared: SharedBuffer = Rc::new(RefCell::new(vec![0; 64 * 1024]));
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                // Tasks of one runtime share its thread, so an `Rc` is enough.
+                let task = echo(stream, shared.clone());
+                wakeful::spawn(async move {
+                    if let Err(err) = task.await {
+                        if err.kind() != ErrorKind::ConnectionReset {
+                            eprintln!("echo_lean: {err}");
+                        }
+                    }
+                });
+            }
+            // An accept error concerns one connection, not the server: log, go on.
+            Err(err) => eprintln!("echo_lean: accept: {err}"),
+        }
+    }
+}
+
+/// Echoes until the client closes. The shared buffer is borrowed only between two
+/// `.await`s, never across one.
+pub async fn echo(mut stream: TcpStream, shared: SharedBuffer) -> io::Result<()> {
+    stream.set_nodelay(true)?;
+    loop {
+        // Sleep without a buffer until the OS says there is something to read.
+        stream.readable().await?;
+        let unsent = {
+            let mut buf = shared.borrow_mut();
+            let n = match stream.try_read(&mut buf) {
+                Ok(0) => return Ok(()), // the client closed
+                Ok(n) => n,
+                // A spurious wakeup: the readiness is cleared, wait again.
+                Err(err) if err.kind() == ErrorKind::WouldBlock => continue,
+                Err(err) => return Err(err),
+            };
+            let written = match stream.try_write(&buf[..n]) {
+                Ok(written) => written,
+                Err(err) if err.kind() == ErrorKind::WouldBlock => 0,
+                Err(err) => return Err(err),
+            };
+            // The rare case: the socket took less than all. Only now does this
+            // connection get memory of its own, for as long as the rest waits.
+            buf[written..n].to_vec()
+        };
+        if !unsent.is_empty() {
+            stream.write_all(&unsent).await?;
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! `examples/echo_lean.rs`, the echo server with one read buffer for all connections:
+//! many clients served at once with every byte echoed exactly, a client that reads
+//! slower than it writes (the path that gives a connection a buffer of its own), and
+//! the size of a connection's task.
+
+mod util;
+
+#[allow(dead_code)] // its `main` and `serve` are the example's, not the test's
+#[path = "../examples/echo_lean.rs"]
+mod echo_lean;
+
+use std::cell::RefCell;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::rc::Rc;
+
+use util::example::{connect, echo_round_trip, example, Running};
+use util::pattern;
+
+#[test]
+fn many_clients_each_get_exactly_their_own_bytes_back() {
+    let mut server = Running::start("echo_lean", &["--addr", "127.0.0.1:0"]);
+    let addr = server.listening_addr();
+    // 200 connections open at once (well under the default limit of 1024 fds), then
+    // three rounds on each, interleaved, each message distinct.
+    let mut clients: Vec<TcpStream> = (0..200).map(|_| connect(&addr)).collect();
+    for round in 0..3u8 {
+        for (i, client) in clients.iter_mut().enumerate() {
+            let message = pattern(1 + (i * 37 + round as usize * 11) % 700, i as u8 ^ round);
+            echo_round_trip(client, &message);
+        }
+    }
+    // All 200 write first, then all read: the server serves them in any order.
+    for (i, client) in clients.iter_mut().enumerate() {
+        client.write_all(format!("client {i} says hi").as_bytes()).unwrap();
+    }
+    for (i, client) in clients.iter_mut().enumerate() {
+        let expected = format!("client {i} says hi");
+        let mut back = vec![0; expected.len()];
+        client.read_exact(&mut back).unwrap();
+        assert_eq!(back, expected.as_bytes(), "client {i} got another client's bytes");
+    }
+    // A closed client ends only its own connection.
+    drop(clients.pop());
+    echo_round_trip(&mut clients[0], b"still here");
+}
+
+#[test]
+fn a_client_that_reads_late_gets_every_byte_in_order() {
+    let mut server = Running::start("echo_lean", &["--addr", "127.0.0.1:0"]);
+    let addr = server.listening_addr();
+    let mut client = connect(&addr);
+    // 4 MB written before anything is read: the server's send buffer fills, a write is
+    // partial, and the rest waits in the connection's own Vec while the shared buffer
+    // serves others.
+    let big = pattern(4 << 20, 3);
+    let mut writer = client.try_clone().unwrap();
+    let to_send = big.clone();
+    let sender = std::thread::spawn(move || writer.write_all(&to_send).unwrap());
+    // Meanwhile another client is served.
+    let mut other = connect(&addr);
+    echo_round_trip(&mut other, b"not blocked by the slow reader");
+    let mut back = vec![0; big.len()];
+    client.read_exact(&mut back).unwrap();
+    sender.join().unwrap();
+    assert!(back == big, "the echo differs from what was sent");
+}
+
+#[test]
+fn echo_lean_rejects_bad_arguments() {
+    let output = example("echo_lean").arg("--bogus").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("usage: echo_lean"));
+}
+
+/// What an idle connection costs in its task: the future of `echo`, waiting in
+/// `readable()`. The bound keeps the example honest (a buffer inside the task would
+/// be caught at once); the figure is printed for BENCHMARKS.md.
+#[test]
+fn a_connection_task_is_a_few_hundred_bytes() {
+    wakeful::block_on(async {
+        let listener = wakeful::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = wakeful::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let (stream, _) = listener.accept().await.unwrap();
+        let shared = Rc::new(RefCell::new(vec![0; 64 * 1024]));
+        let task = echo_lean::echo(stream, shared);
+        let size = std::mem::size_of_val(&task);
+        println!("echo_lean connection future: {size} bytes");
+        assert!(size <= 512, "the connection future grew to {size} bytes");
+        drop((task, client));
+    });
+}
