@@ -191,6 +191,8 @@ def write(path, lines):
 
 def main():
     if sys.argv[1:2] == ["--syscalls"]:
+        if len(sys.argv) != 3:
+            sys.exit("usage: benches/report.py --syscalls RESULTS.CSV")
         print(syscall_table(sys.argv[2]))
         return
     report = []

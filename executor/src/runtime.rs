@@ -45,13 +45,16 @@ const MAX_BATCH_POLLS: u32 = 1024;
 ///
 /// Why not every `event_interval` polls, as tokio does: the ready queue is first in,
 /// first out, so a task that a turn wakes runs after every task queued before it. While
-/// the tasks queued at the last turn are still running, another turn cannot make a
-/// woken task run sooner; it only costs a syscall, which mostly finds nothing or a
-/// handful of events (measured: echo at 100 and 1 000 connections, BENCHMARKS.md).
-/// Turning once the batch has run collects all it woke in one wait. What this delays
-/// is only the `block_on` future (polled before the queue) when I/O or a timer wakes
-/// it: by at most `MAX_BATCH_POLLS` polls. A task that spends its budget, or an empty
-/// queue, still turns the reactor at once.
+/// the tasks queued at the last turn are still running and nothing has joined the queue
+/// behind them, another turn cannot make a woken task run sooner; it only costs a
+/// syscall, which mostly finds nothing or a handful of events (measured: echo at 100
+/// and 1 000 connections, BENCHMARKS.md). Turning once the batch has run collects all
+/// it woke in one wait. Once a task joins the queue during the batch (a yield, a wake
+/// from another task or thread, a spawn), a turn does help — what it wakes goes ahead
+/// of that task — so the run loop falls back to a turn every `event_interval` polls.
+/// What this still delays is only the `block_on` future (polled before the queue) when
+/// I/O or a timer wakes it: by at most `MAX_BATCH_POLLS` polls. A task that spends its
+/// budget, or an empty queue, still turns the reactor at once.
 fn turn_due_after(event_interval: u32, queued: usize) -> u32 {
     let queued = u32::try_from(queued).unwrap_or(u32::MAX).min(MAX_BATCH_POLLS);
     event_interval.max(queued)
@@ -110,7 +113,8 @@ impl Default for Builder {
 
 impl Builder {
     /// How many polls may run between two looks at I/O and timers (at least 1); more
-    /// while the tasks that were queued at the last look run, up to 1024.
+    /// while the tasks that were queued at the last look run and no other task joins
+    /// the queue, up to 1024.
     pub fn event_interval(mut self, polls: u32) -> Builder {
         self.event_interval = polls.max(1);
         self
@@ -195,6 +199,9 @@ impl Runtime {
         let mut polls_since_park: u32 = 0;
         // When the next non-blocking turn is due: see `turn_due_after`.
         let mut turn_after = scheduler.event_interval;
+        // Entries of the batch queued at the last turn not yet popped: a longer queue
+        // means tasks joined it since, and a turn would put what it wakes before them.
+        let mut batch_left: usize = 0;
         loop {
             // ① The block_on future, if woken.
             if inbox.main_woken.swap(false, Ordering::AcqRel) {
@@ -212,6 +219,7 @@ impl Runtime {
             while polls_since_park < stop {
                 let Some(task) = scheduler.ready.pop() else { break };
                 polls_since_park += 1;
+                batch_left = batch_left.saturating_sub(1);
                 if run(scheduler, task) {
                     // It spent its budget: I/O and timers get their turn before it
                     // runs again, however few polls came before.
@@ -221,14 +229,17 @@ impl Runtime {
             }
             inbox.remote.drain_into(&scheduler.ready);
             // ③ The reactor: a quick look once the tasks queued at the last turn have
-            // run (at least `event_interval` polls), so that a task that is always
-            // ready cannot starve I/O and timers; a wait when idle.
+            // run, or tasks have joined the queue behind them (at least
+            // `event_interval` polls either way), so that a task that is always ready
+            // cannot starve I/O and timers; a wait when idle.
             let idle = scheduler.ready.is_empty() && !inbox.main_woken.load(Ordering::Acquire);
-            if idle || spent_budget || polls_since_park >= turn_after {
+            let joined = polls_since_park >= scheduler.event_interval && scheduler.ready.len() > batch_left;
+            if idle || spent_budget || joined || polls_since_park >= turn_after {
                 self.park(if idle { None } else { Some(Duration::ZERO) });
                 polls_since_park = 0;
                 inbox.remote.drain_into(&scheduler.ready);
-                turn_after = turn_due_after(scheduler.event_interval, scheduler.ready.len());
+                batch_left = scheduler.ready.len();
+                turn_after = turn_due_after(scheduler.event_interval, batch_left);
             }
         }
     }

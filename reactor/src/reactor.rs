@@ -262,7 +262,8 @@ impl Reactor {
     /// 2. block in `epoll_wait` / `kevent` until an event, the timeout, or an unpark;
     /// 3. for each event, find its source by token, merge the readiness, and take the
     ///    wakers of the directions it ends;
-    /// 4. advance the timer wheel to now, taking the wakers of timers due;
+    /// 4. advance the timer wheel to now, taking the wakers of timers due (done before
+    ///    step 3, so that they are woken first: see there);
     /// 5. with every table released, wake them all.
     ///
     /// Time is the reactor's clock ([`now`](Self::now)): while it is paused, a timer
@@ -313,8 +314,19 @@ impl Reactor {
         // unpark (a paused clock's park must not jump past that task).
         let flagged = self.unpark.pending.swap(false, Ordering::SeqCst);
 
-        // ③ Readiness.
+        // ④ Timers, taken first: the executor queues woken tasks in wake order and may
+        // run a whole batch before the next turn, so a timer that fell due early in a
+        // busy batch would otherwise queue behind every socket that became ready after
+        // it, and wait two batches instead of one.
         let mut due = self.due.take();
+        let now = self.nanos(self.clock.now());
+        let fired = if paused {
+            self.fire_in_order(now, &mut due)
+        } else {
+            self.timers.borrow_mut().advance(now, &mut due)
+        };
+
+        // ③ Readiness.
         let mut delivered = 0;
         let mut unparked = flagged;
         {
@@ -333,14 +345,6 @@ impl Reactor {
             }
         }
         drop(events);
-
-        // ④ Timers.
-        let now = self.nanos(self.clock.now());
-        let fired = if paused {
-            self.fire_in_order(now, &mut due)
-        } else {
-            self.timers.borrow_mut().advance(now, &mut due)
-        };
 
         let mut stats = self.stats.get();
         stats.turns += 1;

@@ -322,3 +322,40 @@ fn one_turn_collects_every_ready_source_of_a_busy_server() {
         reactor.deregister(token).unwrap();
     }
 }
+
+/// A waker that appends its name to a shared log when woken.
+struct Named(&'static str, Arc<std::sync::Mutex<Vec<&'static str>>>);
+
+impl Wake for Named {
+    fn wake(self: Arc<Self>) {
+        self.1.lock().unwrap().push(self.0);
+    }
+}
+
+#[test]
+fn a_due_timer_is_woken_ahead_of_the_io_of_the_same_turn() {
+    // The executor runs a turn's whole batch before the next turn, and queues woken
+    // tasks in wake order. A timer that fell due early in a busy batch must not be
+    // queued behind every socket that became ready later in that batch: it would wait
+    // for two batches instead of one.
+    let reactor = Reactor::new().unwrap();
+    let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let pairs: Vec<_> = (0..3).map(|_| pair()).collect();
+    let tokens: Vec<_> = pairs.iter().map(|(_, b)| reactor.register(b.as_raw_fd()).unwrap()).collect();
+    reactor.turn(Some(Duration::ZERO)).unwrap(); // each fresh socket reports "writable"
+    let io_waker = Waker::from(Arc::new(Named("io", log.clone())));
+    let mut cx = Context::from_waker(&io_waker);
+    for &token in &tokens {
+        assert!(reactor.poll_ready(token, Direction::Read, &mut None, &mut cx).is_pending());
+    }
+    let timer = reactor.insert_timer(reactor.now(), &Waker::from(Arc::new(Named("timer", log.clone()))));
+    for (a, _) in &pairs {
+        (&*a).write_all(b"ping").unwrap();
+    }
+    assert_eq!(reactor.turn(Some(Duration::ZERO)).unwrap(), 4);
+    assert_eq!(*log.lock().unwrap(), ["timer", "io", "io", "io"], "the due timer first");
+    reactor.remove_timer(timer);
+    for token in tokens {
+        reactor.deregister(token).unwrap();
+    }
+}
