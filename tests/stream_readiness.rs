@@ -179,3 +179,100 @@ fn readiness_waits_outside_the_runtime_that_made_the_stream_fail_clearly() {
     let err = wakeful::block_on(a.readable()).expect_err("no runtime turns this reactor");
     assert!(!err.to_string().is_empty());
 }
+
+/// `ready` with both directions when one of them is closed: the peer's half-close is
+/// read-side readiness, seen by a wait for both; after a reset, a wait for either
+/// direction ends (with the error left for the operation to report).
+#[test]
+fn ready_for_both_ends_on_a_half_close_and_on_a_reset() {
+    run(async {
+        let (client, server) = tcp_pair().await;
+        let both = Interest::READABLE | Interest::WRITABLE;
+        // Make the writable side sleep first, so only the half-close can end the wait.
+        fill_send_buffer(std::os::fd::AsRawFd::as_raw_fd(&server));
+        assert_eq!(server.try_write(b"x").unwrap_err().kind(), ErrorKind::WouldBlock);
+        let waker = CountingWaker::new();
+        let mut wait = Box::pin(server.ready(both));
+        assert!(waker.poll(wait.as_mut()).is_pending(), "nothing to read, no room to write");
+        client.shutdown(std::net::Shutdown::Write)?;
+        waker.woken().await;
+        let ready = match waker.poll(wait.as_mut()) {
+            std::task::Poll::Ready(r) => r?,
+            std::task::Poll::Pending => panic!("woken but still pending"),
+        };
+        assert!(ready.intersects(Readiness::READ_CLOSED | Readiness::READABLE), "{ready:?}");
+        assert_eq!(server.try_read(&mut [0; 8])?, 0, "end of stream");
+        // A reset: the client closes with unread data (linger 0 by dropping with
+        // data unread), and the server's wait for writing ends too.
+        drop(wait);
+        let mut write_wait = Box::pin(server.ready(Interest::WRITABLE));
+        assert!(poll_once(&mut write_wait).is_pending(), "the send buffer is still full");
+        drop(client); // unread data in the client's receive buffer: RST
+        let ready = write_wait.await?;
+        assert!(!ready.is_empty(), "{ready:?}");
+        let err = loop {
+            match server.try_write(b"after reset") {
+                Ok(_) => continue,
+                Err(e) => break e,
+            }
+        };
+        assert_ne!(err.kind(), ErrorKind::WouldBlock, "a reset socket cannot block: {err}");
+        io::Result::Ok(())
+    })
+    .unwrap();
+}
+
+/// Several waits on one stream at once — readers, writers and `ready` for both —
+/// some dropped from the middle of the table: each that remains is woken by its
+/// direction's event, and none of the dropped keeps a waker.
+#[test]
+fn many_waits_on_one_stream_with_some_dropped_from_the_middle() {
+    run(async {
+        let (client, server) = small_buffer_tcp_pair().await;
+        let filled = fill_send_buffer(std::os::fd::AsRawFd::as_raw_fd(&server));
+        assert_eq!(server.try_write(b"x").unwrap_err().kind(), ErrorKind::WouldBlock);
+        let both = Interest::READABLE | Interest::WRITABLE;
+        let wakers: Vec<CountingWaker> = (0..9).map(|_| CountingWaker::new()).collect();
+        let mut reads: Vec<_> = (0..3).map(|_| Box::pin(server.readable())).collect();
+        let mut writes: Vec<_> = (0..3).map(|_| Box::pin(server.writable())).collect();
+        let mut readies: Vec<_> = (0..3).map(|_| Box::pin(server.ready(both))).collect();
+        for i in 0..3 {
+            assert!(wakers[i].poll(reads[i].as_mut()).is_pending());
+            assert!(wakers[3 + i].poll(writes[i].as_mut()).is_pending());
+            assert!(wakers[6 + i].poll(readies[i].as_mut()).is_pending());
+        }
+        // Drop the middle one of each kind.
+        drop(reads.remove(1));
+        drop(writes.remove(1));
+        drop(readies.remove(1));
+        for i in [1, 4, 7] {
+            assert_eq!(wakers[i].held(), 0, "dropped wait {i} kept its waker");
+        }
+        client.try_write(b"data")?;
+        for i in [0, 2, 6, 8] {
+            wakers[i].woken().await;
+        }
+        assert!(reads.iter_mut().zip([0, 2]).all(|(f, i)| wakers[i].poll(f.as_mut()).is_ready()));
+        assert!(readies.iter_mut().zip([6, 8]).all(|(f, i)| wakers[i].poll(f.as_mut()).is_ready()));
+        for i in [3, 5] {
+            assert_eq!(wakers[i].wakes(), 0, "writer {i} woken by a read event");
+        }
+        // Now the writers: the client reads everything.
+        let mut sink = vec![0; 1 << 20];
+        let mut total = 0;
+        while total < filled {
+            client.readable().await?;
+            match client.try_read(&mut sink) {
+                Ok(n) => total += n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+        }
+        for i in [3, 5] {
+            wakers[i].woken().await;
+        }
+        assert!(writes.iter_mut().zip([3, 5]).all(|(f, i)| wakers[i].poll(f.as_mut()).is_ready()));
+        io::Result::Ok(())
+    })
+    .unwrap();
+}
