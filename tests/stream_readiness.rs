@@ -126,7 +126,10 @@ fn a_spurious_wakeup_finds_would_block_and_the_task_waits_again() {
         let waiting = |server: Rc<TcpStream>| {
             wakeful::spawn(async move {
                 server.readable().await?;
-                let first = server.try_read(&mut [0; 64]);
+                // Exactly the message's size: a full read cannot tell that it drained
+                // the socket (a short one can, and would clear the readiness before
+                // the other task looks), so the other task's wakeup is spurious.
+                let first = server.try_read(&mut [0; 25]);
                 io::Result::Ok(first.map_err(|e| e.kind()))
             })
         };
@@ -272,6 +275,36 @@ fn many_waits_on_one_stream_with_some_dropped_from_the_middle() {
             wakers[i].woken().await;
         }
         assert!(writes.iter_mut().zip([3, 5]).all(|(f, i)| wakers[i].poll(f.as_mut()).is_ready()));
+        io::Result::Ok(())
+    })
+    .unwrap();
+}
+
+/// A short `try_read` on TCP drained the socket (as a short `read().await` does): the
+/// readiness is cleared then, so the next `readable()` sleeps at once instead of
+/// returning for a `try_read` whose only outcome is `WouldBlock` — the extra `recv`
+/// per request that `examples/echo_lean.rs` paid on every round trip. A short
+/// `try_write` filled the send buffer: the next `writable()` sleeps too. Data that
+/// arrives later still wakes the reader.
+#[test]
+fn a_short_try_read_or_try_write_on_tcp_clears_the_readiness_it_used() {
+    run(async {
+        let (client, server) = small_buffer_tcp_pair().await;
+        client.try_write(b"hello")?;
+        server.readable().await?;
+        assert_eq!(server.try_read(&mut [0; 64])?, 5);
+        let mut next = Box::pin(server.readable());
+        assert!(poll_once(&mut next).is_pending(), "a short read drained the socket: nothing to wait for");
+        client.try_write(b"again")?;
+        next.await?;
+        assert_eq!(server.try_read(&mut [0; 64])?, 5);
+
+        // A short try_write: the send buffer is full, the next writable() waits.
+        let big = vec![1u8; 8 << 20];
+        let written = server.try_write(&big)?;
+        assert!(written < big.len(), "8 MiB fit in the send buffer at once?");
+        let mut writable = Box::pin(server.writable());
+        assert!(poll_once(&mut writable).is_pending(), "a short write filled the buffer");
         io::Result::Ok(())
     })
     .unwrap();
