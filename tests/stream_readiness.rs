@@ -309,3 +309,27 @@ fn a_short_try_read_or_try_write_on_tcp_clears_the_readiness_it_used() {
     })
     .unwrap();
 }
+
+/// A loop on `ready` for a direction that stays ready (a writable socket) never
+/// sleeps; it must still let the other tasks run (it spends the task's budget).
+#[test]
+fn a_loop_on_an_always_ready_stream_lets_other_tasks_run() {
+    run(async {
+        let (a, _b) = UnixStream::pair()?;
+        let flag = Rc::new(std::cell::Cell::new(false));
+        let setter = {
+            let flag = flag.clone();
+            wakeful::spawn(async move { flag.set(true) })
+        };
+        let mut spins = 0u32;
+        while !flag.get() {
+            let ready = a.ready(Interest::READABLE | Interest::WRITABLE).await?;
+            assert!(ready.contains(Readiness::WRITABLE));
+            spins += 1;
+            assert!(spins < 100_000, "the other task never ran: ready() never yields");
+        }
+        setter.await.unwrap();
+        io::Result::Ok(())
+    })
+    .unwrap();
+}
