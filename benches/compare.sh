@@ -248,7 +248,9 @@ memory_rows() {
       done
       [ -n "$addr" ] || { echo "server $name did not start" >&2; kill "$pid"; exit 1; }
       local row
-      row=$(taskset -c 1 python3 benches/conn_memory.py --pid "$pid" --addr "$addr" --conns "$conns")
+      # The servers never exit by themselves: stop this one even when the measure fails.
+      row=$(taskset -c 1 python3 benches/conn_memory.py --pid "$pid" --addr "$addr" --conns "$conns") ||
+        { kill "$pid"; wait "$pid" 2>/dev/null || true; exit 1; }
       kill "$pid"; wait "$pid" 2>/dev/null || true
       echo "$name,$round,$row" >>"$csv"
       printf '  %-16s round %s: %s\n' "$name" "$round" "$row"

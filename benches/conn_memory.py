@@ -49,6 +49,8 @@ def main():
     parser.add_argument("--conns", type=int, default=1000)
     parser.add_argument("--size", type=int, default=64)
     args = parser.parse_args()
+    if args.conns < 1 or args.size < 1:
+        raise SystemExit("conn_memory: --conns and --size must be at least 1")
     host, port = args.addr.rsplit(":", 1)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < args.conns + 64:

@@ -90,3 +90,46 @@ fn a_connection_task_is_a_few_hundred_bytes() {
         drop((task, client));
     });
 }
+
+/// A client that sends a burst far larger than the shared buffer and then half-closes
+/// gets every byte back, then end of stream; a client that resets mid-echo ends only
+/// its own connection.
+#[test]
+fn a_half_closing_client_gets_its_burst_back_and_a_reset_ends_only_its_connection() {
+    let mut server = Running::start("echo_lean", &["--addr", "127.0.0.1:0"]);
+    let addr = server.listening_addr();
+    let mut client = connect(&addr);
+    let big = pattern(300 * 1024 + 7, 9);
+    let mut writer = client.try_clone().unwrap();
+    let to_send = big.clone();
+    let sender = std::thread::spawn(move || {
+        writer.write_all(&to_send).unwrap();
+        writer.shutdown(std::net::Shutdown::Write).unwrap();
+    });
+    let mut back = Vec::new();
+    client.read_to_end(&mut back).unwrap();
+    sender.join().unwrap();
+    assert!(back == big, "got {} of {} bytes, or other bytes", back.len(), big.len());
+
+    // A reset in the middle of a large echo (SO_LINGER 0 by hand).
+    let reset = connect(&addr);
+    let mut w = reset.try_clone().unwrap();
+    // Non-blocking: as much as the buffers take, without waiting for the echo.
+    w.set_nonblocking(true).unwrap();
+    let _ = w.write_all(&pattern(256 * 1024, 1));
+    let linger = libc::linger { l_onoff: 1, l_linger: 0 };
+    // SAFETY: a live socket fd and a linger struct of the size given.
+    let rc = unsafe {
+        libc::setsockopt(
+            std::os::fd::AsRawFd::as_raw_fd(&reset),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(rc, 0);
+    drop((reset, w));
+    let mut other = connect(&addr);
+    echo_round_trip(&mut other, b"the server lives on");
+}

@@ -126,7 +126,10 @@ fn a_spurious_wakeup_finds_would_block_and_the_task_waits_again() {
         let waiting = |server: Rc<TcpStream>| {
             wakeful::spawn(async move {
                 server.readable().await?;
-                let first = server.try_read(&mut [0; 64]);
+                // Exactly the message's size: a full read cannot tell that it drained
+                // the socket (a short one can, and would clear the readiness before
+                // the other task looks), so the other task's wakeup is spurious.
+                let first = server.try_read(&mut [0; 25]);
                 io::Result::Ok(first.map_err(|e| e.kind()))
             })
         };
@@ -178,4 +181,155 @@ fn readiness_waits_outside_the_runtime_that_made_the_stream_fail_clearly() {
     assert!(!err.to_string().is_empty());
     let err = wakeful::block_on(a.readable()).expect_err("no runtime turns this reactor");
     assert!(!err.to_string().is_empty());
+}
+
+/// `ready` with both directions when one of them is closed: the peer's half-close is
+/// read-side readiness, seen by a wait for both; after a reset, a wait for either
+/// direction ends (with the error left for the operation to report).
+#[test]
+fn ready_for_both_ends_on_a_half_close_and_on_a_reset() {
+    run(async {
+        let (client, server) = tcp_pair().await;
+        let both = Interest::READABLE | Interest::WRITABLE;
+        // Make the writable side sleep first, so only the half-close can end the wait.
+        fill_send_buffer(std::os::fd::AsRawFd::as_raw_fd(&server));
+        assert_eq!(server.try_write(b"x").unwrap_err().kind(), ErrorKind::WouldBlock);
+        let waker = CountingWaker::new();
+        let mut wait = Box::pin(server.ready(both));
+        assert!(waker.poll(wait.as_mut()).is_pending(), "nothing to read, no room to write");
+        client.shutdown(std::net::Shutdown::Write)?;
+        waker.woken().await;
+        let ready = match waker.poll(wait.as_mut()) {
+            std::task::Poll::Ready(r) => r?,
+            std::task::Poll::Pending => panic!("woken but still pending"),
+        };
+        assert!(ready.intersects(Readiness::READ_CLOSED | Readiness::READABLE), "{ready:?}");
+        assert_eq!(server.try_read(&mut [0; 8])?, 0, "end of stream");
+        // A reset: the client closes with unread data (linger 0 by dropping with
+        // data unread), and the server's wait for writing ends too.
+        drop(wait);
+        let mut write_wait = Box::pin(server.ready(Interest::WRITABLE));
+        assert!(poll_once(&mut write_wait).is_pending(), "the send buffer is still full");
+        drop(client); // unread data in the client's receive buffer: RST
+        let ready = write_wait.await?;
+        assert!(!ready.is_empty(), "{ready:?}");
+        let err = loop {
+            match server.try_write(b"after reset") {
+                Ok(_) => continue,
+                Err(e) => break e,
+            }
+        };
+        assert_ne!(err.kind(), ErrorKind::WouldBlock, "a reset socket cannot block: {err}");
+        io::Result::Ok(())
+    })
+    .unwrap();
+}
+
+/// Several waits on one stream at once — readers, writers and `ready` for both —
+/// some dropped from the middle of the table: each that remains is woken by its
+/// direction's event, and none of the dropped keeps a waker.
+#[test]
+fn many_waits_on_one_stream_with_some_dropped_from_the_middle() {
+    run(async {
+        let (client, server) = small_buffer_tcp_pair().await;
+        let filled = fill_send_buffer(std::os::fd::AsRawFd::as_raw_fd(&server));
+        assert_eq!(server.try_write(b"x").unwrap_err().kind(), ErrorKind::WouldBlock);
+        let both = Interest::READABLE | Interest::WRITABLE;
+        let wakers: Vec<CountingWaker> = (0..9).map(|_| CountingWaker::new()).collect();
+        let mut reads: Vec<_> = (0..3).map(|_| Box::pin(server.readable())).collect();
+        let mut writes: Vec<_> = (0..3).map(|_| Box::pin(server.writable())).collect();
+        let mut readies: Vec<_> = (0..3).map(|_| Box::pin(server.ready(both))).collect();
+        for i in 0..3 {
+            assert!(wakers[i].poll(reads[i].as_mut()).is_pending());
+            assert!(wakers[3 + i].poll(writes[i].as_mut()).is_pending());
+            assert!(wakers[6 + i].poll(readies[i].as_mut()).is_pending());
+        }
+        // Drop the middle one of each kind.
+        drop(reads.remove(1));
+        drop(writes.remove(1));
+        drop(readies.remove(1));
+        for i in [1, 4, 7] {
+            assert_eq!(wakers[i].held(), 0, "dropped wait {i} kept its waker");
+        }
+        client.try_write(b"data")?;
+        for i in [0, 2, 6, 8] {
+            wakers[i].woken().await;
+        }
+        assert!(reads.iter_mut().zip([0, 2]).all(|(f, i)| wakers[i].poll(f.as_mut()).is_ready()));
+        assert!(readies.iter_mut().zip([6, 8]).all(|(f, i)| wakers[i].poll(f.as_mut()).is_ready()));
+        for i in [3, 5] {
+            assert_eq!(wakers[i].wakes(), 0, "writer {i} woken by a read event");
+        }
+        // Now the writers: the client reads everything.
+        let mut sink = vec![0; 1 << 20];
+        let mut total = 0;
+        while total < filled {
+            client.readable().await?;
+            match client.try_read(&mut sink) {
+                Ok(n) => total += n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+        }
+        for i in [3, 5] {
+            wakers[i].woken().await;
+        }
+        assert!(writes.iter_mut().zip([3, 5]).all(|(f, i)| wakers[i].poll(f.as_mut()).is_ready()));
+        io::Result::Ok(())
+    })
+    .unwrap();
+}
+
+/// A short `try_read` on TCP drained the socket (as a short `read().await` does): the
+/// readiness is cleared then, so the next `readable()` sleeps at once instead of
+/// returning for a `try_read` whose only outcome is `WouldBlock` — the extra `recv`
+/// per request that `examples/echo_lean.rs` paid on every round trip. A short
+/// `try_write` filled the send buffer: the next `writable()` sleeps too. Data that
+/// arrives later still wakes the reader.
+#[test]
+fn a_short_try_read_or_try_write_on_tcp_clears_the_readiness_it_used() {
+    run(async {
+        let (client, server) = small_buffer_tcp_pair().await;
+        client.try_write(b"hello")?;
+        server.readable().await?;
+        assert_eq!(server.try_read(&mut [0; 64])?, 5);
+        let mut next = Box::pin(server.readable());
+        assert!(poll_once(&mut next).is_pending(), "a short read drained the socket: nothing to wait for");
+        client.try_write(b"again")?;
+        next.await?;
+        assert_eq!(server.try_read(&mut [0; 64])?, 5);
+
+        // A short try_write: the send buffer is full, the next writable() waits.
+        let big = vec![1u8; 8 << 20];
+        let written = server.try_write(&big)?;
+        assert!(written < big.len(), "8 MiB fit in the send buffer at once?");
+        let mut writable = Box::pin(server.writable());
+        assert!(poll_once(&mut writable).is_pending(), "a short write filled the buffer");
+        io::Result::Ok(())
+    })
+    .unwrap();
+}
+
+/// A loop on `ready` for a direction that stays ready (a writable socket) never
+/// sleeps; it must still let the other tasks run (it spends the task's budget).
+#[test]
+fn a_loop_on_an_always_ready_stream_lets_other_tasks_run() {
+    run(async {
+        let (a, _b) = UnixStream::pair()?;
+        let flag = Rc::new(std::cell::Cell::new(false));
+        let setter = {
+            let flag = flag.clone();
+            wakeful::spawn(async move { flag.set(true) })
+        };
+        let mut spins = 0u32;
+        while !flag.get() {
+            let ready = a.ready(Interest::READABLE | Interest::WRITABLE).await?;
+            assert!(ready.contains(Readiness::WRITABLE));
+            spins += 1;
+            assert!(spins < 100_000, "the other task never ran: ready() never yields");
+        }
+        setter.await.unwrap();
+        io::Result::Ok(())
+    })
+    .unwrap();
 }

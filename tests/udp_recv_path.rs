@@ -144,3 +144,107 @@ fn send_to_accepts_every_address_form() {
     })
     .unwrap();
 }
+
+/// The edges of the receive buffer: an empty datagram into an empty buffer and a
+/// full one, a datagram exactly the buffer's size and one byte more, and any datagram
+/// into an empty buffer (truncated to nothing, reported with its real size).
+#[test]
+fn empty_datagrams_empty_buffers_and_one_byte_over_are_told_apart() {
+    run(async {
+        let (rx, tx) = (UdpSocket::bind("127.0.0.1:0").await?, UdpSocket::bind("127.0.0.1:0").await?);
+        let to = rx.local_addr()?;
+        let me = tx.local_addr()?;
+        tx.send_to(b"", to).await?;
+        assert_eq!(rx.recv_from(&mut []).await?, (0, me), "empty into empty is whole");
+        tx.send_to(b"", to).await?;
+        assert_eq!(rx.recv_from(&mut [0; 16]).await?, (0, me), "empty into 16 bytes");
+        tx.send_to(&[9; 16], to).await?;
+        let mut buf = [0; 16];
+        assert_eq!(rx.recv_from(&mut buf).await?, (16, me), "exactly the buffer's size");
+        tx.send_to(&[8; 17], to).await?;
+        let err = rx.recv_from(&mut buf).await.expect_err("one byte over");
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{err}");
+        tx.send_to(b"abc", to).await?;
+        let err = rx.recv_from(&mut []).await.expect_err("3 bytes into none");
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{err}");
+        #[cfg(target_os = "linux")]
+        assert!(err.to_string().contains("of 3 bytes"), "{err}");
+        // Nothing left over from the truncated ones.
+        tx.send_to(b"end", to).await?;
+        let (n, _) = rx.recv_from(&mut buf).await?;
+        assert_eq!(&buf[..n], b"end");
+        io::Result::Ok(())
+    })
+    .unwrap();
+}
+
+/// A dual-stack IPv6 socket reads an IPv4 sender as the v4-mapped address, as std and
+/// the OS do.
+#[test]
+fn an_ipv4_sender_reads_as_v4_mapped_on_a_dual_stack_socket() {
+    run(async {
+        let rx = match UdpSocket::bind("[::]:0").await {
+            Ok(rx) => rx,
+            Err(e) => {
+                eprintln!("no IPv6 here: {e}");
+                return Ok(());
+            }
+        };
+        let tx = UdpSocket::bind("127.0.0.1:0").await?;
+        let port = rx.local_addr()?.port();
+        tx.send_to(b"v4", (Ipv4Addr::LOCALHOST, port)).await?;
+        let mut buf = [0; 8];
+        let (n, from) = rx.recv_from(&mut buf).await?;
+        assert_eq!(&buf[..n], b"v4");
+        let SocketAddr::V6(from) = from else { panic!("{from}") };
+        assert_eq!(from.ip().to_ipv4_mapped(), Some(Ipv4Addr::LOCALHOST), "{from}");
+        assert_eq!(from.port(), tx.local_addr()?.port());
+        io::Result::Ok(())
+    })
+    .unwrap();
+}
+
+/// Unix datagrams through the same receive: an unbound sender (no address), a bound
+/// one (its path), an abstract one (Linux; read as unnamed), an empty datagram and
+/// truncation with its real size.
+#[test]
+fn unix_datagram_senders_of_every_kind_and_the_buffer_edges() {
+    use wakeful::net::unix::UnixDatagram;
+    let dir = util::TempDir::new("unix_datagram_senders_of_every_kind");
+    run(async {
+        let rx_path = dir.path("rx");
+        let rx = UnixDatagram::bind(&rx_path)?;
+        let unbound = UnixDatagram::unbound()?;
+        unbound.send_to(b"anon", &rx_path).await?;
+        let mut buf = [0; 8];
+        let (n, from) = rx.recv_from(&mut buf).await?;
+        assert_eq!((&buf[..n], from.as_pathname()), (&b"anon"[..], None));
+
+        let tx_path = dir.path("tx");
+        let named = UnixDatagram::bind(&tx_path)?;
+        named.send_to(b"", &rx_path).await?;
+        let (n, from) = rx.recv_from(&mut []).await?;
+        assert_eq!((n, from.as_pathname()), (0, Some(tx_path.as_path())), "empty into empty");
+        named.send_to(&[1; 9], &rx_path).await?;
+        let err = rx.recv_from(&mut buf).await.expect_err("9 bytes into 8");
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{err}");
+        #[cfg(target_os = "linux")]
+        assert!(err.to_string().contains("of 9 bytes"), "{err}");
+        named.send_to(&[2; 8], &rx_path).await?;
+        let (n, from) = rx.recv_from(&mut buf).await?;
+        assert_eq!((n, buf, from.as_pathname()), (8, [2; 8], Some(tx_path.as_path())));
+
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::linux::net::SocketAddrExt;
+            let name = format!("wakeful-abstract-{}", std::process::id());
+            let abs = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())?;
+            let std_tx = std::os::unix::net::UnixDatagram::bind_addr(&abs)?;
+            std_tx.send_to(b"abs", &rx_path)?;
+            let (n, from) = rx.recv_from(&mut buf).await?;
+            assert_eq!((&buf[..n], from.as_pathname()), (&b"abs"[..], None), "abstract: no path");
+        }
+        io::Result::Ok(())
+    })
+    .unwrap();
+}

@@ -47,7 +47,8 @@ macro_rules! read_methods {
 
         /// Reads what is available now, without waiting: `WouldBlock` if nothing is
         /// (no syscall at all when the cached readiness already says so); `Ok(0)` at
-        /// end of stream.
+        /// end of stream. On TCP a read shorter than `buf` drained the socket, so it
+        /// clears the readiness as `WouldBlock` does: the next `readable()` sleeps.
         pub fn try_read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
             self.source().try_recv(buf)
         }

@@ -206,13 +206,28 @@ impl<T: AsRawFd> IoSource<T> {
     /// Tries `op` once, without waiting: `WouldBlock` at once if the cached readiness
     /// says `dir` cannot proceed (no syscall), and after an `op` that would block.
     pub(crate) fn try_io<R>(&self, dir: Direction, op: impl FnOnce(&T) -> io::Result<R>) -> io::Result<R> {
+        self.try_io_until_drained(dir, op, |_, _| false)
+    }
+
+    /// [`try_io`](Self::try_io) with `drained`, as in
+    /// [`poll_io_until_drained`](Self::poll_io_until_drained): a result that proves
+    /// the socket drained (or filled) clears the data bit, so that the next wait
+    /// sleeps instead of returning for an operation that could only say `WouldBlock`.
+    fn try_io_until_drained<R>(
+        &self,
+        dir: Direction,
+        op: impl FnOnce(&T) -> io::Result<R>,
+        drained: impl Fn(&R, Readiness) -> bool,
+    ) -> io::Result<R> {
         let ready = self.reactor.readiness(self.token)?;
         if !ready.intersects(dir.wakes_on()) {
             return Err(io::ErrorKind::WouldBlock.into());
         }
         let result = op(self.get_ref());
-        if matches!(&result, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
-            self.clear_readiness(dir, ready);
+        match &result {
+            Ok(done) if drained(done, ready) => self.clear_readiness(dir, ready.and(dir.ready_bit())),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(dir, ready),
+            _ => {}
         }
         result
     }
