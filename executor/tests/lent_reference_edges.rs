@@ -307,3 +307,47 @@ fn a_task_woken_on_the_runtimes_thread_is_listed_as_scheduled() {
     });
     slot.borrow_mut().clear();
 }
+
+#[test]
+fn the_lent_reference_woken_and_dropped_on_a_thread_while_the_poll_still_runs() {
+    let rt = Runtime::new();
+    let polls = Counter::default();
+    let threads: Rc<RefCell<Vec<thread::JoinHandle<()>>>> = Rc::default();
+    let late: Rc<RefCell<Option<std::sync::mpsc::Sender<()>>>> = Rc::default();
+    let (p, t, l) = (polls.clone(), threads.clone(), late.clone());
+    rt.block_on(async move {
+        spawn(poll_fn(move |cx| {
+            p.add();
+            if p.get() == 3 {
+                return Poll::Ready(());
+            }
+            // The first clone is the run loop's reference; the thread wakes it by
+            // value (and a counted clone by reference, then drops it) before this
+            // poll returns, while this thread still uses the task.
+            let (lent, counted) = (cx.waker().clone(), cx.waker().clone());
+            let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+            t.borrow_mut().push(thread::spawn(move || {
+                counted.wake_by_ref();
+                drop(counted);
+                lent.wake();
+                done_tx.send(()).unwrap();
+            }));
+            done_rx.recv().unwrap();
+            // A third waker goes to a thread that wakes it only after the runtime is gone.
+            let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+            let after = cx.waker().clone();
+            t.borrow_mut().push(thread::spawn(move || {
+                let _ = go_rx.recv();
+                after.wake();
+            }));
+            *l.borrow_mut() = Some(go_tx);
+            Poll::Pending
+        }))
+        .await
+        .unwrap();
+    });
+    assert_eq!(polls.get(), 3);
+    drop(rt);
+    drop(late.borrow_mut().take());
+    threads.borrow_mut().drain(..).for_each(|thread| thread.join().unwrap());
+}
