@@ -193,7 +193,11 @@ pub(crate) fn records(scheduler: &Scheduler) -> Vec<TaskInfo> {
             let header = task.header();
             let state = if std::ptr::eq(running, header) {
                 TaskState::Running
-            } else if header.state.is_scheduled() {
+            } else if header.state.is_scheduled()
+                || (header.queued_local.get() && !header.state.is_complete())
+            {
+                // Either flag may stand for the queue entry: a wake on this thread
+                // sets only `queued_local` (records are made on this thread, too).
                 TaskState::Scheduled
             } else {
                 TaskState::Idle
