@@ -119,11 +119,18 @@ where
 /// answers a question: it does not wait, so the mailbox never falls behind by much.
 /// Each job spends a unit of the cooperative budget: the channel does not (it knows
 /// no executor), and a flood of jobs from other cores must not starve this core's
-/// own I/O and timers.
+/// own I/O and timers. A job that panics is contained: the mailbox reads on.
 async fn read_mailbox(mut mailbox: mpsc::UnboundedReceiver<Job>) {
     while let Some(job) = mailbox.recv().await {
         poll_fn(wakeful_executor::coop::poll_proceed).await;
-        job();
+        // A job wakes wakers of other threads (a `stats` answer): one that panics
+        // must not end this task, or the core takes no job again. Contained as
+        // `Signal::fire` does; a payload whose `Drop` panics again is leaked.
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(job)) {
+            if let Err(again) = catch_unwind(AssertUnwindSafe(|| drop(payload))) {
+                std::mem::forget(again);
+            }
+        }
     }
 }
 

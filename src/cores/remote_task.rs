@@ -103,9 +103,7 @@ impl<O> Future for RemoteJoinHandle<O> {
     /// A sender dropped without a result means the task was dropped unfinished: its
     /// core ended, or the job never reached it.
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Output<O>> {
-        Pin::new(&mut self.output)
-            .poll(cx)
-            .map(|result| result.unwrap_or_else(|_| Err(never_ran())))
+        Pin::new(&mut self.output).poll(cx).map(|result| result.unwrap_or_else(|_| Err(never_ran())))
     }
 }
 
