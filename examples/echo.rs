@@ -208,8 +208,13 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
             }
             "--cores" => {
                 let n = value("--cores")?;
-                options.cores =
-                    n.parse().ok().filter(|&n| n > 0).ok_or(format!("--cores: not a number > 0: {n:?}"))?;
+                // Refused here, not by `wakeful::cores`: the startup allocates per core first.
+                let max = wakeful::cores::MAX_CORES;
+                options.cores = n
+                    .parse()
+                    .ok()
+                    .filter(|&n| (1..=max).contains(&n))
+                    .ok_or(format!("--cores: not a number from 1 to {max}: {n:?}"))?;
             }
             other => return Err(format!("unknown argument {other:?}")),
         }

@@ -96,12 +96,19 @@ fn main() -> ExitCode {
                 }
                 None => return usage("--addr needs HOST:PORT"),
             },
-            "--cores" => match args.next().and_then(|n| n.parse().ok()).filter(|&n: &usize| n > 0) {
+            // Refused here, not by `wakeful::cores`: the startup allocates per core first.
+            "--cores" => match args
+                .next()
+                .and_then(|n| n.parse().ok())
+                .filter(|n: &usize| (1..=wakeful::cores::MAX_CORES).contains(n))
+            {
                 Some(n) => {
                     cores = n;
                     continue;
                 }
-                None => return usage("--cores needs a number > 0"),
+                None => {
+                    return usage(&format!("--cores needs a number from 1 to {}", wakeful::cores::MAX_CORES))
+                }
             },
             "--header-timeout" => &mut limits.header,
             "--body-timeout" => &mut limits.body,

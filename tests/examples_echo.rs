@@ -163,6 +163,18 @@ fn echo_rejects_zero_cores() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("--cores"), "{output:?}");
 }
 
+/// A count no machine has is refused by the argument parser, before the startup
+/// allocates per-core channels (`usize::MAX` overflowed that allocation and panicked;
+/// tens of millions took gigabytes before `wakeful::cores` refused the count).
+#[test]
+fn echo_rejects_more_cores_than_wakeful_cores_accepts_before_allocating() {
+    for count in [u64::MAX.to_string(), (wakeful::cores::MAX_CORES + 1).to_string()] {
+        let output = example("echo").args(["--addr", "127.0.0.1:0", "--cores", &count]).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "--cores {count}: {output:?}");
+        assert!(String::from_utf8_lossy(&output.stderr).contains("--cores"), "{output:?}");
+    }
+}
+
 /// A port held by a listener without `SO_REUSEPORT`: core 0 cannot bind, and every
 /// core ends with the error (none waits forever for core 0's address).
 #[test]
