@@ -104,8 +104,8 @@ fn serve_cores(options: Options) -> std::io::Result<()> {
 /// One core of `--cores N`: its listener, and on core 0 the Ctrl-C that stops all.
 async fn serve_core(core: Core, ticket: reuseport::Ticket, grace: Duration) -> std::io::Result<u64> {
     // Asked first, so that a shutdown lets this core drain instead of dropping it.
-    let stop = core.shutdown_requested();
-    let listener = ticket.bind().await?;
+    let mut stop = core.shutdown_requested();
+    let listener = ticket.bind_or_stop(&mut stop).await?;
     if core.index() == 0 {
         let ctrl_c = ctrl_c_or_sigterm()?;
         let handle = core.handle();

@@ -190,8 +190,9 @@ fn serve_cores(addr: &str, cores: usize, limits: Limits) -> io::Result<()> {
 /// dropped with its runtime.
 async fn serve_core(core: Core, ticket: reuseport::Ticket, limits: Limits) -> io::Result<u64> {
     // Asked first, so that a shutdown lets this core return its count.
-    let mut stop = pin!(core.shutdown_requested());
-    let listener = ticket.bind().await?;
+    let mut stop = core.shutdown_requested();
+    let listener = ticket.bind_or_stop(&mut stop).await?;
+    let mut stop = pin!(stop);
     if core.index() == 0 {
         let mut interrupt = signal(SignalKind::interrupt())?;
         let mut terminate = signal(SignalKind::terminate())?;
