@@ -233,3 +233,44 @@ fn a_port_0_picked_before_run_is_held_until_the_cores_bind_and_takes_no_connecti
     assert_eq!(served.iter().sum::<usize>(), 100);
     assert_eq!(accepted, served);
 }
+
+/// Each core waits for Ctrl-C on its own runtime: one SIGINT must reach all.
+#[test]
+fn one_ctrl_c_reaches_a_ctrl_c_future_on_every_core() {
+    const NAME: &str = "one_ctrl_c_reaches_a_ctrl_c_future_on_every_core";
+    if util::ran_in_child(NAME) {
+        return;
+    }
+    let (done_tx, done_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let ready = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let outputs = Builder::new().cores(3).run(move |core| {
+            let ready = ready.clone();
+            async move {
+                let flag = ready.clone();
+                let heard = wakeful::spawn(async move {
+                    let mut ctrl_c = pin!(wakeful::signal::ctrl_c());
+                    // Polled once (which installs the handler), then counted.
+                    let first = std::future::poll_fn(|cx| {
+                        std::task::Poll::Ready(std::future::Future::poll(ctrl_c.as_mut(), cx))
+                    })
+                    .await;
+                    assert!(first.is_pending());
+                    flag.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    ctrl_c.await.is_ok()
+                });
+                while ready.load(std::sync::atomic::Ordering::SeqCst) < core.cores() {
+                    wakeful::yield_now().await;
+                }
+                if core.index() == 0 {
+                    // SAFETY: kill with this process's own pid and a standard signal.
+                    assert_eq!(unsafe { libc::kill(libc::getpid(), libc::SIGINT) }, 0);
+                }
+                heard.await.unwrap()
+            }
+        });
+        let _ = done_tx.send(outputs.map_err(|err| err.to_string()));
+    });
+    let outputs = done_rx.recv_timeout(PATIENCE).expect("every core heard the one Ctrl-C");
+    assert_eq!(outputs.unwrap(), [true; 3]);
+}
