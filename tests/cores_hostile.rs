@@ -208,3 +208,32 @@ fn a_stats_caller_whose_waker_panics_does_not_kill_the_cores_mailbox() {
     std::thread::spawn(move || tx.send(cores.join().unwrap()).unwrap());
     assert_eq!(rx.recv_timeout(PATIENCE).expect("the core ended"), [0]);
 }
+
+#[test]
+fn stats_and_spawn_on_racing_a_shutdown_always_answer() {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for _ in 0..50 {
+            let (handle, join) = listening_cores();
+            let asker = {
+                let handle = handle.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..20 {
+                        let stats = wakeful::block_on(handle.stats());
+                        assert_eq!(stats.len(), 2);
+                        // Some(1) while core 1 runs, a cancelled error once it ended.
+                        let on_1 = handle.spawn_on(1, || async { wakeful::cores::current_index() });
+                        if let Ok(index) = on_1.join() {
+                            assert_eq!(index, Some(1));
+                        }
+                    }
+                })
+            };
+            handle.shutdown();
+            assert_eq!(join(), [0, 1]);
+            asker.join().unwrap();
+        }
+        tx.send(()).unwrap();
+    });
+    rx.recv_timeout(PATIENCE).expect("no stats() or spawn_on left waiting by a shutdown");
+}
