@@ -86,7 +86,8 @@ impl Signal {
 ///         }
 ///     }
 /// })?;
-/// assert!(ticks[0] == 3 && ticks[1] >= 1);
+/// // Core 1 may not have ticked at all: its thread may start after core 0's 3 ms.
+/// assert_eq!(ticks[0], 3);
 /// # Ok::<(), wakeful::cores::CoresError>(())
 /// ```
 #[must_use = "futures do nothing unless polled"]
