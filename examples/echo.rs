@@ -104,8 +104,8 @@ fn serve_cores(options: Options) -> std::io::Result<()> {
 /// One core of `--cores N`: its listener, and on core 0 the Ctrl-C that stops all.
 async fn serve_core(core: Core, ticket: reuseport::Ticket, grace: Duration) -> std::io::Result<u64> {
     // Asked first, so that a shutdown lets this core drain instead of dropping it.
-    let stop = core.shutdown_requested();
-    let listener = ticket.bind().await?;
+    let mut stop = core.shutdown_requested();
+    let listener = ticket.bind_or_stop(&mut stop).await?;
     if core.index() == 0 {
         let ctrl_c = ctrl_c_or_sigterm()?;
         let handle = core.handle();
@@ -208,8 +208,13 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
             }
             "--cores" => {
                 let n = value("--cores")?;
-                options.cores =
-                    n.parse().ok().filter(|&n| n > 0).ok_or(format!("--cores: not a number > 0: {n:?}"))?;
+                // Refused here, not by `wakeful::cores`: the startup allocates per core first.
+                let max = wakeful::cores::MAX_CORES;
+                options.cores = n
+                    .parse()
+                    .ok()
+                    .filter(|&n| (1..=max).contains(&n))
+                    .ok_or(format!("--cores: not a number from 1 to {max}: {n:?}"))?;
             }
             other => return Err(format!("unknown argument {other:?}")),
         }

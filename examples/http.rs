@@ -96,12 +96,19 @@ fn main() -> ExitCode {
                 }
                 None => return usage("--addr needs HOST:PORT"),
             },
-            "--cores" => match args.next().and_then(|n| n.parse().ok()).filter(|&n: &usize| n > 0) {
+            // Refused here, not by `wakeful::cores`: the startup allocates per core first.
+            "--cores" => match args
+                .next()
+                .and_then(|n| n.parse().ok())
+                .filter(|n: &usize| (1..=wakeful::cores::MAX_CORES).contains(n))
+            {
                 Some(n) => {
                     cores = n;
                     continue;
                 }
-                None => return usage("--cores needs a number > 0"),
+                None => {
+                    return usage(&format!("--cores needs a number from 1 to {}", wakeful::cores::MAX_CORES))
+                }
             },
             "--header-timeout" => &mut limits.header,
             "--body-timeout" => &mut limits.body,
@@ -183,8 +190,9 @@ fn serve_cores(addr: &str, cores: usize, limits: Limits) -> io::Result<()> {
 /// dropped with its runtime.
 async fn serve_core(core: Core, ticket: reuseport::Ticket, limits: Limits) -> io::Result<u64> {
     // Asked first, so that a shutdown lets this core return its count.
-    let mut stop = pin!(core.shutdown_requested());
-    let listener = ticket.bind().await?;
+    let mut stop = core.shutdown_requested();
+    let listener = ticket.bind_or_stop(&mut stop).await?;
+    let mut stop = pin!(stop);
     if core.index() == 0 {
         let mut interrupt = signal(SignalKind::interrupt())?;
         let mut terminate = signal(SignalKind::terminate())?;

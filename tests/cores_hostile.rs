@@ -176,3 +176,64 @@ fn a_full_mailbox_yields_to_the_cores_other_tasks() {
     let spawned = rx.recv_timeout(PATIENCE).expect("the core ended").unwrap()[0];
     assert!(spawned < JOBS / 10, "the mailbox ran {spawned} jobs before another task's turn");
 }
+
+#[test]
+fn a_stats_caller_whose_waker_panics_does_not_kill_the_cores_mailbox() {
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let release_rx = Mutex::new(Some(release_rx));
+    let cores = Builder::new().cores(1).start(move |core| {
+        let release = release_rx.lock().unwrap().take().unwrap();
+        async move {
+            // Hold the core (a test-only block, bounded) until the stats job is queued.
+            release.recv_timeout(PATIENCE).expect("stats asked");
+            core.shutdown_requested().await;
+            core.index()
+        }
+    });
+    let handle = cores.handle();
+    // A plain thread polls `stats()` once with a waker that panics when core 0's
+    // mailbox answers: the answer wakes it from inside that core's mailbox task.
+    let counting = CountingWaker::new();
+    let bomb = util::panicking_wake_waker(counting.waker().clone());
+    let mut stats = Box::pin(handle.stats());
+    assert!(stats.as_mut().poll(&mut Context::from_waker(&bomb)).is_pending());
+    // Queued behind the stats job: core 0 must still take jobs after the bomb.
+    let after = handle.spawn_on(0, || async { wakeful::cores::current_index() });
+    release_tx.send(()).unwrap();
+    assert_eq!(after.join().expect("core 0's mailbox still runs jobs"), Some(0));
+    assert_eq!(counting.wakes(), 1, "the stats answer came");
+    drop(stats);
+    handle.shutdown();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || tx.send(cores.join().unwrap()).unwrap());
+    assert_eq!(rx.recv_timeout(PATIENCE).expect("the core ended"), [0]);
+}
+
+#[test]
+fn stats_and_spawn_on_racing_a_shutdown_always_answer() {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for _ in 0..50 {
+            let (handle, join) = listening_cores();
+            let asker = {
+                let handle = handle.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..20 {
+                        let stats = wakeful::block_on(handle.stats());
+                        assert_eq!(stats.len(), 2);
+                        // Some(1) while core 1 runs, a cancelled error once it ended.
+                        let on_1 = handle.spawn_on(1, || async { wakeful::cores::current_index() });
+                        if let Ok(index) = on_1.join() {
+                            assert_eq!(index, Some(1));
+                        }
+                    }
+                })
+            };
+            handle.shutdown();
+            assert_eq!(join(), [0, 1]);
+            asker.join().unwrap();
+        }
+        tx.send(()).unwrap();
+    });
+    rx.recv_timeout(PATIENCE).expect("no stats() or spawn_on left waiting by a shutdown");
+}

@@ -190,3 +190,87 @@ fn one_ctrl_c_on_core_0_shuts_every_core_down() {
     let outputs = done_rx.recv_timeout(PATIENCE).expect("every core ended after one Ctrl-C");
     assert_eq!(outputs.unwrap(), [0, 1, 2]);
 }
+
+/// Port 0 picked before `run`, as the module docs show: the pick must hold the port
+/// until the cores have bound theirs. A probe listener dropped before `run` left it
+/// free: anyone could take it in between (a plain listener: every core's bind then
+/// fails; another `SO_REUSEPORT` server of this user: it silently shares the cores'
+/// connections). A socket bound with `SO_REUSEPORT` but not listening holds it and
+/// takes no connection.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_port_0_picked_before_run_is_held_until_the_cores_bind_and_takes_no_connection() {
+    const CORES: usize = 2;
+    let placeholder = wakeful::net::TcpSocket::new_v4().unwrap();
+    // No SO_REUSEADDR: with it, any SO_REUSEADDR bind (std's, on Unix) could join
+    // the port while it is not listening.
+    placeholder.set_reuseport(true).unwrap();
+    placeholder.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = placeholder.local_addr().unwrap();
+    let intruder = std::net::TcpListener::bind(addr);
+    assert!(
+        intruder.is_err(),
+        "the picked port {addr} was free for anyone to take before the cores bound it"
+    );
+
+    let (bound_tx, bound_rx) = mpsc::channel::<wakeful::cores::Handle>();
+    let bound_tx = Mutex::new(bound_tx);
+    let cores = Builder::new().cores(CORES).start(move |core| {
+        let bound = bound_tx.lock().unwrap().clone();
+        async move {
+            let listener = TcpListener::bind_reuseport(addr)?;
+            bound.send(core.handle()).unwrap();
+            serve_until_shutdown(&core, listener).await
+        }
+    });
+    let handles: Vec<_> =
+        (0..CORES).map(|_| bound_rx.recv_timeout(PATIENCE).expect("every core bound")).collect();
+    // Every connection reaches a core, none waits on the placeholder's (absent) queue.
+    let served = connect_clients(addr, 2, 50, CORES);
+    handles[0].shutdown();
+    let accepted: Vec<usize> = cores.join().unwrap().into_iter().map(Result::unwrap).collect();
+    drop(placeholder);
+    assert_eq!(served.iter().sum::<usize>(), 100);
+    assert_eq!(accepted, served);
+}
+
+/// Each core waits for Ctrl-C on its own runtime: one SIGINT must reach all.
+#[test]
+fn one_ctrl_c_reaches_a_ctrl_c_future_on_every_core() {
+    const NAME: &str = "one_ctrl_c_reaches_a_ctrl_c_future_on_every_core";
+    if util::ran_in_child(NAME) {
+        return;
+    }
+    let (done_tx, done_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let ready = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let outputs = Builder::new().cores(3).run(move |core| {
+            let ready = ready.clone();
+            async move {
+                let flag = ready.clone();
+                let heard = wakeful::spawn(async move {
+                    let mut ctrl_c = pin!(wakeful::signal::ctrl_c());
+                    // Polled once (which installs the handler), then counted.
+                    let first = std::future::poll_fn(|cx| {
+                        std::task::Poll::Ready(std::future::Future::poll(ctrl_c.as_mut(), cx))
+                    })
+                    .await;
+                    assert!(first.is_pending());
+                    flag.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    ctrl_c.await.is_ok()
+                });
+                while ready.load(std::sync::atomic::Ordering::SeqCst) < core.cores() {
+                    wakeful::yield_now().await;
+                }
+                if core.index() == 0 {
+                    // SAFETY: kill with this process's own pid and a standard signal.
+                    assert_eq!(unsafe { libc::kill(libc::getpid(), libc::SIGINT) }, 0);
+                }
+                heard.await.unwrap()
+            }
+        });
+        let _ = done_tx.send(outputs.map_err(|err| err.to_string()));
+    });
+    let outputs = done_rx.recv_timeout(PATIENCE).expect("every core heard the one Ctrl-C");
+    assert_eq!(outputs.unwrap(), [true; 3]);
+}

@@ -277,3 +277,27 @@ fn errors_convert_to_io_errors_for_question_mark() {
     let inner = err.into_inner().unwrap().downcast::<CoresError>().unwrap();
     assert_eq!(inner.core(), Some(0));
 }
+
+/// A paused clock auto-advances whenever the core is idle: the grace a listening
+/// core gets after a shutdown must be real time, as tokio's `shutdown_timeout` is,
+/// or a core that drains by waiting on anything but its own timers (a client, another
+/// core, a thread) is dropped at its first idle moment.
+#[test]
+fn with_a_paused_clock_the_shutdown_timeout_is_real_time() {
+    let (tx, rx) = wakeful::sync::remote::oneshot::channel::<u32>();
+    let rx = std::sync::Mutex::new(Some(rx));
+    let cores = Builder::new().cores(1).start_paused(true).shutdown_timeout(PATIENCE).start(move |core| {
+        let rx = rx.lock().unwrap().take().unwrap();
+        async move {
+            core.shutdown_requested().await;
+            // Draining: waits for a plain thread's answer, within the grace period.
+            rx.await.unwrap()
+        }
+    });
+    cores.handle().shutdown();
+    // Real time, and well within the 10 s grace: the answer comes "late", not as
+    // synchronisation (without the delay the test passes whatever the clock).
+    std::thread::sleep(Duration::from_millis(100));
+    let _ = tx.send(7);
+    assert_eq!(bounded(move || cores.join()).expect("the core drained within its grace"), [7]);
+}

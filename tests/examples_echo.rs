@@ -163,6 +163,18 @@ fn echo_rejects_zero_cores() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("--cores"), "{output:?}");
 }
 
+/// A count no machine has is refused by the argument parser, before the startup
+/// allocates per-core channels (`usize::MAX` overflowed that allocation and panicked;
+/// tens of millions took gigabytes before `wakeful::cores` refused the count).
+#[test]
+fn echo_rejects_more_cores_than_wakeful_cores_accepts_before_allocating() {
+    for count in [u64::MAX.to_string(), (wakeful::cores::MAX_CORES + 1).to_string()] {
+        let output = example("echo").args(["--addr", "127.0.0.1:0", "--cores", &count]).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "--cores {count}: {output:?}");
+        assert!(String::from_utf8_lossy(&output.stderr).contains("--cores"), "{output:?}");
+    }
+}
+
 /// A port held by a listener without `SO_REUSEPORT`: core 0 cannot bind, and every
 /// core ends with the error (none waits forever for core 0's address).
 #[test]
@@ -172,4 +184,41 @@ fn echo_on_two_cores_reports_a_port_in_use_and_exits() {
     let mut server = Running::start("echo", &["--addr", &addr, "--cores", "2"]);
     let status = server.wait_exit();
     assert_eq!(status.code(), Some(1), "a failed bind exits 1, got {status:?}");
+}
+
+/// A core that cannot start (no file descriptor left for its runtime) never takes
+/// its startup ticket: the cores waiting for it in the port hand-over must end at
+/// the shutdown its failure fires, not after the whole `--grace`-long shutdown
+/// timeout (31 s here).
+#[test]
+fn echo_on_four_cores_with_too_few_fds_for_every_runtime_exits_at_once() {
+    let exe = example("echo").get_program().to_owned();
+    // The limit is applied by the shell, in the child only: some core's runtime
+    // cannot get its fds (which one depends on the fds inherited).
+    let script = format!("ulimit -n 10 && exec '{}' --addr 127.0.0.1:0 --cores 4 --grace 30", exe.display());
+    let mut child = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(10) {
+            child.kill().unwrap(); // our own child, by its handle
+            child.wait().unwrap();
+            panic!(
+                "echo still starting after {:?}: the cores wait out the shutdown timeout",
+                started.elapsed()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("could not set up its runtime"), "{stderr}");
 }

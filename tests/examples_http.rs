@@ -11,7 +11,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use util::example::{connect, Running};
+use util::example::{connect, example, Running};
 use util::PATIENCE;
 
 /// One HTTP response read from a keep-alive connection: status, headers, body.
@@ -297,5 +297,16 @@ fn http_on_two_cores_serves_100_clients_on_both_and_stops_on_ctrl_c() {
     // The cores dropped their connections with their runtimes: each client sees the end.
     for client in clients {
         assert!(at_end(&mut BufReader::new(client)), "a connection outlived its core");
+    }
+}
+
+/// A count no machine has is refused by the argument parser, before the startup
+/// allocates per-core channels (`usize::MAX` overflowed that allocation and panicked).
+#[test]
+fn http_rejects_more_cores_than_wakeful_cores_accepts_before_allocating() {
+    for count in [u64::MAX.to_string(), (wakeful::cores::MAX_CORES + 1).to_string()] {
+        let output = example("http").args(["--addr", "127.0.0.1:0", "--cores", &count]).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "--cores {count}: {output:?}");
+        assert!(String::from_utf8_lossy(&output.stderr).contains("--cores"), "{output:?}");
     }
 }

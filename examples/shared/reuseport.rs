@@ -13,10 +13,14 @@
 //! `wakeful::cores` (one listener, each core accepting on its own `try_clone`) is the
 //! one to use; these examples still run, on one busy core.
 
+use std::future::{poll_fn, Future};
 use std::io;
 use std::net::SocketAddr;
+use std::pin::{pin, Pin};
 use std::sync::Mutex;
+use std::task::Poll;
 
+use wakeful::cores::ShutdownRequested;
 use wakeful::net::TcpListener;
 use wakeful::sync::remote::{mpsc, oneshot};
 
@@ -49,6 +53,20 @@ impl Tickets {
 }
 
 impl Ticket {
+    /// [`bind`](Self::bind), unless the cores are asked to stop first: a core that
+    /// could not start (no fds for its runtime) never takes its ticket, so the
+    /// others would wait for it until the shutdown timeout dropped them.
+    pub async fn bind_or_stop(self, stop: &mut ShutdownRequested) -> io::Result<TcpListener> {
+        let mut bind = pin!(self.bind());
+        poll_fn(|cx| match bind.as_mut().poll(cx) {
+            Poll::Ready(bound) => Poll::Ready(bound),
+            Poll::Pending => Pin::new(&mut *stop)
+                .poll(cx)
+                .map(|()| Err(io::Error::other("the cores were stopped before every core listened"))),
+        })
+        .await
+    }
+
     /// This core's listener, once every core has one (core 0) or once its own is bound.
     pub async fn bind(self) -> io::Result<TcpListener> {
         match self {

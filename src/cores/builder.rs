@@ -92,7 +92,8 @@ impl Builder {
 
     /// After a shutdown, how long a core whose future listens for the signal
     /// ([`Core::shutdown_requested`](super::Core::shutdown_requested)) may take to
-    /// return before it is dropped too (default 10 s; `Duration::MAX`: no limit).
+    /// return before it is dropped too (default 10 s; `Duration::MAX`: no limit). Real
+    /// time, as tokio's: a [paused](Self::start_paused) clock does not shorten it.
     ///
     /// ```
     /// use std::time::Duration;

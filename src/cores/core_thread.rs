@@ -119,11 +119,18 @@ where
 /// answers a question: it does not wait, so the mailbox never falls behind by much.
 /// Each job spends a unit of the cooperative budget: the channel does not (it knows
 /// no executor), and a flood of jobs from other cores must not starve this core's
-/// own I/O and timers.
+/// own I/O and timers. A job that panics is contained: the mailbox reads on.
 async fn read_mailbox(mut mailbox: mpsc::UnboundedReceiver<Job>) {
     while let Some(job) = mailbox.recv().await {
         poll_fn(wakeful_executor::coop::poll_proceed).await;
-        job();
+        // A job wakes wakers of other threads (a `stats` answer): one that panics
+        // must not end this task, or the core takes no job again. Contained as
+        // `Signal::fire` does; a payload whose `Drop` panics again is leaked.
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(job)) {
+            if let Err(again) = catch_unwind(AssertUnwindSafe(|| drop(payload))) {
+                std::mem::forget(again);
+            }
+        }
     }
 }
 
@@ -138,6 +145,8 @@ async fn drive<Fut: Future>(
 ) -> Option<Fut::Output> {
     let mut future = pin!(future);
     let mut signal = ShutdownRequested::new(shared.shutdown.clone());
+    // On the OS clock (see `Alarm`); a runtime timer only if no thread could be had.
+    let mut alarm: Option<super::shutdown::Alarm> = None;
     let mut grace: Option<Pin<Box<crate::time::Sleep>>> = None;
     poll_fn(|cx| {
         // The future first: one that listens for the signal was woken with us, and
@@ -151,11 +160,20 @@ async fn drive<Fut: Future>(
         if !shared.is_listening(index) {
             return Poll::Ready(None);
         }
-        if grace.is_none() {
-            match crate::time::Instant::now().checked_add(timeout) {
-                Some(deadline) => grace = Some(Box::pin(crate::time::sleep_until(deadline))),
-                None => return Poll::Pending, // no limit: the future ends by itself
+        if alarm.is_none() && grace.is_none() {
+            if std::time::Instant::now().checked_add(timeout).is_none() {
+                return Poll::Pending; // no limit: the future ends by itself
             }
+            alarm = super::shutdown::Alarm::start(timeout);
+            if alarm.is_none() {
+                match crate::time::Instant::now().checked_add(timeout) {
+                    Some(deadline) => grace = Some(Box::pin(crate::time::sleep_until(deadline))),
+                    None => return Poll::Pending,
+                }
+            }
+        }
+        if let Some(alarm) = &mut alarm {
+            return alarm.poll_expired(cx).map(|()| None);
         }
         match grace.as_mut().map(|sleep| sleep.as_mut().poll(cx)) {
             Some(Poll::Ready(())) => Poll::Ready(None),

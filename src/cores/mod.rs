@@ -13,10 +13,12 @@
 //! use wakeful::net::{TcpListener, TcpStream};
 //! use wakeful::io::{AsyncReadExt, AsyncWriteExt};
 //!
-//! // A free port, picked before the cores start (see "Listeners" below).
-//! let addr: SocketAddr = wakeful::block_on(async {
-//!     TcpListener::bind_reuseport("127.0.0.1:0".parse().unwrap())?.local_addr()
-//! })?;
+//! // A free port, picked before the cores start and held (bound, not listening)
+//! // until they have bound theirs: see "Listeners" below.
+//! let placeholder = wakeful::net::TcpSocket::new_v4()?;
+//! placeholder.set_reuseport(true)?;
+//! placeholder.bind("127.0.0.1:0".parse().unwrap())?;
+//! let addr: SocketAddr = placeholder.local_addr()?;
 //! let accepted = wakeful::cores::Builder::new().cores(2).run(move |core| async move {
 //!     let listener = TcpListener::bind_reuseport(addr)?;
 //!     let stop = core.shutdown_requested();
@@ -50,6 +52,7 @@
 //!         }
 //!     }
 //! })?;
+//! drop(placeholder);
 //! let total: usize = accepted.into_iter().map(|per_core| per_core.unwrap()).sum();
 //! assert_eq!(total, 1);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -110,10 +113,18 @@
 //! to the same address; on Linux (and FreeBSD with `SO_REUSEPORT_LB`'s default
 //! hashing where available) the kernel spreads new connections over them, and each
 //! connection is served by the core that accepted it. For port 0, pick the port
-//! once and pass the `SocketAddr` to the factory: bind on the calling thread before
-//! `run` (as above; the port is free again between that probe and the cores' binds,
-//! which a fixed port avoids), or let core 0 bind first and send its address to
-//! the others over a `remote::oneshot`.
+//! once and pass the `SocketAddr` to the factory: either bind a
+//! [`TcpSocket`](crate::net::TcpSocket) with `SO_REUSEPORT` (not `SO_REUSEADDR`,
+//! which would let any `SO_REUSEADDR` bind in) on the calling thread and keep it,
+//! bound but not listening, until the cores have bound (as above, on Linux: it
+//! holds the port and takes no connection), or let
+//! core 0 bind first and send its address to the others over a `remote::oneshot`
+//! (everywhere; `examples/shared/reuseport.rs`). Do not pick the port with a
+//! listener dropped before `run`: the port is then free until the cores bind, and
+//! a plain listener that takes it makes every core's bind fail, while another
+//! `SO_REUSEPORT` socket of the same user is silently given a share of the
+//! connections. (Any socket of the same user with `SO_REUSEPORT` can join a fixed
+//! port too: that is how reuseport works.)
 //!
 //! macOS accepts `SO_REUSEPORT` but does not balance: the last socket bound gets
 //! every connection. There, bind one `std::net::TcpListener` before `run`, give each
