@@ -665,3 +665,32 @@ fn an_event_loop_sleeping_to_each_wakeup_fires_exactly_the_due_timers() {
         });
     }
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_real_time_thread_is_assumed_no_slack_whatever_its_policy_flags() {
+    let fifo_reset = libc::SCHED_FIFO | libc::SCHED_RESET_ON_FORK;
+    assert_eq!(wait_slack_for(fifo_reset, 50_000), 0, "SCHED_FIFO | SCHED_RESET_ON_FORK");
+    assert_eq!(wait_slack_for(libc::SCHED_RR | libc::SCHED_RESET_ON_FORK, 50_000), 0);
+    assert_eq!(wait_slack_for(libc::SCHED_DEADLINE, 50_000), 0, "deadline threads get none either");
+    assert_eq!(wait_slack_for(libc::SCHED_OTHER | libc::SCHED_RESET_ON_FORK, 50_000), 50_000);
+    assert_eq!(wait_slack_for(libc::SCHED_OTHER, -1), 0, "a failed read assumes none");
+    // On a thread of its own, where the policy may be changed (root or RLIMIT_RTPRIO):
+    // what the OS reports for such a thread is read as no slack.
+    let read = std::thread::spawn(move || {
+        let param = libc::sched_param { sched_priority: 1 };
+        // SAFETY: changes only this short-lived thread's own policy; `param` outlives the call.
+        if unsafe { libc::sched_setscheduler(0, fifo_reset, &param) } != 0 {
+            return None; // not permitted here: the checks above stand alone
+        }
+        // SAFETY: reads this thread's policy.
+        let policy = unsafe { libc::sched_getscheduler(0) };
+        Some((policy, os_wait_slack()))
+    })
+    .join()
+    .unwrap();
+    if let Some((policy, slack)) = read {
+        assert_eq!(policy, fifo_reset, "the OS reports the flag with the policy");
+        assert_eq!(slack, 0, "a real-time thread's waits have no slack");
+    }
+}
