@@ -35,6 +35,9 @@ pub(super) struct Item {
 /// Stale items tolerated beyond the number of live ones before they are swept.
 const STALE_SLACK: usize = 64;
 
+/// Done items tolerated at the front of the run before they are dropped.
+const DONE_SLACK: usize = 64;
+
 #[derive(Debug, Default)]
 pub(super) struct Near {
     /// The sorted run: items from `head` on, ascending; those before `head` are done.
@@ -128,6 +131,12 @@ impl Near {
         Some(item)
     }
 
+    /// Items in memory: done, stale or live.
+    #[cfg(test)]
+    pub(super) fn held(&self) -> usize {
+        self.run.len() + self.early.len()
+    }
+
     /// Items held, live or stale.
     pub(super) fn queued(&self) -> usize {
         self.run.len() - self.head + self.early.len()
@@ -155,6 +164,14 @@ impl Near {
         if self.head == self.run.len() {
             // Keep the capacity: the next millisecond fills it again.
             self.run.clear();
+            self.head = 0;
+        } else if self.head >= DONE_SLACK && self.head * 2 >= self.run.len() {
+            // With dense timers the run may not empty for a whole level-0 turn (64 ms),
+            // each turn appending the slots it reaches: drop the done items once they
+            // are half of it, so that memory follows the timers waiting, not every
+            // timer fired since the run was last empty. Moves at most as many items
+            // as were done: amortized O(1).
+            self.run.drain(..self.head);
             self.head = 0;
         }
     }

@@ -534,3 +534,163 @@ fn timers_inserted_before_a_millisecond_looked_into_early_still_fire_first() {
     assert!(ids[..1_000].iter().all(|&id| id >= 1_000) && ids[1_000..].iter().all(|&id| id < 1_000));
     assert_eq!(wheel.len(), 0);
 }
+
+#[test]
+fn tasks_sleeping_in_a_loop_do_not_grow_the_near_queue() {
+    // 200 tasks, each sleeping 0–5 ms again as soon as it wakes: at every turn some
+    // timer of a millisecond already looked into is still waiting, so `near` is never
+    // empty. What it holds must stay in proportion to the timers there.
+    const TASKS: usize = 2_000;
+    let mut rng = Rng(5);
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mut wheel = TimerWheel { wait_slack: 50 * MICROS, ..TimerWheel::default() };
+    for id in 0..TASKS {
+        wheel.insert(rng.below(5 * TICK_NANOS), recorder(id, &log));
+    }
+    let (mut now, mut fired, mut most) = (0u64, Vec::new(), 0);
+    while now < 300 * TICK_NANOS {
+        let at = wheel.next_wakeup(200 * MICROS).expect("every task sleeps");
+        now = now.max(at + 50 * MICROS);
+        wheel.advance(now, &mut fired);
+        fired.drain(..).for_each(Waker::wake);
+        for id in std::mem::take(&mut *log.lock().unwrap()) {
+            wheel.insert(now + rng.below(5 * TICK_NANOS), recorder(id, &log));
+        }
+        most = most.max(wheel.near.held());
+    }
+    assert_eq!(wheel.len(), TASKS);
+    assert!(most <= 2 * TASKS + 64, "near held {most} items for at most {TASKS} timers");
+}
+
+/// An event loop that sleeps exactly until each `next_wakeup`, against a sorted model:
+/// fires exactly the timers due, never asks to wake before the earliest deadline but for
+/// a cascade, and never spins (a wakeup at or before `now` that fires nothing).
+fn run_event_loop(seed: u64, deadline_at: fn(&mut Rng, u64) -> u64) {
+    use std::collections::BTreeSet;
+    let mut rng = Rng(seed);
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let slack = [0, 50_000, 2 * TICK_NANOS][rng.below(3) as usize];
+    let window = [0, 200_000, 5 * TICK_NANOS][rng.below(3) as usize];
+    let mut wheel = TimerWheel { wait_slack: slack, ..TimerWheel::default() };
+    let mut model: BTreeSet<(u64, usize)> = BTreeSet::new();
+    let mut keys: Vec<(usize, TimerKey, u64)> = Vec::new();
+    let (mut now, mut next_id) = (0u64, 0);
+    for step in 0..3_000 {
+        let at = format!("seed {seed:#x} step {step} now {now} slack {slack} window {window}");
+        for _ in 0..rng.below(12) {
+            match rng.below(6) {
+                0..=2 => {
+                    let deadline = deadline_at(&mut rng, now);
+                    let id = next_id;
+                    next_id += 1;
+                    let key = wheel.insert(deadline, recorder(id, &log));
+                    model.insert((deadline, id));
+                    keys.push((id, key, deadline));
+                }
+                3 if !keys.is_empty() => {
+                    let (id, key, deadline) = keys.swap_remove(rng.below(keys.len() as u64) as usize);
+                    wheel.remove(key);
+                    model.remove(&(deadline, id));
+                }
+                _ if !keys.is_empty() => {
+                    // Back and forth: earlier, later, the same deadline.
+                    let i = rng.below(keys.len() as u64) as usize;
+                    let (id, key, old) = keys[i];
+                    if !model.contains(&(old, id)) {
+                        // It fired: free it (the model forgets it too).
+                        keys.swap_remove(i);
+                        wheel.remove(key);
+                        continue;
+                    }
+                    let new = match rng.below(3) {
+                        0 => old,
+                        1 => old.saturating_sub(rng.below(3 * TICK_NANOS)).max(now),
+                        _ => old.saturating_add(rng.below(70 * TICK_NANOS)),
+                    };
+                    if model.contains(&(new, id)) && new != old {
+                        continue;
+                    }
+                    wheel.reset(key, new);
+                    model.remove(&(old, id));
+                    model.insert((new, id));
+                    keys[i].2 = new;
+                }
+                _ => {}
+            }
+        }
+        let earliest = model.first().map(|&(d, _)| d);
+        let Some(wake) = wheel.next_wakeup(window) else {
+            assert_eq!(earliest, None, "{at}: no wakeup with timers pending");
+            continue;
+        };
+        let earliest = earliest.expect("a wakeup with no timer pending");
+        let cascade = wake % TICK_NANOS == 0 && wake < earliest;
+        assert!(wake >= earliest || cascade, "{at}: wakes at {wake}, before the earliest {earliest}");
+        assert!(wake <= earliest.saturating_add(window), "{at}: wakes at {wake}, past {earliest} + {window}");
+        let before = now;
+        now = now.max(wake);
+        let mut due = Vec::new();
+        let count = wheel.advance(now, &mut due);
+        due.into_iter().for_each(Waker::wake);
+        let mut woken = std::mem::take(&mut *log.lock().unwrap());
+        woken.sort_unstable();
+        let mut expected: Vec<usize> = Vec::new();
+        while let Some(&(d, id)) = model.first() {
+            if d > now {
+                break;
+            }
+            model.pop_first();
+            expected.push(id);
+        }
+        expected.sort_unstable();
+        assert_eq!(woken, expected, "{at}: the timers woken");
+        assert_eq!(count, expected.len(), "{at}: count");
+        assert_eq!(wheel.len(), model.len(), "{at}: pending");
+        // A wakeup already past that fires nothing would come back at once: a spin.
+        assert!(
+            count > 0 || wake > before || before == 0,
+            "{at}: wakes at {wake}, already past, for nothing"
+        );
+    }
+}
+
+#[test]
+fn an_event_loop_sleeping_to_each_wakeup_fires_exactly_the_due_timers() {
+    for i in 0..proptest_iters() {
+        run_event_loop((i + 7).wrapping_mul(0x9e37_79b9_7f4a_7c15), edge_deadline);
+        // Crowds within a few milliseconds: most timers sit in `near`, reset and
+        // cancelled there, in and out of its heap, its run compacted and swept.
+        run_event_loop((i + 9).wrapping_mul(0x9e37_79b9_7f4a_7c15), |rng, now| {
+            now.saturating_sub(rng.below(TICK_NANOS)) + rng.below(4 * TICK_NANOS)
+        });
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_real_time_thread_is_assumed_no_slack_whatever_its_policy_flags() {
+    let fifo_reset = libc::SCHED_FIFO | libc::SCHED_RESET_ON_FORK;
+    assert_eq!(wait_slack_for(fifo_reset, 50_000), 0, "SCHED_FIFO | SCHED_RESET_ON_FORK");
+    assert_eq!(wait_slack_for(libc::SCHED_RR | libc::SCHED_RESET_ON_FORK, 50_000), 0);
+    assert_eq!(wait_slack_for(libc::SCHED_DEADLINE, 50_000), 0, "deadline threads get none either");
+    assert_eq!(wait_slack_for(libc::SCHED_OTHER | libc::SCHED_RESET_ON_FORK, 50_000), 50_000);
+    assert_eq!(wait_slack_for(libc::SCHED_OTHER, -1), 0, "a failed read assumes none");
+    // On a thread of its own, where the policy may be changed (root or RLIMIT_RTPRIO):
+    // what the OS reports for such a thread is read as no slack.
+    let read = std::thread::spawn(move || {
+        let param = libc::sched_param { sched_priority: 1 };
+        // SAFETY: changes only this short-lived thread's own policy; `param` outlives the call.
+        if unsafe { libc::sched_setscheduler(0, fifo_reset, &param) } != 0 {
+            return None; // not permitted here: the checks above stand alone
+        }
+        // SAFETY: reads this thread's policy.
+        let policy = unsafe { libc::sched_getscheduler(0) };
+        Some((policy, os_wait_slack()))
+    })
+    .join()
+    .unwrap();
+    if let Some((policy, slack)) = read {
+        assert_eq!(policy, fifo_reset, "the OS reports the flag with the policy");
+        assert_eq!(slack, 0, "a real-time thread's waits have no slack");
+    }
+}
