@@ -7,24 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-use util::PATIENCE;
+use util::{bounded, PATIENCE};
 use wakeful::cores::{Builder, CoresError};
-
-/// Runs `f` on its own thread; fails the test if it takes longer than PATIENCE.
-fn bounded<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
-    let (tx, rx) = mpsc::channel();
-    let thread = std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    match rx.recv_timeout(PATIENCE) {
-        Ok(result) => {
-            thread.join().unwrap();
-            result
-        }
-        Err(mpsc::RecvTimeoutError::Disconnected) => std::panic::resume_unwind(thread.join().unwrap_err()),
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("cores still running after {PATIENCE:?}: stuck"),
-    }
-}
 
 #[test]
 fn zero_cores_is_an_invalid_input_error() {

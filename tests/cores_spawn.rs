@@ -8,25 +8,9 @@ use std::rc::Rc;
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
-use util::PATIENCE;
+use util::bounded;
 use wakeful::cores::{current_index, Builder};
 use wakeful::sync::remote;
-
-/// Runs `f` on its own thread; fails the test if it takes longer than PATIENCE.
-fn bounded<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
-    let (tx, rx) = mpsc::channel();
-    let thread = std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    match rx.recv_timeout(PATIENCE) {
-        Ok(result) => {
-            thread.join().unwrap();
-            result
-        }
-        Err(mpsc::RecvTimeoutError::Disconnected) => std::panic::resume_unwind(thread.join().unwrap_err()),
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("cores still running after {PATIENCE:?}: stuck"),
-    }
-}
 
 #[test]
 fn one_hundred_thousand_cross_core_spawn_round_trips_lose_nothing() {

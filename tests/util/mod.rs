@@ -5,6 +5,7 @@ use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::mpsc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
@@ -51,6 +52,23 @@ pub const PATIENCE: Duration = Duration::from_secs(10);
 /// [`PATIENCE`]: no test can hang.
 pub fn run<F: Future>(future: F) -> F::Output {
     wakeful::block_on(async { wakeful::time::timeout(PATIENCE, future).await.expect("test timed out") })
+}
+
+/// Runs `f` on a thread of its own, failing the test if it takes longer than
+/// [`PATIENCE`] (for blocking calls such as `wakeful::cores::Builder::run`).
+pub fn bounded<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
+    let (tx, rx) = mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(PATIENCE) {
+        Ok(result) => {
+            thread.join().unwrap();
+            result
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => std::panic::resume_unwind(thread.join().unwrap_err()),
+        Err(mpsc::RecvTimeoutError::Timeout) => panic!("still running after {PATIENCE:?}: stuck"),
+    }
 }
 
 /// Raises the soft limit on open files to the hard limit (at most `want`), for tests
@@ -163,20 +181,20 @@ pub fn pattern(len: usize, seed: u8) -> Vec<u8> {
 /// Runs `test` on its own thread and fails if it has not finished within [`PATIENCE`]:
 /// for tests whose failure mode is a busy loop, which no async timeout can interrupt.
 pub fn with_watchdog(test: impl FnOnce() + Send + 'static) {
-    let (done, finished) = std::sync::mpsc::channel();
+    let (done, finished) = mpsc::channel();
     let runner = std::thread::spawn(move || {
         test();
         let _ = done.send(());
     });
     match finished.recv_timeout(PATIENCE) {
         Ok(()) => runner.join().unwrap(),
-        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
             // The test panicked: surface its message.
             if let Err(panic) = runner.join() {
                 std::panic::resume_unwind(panic);
             }
         }
-        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+        Err(mpsc::RecvTimeoutError::Timeout) => {
             panic!("test still running after {PATIENCE:?}: stuck")
         }
     }
