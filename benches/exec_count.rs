@@ -14,36 +14,17 @@
 //! sizes and divide the difference in instructions by the difference in N: that
 //! leaves out the runtime's creation and the process's start.
 
-use std::cell::Cell;
-use std::future::{poll_fn, Future};
-use std::rc::Rc;
-use std::task::{Poll, Waker};
+use std::future::Future;
 
-trait Bench {
-    fn block_on<F: Future>(&self, future: F) -> F::Output;
-    fn spawn<F: Future<Output = ()> + 'static>(future: F) -> impl Future<Output = ()>;
-    fn yield_now() -> impl Future<Output = ()>;
-}
-
-struct Wakeful(wakeful::Runtime);
-
-impl Bench for Wakeful {
-    fn block_on<F: Future>(&self, future: F) -> F::Output {
-        self.0.block_on(future)
-    }
-    fn spawn<F: Future<Output = ()> + 'static>(future: F) -> impl Future<Output = ()> {
-        let handle = wakeful::spawn(future);
-        async { handle.await.unwrap() }
-    }
-    fn yield_now() -> impl Future<Output = ()> {
-        wakeful::yield_now()
-    }
-}
+#[path = "executor/workloads.rs"]
+mod workloads;
+use workloads::{ping_pong, spawn_join, tokio, wakeful, yield_loop, Bench, Wakeful};
 
 /// The executor alone, parking with std (no reactor): what the reactor's turns cost.
 struct Executor(wakeful::executor::Runtime);
 
 impl Bench for Executor {
+    const NAME: &'static str = "executor";
     fn block_on<F: Future>(&self, future: F) -> F::Output {
         self.0.block_on(future)
     }
@@ -53,74 +34,6 @@ impl Bench for Executor {
     fn yield_now() -> impl Future<Output = ()> {
         wakeful::yield_now()
     }
-}
-
-struct Tokio(tokio::runtime::Runtime, tokio::task::LocalSet);
-
-impl Bench for Tokio {
-    fn block_on<F: Future>(&self, future: F) -> F::Output {
-        self.1.block_on(&self.0, future)
-    }
-    fn spawn<F: Future<Output = ()> + 'static>(future: F) -> impl Future<Output = ()> {
-        let handle = tokio::task::spawn_local(future);
-        async { handle.await.unwrap() }
-    }
-    fn yield_now() -> impl Future<Output = ()> {
-        tokio::task::yield_now()
-    }
-}
-
-/// The same as `ping_pong` in `benches/executor.rs`.
-fn ping_pong<B: Bench>(rt: &B, rounds: usize) {
-    let turn = Rc::new(Cell::new(0usize));
-    let wakers: Rc<[Cell<Option<Waker>>; 2]> = Rc::default();
-    let player = |me: usize| {
-        let (turn, wakers) = (turn.clone(), wakers.clone());
-        poll_fn(move |cx| loop {
-            let t = turn.get();
-            if t >= rounds {
-                if let Some(other) = wakers[1 - me].take() {
-                    other.wake();
-                }
-                return Poll::Ready(());
-            }
-            if t % 2 != me {
-                wakers[me].set(Some(cx.waker().clone()));
-                return Poll::Pending;
-            }
-            turn.set(t + 1);
-            if let Some(other) = wakers[1 - me].take() {
-                other.wake();
-            }
-        })
-    };
-    rt.block_on(async {
-        let a = B::spawn(player(0));
-        let b = B::spawn(player(1));
-        a.await;
-        b.await;
-    });
-    assert_eq!(turn.get(), rounds, "the hand-offs did not all happen");
-}
-
-fn spawn_join<B: Bench>(rt: &B, n: usize) {
-    rt.block_on(async {
-        let handles: Vec<_> = (0..n).map(|_| B::spawn(async {})).collect();
-        for handle in handles {
-            handle.await;
-        }
-    });
-}
-
-fn yield_loop<B: Bench>(rt: &B, n: usize) {
-    rt.block_on(async {
-        B::spawn(async move {
-            for _ in 0..n {
-                B::yield_now().await;
-            }
-        })
-        .await
-    });
 }
 
 fn work<B: Bench>(rt: &B, work: &str, n: usize) {
@@ -139,12 +52,9 @@ fn main() {
     };
     let n: usize = n.parse().expect("N: a count");
     match runtime.as_str() {
-        "wakeful" => work(&Wakeful(wakeful::Runtime::new().unwrap()), what, n),
+        "wakeful" => work(&wakeful(), what, n),
         "executor" => work(&Executor(wakeful::executor::Runtime::new()), what, n),
-        "tokio" => {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
-            work(&Tokio(rt, tokio::task::LocalSet::new()), what, n)
-        }
+        "tokio" => work(&tokio(), what, n),
         _ => panic!("unknown runtime {runtime:?}: wakeful, executor or tokio"),
     }
 }

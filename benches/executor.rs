@@ -10,9 +10,7 @@
 //! Both runtimes run byte-for-byte the same futures: the ping-pong's "channel" is a
 //! runtime-neutral waker slot, so only the executors differ.
 
-use std::cell::Cell;
 use std::future::{poll_fn, Future};
-use std::rc::Rc;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::task::{Poll, Waker};
@@ -20,46 +18,9 @@ use std::thread;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
-/// The runtimes under comparison, behind one interface.
-trait Bench {
-    const NAME: &'static str;
-    fn block_on<F: Future>(&self, future: F) -> F::Output;
-    fn spawn<F: Future<Output = ()> + 'static>(future: F) -> impl Future<Output = ()>;
-    fn yield_now() -> impl Future<Output = ()>;
-}
-
-struct Wakeful(wakeful::Runtime);
-
-impl Bench for Wakeful {
-    const NAME: &'static str = "wakeful";
-    fn block_on<F: Future>(&self, future: F) -> F::Output {
-        self.0.block_on(future)
-    }
-    fn spawn<F: Future<Output = ()> + 'static>(future: F) -> impl Future<Output = ()> {
-        let handle = wakeful::spawn(future);
-        async { handle.await.unwrap() }
-    }
-    fn yield_now() -> impl Future<Output = ()> {
-        wakeful::yield_now()
-    }
-}
-
-/// tokio's current-thread runtime; a `LocalSet` lets tasks be `!Send`, as here.
-struct Tokio(tokio::runtime::Runtime, tokio::task::LocalSet);
-
-impl Bench for Tokio {
-    const NAME: &'static str = "tokio-current-thread";
-    fn block_on<F: Future>(&self, future: F) -> F::Output {
-        self.1.block_on(&self.0, future)
-    }
-    fn spawn<F: Future<Output = ()> + 'static>(future: F) -> impl Future<Output = ()> {
-        let handle = tokio::task::spawn_local(future);
-        async { handle.await.unwrap() }
-    }
-    fn yield_now() -> impl Future<Output = ()> {
-        tokio::task::yield_now()
-    }
-}
+#[path = "executor/workloads.rs"]
+mod workloads;
+use workloads::{ping_pong, spawn_join, tokio, wakeful, yield_loop, Bench, Tokio, Wakeful};
 
 /// smol's `LocalExecutor` (async-executor), on the thread's executor.
 struct Smol;
@@ -89,67 +50,6 @@ impl criterion::async_executor::AsyncExecutor for OnWakeful<'_> {
     fn block_on<T>(&self, future: impl Future<Output = T>) -> T {
         self.0.block_on(future)
     }
-}
-
-fn wakeful() -> Wakeful {
-    Wakeful(wakeful::Runtime::new().unwrap())
-}
-
-fn tokio() -> Tokio {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
-    Tokio(rt, tokio::task::LocalSet::new())
-}
-
-fn spawn_join<B: Bench>(rt: &B, n: usize) {
-    rt.block_on(async {
-        let handles: Vec<_> = (0..n).map(|_| B::spawn(async {})).collect();
-        for handle in handles {
-            handle.await;
-        }
-    });
-}
-
-fn yield_loop<B: Bench>(rt: &B, n: usize) {
-    rt.block_on(async {
-        B::spawn(async move {
-            for _ in 0..n {
-                B::yield_now().await;
-            }
-        })
-        .await
-    });
-}
-
-/// Two tasks pass a token back and forth `rounds` times through each other's wakers.
-fn ping_pong<B: Bench>(rt: &B, rounds: usize) {
-    let turn = Rc::new(Cell::new(0usize));
-    let wakers: Rc<[Cell<Option<Waker>>; 2]> = Rc::default();
-    let player = |me: usize| {
-        let (turn, wakers) = (turn.clone(), wakers.clone());
-        poll_fn(move |cx| loop {
-            let t = turn.get();
-            if t >= rounds {
-                if let Some(other) = wakers[1 - me].take() {
-                    other.wake();
-                }
-                return Poll::Ready(());
-            }
-            if t % 2 != me {
-                wakers[me].set(Some(cx.waker().clone()));
-                return Poll::Pending;
-            }
-            turn.set(t + 1);
-            if let Some(other) = wakers[1 - me].take() {
-                other.wake();
-            }
-        })
-    };
-    rt.block_on(async {
-        let a = B::spawn(player(0));
-        let b = B::spawn(player(1));
-        a.await;
-        b.await;
-    });
 }
 
 /// The runtime parks; another thread wakes it; `rounds` times.
