@@ -34,6 +34,9 @@ pub struct AbortHandle {
 
 impl AbortHandle {
     pub(crate) fn new(task: TaskRef) -> AbortHandle {
+        // Counted, so that a dump can tell this reference from a waker's.
+        let count = &task.header().abort_handles;
+        count.set(count.get().saturating_add(1));
         AbortHandle { task, _not_send: PhantomData }
     }
 
@@ -50,6 +53,16 @@ impl AbortHandle {
     /// True once the task finished (returned, panicked, or was aborted).
     pub fn is_finished(&self) -> bool {
         self.task.header().state.is_complete()
+    }
+}
+
+impl Drop for AbortHandle {
+    fn drop(&mut self) {
+        let count = &self.task.header().abort_handles;
+        // At `u16::MAX` the count is no longer exact: it sticks there.
+        if count.get() != u16::MAX {
+            count.set(count.get() - 1);
+        }
     }
 }
 

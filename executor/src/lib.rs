@@ -125,6 +125,7 @@ mod join_set;
 mod live;
 #[cfg(all(test, loom))]
 mod loom_tests;
+mod lost;
 mod measure;
 mod park;
 mod queue;
@@ -148,7 +149,7 @@ pub use join::JoinHandle;
 pub use join_error::JoinError;
 pub use join_set::JoinSet;
 pub use park::{Park, ThreadPark, Unpark};
-pub use report::{LongPoll, Report};
+pub use report::{LongPoll, LostWaker, Report};
 pub use runtime::{current_stats, spawn, Builder, Runtime, DEFAULT_EVENT_INTERVAL};
 pub use stats::Stats;
 pub use step::{PollOutcome, Polled, RunUntilStalled, Step, RUN_UNTIL_STALLED_MAX_POLLS};

@@ -1,0 +1,39 @@
+//! The lost-waker detector: after a poll returns `Pending`, a task of which no waker
+//! exists and that is not queued can never be polled again. Reported once per task,
+//! as a [`Report::LostWaker`], through the runtime's report hook.
+//!
+//! On by default in debug builds ([`Builder::detect_lost_wakers`]). Off, the run loop
+//! pays one predictable branch per `Pending` poll; on, a few reads of the task's
+//! header and one relaxed load of its atomic word ([`wakers_held`]).
+//!
+//! Never a false report: `wakers_held` counts every reference it cannot place as a
+//! waker, and a count of zero, read in one load, was true at that moment — after which
+//! no waker can appear but from a poll, which the task is not getting.
+//!
+//! [`Builder::detect_lost_wakers`]: crate::Builder::detect_lost_wakers
+
+use crate::report::{LostWaker, Report};
+use crate::scheduler::Scheduler;
+use crate::task::{wakers_held, TaskRef};
+
+/// The report for `task`, if it just returned `Pending` with no waker anywhere and was
+/// not reported before. `ours`: the run loop still holds its reference to the task.
+#[inline(never)]
+pub(crate) fn check(scheduler: &Scheduler, task: &TaskRef, ours: bool) -> Option<Report> {
+    let header = task.header();
+    if header.lost_reported.get() {
+        return None;
+    }
+    let stepped = std::ptr::eq(scheduler.step_ref.get(), header);
+    let held = wakers_held(header, usize::from(ours) + usize::from(stepped));
+    if held.queued || held.wakers != Some(0) {
+        return None;
+    }
+    header.lost_reported.set(true);
+    Some(Report::LostWaker(LostWaker {
+        id: header.id,
+        name: header.name.as_ref().map(|name| name.0.clone()),
+        location: header.location,
+        future_type: task.future_type(),
+    }))
+}
