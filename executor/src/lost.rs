@@ -12,14 +12,28 @@
 //!
 //! [`Builder::detect_lost_wakers`]: crate::Builder::detect_lost_wakers
 
+use std::mem::ManuallyDrop;
+
 use crate::report::{LostWaker, Report};
 use crate::scheduler::Scheduler;
 use crate::task::{wakers_held, TaskRef};
 
-/// The report for `task`, if it just returned `Pending` with no waker anywhere and was
-/// not reported before. `ours`: the run loop still holds its reference to the task.
+/// For `task`, which just returned `Pending`: reports it if no waker of it exists
+/// anywhere and it was not reported before. `ours`: the run loop's reference, which
+/// this drops if still held — before the report goes out, so that a dump taken by the
+/// hook counts right. The live list holds the pending task meanwhile.
 #[inline(never)]
-pub(crate) fn check(scheduler: &Scheduler, task: &TaskRef, ours: bool) -> Option<Report> {
+pub(crate) fn check(scheduler: &Scheduler, task: ManuallyDrop<TaskRef>, ours: bool) {
+    let report = lost(scheduler, &task, ours);
+    if ours {
+        drop(ManuallyDrop::into_inner(task));
+    }
+    if let Some(report) = report {
+        scheduler.reporter.send(&report);
+    }
+}
+
+fn lost(scheduler: &Scheduler, task: &TaskRef, ours: bool) -> Option<Report> {
     let header = task.header();
     if header.lost_reported.get() {
         return None;

@@ -381,19 +381,11 @@ pub(crate) fn run(scheduler: &Scheduler, task: TaskRef) -> bool {
         }
         Some(measure) => run_measured(scheduler, measure, &task),
     };
-    // Pending: the live list holds the task, so it outlives `ours`. The report goes
-    // out with the run loop's reference dropped, so that a dump taken by the hook
-    // counts right.
-    let lost = if pending && scheduler.detect_lost_wakers {
-        crate::lost::check(scheduler, &task, ours)
-    } else {
-        None
-    };
-    if ours {
+    if pending && scheduler.detect_lost_wakers {
+        // Out of line, and it drops `ours` itself: off, the loop pays this one branch.
+        crate::lost::check(scheduler, task, ours);
+    } else if ours {
         drop(ManuallyDrop::into_inner(task));
-    }
-    if let Some(report) = lost {
-        scheduler.reporter.send(&report);
     }
     spent_budget
 }
