@@ -172,6 +172,17 @@ impl Builder {
     ///
     /// Off, a `Pending` poll pays one predictable branch for it; on, one relaxed
     /// atomic load and a few reads of the task's header. Never a false report.
+    ///
+    /// ```
+    /// use wakeful_executor::Builder;
+    ///
+    /// let rt = Builder::default().detect_lost_wakers(false).build();
+    /// rt.block_on(async {
+    ///     // Never wakes, by design: not reported, the detector being off.
+    ///     let _forever = wakeful_executor::spawn(std::future::pending::<()>());
+    ///     wakeful_executor::yield_now().await;
+    /// });
+    /// ```
     pub fn detect_lost_wakers(mut self, on: bool) -> Builder {
         self.detect_lost_wakers = on;
         self
@@ -303,6 +314,23 @@ impl Runtime {
     }
 
     /// [`dump`](Self::dump), with what `holders` (the reactor's waiters, say) hold.
+    ///
+    /// ```
+    /// use std::task::Poll;
+    /// use wakeful_executor::{task::{Holder, WaitsOn}, Runtime};
+    ///
+    /// let rt = Runtime::new();
+    /// let slot = std::rc::Rc::new(std::cell::RefCell::new(None));
+    /// let keep = slot.clone();
+    /// let handle = rt.spawn(std::future::poll_fn(move |cx| {
+    ///     *keep.borrow_mut() = Some(cx.waker().clone());
+    ///     Poll::<()>::Pending
+    /// }));
+    /// rt.block_on(wakeful_executor::yield_now());
+    /// let holder = Holder::of(slot.borrow().as_ref().unwrap(), "my slot");
+    /// let dump = rt.dump_with(&[holder]);
+    /// assert_eq!(dump.get(handle.id()).unwrap().waits_on, [WaitsOn::Held("my slot".into())]);
+    /// ```
     pub fn dump_with(&self, holders: &[Holder]) -> Dump {
         crate::task::dump::build(&self.scheduler, holders)
     }

@@ -45,6 +45,19 @@ pub fn dump() -> Dump {
 
 /// The wakers `reactor` holds, each described in words, for
 /// [`Runtime::dump_with`](wakeful_executor::Runtime::dump_with).
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use wakeful_reactor::Reactor;
+///
+/// let reactor = Reactor::new()?;
+/// let key = reactor.insert_timer(Instant::now() + Duration::from_secs(90), std::task::Waker::noop());
+/// let holders = wakeful_net::dump::holders(&reactor);
+/// assert_eq!(holders.len(), 1);
+/// assert!(format!("{:?}", holders[0]).contains("timer due in"));
+/// reactor.remove_timer(key);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn holders(reactor: &Reactor) -> Vec<Holder> {
     let now = reactor.now();
     reactor
@@ -89,6 +102,15 @@ fn human(d: Duration) -> String {
 
 /// "fd 9 (TcpStream 127.0.0.1:8002 ← 127.0.0.1:53122)", or as much of it as the OS
 /// tells: "fd 9 (socket)", or just "fd 9".
+///
+/// ```
+/// use std::os::fd::AsRawFd;
+///
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let (fd, addr) = (listener.as_raw_fd(), listener.local_addr()?);
+/// assert_eq!(wakeful_net::dump::describe_fd(fd), format!("fd {fd} (TcpListener {addr})"));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn describe_fd(fd: RawFd) -> String {
     let mut out = format!("fd {fd}");
     let kind = match file_kind(fd) {

@@ -15,6 +15,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 use std::task::{RawWakerVTable, Waker};
 use std::time::Duration;
 
@@ -67,7 +68,18 @@ impl Holder {
 }
 
 /// One thing a task waits on: a place that holds its waker, or the verdict that none
-/// does.
+/// does. `Display` says it in words.
+///
+/// ```
+/// use wakeful_executor::task::WaitsOn;
+///
+/// assert_eq!(WaitsOn::Held("timer due in 2.3 s".into()).to_string(), "timer due in 2.3 s");
+/// assert_eq!(
+///     WaitsOn::Elsewhere(1).to_string(),
+///     "a waker held elsewhere (a channel, a select, another thread): 1"
+/// );
+/// assert!(WaitsOn::Nothing.to_string().ends_with("it can never wake (lost waker)"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum WaitsOn {
@@ -98,6 +110,16 @@ impl fmt::Display for WaitsOn {
 }
 
 /// One live task in a [`Dump`]: its record, and what it waits on.
+///
+/// ```
+/// use wakeful_executor::Runtime;
+///
+/// let rt = Runtime::new();
+/// let handle = rt.spawn(async {});
+/// let dump = rt.dump();
+/// let task = &dump.tasks()[0];
+/// assert_eq!((task.info.id, task.waits_on.len()), (handle.id(), 0));
+/// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct TaskDump {
@@ -130,6 +152,7 @@ pub struct TaskDump {
 #[derive(Clone, Debug, Default)]
 pub struct Dump {
     tasks: Vec<TaskDump>,
+    block_on: Vec<WaitsOn>,
 }
 
 impl Dump {
@@ -146,6 +169,13 @@ impl Dump {
     /// The task `id`, if it is live.
     pub fn get(&self, id: Id) -> Option<&TaskDump> {
         self.tasks.binary_search_by_key(&id, |task| task.info.id).ok().map(|i| &self.tasks[i])
+    }
+
+    /// What the runtime's `block_on` future waits on, as far as the listed holders
+    /// and the tasks' `JoinHandle`s tell (it is no task, so nothing is counted): a
+    /// server's accept loop often runs there.
+    pub fn block_on(&self) -> &[WaitsOn] {
+        &self.block_on
     }
 
     /// How many live tasks.
@@ -193,6 +223,12 @@ impl fmt::Display for Dump {
                 writeln!(f, "  waits on {wait}")?;
             }
         }
+        if !self.block_on.is_empty() {
+            writeln!(f, "the block_on future")?;
+            for wait in &self.block_on {
+                writeln!(f, "  waits on {wait}")?;
+            }
+        }
         Ok(())
     }
 }
@@ -210,7 +246,15 @@ fn seconds(d: Duration) -> String {
 
 /// A dump of the runtime running on this thread (from inside a task, its `block_on`
 /// future, or a report hook), with what `holders` say they hold; empty outside a
-/// runtime. The facade's `wakeful::task::dump` passes the reactor's waiters.
+/// runtime. The facade's `wakeful::task::dump` passes the reactor's waiters. See
+/// [`Holder`] for an example with a holder.
+///
+/// ```
+/// use wakeful_executor::{block_on, task};
+///
+/// assert!(task::dump_with(&[]).is_empty(), "outside a runtime");
+/// block_on(async { assert_eq!(task::dump_with(&[]).len(), 0) });
+/// ```
 pub fn dump_with(holders: &[Holder]) -> Dump {
     scheduler::with_current(|scheduler| scheduler.map(|s| build(s, holders)).unwrap_or_default())
 }
@@ -218,6 +262,16 @@ pub fn dump_with(holders: &[Holder]) -> Dump {
 /// A dump of the runtime running on this thread, knowing of no outside holders (so
 /// the reactor's waiters count among the wakers "held elsewhere"); empty outside a
 /// runtime. See [`Dump`].
+///
+/// ```
+/// use wakeful_executor::{block_on, spawn, task::{self, TaskState}};
+///
+/// block_on(async {
+///     let me = spawn(async { task::dump().get(task::id()).map(|t| t.info.state) });
+///     assert_eq!(me.await.unwrap(), Some(TaskState::Running));
+/// });
+/// assert!(task::dump().is_empty());
+/// ```
 pub fn dump() -> Dump {
     dump_with(&[])
 }
@@ -255,8 +309,15 @@ pub(crate) fn build(scheduler: &Scheduler, holders: &[Holder]) -> Dump {
     // What each task's wakers are known to be held by, indexed by header address:
     // one pass over the holders and one over the tasks, whatever their numbers.
     let mut known: HashMap<*const (), Vec<WaitsOn>> = HashMap::new();
-    for holder in holders.iter().filter(|holder| waker::is_task_waker(holder.vtable)) {
-        known.entry(holder.data).or_default().push(WaitsOn::Held(holder.what.clone()));
+    // The `block_on` future's waker is its runtime's inbox (an `Arc`'s data pointer).
+    let main = Arc::as_ptr(&scheduler.inbox).cast::<()>();
+    let mut block_on = Vec::new();
+    for holder in holders {
+        if waker::is_task_waker(holder.vtable) {
+            known.entry(holder.data).or_default().push(WaitsOn::Held(holder.what.clone()));
+        } else if holder.data == main {
+            block_on.push(WaitsOn::Held(holder.what.clone()));
+        }
     }
     let infos = records(scheduler);
     let live = scheduler.live.borrow();
@@ -264,8 +325,12 @@ pub(crate) fn build(scheduler: &Scheduler, holders: &[Holder]) -> Dump {
         let header = task.header();
         // Looked at in place: taken out and put back, no code of the waker runs.
         let join_waker = header.join_waker.take();
-        if let Some(waiter) = join_waker.as_ref().filter(|w| waker::is_task_waker(w.vtable())) {
-            known.entry(waiter.data()).or_default().push(WaitsOn::JoinHandle(header.id));
+        match join_waker.as_ref() {
+            Some(w) if waker::is_task_waker(w.vtable()) => {
+                known.entry(w.data()).or_default().push(WaitsOn::JoinHandle(header.id));
+            }
+            Some(w) if w.data() == main => block_on.push(WaitsOn::JoinHandle(header.id)),
+            _ => {}
         }
         header.join_waker.set(join_waker);
     }
@@ -289,7 +354,7 @@ pub(crate) fn build(scheduler: &Scheduler, holders: &[Holder]) -> Dump {
         })
         .collect();
     tasks.sort_unstable_by_key(|task| task.info.id);
-    Dump { tasks }
+    Dump { tasks, block_on }
 }
 
 #[cfg(all(test, not(loom)))]

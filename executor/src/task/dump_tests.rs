@@ -94,3 +94,25 @@ fn durations_read_as_a_person_would() {
     assert_eq!(seconds(Duration::from_millis(15)), "15 ms");
     assert_eq!(seconds(Duration::from_micros(40)), "40 µs");
 }
+
+#[test]
+fn the_block_on_future_is_listed_by_what_it_waits_on() {
+    let rt = Runtime::new();
+    let dump = rt.block_on(async {
+        let child = spawn(async { yield_now().await });
+        let mut child = std::pin::pin!(child);
+        // Polled here, by the block_on future: the child's join waker is the inbox's.
+        assert!(futures_poll(child.as_mut()).await.is_pending());
+        let dump = dump();
+        drop(child.await);
+        dump
+    });
+    assert_eq!(dump.len(), 1);
+    assert_eq!(dump.block_on(), [WaitsOn::JoinHandle(dump.tasks()[0].info.id)]);
+    assert!(dump.to_string().contains("\nthe block_on future\n  waits on the JoinHandle of task"), "{dump}");
+}
+
+/// Polls `fut` once with the caller's context.
+async fn futures_poll<F: std::future::Future>(mut fut: std::pin::Pin<&mut F>) -> Poll<F::Output> {
+    poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await
+}
