@@ -1,5 +1,5 @@
 //! Task dumps with the reactor's waiters in words: the glue's share of
-//! [`Dump`](wakeful_executor::task::Dump).
+//! [`Dump`].
 //!
 //! The reactor lists the wakers it holds, each with an fd and direction or a timer's
 //! deadline ([`Reactor::waiting`]); the executor recognises its own tasks' wakers
