@@ -10,7 +10,14 @@ use crate::task::{Id, TaskRef};
 /// and [`JoinHandle::abort_handle`] makes.
 ///
 /// Dropping it does nothing to the task. `!Send`, like the task: aborting touches
-/// state of the runtime's thread.
+/// state of the runtime's thread — and task dumps count live handles in a plain
+/// `Cell` (each holds a reference that is no waker's), exact only because no handle
+/// is ever dropped on another thread:
+///
+/// ```compile_fail
+/// fn send<T: Send>() {}
+/// send::<wakeful_executor::AbortHandle>();
+/// ```
 ///
 /// [`JoinSet::spawn`]: crate::JoinSet::spawn
 /// [`JoinHandle::abort_handle`]: crate::JoinHandle::abort_handle
