@@ -24,30 +24,39 @@ use crate::task::{wakers_held, TaskRef};
 /// hook counts right. The live list holds the pending task meanwhile.
 #[inline(never)]
 pub(crate) fn check(scheduler: &Scheduler, task: ManuallyDrop<TaskRef>, ours: bool) {
-    let report = lost(scheduler, &task, ours);
-    if ours {
+    if is_lost(scheduler, &task, ours) {
+        report(scheduler, task, ours);
+    } else if ours {
         drop(ManuallyDrop::into_inner(task));
-    }
-    if let Some(report) = report {
-        scheduler.reporter.send(&report);
     }
 }
 
-fn lost(scheduler: &Scheduler, task: &TaskRef, ours: bool) -> Option<Report> {
+/// The test, cheapest first: reported already, or queued by a wake on this thread
+/// (a `yield_now`: the common `Pending`), need no atomic load.
+#[inline(always)]
+fn is_lost(scheduler: &Scheduler, task: &TaskRef, ours: bool) -> bool {
     let header = task.header();
-    if header.lost_reported.get() {
-        return None;
+    if header.lost_reported.get() || header.queued_local.get() {
+        return false;
     }
     let stepped = std::ptr::eq(scheduler.step_ref.get(), header);
     let held = wakers_held(header, usize::from(ours) + usize::from(stepped));
-    if held.queued || held.wakers != Some(0) {
-        return None;
-    }
+    !held.queued && held.wakers == Some(0)
+}
+
+#[cold]
+#[inline(never)]
+fn report(scheduler: &Scheduler, task: ManuallyDrop<TaskRef>, ours: bool) {
+    let header = task.header();
     header.lost_reported.set(true);
-    Some(Report::LostWaker(LostWaker {
+    let report = Report::LostWaker(LostWaker {
         id: header.id,
         name: header.name.as_ref().map(|name| name.0.clone()),
         location: header.location,
         future_type: task.future_type(),
-    }))
+    });
+    if ours {
+        drop(ManuallyDrop::into_inner(task));
+    }
+    scheduler.reporter.send(&report);
 }
