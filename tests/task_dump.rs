@@ -237,3 +237,22 @@ fn a_dump_of_another_runtime_taken_inside_a_task_lists_that_runtime() {
     let waits = held(&other.dump(), theirs.id());
     assert!(waits.len() == 1 && waits[0].starts_with("timer due in "), "{waits:?}");
 }
+
+#[test]
+fn a_sleep_of_duration_max_and_one_of_zero_are_described_without_panic() {
+    let rt = wakeful::Runtime::builder().start_paused(true).build().unwrap();
+    let forever = rt.spawn(wakeful::time::sleep(Duration::MAX));
+    let zero = rt.spawn(async {
+        wakeful::time::sleep(Duration::ZERO).await;
+        std::future::pending::<()>().await
+    });
+    rt.run_until_stalled();
+    let dump = rt.dump();
+    let waits = held(&dump, forever.id());
+    // The reactor caps far deadlines (a century ahead): said in days.
+    assert!(
+        waits.len() == 1 && waits[0].starts_with("timer due in ") && waits[0].ends_with(" days"),
+        "{waits:?}"
+    );
+    assert_eq!(dump.get(zero.id()).unwrap().waits_on, [WaitsOn::Nothing], "{dump}");
+}

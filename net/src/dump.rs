@@ -86,10 +86,12 @@ fn describe_timer(deadline: Instant, now: Instant) -> String {
     format!("timer due in {}", human(left))
 }
 
-/// `d` to a reader's precision: "2.3 s", "15 ms", "40 µs", "3.2 h".
+/// `d` to a reader's precision: "2.3 s", "15 ms", "40 µs", "3.2 h", "36500 days".
 fn human(d: Duration) -> String {
     let secs = d.as_secs_f64();
-    if secs >= 3600.0 {
+    if secs >= 2.0 * 86_400.0 {
+        format!("{:.0} days", secs / 86_400.0)
+    } else if secs >= 3600.0 {
         format!("{:.1} h", secs / 3600.0)
     } else if secs >= 1.0 {
         format!("{secs:.1} s")
@@ -212,5 +214,6 @@ mod tests {
         assert_eq!(describe_timer(now + Duration::from_millis(15), now), "timer due in 15 ms");
         assert_eq!(describe_timer(now + Duration::from_nanos(1), now), "timer due in 1 µs");
         assert_eq!(describe_timer(now + Duration::from_secs(7200), now), "timer due in 2.0 h");
+        assert_eq!(describe_timer(now + Duration::from_secs(3 * 86_400), now), "timer due in 3 days");
     }
 }
