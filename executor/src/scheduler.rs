@@ -58,6 +58,11 @@ pub(crate) struct Scheduler {
     pub(crate) measure: Option<Box<Measure>>,
     /// Where detectors' reports go.
     pub(crate) reporter: Reporter,
+    /// Look for lost wakers after each `Pending` poll (`lost.rs`).
+    pub(crate) detect_lost_wakers: bool,
+    /// The task `step.rs` holds one more reference to while it runs it (null when
+    /// none), no waker's: what the count of wakers must leave out (`task/dump.rs`).
+    pub(crate) step_ref: Cell<*const Header>,
 }
 
 /// The runtime's half that wakers reach from any thread.
@@ -91,6 +96,8 @@ impl Scheduler {
             running: Cell::new(ptr::null()),
             measure: None,
             reporter: Reporter::default(),
+            detect_lost_wakers: false,
+            step_ref: Cell::new(ptr::null()),
         }
     }
 
