@@ -27,7 +27,7 @@ use crate::report::Reporter;
 use crate::state::Schedule;
 use crate::stats::Stats;
 use crate::sync::{AtomicBool, AtomicU64, Ordering};
-use crate::task::{Header, Id, PollRef, TaskRef, WakeKind};
+use crate::task::{current_cause, Header, Id, PollRef, TaskRef, WakeCause};
 
 thread_local! {
     /// The scheduler being driven on this thread, while `block_on` (or shutdown) runs.
@@ -58,6 +58,9 @@ pub(crate) struct Scheduler {
     pub(crate) measure: Option<Box<Measure>>,
     /// Where detectors' reports go.
     pub(crate) reporter: Reporter,
+    /// While `Runtime::step` turns the park: the wakes made outside any poll, with
+    /// their causes, for its `Step::Woke` (see `attribute`).
+    pub(crate) step_log: RefCell<Option<Vec<(Id, WakeCause)>>>,
 }
 
 /// The runtime's half that wakers reach from any thread.
@@ -91,6 +94,7 @@ impl Scheduler {
             running: Cell::new(ptr::null()),
             measure: None,
             reporter: Reporter::default(),
+            step_log: RefCell::new(None),
         }
     }
 
@@ -229,13 +233,51 @@ fn claim_local(header: &Header) -> bool {
     true
 }
 
-/// On the task's runtime thread: queues the task just claimed, counting the wake as
-/// the task's own (woken during its poll) or another local one.
+/// On the task's runtime thread: queues the task just claimed, counting the wake by
+/// its cause.
 fn push_local(scheduler: &Scheduler, task: TaskRef) {
     scheduler.count(|s| s.wakes_local += 1);
-    let itself = ptr::eq(scheduler.running.get(), task.header());
-    task.header().counters.count_wake(if itself { WakeKind::Itself } else { WakeKind::Local });
+    let cause = attribute(scheduler, task.header());
+    task.header().counters.count_wake(cause.kind());
     scheduler.ready.push(task);
+}
+
+/// Why `header`'s task was just queued by a wake on its runtime's thread: the one
+/// place every local wake is attributed (the rule is in `task/cause.rs`). Wakes
+/// through the remote queue are `Remote`, counted in [`drain_remote`].
+#[inline(always)]
+fn attribute(scheduler: &Scheduler, header: &Header) -> WakeCause {
+    let running = scheduler.running.get();
+    if ptr::eq(running, header) {
+        return WakeCause::Itself;
+    }
+    // SAFETY: `running` is non-null only while the run loop (or shutdown) holds a
+    // reference to that task (see `running_id`); the id is copied out at once.
+    if let Some(other) = unsafe { running.as_ref() } {
+        return WakeCause::Task(other.id);
+    }
+    between_polls(scheduler, header)
+}
+
+/// [`attribute`] for a wake made while no task runs: the cause a `wake_with_cause`
+/// gave, else `Local`. Out of line: the task-to-task ping-pong never comes here.
+#[inline(never)]
+fn between_polls(scheduler: &Scheduler, header: &Header) -> WakeCause {
+    let cause = current_cause().unwrap_or(WakeCause::Local);
+    if let Some(log) = scheduler.step_log.borrow_mut().as_mut() {
+        log.push((header.id, cause));
+    }
+    cause
+}
+
+/// Moves the tasks woken from other threads to the ready queue, counting each wake as
+/// `Remote` on this thread (the counters are plain `Cell`s).
+#[inline]
+pub(crate) fn drain_remote(scheduler: &Scheduler) {
+    scheduler
+        .inbox
+        .remote
+        .drain_into(&scheduler.ready, |header| header.counters.count_wake(WakeCause::Remote.kind()));
 }
 
 /// On the task's runtime thread: the run loop's reference if it is spare, else a

@@ -42,10 +42,13 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 mod builder;
+mod cause;
 mod id;
 mod info;
 
 pub use builder::Builder;
+pub(crate) use cause::current_cause;
+pub use cause::{wake_with_cause, IoEvents, WakeCause};
 pub use id::{id, try_id, Id};
 pub(crate) use info::{records, Counters, Name};
 pub use info::{tasks, TaskInfo, TaskState, WakeKind, Wakes};
