@@ -56,7 +56,7 @@ use std::rc::Rc;
 
 pub use wakeful_executor as executor;
 pub use wakeful_executor::{spawn, yield_now, JoinError, JoinHandle, LongPoll, Report};
-pub use wakeful_executor::{PollOutcome, Polled, RunUntilStalled, Step};
+pub use wakeful_executor::{PollOutcome, Polled, RunUntilStalled, Step, WokenTask};
 pub use wakeful_net::{fs, io, signal, time};
 pub use wakeful_reactor as reactor;
 pub use wakeful_sync as sync;
@@ -110,7 +110,9 @@ pub use wakeful_macros::test;
 ///   through [`task::blocking`] rather than the runtime's builder.
 pub mod task {
     pub use crate::task_builder::Builder;
-    pub use wakeful_executor::task::{id, tasks, try_id, Id, TaskInfo, TaskState, WakeKind, Wakes};
+    pub use wakeful_executor::task::{
+        id, tasks, try_id, wake_with_cause, Id, IoEvents, TaskInfo, TaskState, WakeCause, WakeKind, Wakes,
+    };
     pub use wakeful_executor::{spawn, yield_now, AbortHandle, JoinError, JoinHandle, JoinSet};
     pub use wakeful_net::blocking::{self, spawn_blocking};
 }
