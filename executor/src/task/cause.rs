@@ -2,10 +2,12 @@
 //! knows the cause (the I/O glue, after a reactor event or a timer) passes it on.
 //!
 //! The executor attributes every wake that queues a task of the runtime on this
-//! thread, in one place (`scheduler::attribute`), by this rule:
+//! thread, in one place (`scheduler::push_local`, each cause then `scheduler::record`ed),
+//! by this rule:
 //!
 //! 1. the task itself is being polled → [`WakeCause::Itself`];
-//! 2. another task is being polled (or dropped) → [`WakeCause::Task`] with its id;
+//! 2. another task is being polled, dropped, or is completing (the wake of its
+//!    `JoinHandle`'s owner) → [`WakeCause::Task`] with its id;
 //! 3. a [`wake_with_cause`] is under way on this thread → the cause it was given (so a
 //!    waker that wakes another in turn — a `JoinSet`'s or a `select!`'s sub-waker
 //!    waking its parent — passes the cause along);
