@@ -1,19 +1,7 @@
 //! Why a task woke: [`WakeCause`], and [`wake_with_cause`], through which code that
 //! knows the cause (the I/O glue, after a reactor event or a timer) passes it on.
 //!
-//! The executor attributes every wake that queues a task of the runtime on this
-//! thread, in one place (`scheduler::push_local`, each cause then `scheduler::record`ed),
-//! by this rule:
-//!
-//! 1. the task itself is being polled → [`WakeCause::Itself`];
-//! 2. another task is being polled, dropped, or is completing (the wake of its
-//!    `JoinHandle`'s owner) → [`WakeCause::Task`] with its id;
-//! 3. a [`wake_with_cause`] is under way on this thread → the cause it was given (so a
-//!    waker that wakes another in turn — a `JoinSet`'s or a `select!`'s sub-waker
-//!    waking its parent — passes the cause along);
-//! 4. otherwise → [`WakeCause::Local`].
-//!
-//! A wake through the remote queue is [`WakeCause::Remote`].
+//! The rule that attributes a wake is on [`WakeCause`].
 
 use std::cell::Cell;
 use std::fmt;
@@ -24,6 +12,20 @@ use std::time::Instant;
 use super::{Id, WakeKind};
 
 /// What woke a task. [`WakeCause::kind`] is what the per-task counters count.
+///
+/// The executor attributes every wake that queues a task of the runtime on this
+/// thread, in one place (`scheduler::push_local`, each cause then `scheduler::record`ed),
+/// by this rule:
+///
+/// 1. the task itself is being polled → [`WakeCause::Itself`];
+/// 2. another task is being polled, dropped, or is completing (the wake of its
+///    `JoinHandle`'s owner) → [`WakeCause::Task`] with its id;
+/// 3. a [`wake_with_cause`] is under way on this thread → the cause it was given (so a
+///    waker that wakes another in turn — a `JoinSet`'s or a `select!`'s sub-waker
+///    waking its parent — passes the cause along);
+/// 4. otherwise → [`WakeCause::Local`].
+///
+/// A wake through the remote queue is [`WakeCause::Remote`].
 ///
 /// ```
 /// use wakeful_executor::task::{IoEvents, WakeCause, WakeKind};
@@ -205,7 +207,7 @@ pub(crate) fn current_cause() -> Option<WakeCause> {
 
 /// Wakes `waker`, attributing to `cause` a wake that queues a task of the runtime
 /// running on this thread — unless a task is being polled, whose wake it then is (see
-/// the [module](self) rule). Wakes that `waker` makes in turn (a sub-waker waking its
+/// the rule on [`WakeCause`]). Wakes that `waker` makes in turn (a sub-waker waking its
 /// parent) get the same cause.
 ///
 /// Anything else is just `waker.wake()`: outside a runtime, with a waker of another
