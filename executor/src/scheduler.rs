@@ -62,6 +62,8 @@ pub(crate) struct Scheduler {
     /// While `Runtime::step` turns the park: the wakes made outside any poll, with
     /// their causes, for its `Step::Woke` (see `queue_between_polls`).
     pub(crate) step_log: RefCell<Option<Vec<(Id, WakeCause)>>>,
+    /// `step_log` is open: one load to test, where the `RefCell` cost four per wake.
+    pub(crate) step_logging: Cell<bool>,
 }
 
 /// The runtime's half that wakers reach from any thread.
@@ -96,6 +98,7 @@ impl Scheduler {
             measure: None,
             reporter: Reporter::default(),
             step_log: RefCell::new(None),
+            step_logging: Cell::new(false),
         }
     }
 
@@ -266,8 +269,10 @@ fn push_local(scheduler: &Scheduler, task: TaskRef) {
 fn queue_between_polls(scheduler: &Scheduler, task: TaskRef) {
     let header = task.header();
     let cause = current_cause().unwrap_or(WakeCause::Local);
-    if let Some(log) = scheduler.step_log.borrow_mut().as_mut() {
-        log.push((header.id, cause));
+    if scheduler.step_logging.get() {
+        if let Some(log) = scheduler.step_log.borrow_mut().as_mut() {
+            log.push((header.id, cause));
+        }
     }
     record(scheduler, header, cause);
     scheduler.ready.push(task);

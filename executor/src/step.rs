@@ -271,11 +271,13 @@ impl<'a> OpenLog<'a> {
     #[inline]
     fn new(scheduler: &'a Scheduler) -> OpenLog<'a> {
         *scheduler.step_log.borrow_mut() = Some(Vec::new());
+        scheduler.step_logging.set(true);
         OpenLog(scheduler)
     }
 
     #[inline]
     fn take(self) -> Vec<(Id, WakeCause)> {
+        self.0.step_logging.set(false);
         self.0.step_log.borrow_mut().take().unwrap_or_default()
     }
 }
@@ -283,6 +285,7 @@ impl<'a> OpenLog<'a> {
 impl Drop for OpenLog<'_> {
     #[inline]
     fn drop(&mut self) {
+        self.0.step_logging.set(false);
         self.0.step_log.borrow_mut().take();
     }
 }

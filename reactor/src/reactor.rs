@@ -401,12 +401,14 @@ impl Reactor {
 
     /// Nanoseconds from the reactor's start to `at` (saturating: 0 before the start,
     /// `u64::MAX`, some 584 years, for anything later).
+    #[inline] // `turn_with` is compiled in its caller's crate: keep this in it too
     fn nanos(&self, at: Instant) -> u64 {
         u64::try_from(at.saturating_duration_since(self.start).as_nanos()).unwrap_or(u64::MAX)
     }
 
     /// A timer's deadline, given in nanoseconds after the start, as an `Instant`: the
     /// one it was inserted with, unless it was beyond what the wheel can name.
+    #[inline]
     fn deadline(&self, nanos: u64) -> Instant {
         self.start.checked_add(Duration::from_nanos(nanos)).unwrap_or_else(|| self.instant(nanos))
     }

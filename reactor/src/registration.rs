@@ -81,6 +81,7 @@ pub(crate) enum Check {
 impl Source {
     /// Merges an event into the cached bits and takes the wakers it ends the wait of,
     /// each with the bits that ended it (the event's, in the waiter's direction).
+    #[inline]
     pub(crate) fn set_readiness(&mut self, ready: Readiness, wake: &mut Vec<(Waker, Woken)>) {
         self.readiness |= ready;
         let fd = self.fd;

@@ -146,6 +146,19 @@ impl IoEvents {
         (IoEvents::PRIORITY, "priority"),
     ];
 
+    /// The events of `bits`, numbered as the constants are (`READABLE` is 1,
+    /// `WRITABLE` 2, `READ_CLOSED` 4, `WRITE_CLOSED` 8, `ERROR` 16, `PRIORITY` 32);
+    /// other bits are dropped.
+    ///
+    /// ```
+    /// use wakeful_executor::task::IoEvents;
+    ///
+    /// assert_eq!(IoEvents::from_bits(1 | 4 | 128), IoEvents::READABLE | IoEvents::READ_CLOSED);
+    /// ```
+    pub const fn from_bits(bits: u8) -> IoEvents {
+        IoEvents(bits & 0b11_1111)
+    }
+
     /// True if every event of `other` is in `self`.
     pub const fn contains(self, other: IoEvents) -> bool {
         self.0 & other.0 == other.0
@@ -232,6 +245,7 @@ pub(crate) fn current_cause() -> Option<WakeCause> {
 ///     assert_eq!(task::tasks()[0].wakes[WakeKind::Timer], 1);
 /// });
 /// ```
+#[inline]
 pub fn wake_with_cause(waker: Waker, cause: WakeCause) {
     let _restore = Restore(CAUSE.with(|c| c.replace(Some(cause))));
     waker.wake();
