@@ -315,7 +315,8 @@ impl Runtime {
     /// [spawned](Self::spawn) task's poll (its id, [`PollOutcome`], the tasks it woke
     /// and spawned), or, when none is ready, one reactor turn that does not block
     /// ([`Step::Woke`]: the tasks its I/O events, due timers and other threads' wakes
-    /// woke), or [`Step::Stalled`] if that turn woke none.
+    /// woke, each with its [`WakeCause`](task::WakeCause): readable on fd 9, a timer's
+    /// deadline, another thread), or [`Step::Stalled`] if that turn woke none.
     ///
     /// Unlike [`block_on`](Self::block_on), there is no future of the caller's to run:
     /// steps drive spawned tasks only, one at a time, and return at once — for tests
