@@ -402,9 +402,9 @@ fn complete(scheduler: &Scheduler, task: &TaskRef) {
         // `running` again while its completion wakes the handle's owner, so that the
         // wake is attributed to this task (two stores, where a `wake_with_cause` here
         // cost ~40 instructions per spawn and join, measured).
-        scheduler.running.set(header);
+        let before = scheduler.running.replace(header); // null: no poll is under way
         unwind::contain(|| waker.wake());
-        scheduler.running.set(std::ptr::null());
+        scheduler.running.set(before);
     }
     drop(removed);
 }
