@@ -256,3 +256,30 @@ fn a_sleep_of_duration_max_and_one_of_zero_are_described_without_panic() {
     );
     assert_eq!(dump.get(zero.id()).unwrap().waits_on, [WaitsOn::Nothing], "{dump}");
 }
+
+/// A waker kept in a thread-local until the thread exits, whose drop then takes a dump:
+/// by then the runtime's thread-locals may be gone. "Empty outside a runtime", never a
+/// panic (which, in a thread-local's destructor, aborts the process).
+#[test]
+fn a_dump_from_a_wakers_drop_at_thread_exit_is_empty() {
+    const NAME: &str = "a_dump_from_a_wakers_drop_at_thread_exit_is_empty";
+    if !util::is_child(NAME) {
+        return util::assert_child_passed(&util::in_child(NAME));
+    }
+    thread_local! {
+        static KEPT: std::cell::RefCell<Option<Waker>> = const { std::cell::RefCell::new(None) };
+    }
+    let dumps = Arc::new(Mutex::new(Vec::new()));
+    let sink = dumps.clone();
+    std::thread::spawn(move || {
+        KEPT.with(|kept| kept.borrow_mut().take()); // registered first, destroyed last
+        wakeful::Runtime::new().unwrap().block_on(async { task::yield_now().await });
+        let waker = Waker::from(Arc::new(DumpOnDrop(sink)));
+        KEPT.with(|kept| *kept.borrow_mut() = Some(waker));
+    })
+    .join()
+    .unwrap();
+    let dumps = dumps.lock().unwrap();
+    assert_eq!(dumps.len(), 1);
+    assert!(dumps[0].is_empty(), "{}", dumps[0]);
+}
