@@ -168,3 +168,32 @@ fn a_panicking_report_hook_is_contained() {
     assert_eq!(rt.block_on(after).unwrap(), 7, "the runtime runs on");
     assert_eq!(rt.dump().get(stuck.id()).unwrap().waits_on, [WaitsOn::Nothing]);
 }
+
+#[test]
+fn a_dump_from_the_long_poll_hook_does_not_count_the_run_loops_reference_as_a_waker() {
+    let dumps = Arc::new(Mutex::new(Vec::new()));
+    let sink = dumps.clone();
+    let rt = wakeful::Runtime::builder()
+        .detect_lost_wakers(false)
+        .measure_polls(true)
+        .long_poll_threshold(Some(std::time::Duration::from_micros(100)))
+        .on_report(move |report| {
+            if let Report::LongPoll(long) = report {
+                sink.lock().unwrap().push((long.id, task::dump()));
+            }
+        })
+        .build()
+        .unwrap();
+    // A long poll (blocking inside async code) that also forgets its waker.
+    let stuck = rt.spawn(poll_fn(|_cx| {
+        let start = std::time::Instant::now();
+        while start.elapsed() < std::time::Duration::from_millis(1) {}
+        Poll::<()>::Pending
+    }));
+    rt.run_until_stalled();
+    let dumps = dumps.lock().unwrap();
+    assert_eq!(dumps.len(), 1, "one long poll");
+    let (id, dump) = &dumps[0];
+    assert_eq!(*id, stuck.id());
+    assert_eq!(dump.get(stuck.id()).unwrap().waits_on, [WaitsOn::Nothing], "{dump}");
+}
