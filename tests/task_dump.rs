@@ -283,3 +283,28 @@ fn a_dump_from_a_wakers_drop_at_thread_exit_is_empty() {
     assert_eq!(dumps.len(), 1);
     assert!(dumps[0].is_empty(), "{}", dumps[0]);
 }
+
+#[test]
+fn a_dump_from_the_drop_of_an_aborted_tasks_future_counts_no_phantom_waker() {
+    struct DumpWhenDropped(Arc<Mutex<Option<task::Dump>>>);
+    impl Drop for DumpWhenDropped {
+        fn drop(&mut self) {
+            *self.0.lock().unwrap() = Some(task::dump());
+        }
+    }
+    let seen = Arc::new(Mutex::new(None));
+    let rt = wakeful::Runtime::new().unwrap();
+    let guard = DumpWhenDropped(seen.clone());
+    let aborted = rt.spawn(async move {
+        let _guard = guard;
+        std::future::pending::<()>().await
+    });
+    rt.run_until_stalled();
+    aborted.abort();
+    let id = aborted.id();
+    assert!(rt.block_on(aborted).unwrap_err().is_cancelled());
+    let dump = seen.lock().unwrap().take().expect("dropped at the abort");
+    let me = dump.get(id).expect("listed while its future is dropped");
+    assert_eq!(me.info.state, TaskState::Running, "{dump}");
+    assert_eq!(me.waits_on, [], "no waker of it exists: the run loop's reference is none\n{dump}");
+}
