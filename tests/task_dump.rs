@@ -308,3 +308,20 @@ fn a_dump_from_the_drop_of_an_aborted_tasks_future_counts_no_phantom_waker() {
     assert_eq!(me.info.state, TaskState::Running, "{dump}");
     assert_eq!(me.waits_on, [], "no waker of it exists: the run loop's reference is none\n{dump}");
 }
+
+#[test]
+fn a_dump_from_the_join_wakers_drop_when_the_handle_is_dropped_counts_no_phantom_waker() {
+    let dumps = Arc::new(Mutex::new(Vec::new()));
+    let rt = wakeful::Runtime::new().unwrap();
+    let mut sleeper = rt.spawn(std::future::pending::<()>());
+    let id = sleeper.id();
+    rt.run_until_stalled();
+    // The handle stores a waker whose drop takes a dump, then the handle is dropped.
+    let waker = Waker::from(Arc::new(DumpOnDrop(dumps.clone())));
+    assert!(Pin::new(&mut sleeper).poll(&mut Context::from_waker(&waker)).is_pending());
+    drop(waker);
+    rt.block_on(async move { drop(sleeper) });
+    let dumps = dumps.lock().unwrap();
+    assert_eq!(dumps.len(), 1, "dropped once");
+    assert_eq!(dumps[0].get(id).unwrap().waits_on, [WaitsOn::Nothing], "{}", dumps[0]);
+}
