@@ -131,7 +131,8 @@ impl<T> Drop for JoinHandle<T> {
         let header = self.task.header();
         header.detached.set(true);
         let waker = header.join_waker.take();
-        self.task.drop_output(); // does nothing unless complete
+        // Does nothing unless complete.
+        self.task.drop_output();
         // SAFETY: `drop` runs once, and `self.task` is not used after this.
         let task = unsafe { ManuallyDrop::take(&mut self.task) };
         // The handle's reference goes before the waker's `Drop` (user code) runs, so
