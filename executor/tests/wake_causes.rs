@@ -6,7 +6,7 @@
 mod common;
 
 use std::cell::{Cell, RefCell};
-use std::future::{pending, poll_fn};
+use std::future::{pending, poll_fn, Future};
 use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
@@ -307,4 +307,77 @@ fn wake_kinds_index_their_counters_in_order() {
         WakeCause::Remote,
     ];
     assert_eq!(causes.map(|cause| cause.kind()), WakeKind::ALL);
+}
+
+/// A waker that records, when woken, what `task::try_id()` says.
+struct RecordsTryId(Mutex<Vec<Option<Id>>>);
+
+impl Wake for RecordsTryId {
+    fn wake(self: Arc<Self>) {
+        self.0.lock().unwrap().push(task::try_id());
+    }
+}
+
+#[test]
+fn try_id_in_a_join_handle_owners_waker_is_no_task() {
+    Runtime::new().block_on(async {
+        let recorder = Arc::new(RecordsTryId(Mutex::new(Vec::new())));
+        let waker = Waker::from(recorder.clone());
+        let mut worker = spawn(async { 5 });
+        let mut cx = std::task::Context::from_waker(&waker);
+        assert!(std::pin::Pin::new(&mut worker).poll(&mut cx).is_pending(), "the worker has not run");
+        yield_now().await; // the worker runs, completes, and wakes the handle's owner
+        assert_eq!(*recorder.0.lock().unwrap(), [None], "no task is polled while the owner is woken");
+        assert_eq!(worker.await.unwrap(), 5);
+    });
+}
+
+/// Wakes the waker it holds when dropped.
+struct WakeOnDrop(Option<Waker>);
+
+impl Drop for WakeOnDrop {
+    fn drop(&mut self) {
+        if let Some(waker) = self.0.take() {
+            waker.wake();
+        }
+    }
+}
+
+#[test]
+fn a_detached_tasks_output_dropped_at_completion_is_caused_by_that_task() {
+    let rt = Runtime::new();
+    let (waiter, slot) = parked_task(&rt);
+    assert!(matches!(rt.step(), Step::Polled(_)));
+    let waker = slot.borrow_mut().take().unwrap();
+    let finisher = rt.spawn(async move { WakeOnDrop(Some(waker)) });
+    let finisher_id = finisher.id();
+    drop(finisher); // detached: the runtime drops the output as the task completes
+    let Step::Polled(polled) = rt.step() else { panic!("the finisher was ready") };
+    assert_eq!((polled.task, polled.outcome, polled.woke), (finisher_id, PollOutcome::Ready, vec![waiter]));
+    rt.block_on(async { assert_one(wakes_of(waiter), WakeKind::Task) });
+}
+
+/// A waker whose wake drives a runtime of its own to the end: the `block_on` future
+/// wakes a task there, outside any poll.
+struct RunsARuntime(Mutex<Option<Wakes>>);
+
+impl Wake for RunsARuntime {
+    fn wake(self: Arc<Self>) {
+        let rt = Runtime::new();
+        let (waiter, slot) = parked_task(&rt);
+        let wakes = rt.block_on(async {
+            yield_now().await;
+            slot.borrow_mut().take().unwrap().wake();
+            wakes_of(waiter)
+        });
+        *self.0.lock().unwrap() = Some(wakes);
+    }
+}
+
+#[test]
+fn a_cause_does_not_leak_into_a_runtime_run_inside_the_wake() {
+    let runs = Arc::new(RunsARuntime(Mutex::new(None)));
+    wake_with_cause(Waker::from(runs.clone()), WakeCause::Timer { deadline: Instant::now() });
+    let wakes = runs.0.lock().unwrap().take().expect("the waker ran its runtime");
+    assert_one(wakes, WakeKind::Local);
 }
