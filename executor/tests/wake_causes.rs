@@ -381,3 +381,53 @@ fn a_cause_does_not_leak_into_a_runtime_run_inside_the_wake() {
     let wakes = runs.0.lock().unwrap().take().expect("the waker ran its runtime");
     assert_one(wakes, WakeKind::Local);
 }
+
+/// A park that, at its next turn, wakes every waker in `due` with an I/O cause.
+struct BurstPark {
+    inner: ThreadPark,
+    due: Rc<RefCell<Vec<Waker>>>,
+}
+
+impl Park for BurstPark {
+    fn park(&mut self, timeout: Option<Duration>) {
+        let due: Vec<Waker> = self.due.borrow_mut().drain(..).collect();
+        if due.is_empty() {
+            self.inner.park(timeout);
+        }
+        for (fd, waker) in due.into_iter().enumerate() {
+            wake_with_cause(waker, WakeCause::Io { fd: fd as i32, events: IoEvents::READABLE });
+        }
+    }
+
+    fn unparker(&self) -> Box<dyn Unpark> {
+        self.inner.unparker()
+    }
+}
+
+/// One turn that wakes many tasks: the step lists each with its cause in time linear
+/// in their number (looked up one by one in the turn's log, it took quadratic time:
+/// seconds for this many).
+#[test]
+#[cfg_attr(miri, ignore = "tens of thousands of tasks")]
+fn a_step_that_wakes_many_tasks_lists_their_causes_in_linear_time() {
+    const TASKS: usize = 40_000;
+    let due = Rc::new(RefCell::new(Vec::new()));
+    let rt = Builder::default()
+        .detect_lost_wakers(false)
+        .measure_polls(false)
+        .build_with_park(BurstPark { inner: ThreadPark::new(), due: due.clone() });
+    let slots: Vec<_> = (0..TASKS).map(|_| parked_task(&rt)).collect();
+    assert!(rt.run_until_stalled().stalled);
+    due.borrow_mut().extend(slots.iter().map(|(_, slot)| slot.borrow_mut().take().unwrap()));
+    let started = Instant::now();
+    let Step::Woke(woke) = rt.step() else { panic!("the burst woke every task") };
+    let took = started.elapsed();
+    assert_eq!(woke.len(), TASKS);
+    for (fd, (entry, (id, _))) in woke.iter().zip(&slots).enumerate() {
+        assert_eq!(
+            *entry,
+            WokenTask { task: *id, cause: WakeCause::Io { fd: fd as i32, events: IoEvents::READABLE } }
+        );
+    }
+    assert!(took < Duration::from_secs(1), "one step over {TASKS} wakes took {took:?}");
+}
