@@ -470,13 +470,17 @@ fn complete(scheduler: &Scheduler, task: &TaskRef) {
     // task: two stores, where a `wake_with_cause` here cost ~40 instructions per spawn
     // and join (measured). Not `running`: no poll is under way, and `task::try_id()`
     // must not say one is.
-    let before = scheduler.completing.replace(header);
+    // Set around the user code only: a task joined after it ends (no waker yet) pays
+    // nothing for it.
     if header.detached.get() {
+        let before = scheduler.completing.replace(header);
         task.drop_output();
+        scheduler.completing.set(before);
     } else if let Some(waker) = header.join_waker.take() {
+        let before = scheduler.completing.replace(header);
         unwind::contain(|| waker.wake());
+        scheduler.completing.set(before);
     }
-    scheduler.completing.set(before);
     drop(removed);
 }
 
