@@ -431,3 +431,55 @@ fn a_step_that_wakes_many_tasks_lists_their_causes_in_linear_time() {
     }
     assert!(took < Duration::from_secs(1), "one step over {TASKS} wakes took {took:?}");
 }
+
+/// A park whose turn calls back into its own runtime (its records, its dump, and a
+/// step, which must refuse) before waking what it was given with a timer's cause.
+struct ReentrantPark {
+    inner: ThreadPark,
+    rt: Rc<RefCell<std::rc::Weak<Runtime>>>,
+    due: Rc<RefCell<Vec<Waker>>>,
+    deadline: Instant,
+    nested_step_refused: Rc<Cell<bool>>,
+}
+
+impl Park for ReentrantPark {
+    fn park(&mut self, timeout: Option<Duration>) {
+        let due: Vec<Waker> = self.due.borrow_mut().drain(..).collect();
+        if due.is_empty() {
+            return self.inner.park(timeout);
+        }
+        let rt = self.rt.borrow().upgrade().expect("the runtime is alive");
+        for waker in due {
+            wake_with_cause(waker, WakeCause::Timer { deadline: self.deadline });
+            assert_eq!(rt.tasks().len(), 1);
+            assert!(rt.dump().to_string().starts_with("1 live task"));
+            let nested = panic::catch_unwind(AssertUnwindSafe(|| rt.step()));
+            self.nested_step_refused.set(nested.is_err());
+        }
+    }
+
+    fn unparker(&self) -> Box<dyn Unpark> {
+        self.inner.unparker()
+    }
+}
+
+#[test]
+fn a_turn_that_calls_back_into_its_runtime_keeps_the_step_log() {
+    let (slot_rt, due, refused) = (Rc::default(), Rc::new(RefCell::new(Vec::new())), Rc::default());
+    let deadline = Instant::now();
+    let rt = Rc::new(Builder::default().build_with_park(ReentrantPark {
+        inner: ThreadPark::new(),
+        rt: Rc::clone(&slot_rt),
+        due: due.clone(),
+        deadline,
+        nested_step_refused: Rc::clone(&refused),
+    }));
+    *slot_rt.borrow_mut() = Rc::downgrade(&rt);
+    let (waiter, slot) = parked_task(&rt);
+    assert!(matches!(rt.step(), Step::Polled(_)));
+    due.borrow_mut().push(slot.borrow_mut().take().unwrap());
+    assert_eq!(rt.step(), Step::Woke(vec![WokenTask { task: waiter, cause: WakeCause::Timer { deadline } }]));
+    assert!(refused.get(), "a step from inside the turn panicked, as documented");
+    assert!(matches!(rt.step(), Step::Polled(_)));
+    assert_eq!(rt.step(), Step::Stalled);
+}
