@@ -469,9 +469,8 @@ fn complete(scheduler: &Scheduler, task: &TaskRef) {
     // handle's owner, or whatever the output's `Drop` wakes) is attributed to this
     // task: two stores, where a `wake_with_cause` here cost ~40 instructions per spawn
     // and join (measured). Not `running`: no poll is under way, and `task::try_id()`
-    // must not say one is.
-    // Set around the user code only: a task joined after it ends (no waker yet) pays
-    // nothing for it.
+    // must not say one is. Set around the user code only: a task joined after it
+    // ends (no waker yet) pays nothing for it.
     if header.detached.get() {
         let before = scheduler.completing.replace(header);
         task.drop_output();
