@@ -193,7 +193,7 @@ impl ReactorPark {
 /// Wakes a waker the reactor handed over, naming what ended its wait as the cause:
 /// the reactor's [`Woken`] in the executor's words.
 #[inline]
-fn wake_for(waker: Waker, woken: Woken) {
+pub(crate) fn wake_for(waker: Waker, woken: Woken) {
     let cause = match woken {
         Woken::Io { fd, readiness } => WakeCause::Io { fd, events: io_events(readiness) },
         Woken::Timer { deadline } => WakeCause::Timer { deadline },
