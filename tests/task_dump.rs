@@ -256,3 +256,72 @@ fn a_sleep_of_duration_max_and_one_of_zero_are_described_without_panic() {
     );
     assert_eq!(dump.get(zero.id()).unwrap().waits_on, [WaitsOn::Nothing], "{dump}");
 }
+
+/// A waker kept in a thread-local until the thread exits, whose drop then takes a dump:
+/// by then the runtime's thread-locals may be gone. "Empty outside a runtime", never a
+/// panic (which, in a thread-local's destructor, aborts the process).
+#[test]
+fn a_dump_from_a_wakers_drop_at_thread_exit_is_empty() {
+    const NAME: &str = "a_dump_from_a_wakers_drop_at_thread_exit_is_empty";
+    if !util::is_child(NAME) {
+        return util::assert_child_passed(&util::in_child(NAME));
+    }
+    thread_local! {
+        static KEPT: std::cell::RefCell<Option<Waker>> = const { std::cell::RefCell::new(None) };
+    }
+    let dumps = Arc::new(Mutex::new(Vec::new()));
+    let sink = dumps.clone();
+    std::thread::spawn(move || {
+        KEPT.with(|kept| kept.borrow_mut().take()); // registered first, destroyed last
+        wakeful::Runtime::new().unwrap().block_on(async { task::yield_now().await });
+        let waker = Waker::from(Arc::new(DumpOnDrop(sink)));
+        KEPT.with(|kept| *kept.borrow_mut() = Some(waker));
+    })
+    .join()
+    .unwrap();
+    let dumps = dumps.lock().unwrap();
+    assert_eq!(dumps.len(), 1);
+    assert!(dumps[0].is_empty(), "{}", dumps[0]);
+}
+
+#[test]
+fn a_dump_from_the_drop_of_an_aborted_tasks_future_counts_no_phantom_waker() {
+    struct DumpWhenDropped(Arc<Mutex<Option<task::Dump>>>);
+    impl Drop for DumpWhenDropped {
+        fn drop(&mut self) {
+            *self.0.lock().unwrap() = Some(task::dump());
+        }
+    }
+    let seen = Arc::new(Mutex::new(None));
+    let rt = wakeful::Runtime::new().unwrap();
+    let guard = DumpWhenDropped(seen.clone());
+    let aborted = rt.spawn(async move {
+        let _guard = guard;
+        std::future::pending::<()>().await
+    });
+    rt.run_until_stalled();
+    aborted.abort();
+    let id = aborted.id();
+    assert!(rt.block_on(aborted).unwrap_err().is_cancelled());
+    let dump = seen.lock().unwrap().take().expect("dropped at the abort");
+    let me = dump.get(id).expect("listed while its future is dropped");
+    assert_eq!(me.info.state, TaskState::Running, "{dump}");
+    assert_eq!(me.waits_on, [], "no waker of it exists: the run loop's reference is none\n{dump}");
+}
+
+#[test]
+fn a_dump_from_the_join_wakers_drop_when_the_handle_is_dropped_counts_no_phantom_waker() {
+    let dumps = Arc::new(Mutex::new(Vec::new()));
+    let rt = wakeful::Runtime::new().unwrap();
+    let mut sleeper = rt.spawn(std::future::pending::<()>());
+    let id = sleeper.id();
+    rt.run_until_stalled();
+    // The handle stores a waker whose drop takes a dump, then the handle is dropped.
+    let waker = Waker::from(Arc::new(DumpOnDrop(dumps.clone())));
+    assert!(Pin::new(&mut sleeper).poll(&mut Context::from_waker(&waker)).is_pending());
+    drop(waker);
+    rt.block_on(async move { drop(sleeper) });
+    let dumps = dumps.lock().unwrap();
+    assert_eq!(dumps.len(), 1, "dropped once");
+    assert_eq!(dumps[0].get(id).unwrap().waits_on, [WaitsOn::Nothing], "{}", dumps[0]);
+}

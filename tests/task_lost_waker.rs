@@ -168,3 +168,116 @@ fn a_panicking_report_hook_is_contained() {
     assert_eq!(rt.block_on(after).unwrap(), 7, "the runtime runs on");
     assert_eq!(rt.dump().get(stuck.id()).unwrap().waits_on, [WaitsOn::Nothing]);
 }
+
+#[test]
+fn a_dump_from_the_long_poll_hook_does_not_count_the_run_loops_reference_as_a_waker() {
+    let dumps = Arc::new(Mutex::new(Vec::new()));
+    let sink = dumps.clone();
+    let rt = wakeful::Runtime::builder()
+        .detect_lost_wakers(false)
+        .measure_polls(true)
+        .long_poll_threshold(Some(std::time::Duration::from_micros(100)))
+        .on_report(move |report| {
+            if let Report::LongPoll(long) = report {
+                sink.lock().unwrap().push((long.id, task::dump()));
+            }
+        })
+        .build()
+        .unwrap();
+    // A long poll (blocking inside async code) that also forgets its waker.
+    let stuck = rt.spawn(poll_fn(|_cx| {
+        let start = std::time::Instant::now();
+        while start.elapsed() < std::time::Duration::from_millis(1) {}
+        Poll::<()>::Pending
+    }));
+    rt.run_until_stalled();
+    let dumps = dumps.lock().unwrap();
+    assert_eq!(dumps.len(), 1, "one long poll");
+    let (id, dump) = &dumps[0];
+    assert_eq!(*id, stuck.id());
+    assert_eq!(dump.get(stuck.id()).unwrap().waits_on, [WaitsOn::Nothing], "{dump}");
+}
+
+#[test]
+fn wakers_cloned_dropped_and_woken_on_other_threads_are_never_reported_lost() {
+    let (tx, rx) = std::sync::mpsc::channel::<Waker>();
+    // Two threads race the runtime's reads of the count: each clone, drop and wake
+    // there changes the word the detector loads after every `Pending`.
+    let rx = Arc::new(Mutex::new(rx));
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let rx = rx.clone();
+            std::thread::spawn(move || loop {
+                let next = rx.lock().unwrap().recv();
+                let Ok(waker) = next else { break };
+                let extra = waker.clone();
+                drop(waker);
+                extra.wake();
+            })
+        })
+        .collect();
+    let lost = util::bounded(move || {
+        let (rt, seen) = reporting();
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let tx = tx.clone();
+                rt.spawn(async move {
+                    for _ in 0..1_000 {
+                        let mut sent = false;
+                        poll_fn(|cx| {
+                            if sent {
+                                return Poll::Ready(());
+                            }
+                            sent = true;
+                            tx.send(cx.waker().clone()).unwrap();
+                            Poll::Pending
+                        })
+                        .await;
+                    }
+                })
+            })
+            .collect();
+        drop(tx);
+        for task in tasks {
+            rt.block_on(task).unwrap();
+        }
+        lost_reports(&seen).len()
+    });
+    for worker in workers {
+        worker.join().unwrap();
+    }
+    assert_eq!(lost, 0, "every task had a waker on another thread at each Pending");
+}
+
+#[test]
+fn wakers_cloned_and_dropped_during_a_step_are_counted_right() {
+    let (rt, seen) = reporting();
+    let slot: Rc<RefCell<Option<Waker>>> = Rc::default();
+    let keep = slot.clone();
+    let mut polls = 0;
+    let handle = rt.spawn(poll_fn(move |cx| {
+        polls += 1;
+        // A clone takes the run loop's reference, a second counts a new one; one of
+        // them is dropped during the poll, the other kept: one waker.
+        let first = cx.waker().clone();
+        let second = cx.waker().clone();
+        drop(if polls % 2 == 0 { first } else { second.clone() });
+        *keep.borrow_mut() = Some(second);
+        if polls == 4 {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }));
+    for _ in 0..3 {
+        // A wake from outside the runtime comes through its inbox: a turn, then the poll.
+        let polled = (0..3).any(|_| matches!(rt.step(), wakeful::Step::Polled(_)));
+        assert!(polled, "the task was woken");
+        let dump = rt.dump();
+        assert_eq!(dump.get(handle.id()).unwrap().waits_on, [WaitsOn::Elsewhere(1)], "{dump}");
+        slot.borrow_mut().take().unwrap().wake();
+    }
+    rt.run_until_stalled();
+    assert!(handle.is_finished());
+    assert!(lost_reports(&seen).is_empty(), "{:?}", lost_reports(&seen));
+}

@@ -268,3 +268,21 @@ fn a_listener_accept_is_woken_as_readable_on_the_listener() {
     let woken = step_until_woken(&rt, || {});
     assert_io(&woken, acceptor.id(), fd, IoEvents::READABLE);
 }
+
+/// `time::advance` from the `block_on` future (a paused test's body, as in tokio's
+/// tests): the timers it fires wake their tasks with their deadlines, as the park's
+/// auto-advance does — not as a wake by "this thread".
+#[test]
+fn a_sleep_ended_by_time_advance_in_block_on_is_woken_by_its_timer() {
+    let rt = Runtime::builder().start_paused(true).build().unwrap();
+    let deadline = rt.block_on(async { wakeful::time::Instant::now() }) + Duration::from_secs(30);
+    let sleeper = rt.spawn(async move {
+        sleep_until(deadline).await;
+        pending::<()>().await
+    });
+    rt.block_on(async {
+        wakeful::yield_now().await; // the sleeper arms its timer
+        wakeful::time::advance(Duration::from_secs(30)).await;
+    });
+    assert_one(wakes_of(&rt, sleeper.id()), WakeKind::Timer);
+}

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
@@ -38,14 +39,15 @@ use crate::unwind;
 /// });
 /// ```
 pub struct JoinHandle<T> {
-    task: TaskRef,
+    /// Taken only by `Drop`, which gives the reference up before it runs user code.
+    task: ManuallyDrop<TaskRef>,
     /// The output type, and `!Send` / `!Sync`: the handle touches thread-local state.
     _output: PhantomData<*const T>,
 }
 
 impl<T> JoinHandle<T> {
     pub(crate) fn new(task: TaskRef) -> JoinHandle<T> {
-        JoinHandle { task, _output: PhantomData }
+        JoinHandle { task: ManuallyDrop::new(task), _output: PhantomData }
     }
 
     /// Cancels the task: its future is dropped the next time the runtime would run
@@ -57,7 +59,7 @@ impl<T> JoinHandle<T> {
 
     /// An [`AbortHandle`] for this task: it can cancel the task, not take its output.
     pub fn abort_handle(&self) -> AbortHandle {
-        AbortHandle::new(self.task.clone())
+        AbortHandle::new(TaskRef::clone(&self.task))
     }
 
     /// The task's id, the same as [`task::id`](crate::task::id) inside it.
@@ -129,7 +131,15 @@ impl<T> Drop for JoinHandle<T> {
         let header = self.task.header();
         header.detached.set(true);
         let waker = header.join_waker.take();
-        self.task.drop_output(); // does nothing unless complete
+        // Does nothing unless complete.
+        self.task.drop_output();
+        // SAFETY: `drop` runs once, and `self.task` is not used after this.
+        let task = unsafe { ManuallyDrop::take(&mut self.task) };
+        // The handle's reference goes before the waker's `Drop` (user code) runs, so
+        // that a dump taken there does not count it as a waker (the task reads as
+        // detached already). Never the last reference of a live task (the live list
+        // holds one); a finished task's output is gone, so freeing it runs no user code.
+        drop(task);
         unwind::contain(|| drop(waker));
     }
 }

@@ -399,40 +399,48 @@ pub(crate) fn run(scheduler: &Scheduler, task: TaskRef) -> bool {
     }
     scheduler.count(|s| s.polls += 1);
     header.counters.polls.set(header.counters.polls.get() + 1);
-    let (spent_budget, ours, pending) = match scheduler.measure.as_deref() {
+    match scheduler.measure.as_deref() {
         None => {
             let (done, spent_budget, ours) = poll_or_cancel(scheduler, &task);
             if done {
                 complete(scheduler, &task); // without `ours`, the task may be freed by now
             }
-            (spent_budget, ours, !done)
+            after_poll(scheduler, task, ours, !done);
+            spent_budget
         }
-        Some(measure) => run_measured(scheduler, measure, &task),
-    };
+        Some(measure) => run_measured(scheduler, measure, task),
+    }
+}
+
+/// After `task`'s poll: the lost-waker check if it is pending, and the queue entry's
+/// reference dropped if still `ours`.
+#[inline(always)]
+fn after_poll(scheduler: &Scheduler, task: ManuallyDrop<TaskRef>, ours: bool, pending: bool) {
     if pending && scheduler.detect_lost_wakers {
         // Out of line, and it drops `ours` itself: off, the loop pays this one branch.
         crate::lost::check(scheduler, task, ours);
     } else if ours {
         drop(ManuallyDrop::into_inner(task));
     }
-    spent_budget
 }
 
 /// `run`'s poll while measuring: timed, and a long poll reported only after
 /// `complete`, so that the hook (user code) never sees a task whose future is gone
-/// still listed as live and unfinished.
-/// Returns (the poll spent its budget, the queue entry's reference is still ours, the
-/// task is still pending).
+/// still listed as live and unfinished — and after the run loop's reference is
+/// dropped, so that a dump taken by the hook does not count it as a waker (the report
+/// owns what it says; a pending task stays alive through the live list).
+/// Returns true if the poll spent its budget.
 #[inline(never)]
-fn run_measured(scheduler: &Scheduler, measure: &Measure, task: &TaskRef) -> (bool, bool, bool) {
-    let ((done, spent_budget, ours), report) = measure.timed(task, || poll_or_cancel(scheduler, task));
+fn run_measured(scheduler: &Scheduler, measure: &Measure, task: ManuallyDrop<TaskRef>) -> bool {
+    let ((done, spent_budget, ours), report) = measure.timed(&task, || poll_or_cancel(scheduler, &task));
     if done {
-        complete(scheduler, task); // without `ours`, the task may be freed by now
+        complete(scheduler, &task); // without `ours`, the task may be freed by now
     }
+    after_poll(scheduler, task, ours, !done);
     if let Some(report) = report {
         scheduler.reporter.send(&report);
     }
-    (spent_budget, ours, !done)
+    spent_budget
 }
 
 /// Polls `task` once, or drops its future if aborted, as the task `running`. Returns
@@ -465,15 +473,20 @@ fn complete(scheduler: &Scheduler, task: &TaskRef) {
     header.state.complete();
     // The live list's reference, dropped last: the caller's may have been lent away.
     let removed = scheduler.live.borrow_mut().remove(task);
+    // `completing` while the user code below runs, so that a wake it makes (the
+    // handle's owner, or whatever the output's `Drop` wakes) is attributed to this
+    // task: two stores, where a `wake_with_cause` here cost ~40 instructions per spawn
+    // and join (measured). Not `running`: no poll is under way, and `task::try_id()`
+    // must not say one is. Set around the user code only: a task joined after it
+    // ends (no waker yet) pays nothing for it.
     if header.detached.get() {
+        let before = scheduler.completing.replace(header);
         task.drop_output();
+        scheduler.completing.set(before);
     } else if let Some(waker) = header.join_waker.take() {
-        // `running` again while its completion wakes the handle's owner, so that the
-        // wake is attributed to this task (two stores, where a `wake_with_cause` here
-        // cost ~40 instructions per spawn and join, measured).
-        let before = scheduler.running.replace(header); // null: no poll is under way
+        let before = scheduler.completing.replace(header);
         unwind::contain(|| waker.wake());
-        scheduler.running.set(before);
+        scheduler.completing.set(before);
     }
     drop(removed);
 }

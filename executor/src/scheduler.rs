@@ -27,7 +27,7 @@ use crate::report::Reporter;
 use crate::state::Schedule;
 use crate::stats::Stats;
 use crate::sync::{AtomicBool, AtomicU64, Ordering};
-use crate::task::{current_cause, Header, Id, PollRef, TaskRef, WakeCause};
+use crate::task::{current_cause, replace_cause, Header, Id, PollRef, TaskRef, WakeCause};
 
 thread_local! {
     /// The scheduler being driven on this thread, while `block_on` (or shutdown) runs.
@@ -51,10 +51,15 @@ pub(crate) struct Scheduler {
     pub(crate) closed: Cell<bool>,
     /// `wakes_remote` and `tasks_alive` are kept elsewhere and filled in by `stats()`.
     stats: Cell<Stats>,
-    /// The task being polled (or dropped by the runtime, or waking its `JoinHandle`'s
-    /// owner as it completes), null between polls: what `task::id()` reads, and what
-    /// a wake meanwhile is attributed to. Set by `runtime.rs` while it holds a reference to the task.
+    /// The task being polled (or dropped by the runtime), null between polls: what
+    /// `task::id()` reads, and what a wake meanwhile is attributed to. Set by
+    /// `runtime.rs` while it holds a reference to the task.
     pub(crate) running: Cell<*const Header>,
+    /// The task whose completion is running user code (its detached output's `Drop`,
+    /// or its `JoinHandle` owner's wake), null otherwise: what a wake meanwhile is
+    /// attributed to. Not `running`: no task is polled then, and `task::try_id()`
+    /// must not say one is. Set by `runtime.rs` while it holds a reference to the task.
+    pub(crate) completing: Cell<*const Header>,
     /// Present while polls are measured (`Builder::measure_polls`): see `measure.rs`.
     pub(crate) measure: Option<Box<Measure>>,
     /// Where detectors' reports go.
@@ -100,6 +105,7 @@ impl Scheduler {
             closed: Cell::new(false),
             stats: Cell::new(Stats::default()),
             running: Cell::new(ptr::null()),
+            completing: Cell::new(ptr::null()),
             measure: None,
             reporter: Reporter::default(),
             detect_lost_wakers: false,
@@ -133,8 +139,12 @@ impl Scheduler {
 }
 
 /// Marks this thread as driving a scheduler until dropped.
+///
+/// The cause of a `wake_with_cause` under way (if the runtime is driven from inside a
+/// waker's wake) is put aside meanwhile: it is not the cause of this runtime's wakes.
 pub(crate) struct Enter {
     previous: *const Scheduler,
+    cause: Option<WakeCause>,
 }
 
 impl Enter {
@@ -147,18 +157,19 @@ impl Enter {
                  this would block the runtime's thread: spawn the future instead"
             );
         }
-        Enter { previous }
+        Enter { previous, cause: replace_cause(None) }
     }
 
     /// Like `new`, but allowed inside another runtime (a runtime dropped by a task).
     pub(crate) fn for_shutdown(scheduler: &Scheduler) -> Enter {
-        Enter { previous: CURRENT.with(|c| c.replace(scheduler)) }
+        Enter { previous: CURRENT.with(|c| c.replace(scheduler)), cause: replace_cause(None) }
     }
 }
 
 impl Drop for Enter {
     fn drop(&mut self) {
         CURRENT.with(|c| c.set(self.previous));
+        replace_cause(self.cause);
     }
 }
 
@@ -269,13 +280,19 @@ fn push_local(scheduler: &Scheduler, task: TaskRef) {
     scheduler.ready.push(task);
 }
 
-/// [`push_local`] for a wake made while no task runs: the cause a `wake_with_cause`
-/// under way gave, else `Local`; logged for `Runtime::step` while it turns. Out of
-/// line: the task-to-task ping-pong never comes here.
+/// [`push_local`] for a wake made while no task runs: the task completing, if its
+/// completion runs user code; else the cause a `wake_with_cause` under way gave, else
+/// `Local`; logged for `Runtime::step` while it turns. Out of line: the task-to-task
+/// ping-pong never comes here.
 #[inline(never)]
 fn queue_between_polls(scheduler: &Scheduler, task: TaskRef) {
     let header = task.header();
-    let cause = current_cause().unwrap_or(WakeCause::Local);
+    // SAFETY: `completing` is non-null only while `complete` holds a reference to that
+    // task; the id is copied out at once.
+    let cause = match unsafe { scheduler.completing.get().as_ref() } {
+        Some(finished) => WakeCause::Task(finished.id),
+        None => current_cause().unwrap_or(WakeCause::Local),
+    };
     if scheduler.step_logging.get() {
         if let Some(log) = scheduler.step_log.borrow_mut().as_mut() {
             log.push((header.id, cause));

@@ -248,14 +248,19 @@ impl Runtime {
             open.take()
         };
         scheduler::drain_remote(scheduler);
-        let cause_of = |id: Id| {
-            log.iter().find(|(woken, _)| *woken == id).map_or(WakeCause::Remote, |(_, cause)| *cause)
-        };
+        // The log is in queue order, each entry logged as its task was queued: walked
+        // alongside the queue, not searched (a search per task took quadratic time
+        // over a turn that woke many). What it lacks came through the remote queue.
+        let mut logged = log.into_iter().peekable();
         let woke: Vec<WokenTask> = scheduler
             .ready
             .ids_from(queued)
             .into_iter()
-            .map(|task| WokenTask { task, cause: cause_of(task) })
+            .map(|task| {
+                let cause =
+                    logged.next_if(|(id, _)| *id == task).map_or(WakeCause::Remote, |(_, cause)| cause);
+                WokenTask { task, cause }
+            })
             .collect();
         if woke.is_empty() {
             Step::Stalled

@@ -48,7 +48,7 @@ mod id;
 mod info;
 
 pub use builder::Builder;
-pub(crate) use cause::current_cause;
+pub(crate) use cause::{current_cause, replace_cause};
 pub use cause::{wake_with_cause, IoEvents, WakeCause};
 pub(crate) use dump::wakers_held;
 pub use dump::{dump, dump_with, Dump, Holder, TaskDump, WaitsOn};

@@ -6,7 +6,7 @@
 mod common;
 
 use std::cell::{Cell, RefCell};
-use std::future::{pending, poll_fn};
+use std::future::{pending, poll_fn, Future};
 use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
@@ -307,4 +307,179 @@ fn wake_kinds_index_their_counters_in_order() {
         WakeCause::Remote,
     ];
     assert_eq!(causes.map(|cause| cause.kind()), WakeKind::ALL);
+}
+
+/// A waker that records, when woken, what `task::try_id()` says.
+struct RecordsTryId(Mutex<Vec<Option<Id>>>);
+
+impl Wake for RecordsTryId {
+    fn wake(self: Arc<Self>) {
+        self.0.lock().unwrap().push(task::try_id());
+    }
+}
+
+#[test]
+fn try_id_in_a_join_handle_owners_waker_is_no_task() {
+    Runtime::new().block_on(async {
+        let recorder = Arc::new(RecordsTryId(Mutex::new(Vec::new())));
+        let waker = Waker::from(recorder.clone());
+        let mut worker = spawn(async { 5 });
+        let mut cx = std::task::Context::from_waker(&waker);
+        assert!(std::pin::Pin::new(&mut worker).poll(&mut cx).is_pending(), "the worker has not run");
+        yield_now().await; // the worker runs, completes, and wakes the handle's owner
+        assert_eq!(*recorder.0.lock().unwrap(), [None], "no task is polled while the owner is woken");
+        assert_eq!(worker.await.unwrap(), 5);
+    });
+}
+
+/// Wakes the waker it holds when dropped.
+struct WakeOnDrop(Option<Waker>);
+
+impl Drop for WakeOnDrop {
+    fn drop(&mut self) {
+        if let Some(waker) = self.0.take() {
+            waker.wake();
+        }
+    }
+}
+
+#[test]
+fn a_detached_tasks_output_dropped_at_completion_is_caused_by_that_task() {
+    let rt = Runtime::new();
+    let (waiter, slot) = parked_task(&rt);
+    assert!(matches!(rt.step(), Step::Polled(_)));
+    let waker = slot.borrow_mut().take().unwrap();
+    let finisher = rt.spawn(async move { WakeOnDrop(Some(waker)) });
+    let finisher_id = finisher.id();
+    drop(finisher); // detached: the runtime drops the output as the task completes
+    let Step::Polled(polled) = rt.step() else { panic!("the finisher was ready") };
+    assert_eq!((polled.task, polled.outcome, polled.woke), (finisher_id, PollOutcome::Ready, vec![waiter]));
+    rt.block_on(async { assert_one(wakes_of(waiter), WakeKind::Task) });
+}
+
+/// A waker whose wake drives a runtime of its own to the end: the `block_on` future
+/// wakes a task there, outside any poll.
+struct RunsARuntime(Mutex<Option<Wakes>>);
+
+impl Wake for RunsARuntime {
+    fn wake(self: Arc<Self>) {
+        let rt = Runtime::new();
+        let (waiter, slot) = parked_task(&rt);
+        let wakes = rt.block_on(async {
+            yield_now().await;
+            slot.borrow_mut().take().unwrap().wake();
+            wakes_of(waiter)
+        });
+        *self.0.lock().unwrap() = Some(wakes);
+    }
+}
+
+#[test]
+fn a_cause_does_not_leak_into_a_runtime_run_inside_the_wake() {
+    let runs = Arc::new(RunsARuntime(Mutex::new(None)));
+    wake_with_cause(Waker::from(runs.clone()), WakeCause::Timer { deadline: Instant::now() });
+    let wakes = runs.0.lock().unwrap().take().expect("the waker ran its runtime");
+    assert_one(wakes, WakeKind::Local);
+}
+
+/// A park that, at its next turn, wakes every waker in `due` with an I/O cause.
+struct BurstPark {
+    inner: ThreadPark,
+    due: Rc<RefCell<Vec<Waker>>>,
+}
+
+impl Park for BurstPark {
+    fn park(&mut self, timeout: Option<Duration>) {
+        let due: Vec<Waker> = self.due.borrow_mut().drain(..).collect();
+        if due.is_empty() {
+            self.inner.park(timeout);
+        }
+        for (fd, waker) in due.into_iter().enumerate() {
+            wake_with_cause(waker, WakeCause::Io { fd: fd as i32, events: IoEvents::READABLE });
+        }
+    }
+
+    fn unparker(&self) -> Box<dyn Unpark> {
+        self.inner.unparker()
+    }
+}
+
+/// One turn that wakes many tasks: the step lists each with its cause in time linear
+/// in their number (looked up one by one in the turn's log, it took quadratic time:
+/// seconds for this many).
+#[test]
+#[cfg_attr(miri, ignore = "tens of thousands of tasks")]
+fn a_step_that_wakes_many_tasks_lists_their_causes_in_linear_time() {
+    const TASKS: usize = 40_000;
+    let due = Rc::new(RefCell::new(Vec::new()));
+    let rt = Builder::default()
+        .detect_lost_wakers(false)
+        .measure_polls(false)
+        .build_with_park(BurstPark { inner: ThreadPark::new(), due: due.clone() });
+    let slots: Vec<_> = (0..TASKS).map(|_| parked_task(&rt)).collect();
+    assert!(rt.run_until_stalled().stalled);
+    due.borrow_mut().extend(slots.iter().map(|(_, slot)| slot.borrow_mut().take().unwrap()));
+    let started = Instant::now();
+    let Step::Woke(woke) = rt.step() else { panic!("the burst woke every task") };
+    let took = started.elapsed();
+    assert_eq!(woke.len(), TASKS);
+    for (fd, (entry, (id, _))) in woke.iter().zip(&slots).enumerate() {
+        assert_eq!(
+            *entry,
+            WokenTask { task: *id, cause: WakeCause::Io { fd: fd as i32, events: IoEvents::READABLE } }
+        );
+    }
+    assert!(took < Duration::from_secs(1), "one step over {TASKS} wakes took {took:?}");
+}
+
+/// A park whose turn calls back into its own runtime (its records, its dump, and a
+/// step, which must refuse) before waking what it was given with a timer's cause.
+struct ReentrantPark {
+    inner: ThreadPark,
+    rt: Rc<RefCell<std::rc::Weak<Runtime>>>,
+    due: Rc<RefCell<Vec<Waker>>>,
+    deadline: Instant,
+    nested_step_refused: Rc<Cell<bool>>,
+}
+
+impl Park for ReentrantPark {
+    fn park(&mut self, timeout: Option<Duration>) {
+        let due: Vec<Waker> = self.due.borrow_mut().drain(..).collect();
+        if due.is_empty() {
+            return self.inner.park(timeout);
+        }
+        let rt = self.rt.borrow().upgrade().expect("the runtime is alive");
+        for waker in due {
+            wake_with_cause(waker, WakeCause::Timer { deadline: self.deadline });
+            assert_eq!(rt.tasks().len(), 1);
+            assert!(rt.dump().to_string().starts_with("1 live task"));
+            let nested = panic::catch_unwind(AssertUnwindSafe(|| rt.step()));
+            self.nested_step_refused.set(nested.is_err());
+        }
+    }
+
+    fn unparker(&self) -> Box<dyn Unpark> {
+        self.inner.unparker()
+    }
+}
+
+#[test]
+fn a_turn_that_calls_back_into_its_runtime_keeps_the_step_log() {
+    let (slot_rt, due, refused) = (Rc::default(), Rc::new(RefCell::new(Vec::new())), Rc::default());
+    let deadline = Instant::now();
+    let rt = Rc::new(Builder::default().build_with_park(ReentrantPark {
+        inner: ThreadPark::new(),
+        rt: Rc::clone(&slot_rt),
+        due: due.clone(),
+        deadline,
+        nested_step_refused: Rc::clone(&refused),
+    }));
+    *slot_rt.borrow_mut() = Rc::downgrade(&rt);
+    let (waiter, slot) = parked_task(&rt);
+    assert!(matches!(rt.step(), Step::Polled(_)));
+    due.borrow_mut().push(slot.borrow_mut().take().unwrap());
+    assert_eq!(rt.step(), Step::Woke(vec![WokenTask { task: waiter, cause: WakeCause::Timer { deadline } }]));
+    assert!(refused.get(), "a step from inside the turn panicked, as documented");
+    assert!(matches!(rt.step(), Step::Polled(_)));
+    assert_eq!(rt.step(), Step::Stalled);
 }

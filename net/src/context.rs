@@ -85,8 +85,17 @@ pub(crate) fn now() -> std::time::Instant {
 /// Runs `f` with this thread's reactor, if any, without cloning its `Rc`.
 ///
 /// `f` must not enter or leave a runtime (the context stays borrowed meanwhile).
+///
+/// In a thread-local's destructor that runs after this module's context is gone
+/// (a waker kept in a thread-local, dropped at thread exit, that takes a task dump),
+/// there is no runtime: `f` gets `None`, rather than a panic that would abort.
 pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Rc<Reactor>>) -> R) -> R {
-    CURRENT.with(|c| f(c.borrow().as_ref()))
+    let mut f = Some(f);
+    let mut call = |reactor: Option<&Rc<Reactor>>| f.take().expect("called once")(reactor);
+    match CURRENT.try_with(|c| call(c.borrow().as_ref())) {
+        Ok(output) => output,
+        Err(_destroyed) => call(None),
+    }
 }
 
 /// Keeps the paused clock of this thread's runtime from auto-advancing while the guard
@@ -184,7 +193,7 @@ impl ReactorPark {
 /// Wakes a waker the reactor handed over, naming what ended its wait as the cause:
 /// the reactor's [`Woken`] in the executor's words.
 #[inline]
-fn wake_for(waker: Waker, woken: Woken) {
+pub(crate) fn wake_for(waker: Waker, woken: Woken) {
     let cause = match woken {
         Woken::Io { fd, readiness } => WakeCause::Io { fd, events: io_events(readiness) },
         Woken::Timer { deadline } => WakeCause::Timer { deadline },

@@ -19,10 +19,12 @@ use super::{Id, WakeKind};
 ///
 /// 1. the task itself is being polled → [`WakeCause::Itself`];
 /// 2. another task is being polled, dropped, or is completing (the wake of its
-///    `JoinHandle`'s owner) → [`WakeCause::Task`] with its id;
+///    `JoinHandle`'s owner, the drop of its output once detached) →
+///    [`WakeCause::Task`] with its id;
 /// 3. a [`wake_with_cause`] is under way on this thread → the cause it was given (so a
 ///    waker that wakes another in turn — a `JoinSet`'s or a `select!`'s sub-waker
-///    waking its parent — passes the cause along);
+///    waking its parent — passes the cause along; a runtime the waker drives in
+///    turn does not inherit it);
 /// 4. otherwise → [`WakeCause::Local`].
 ///
 /// A wake through the remote queue is [`WakeCause::Remote`].
@@ -216,6 +218,13 @@ thread_local! {
 #[inline]
 pub(crate) fn current_cause() -> Option<WakeCause> {
     CAUSE.with(Cell::get)
+}
+
+/// Sets the cause of the `wake_with_cause` under way, returning the one before: a
+/// runtime entered puts it aside (`scheduler::Enter`).
+#[inline]
+pub(crate) fn replace_cause(cause: Option<WakeCause>) -> Option<WakeCause> {
+    CAUSE.with(|c| c.replace(cause))
 }
 
 /// Wakes `waker`, attributing to `cause` a wake that queues a task of the runtime

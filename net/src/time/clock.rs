@@ -54,7 +54,9 @@ pub fn resume() {
 /// Outside a runtime, or if the clock is not paused ("time is not frozen"), as tokio.
 pub async fn advance(duration: Duration) {
     let reactor = current_or_panic("advance");
-    if reactor.advance(duration).is_none() {
+    // With the timers' deadlines as causes, as the park's auto-advance does (from a
+    // task, the rule gives the task advancing the clock instead).
+    if reactor.advance_with(duration, context::wake_for).is_none() {
         panic!("wakeful::time::advance: time is not frozen");
     }
     drop(reactor); // not held across the yield

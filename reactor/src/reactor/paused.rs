@@ -72,12 +72,35 @@ impl Reactor {
     /// (`u64::MAX` nanoseconds, some 584 years, after the reactor's creation), where
     /// every timer is due. `Duration::MAX` is fine.
     pub fn advance(&self, by: Duration) -> Option<usize> {
+        self.advance_with(by, |waker, _| waker.wake())
+    }
+
+    /// [`advance`](Self::advance), handing each due timer's waker to `wake` with its
+    /// deadline, as [`turn_with`](Self::turn_with) does.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use wakeful_reactor::{Reactor, Woken};
+    ///
+    /// let reactor = Reactor::new()?;
+    /// reactor.pause();
+    /// let deadline = reactor.now() + Duration::from_secs(5);
+    /// reactor.insert_timer(deadline, std::task::Waker::noop());
+    /// let mut seen = Vec::new();
+    /// let woken = reactor.advance_with(Duration::from_secs(5), |waker, woken| {
+    ///     seen.push(woken);
+    ///     waker.wake()
+    /// });
+    /// assert_eq!((woken, &seen[..]), (Some(1), &[Woken::Timer { deadline }][..]));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn advance_with(&self, by: Duration, wake: impl FnMut(Waker, Woken)) -> Option<usize> {
         let to = self.clock.paused_plus(by, self.end_of_time())?;
         self.clock.advance_to(to);
         let mut due = self.due.take();
         let fired = self.fire_in_order(self.nanos(to), &mut due);
         self.count_fired(fired, false);
-        Some(self.wake_all(due, |waker, _| waker.wake()))
+        Some(self.wake_all(due, wake))
     }
 
     /// If the clock is paused and a timer is pending: jumps the clock to the earliest

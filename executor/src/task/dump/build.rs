@@ -74,7 +74,10 @@ pub(crate) fn build(scheduler: &Scheduler, holders: &[Holder]) -> Dump {
             let header = task.header();
             let mut waits_on = known.remove(&task.as_ptr()).unwrap_or_default();
             let running = info.state == TaskState::Running;
-            let run_loop_refs = usize::from(running && header.poll_ref.get() == PollRef::Spare)
+            // Running, the run loop holds the queue entry's reference unless it lent it
+            // to a waker: during a poll (`Spare`), and while it drops an aborted task's
+            // future (`Idle`: nothing is lent then).
+            let run_loop_refs = usize::from(running && header.poll_ref.get() != PollRef::Lent)
                 + usize::from(std::ptr::eq(scheduler.step_ref.get(), header));
             let held = wakers_held(header, run_loop_refs);
             match held.wakers {
