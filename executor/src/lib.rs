@@ -136,6 +136,7 @@ mod stats;
 mod step;
 mod sync;
 pub mod task;
+pub mod trace;
 mod unwind;
 mod waker;
 

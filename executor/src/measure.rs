@@ -34,8 +34,13 @@ impl Measure {
     /// done (`complete`), so that the hook sees a finished task gone from the records.
     ///
     /// Kept out of line: the unmeasured run loop stays as it was.
+    /// Also returns when the poll started and ended, for the trace.
     #[inline(never)]
-    pub(crate) fn timed<R>(&self, task: &TaskRef, poll: impl FnOnce() -> R) -> (R, Option<Report>) {
+    pub(crate) fn timed<R>(
+        &self,
+        task: &TaskRef,
+        poll: impl FnOnce() -> R,
+    ) -> (R, Option<Report>, [Instant; 2]) {
         let start = Instant::now();
         let output = poll();
         let end = Instant::now();
@@ -51,6 +56,6 @@ impl Measure {
                 threshold,
             })
         });
-        (output, report)
+        (output, report, [start, end])
     }
 }

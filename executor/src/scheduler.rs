@@ -28,6 +28,7 @@ use crate::state::Schedule;
 use crate::stats::Stats;
 use crate::sync::{AtomicBool, AtomicU64, Ordering};
 use crate::task::{Header, Id, PollRef, TaskRef, WakeKind};
+use crate::trace::Tracer;
 
 thread_local! {
     /// The scheduler being driven on this thread, while `block_on` (or shutdown) runs.
@@ -58,6 +59,8 @@ pub(crate) struct Scheduler {
     pub(crate) measure: Option<Box<Measure>>,
     /// Where detectors' reports go.
     pub(crate) reporter: Reporter,
+    /// Present while tracing (`Builder::build_traced`): see `trace.rs`.
+    pub(crate) trace: Option<Tracer>,
 }
 
 /// The runtime's half that wakers reach from any thread.
@@ -91,6 +94,7 @@ impl Scheduler {
             running: Cell::new(ptr::null()),
             measure: None,
             reporter: Reporter::default(),
+            trace: None,
         }
     }
 
@@ -235,6 +239,9 @@ fn push_local(scheduler: &Scheduler, task: TaskRef) {
     scheduler.count(|s| s.wakes_local += 1);
     let itself = ptr::eq(scheduler.running.get(), task.header());
     task.header().counters.count_wake(if itself { WakeKind::Itself } else { WakeKind::Local });
+    if let Some(trace) = &scheduler.trace {
+        trace.woken(task.header().id, scheduler.running_id());
+    }
     scheduler.ready.push(task);
 }
 
