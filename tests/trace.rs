@@ -213,3 +213,46 @@ fn cores_runtimes_each_write_their_own_file() {
     assert_ne!(pids[0], pids[1], "one process id per runtime");
     let _ = std::io::stderr().flush();
 }
+
+#[test]
+fn trace_svg_draws_every_track_slice_and_arrow_of_a_recorded_trace() {
+    let dir = util::TempDir::new("trace-svg");
+    let (rt, path) = traced(&dir, "trace.json");
+    let named = rt.block_on(async {
+        let sleeper =
+            task::Builder::new().name("sleeper <&>").spawn(wakeful::time::sleep(Duration::from_millis(1)));
+        let sleeper = sleeper.unwrap();
+        let id = sleeper.id();
+        sleeper.await.unwrap();
+        id
+    });
+    drop(rt);
+    let svg = dir.path("trace.svg");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/trace_svg.py");
+    let drawn = std::process::Command::new("python3").arg(script).arg(&path).arg(&svg).output().unwrap();
+    assert!(drawn.status.success(), "{}", String::from_utf8_lossy(&drawn.stderr));
+    // Parsed with xml.etree: well-formed, with the names of the tracks and the counts.
+    let check = r#"
+import sys, xml.etree.ElementTree as ET
+ns = '{http://www.w3.org/2000/svg}'
+root = ET.parse(sys.argv[1]).getroot()
+for t in root.iter(ns + 'text'):
+    if t.get('class') == 'track-name': print('track', t.text)
+print('rects', sum(1 for r in root.iter(ns + 'rect') if r.get('class') in ('poll', 'reactor')))
+print('flows', sum(1 for p in root.iter(ns + 'path') if p.get('class') == 'flow'))
+"#;
+    let parsed = std::process::Command::new("python3").args(["-c", check]).arg(&svg).output().unwrap();
+    assert!(parsed.status.success(), "{}", String::from_utf8_lossy(&parsed.stderr));
+    let lines = String::from_utf8(parsed.stdout).unwrap();
+    let trace = Trace::read(&path);
+    for name in ["track reactor", "track block_on", &format!("track {named} sleeper <&>")] {
+        assert!(lines.lines().any(|line| line == name), "{name:?} in:\n{lines}");
+    }
+    let slices = trace.of_phase("X").count();
+    assert!(lines.contains(&format!("rects {slices}\n")), "a box per slice ({slices}):\n{lines}");
+    let flows = trace.of_phase("f").count();
+    assert!(
+        flows >= 1 && lines.contains(&format!("flows {flows}\n")),
+        "an arrow per wake ({flows}):\n{lines}"
+    );
+}
