@@ -235,7 +235,19 @@ impl Tracer {
         let mut stats = recorder.stats.get();
         stats.events += 1;
         recorder.stats.set(stats);
-        if buffer.len() == buffer.capacity() {
+        // Full: handed over even inside a poll (which it then lengthens), so that
+        // memory stays bounded; usually `between_polls` does it first.
+        if buffer.len() >= recorder.stats.get().capacity {
+            self.hand_over(&mut buffer);
+        }
+    }
+
+    /// Between polls and waits: a buffer three quarters full goes to the sink now,
+    /// so that writing it is not timed as part of a poll (nor reported as a long one).
+    fn between_polls(&self) {
+        let Ok(mut buffer) = self.0.buffer.try_borrow_mut() else { return };
+        let capacity = self.0.stats.get().capacity;
+        if buffer.len() >= capacity - capacity / 4 {
             self.hand_over(&mut buffer);
         }
     }
@@ -289,6 +301,7 @@ impl Tracer {
         let end_ns = self.ns(end);
         self.0.last_polled.set(Some((task, end_ns)));
         self.record_at(end_ns, EventKind::Polled { task, start_ns: self.ns(start), outcome });
+        self.between_polls();
     }
 
     /// `task`'s future is gone. What it wakes now (its `JoinHandle`'s waiter) counts
@@ -318,10 +331,12 @@ impl Tracer {
     pub(crate) fn main_polled(&self, start_ns: u64, outcome: PollEnd) {
         self.0.phase.set((WakeSource::Other, None));
         self.record(EventKind::MainPolled { start_ns, outcome });
+        self.between_polls();
     }
 
     /// For the park: a wait begins; wakes until [`wait_end`](Self::wait_end) come from it.
     pub fn wait_begin(&self, timeout: Option<Duration>) {
+        self.between_polls();
         self.0.phase.set((WakeSource::Park, None));
         self.record(EventKind::WaitBegin { timeout });
     }
@@ -358,7 +373,7 @@ mod tests {
         for _ in 0..100 {
             tracer.wait_begin(None);
         }
-        assert_eq!(*batches.borrow(), vec![8; 12]);
+        assert_eq!(*batches.borrow(), vec![6; 16], "three quarters full, between polls");
         assert_eq!((tracer.stats().events, tracer.stats().allocated), (100, 8));
         tracer.flush();
         assert_eq!(batches.borrow().last(), Some(&4));
