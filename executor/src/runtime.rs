@@ -180,6 +180,9 @@ impl Builder {
     pub fn build_traced(mut self, park: impl Park + 'static, tracer: Tracer) -> Runtime {
         self.measure_polls = true;
         let mut rt = self.build_with_park(park);
+        if let Some(measure) = rt.scheduler.measure.as_mut() {
+            measure.epoch = tracer.epoch(); // one clock for both: see `Measure::timed`
+        }
         rt.scheduler.trace = Some(tracer);
         rt
     }
@@ -440,7 +443,7 @@ pub(crate) fn run(scheduler: &Scheduler, task: TaskRef) -> bool {
 #[inline(never)]
 fn run_measured(scheduler: &Scheduler, measure: &Measure, task: &TaskRef) -> (bool, bool) {
     let cancelled = task.header().cancelled.get();
-    let ((done, spent_budget, ours), report, [start, end]) =
+    let ((done, spent_budget, ours), report, [start_ns, end_ns]) =
         measure.timed(task, || poll_or_cancel(scheduler, task));
     if let Some(trace) = &scheduler.trace {
         let outcome = match (cancelled, done) {
@@ -448,7 +451,7 @@ fn run_measured(scheduler: &Scheduler, measure: &Measure, task: &TaskRef) -> (bo
             (false, true) => PollEnd::Ready,
             (false, false) => PollEnd::Pending,
         };
-        trace.polled(task.header().id, start, end, outcome);
+        trace.polled(task.header().id, start_ns, end_ns, outcome);
     }
     if done {
         complete(scheduler, task); // without `ours`, the task may be freed by now

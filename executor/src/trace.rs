@@ -296,11 +296,10 @@ impl Tracer {
         self.record_at(at_ns, EventKind::Woken { task, by, flow });
     }
 
-    /// `task` was polled from `start` to `end`.
-    pub(crate) fn polled(&self, task: Id, start: Instant, end: Instant, outcome: PollEnd) {
-        let end_ns = self.ns(end);
+    /// `task` was polled from `start_ns` to `end_ns` (since [`epoch`](Self::epoch)).
+    pub(crate) fn polled(&self, task: Id, start_ns: u64, end_ns: u64, outcome: PollEnd) {
         self.0.last_polled.set(Some((task, end_ns)));
-        self.record_at(end_ns, EventKind::Polled { task, start_ns: self.ns(start), outcome });
+        self.record_at(end_ns, EventKind::Polled { task, start_ns, outcome });
         self.between_polls();
     }
 

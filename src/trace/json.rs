@@ -23,6 +23,9 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use std::panic::Location;
+
+use wakeful_executor::task::Id;
 use wakeful_executor::trace::{EventKind, PollEnd, TraceEvent, TraceSink, WakeSource};
 
 /// The reactor's track: above every task (sort index), and no task's id.
@@ -78,23 +81,69 @@ impl JsonSink {
     /// A track's name and its place (lower first).
     fn metadata(&mut self, tid: u64, name: &str, sort: i64) {
         self.metadata_line(tid, "thread_name", name, true);
-        let pid = self.pid;
-        let _ = write!(
-            self.out,
-            ",\n{{\"name\":\"thread_sort_index\",\"ph\":\"M\",\"pid\":{pid},\"tid\":{tid},\"args\":{{\"sort_index\":{sort}}}}}"
-        );
+        self.sort_index(tid, sort);
+    }
+
+    fn sort_index(&mut self, tid: u64, sort: i64) {
+        self.open(b",\n{\"name\":\"thread_sort_index\",\"ph\":\"M\"", tid);
+        self.out.extend_from_slice(b",\"args\":{\"sort_index\":");
+        if sort < 0 {
+            self.out.push(b'-');
+        }
+        number(&mut self.out, sort.unsigned_abs());
+        self.out.extend_from_slice(b"}}");
     }
 
     fn metadata_line(&mut self, tid: u64, kind: &str, name: &str, comma: bool) {
-        let pid = self.pid;
-        if comma {
-            self.out.extend_from_slice(b",\n");
-        } else {
-            self.out.push(b'\n');
+        self.out.extend_from_slice(if comma { b",\n" } else { b"\n" });
+        self.out.extend_from_slice(b"{\"name\":\"");
+        self.out.extend_from_slice(kind.as_bytes());
+        self.open(b"\",\"ph\":\"M\"", tid);
+        self.out.extend_from_slice(b",\"args\":{\"name\":\"");
+        escape_inner(&mut self.out, name);
+        self.out.extend_from_slice(b"\"}}");
+    }
+
+    /// `head`, then the event's process and track.
+    fn open(&mut self, head: &[u8], tid: u64) {
+        self.out.extend_from_slice(head);
+        self.out.extend_from_slice(b",\"pid\":");
+        number(&mut self.out, u64::from(self.pid));
+        self.out.extend_from_slice(b",\"tid\":");
+        number(&mut self.out, tid);
+    }
+
+    /// A task's track, named "task 3 conn 12" or "task 3 src/main.rs:10:5", and
+    /// an instant at its spawn with where and what.
+    fn spawned(&mut self, at_ns: u64, task: Id, name: Option<&str>, location: &Location<'_>, future: &str) {
+        let tid = task.as_u64();
+        self.open(b",\n{\"name\":\"thread_name\",\"ph\":\"M\"", tid);
+        self.out.extend_from_slice(b",\"args\":{\"name\":\"task ");
+        number(&mut self.out, tid);
+        self.out.push(b' ');
+        match name {
+            Some(name) => escape_inner(&mut self.out, name),
+            None => self.location(location),
         }
-        let _ = write!(self.out, r#"{{"name":"{kind}","ph":"M","pid":{pid},"tid":{tid},"args":{{"name":"#);
-        escape(&mut self.out, name);
-        self.out.extend_from_slice(b"}}");
+        self.out.extend_from_slice(b"\"}}");
+        self.sort_index(tid, i64::try_from(tid).unwrap_or(i64::MAX));
+        self.out
+            .extend_from_slice(b",\n{\"name\":\"spawn\",\"cat\":\"task\",\"ph\":\"i\",\"s\":\"t\",\"ts\":");
+        micros(&mut self.out, at_ns);
+        self.open(b"", tid);
+        self.out.extend_from_slice(b",\"args\":{\"location\":\"");
+        self.location(location);
+        self.out.extend_from_slice(b"\",\"future\":\"");
+        escape_inner(&mut self.out, future);
+        self.out.extend_from_slice(b"\"}}");
+    }
+
+    fn location(&mut self, location: &Location<'_>) {
+        escape_inner(&mut self.out, location.file());
+        self.out.push(b':');
+        number(&mut self.out, u64::from(location.line()));
+        self.out.push(b':');
+        number(&mut self.out, u64::from(location.column()));
     }
 
     /// Opens a complete slice, up to its `args` object (left open).
@@ -151,25 +200,9 @@ impl JsonSink {
     }
 
     fn event(&mut self, event: &TraceEvent) {
-        let pid = self.pid;
-        let (at, frac) = (event.at_ns / 1000, event.at_ns % 1000);
         match &event.kind {
             EventKind::Spawned { task, name, location, future_type } => {
-                let tid = task.as_u64();
-                let track = match name {
-                    Some(name) => format!("{task} {name}"),
-                    None => format!("{task} {location}"),
-                };
-                self.metadata(tid, &track, i64::try_from(tid).unwrap_or(i64::MAX));
-                self.out.extend_from_slice(b",\n");
-                let _ = write!(
-                    self.out,
-                    r#"{{"name":"spawn","cat":"task","ph":"i","s":"t","ts":{at}.{frac:03},"pid":{pid},"tid":{tid},"args":{{"location":"#
-                );
-                escape(&mut self.out, &location.to_string());
-                self.out.extend_from_slice(br#","future":"#);
-                escape(&mut self.out, future_type);
-                self.out.extend_from_slice(b"}}");
+                self.spawned(event.at_ns, *task, name.as_deref(), location, future_type);
             }
             EventKind::Polled { task, start_ns, outcome } => {
                 let tid = task.as_u64();
@@ -320,20 +353,25 @@ fn decimal(digits: &mut [u8; 20], mut n: u64) -> usize {
     i
 }
 
-/// `text` as a JSON string, quotes included.
-fn escape(out: &mut Vec<u8>, text: &str) {
-    out.push(b'"');
-    for c in text.chars() {
-        match c {
-            '"' => out.extend_from_slice(b"\\\""),
-            '\\' => out.extend_from_slice(b"\\\\"),
-            c if u32::from(c) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
+/// `text` inside a JSON string: quotes, backslashes and control characters escaped.
+/// Byte by byte: every byte of a multi-byte UTF-8 character is 0x80 or more, so
+/// none is mistaken for one of those.
+fn escape_inner(out: &mut Vec<u8>, text: &str) {
+    let plain = |byte: &u8| *byte >= 0x20 && *byte != b'"' && *byte != b'\\';
+    if text.bytes().all(|byte| plain(&byte)) {
+        return out.extend_from_slice(text.as_bytes());
+    }
+    for byte in text.bytes() {
+        match byte {
+            b'"' | b'\\' => out.extend_from_slice(&[b'\\', byte]),
+            byte if byte < 0x20 => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(b"\\u00");
+                out.extend_from_slice(&[HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0xf)]]);
             }
-            c => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+            byte => out.push(byte),
         }
     }
-    out.push(b'"');
 }
 
 /// Task ids are unique counters: the map needs no protection from chosen keys.
@@ -363,8 +401,8 @@ mod tests {
     #[test]
     fn names_with_quotes_and_control_characters_stay_valid_json() {
         let mut out = Vec::new();
-        escape(&mut out, "conn \"12\"\\\n\u{1}é");
-        let expected = r#""conn \"12\"\\\n\u0001é""#.replace("\\n", "\\u000a");
+        escape_inner(&mut out, "conn \"12\"\\\n\u{1}é");
+        let expected = r#"conn \"12\"\\\n\u0001é"#.replace("\\n", "\\u000a");
         assert_eq!(String::from_utf8(out).unwrap(), expected);
         let mut text = Vec::new();
         micros(&mut text, 1_234_567);
