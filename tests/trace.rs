@@ -256,3 +256,37 @@ print('flows', sum(1 for p in root.iter(ns + 'path') if p.get('class') == 'flow'
         "an arrow per wake ({flows}):\n{lines}"
     );
 }
+
+#[test]
+fn wakes_from_drops_at_shutdown_are_recorded_and_the_file_still_closes() {
+    /// Wakes the waker it holds when dropped.
+    struct WakeOnDrop(Option<std::task::Waker>);
+    impl Drop for WakeOnDrop {
+        fn drop(&mut self) {
+            if let Some(waker) = self.0.take() {
+                waker.wake();
+            }
+        }
+    }
+    let dir = util::TempDir::new("trace-shutdown-wakes");
+    let (rt, path) = traced(&dir, "trace.json");
+    // Task A parks its waker in a cell; task B holds it in a guard that wakes it when
+    // B's future is dropped at shutdown: a wake with no poll after it, so no arrow.
+    let parked: Rc<std::cell::RefCell<Option<std::task::Waker>>> = Rc::default();
+    let slot = parked.clone();
+    rt.spawn(std::future::poll_fn(move |cx| {
+        *slot.borrow_mut() = Some(cx.waker().clone());
+        std::task::Poll::<()>::Pending
+    }));
+    rt.block_on(util::run_ready_tasks());
+    let waker = parked.borrow_mut().take().expect("A ran");
+    rt.spawn(async move {
+        let _guard = WakeOnDrop(Some(waker));
+        std::future::pending::<()>().await
+    });
+    rt.block_on(util::run_ready_tasks());
+    drop(rt);
+    let trace = Trace::read(&path);
+    trace.check_structure();
+    assert_eq!(trace.of_phase("X").filter(|e| e["name"] == "poll" && e["tid"] != MAIN_TID).count(), 2);
+}
