@@ -10,6 +10,9 @@
 //! Commands: `/nick NAME`, `/quit`. A client silent for `--idle` seconds is told so and
 //! disconnected.
 //!
+//! `kill -USR1 <pid>` prints a task dump: every task, and what it waits on — the
+//! listener's accept, each connection's read and idle timer, in words.
+//!
 //! The first ancestor let a `Timeout` be *owned by a handler*, so that closing the
 //! connection cancelled its timeouts. Here the idle timeout is a `timeout(..)` future
 //! inside the connection's task: when the connection ends, the task ends, the future is
@@ -28,6 +31,7 @@ use std::time::Duration;
 use wakeful::io::{AsyncBufReadExt, BufReader};
 use wakeful::net::tcp::OwnedWriteHalf;
 use wakeful::net::{TcpListener, TcpStream};
+use wakeful::signal::unix::{signal, SignalKind};
 use wakeful::time::timeout;
 
 /// Lines waiting for a slow client before it is disconnected instead.
@@ -57,6 +61,9 @@ fn main() -> ExitCode {
 
 async fn serve(addr: &str, idle: Duration) -> io::Result<()> {
     let listener = TcpListener::bind(addr).await?;
+    // Before the first line: once a caller knows where we listen, SIGUSR1 is safe.
+    let dump_requests = signal(SignalKind::user_defined1())?;
+    wakeful::task::Builder::new().name("dump on SIGUSR1").spawn(print_dumps(dump_requests))?;
     println!("chat: listening on {} (idle timeout {idle:?})", listener.local_addr()?);
     let room = Rc::new(Room::default());
     let mut next_id = 0u64;
@@ -70,12 +77,19 @@ async fn serve(addr: &str, idle: Duration) -> io::Result<()> {
         };
         next_id += 1;
         let (room, id) = (room.clone(), next_id);
-        wakeful::spawn(async move {
+        wakeful::task::Builder::new().name(format!("guest-{id}")).spawn(async move {
             connection(stream, &room, id, idle).await;
             // This connection's idle timer went with its `timeout` future.
             let timers = wakeful::stats().map_or(0, |s| s.timers_pending);
             println!("chat: guest-{id} disconnected; {} member(s), {timers} timer(s) pending", room.len());
-        });
+        })?;
+    }
+}
+
+/// Prints a task dump at each SIGUSR1: why is my task stuck?
+async fn print_dumps(mut requests: wakeful::signal::unix::Signal) {
+    while requests.recv().await.is_some() {
+        println!("chat: task dump\n{}chat: end of task dump", wakeful::task::dump());
     }
 }
 

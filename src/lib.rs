@@ -56,7 +56,7 @@ pub mod __private {
 use std::rc::Rc;
 
 pub use wakeful_executor as executor;
-pub use wakeful_executor::{spawn, yield_now, JoinError, JoinHandle, LongPoll, Report};
+pub use wakeful_executor::{spawn, yield_now, JoinError, JoinHandle, LongPoll, LostWaker, Report};
 pub use wakeful_executor::{PollOutcome, Polled, RunUntilStalled, Step};
 pub use wakeful_net::{fs, io, signal, time};
 pub use wakeful_reactor as reactor;
@@ -73,7 +73,8 @@ pub use wakeful_macros::test;
 
 /// Tasks: spawning, yielding, joining one ([`task::JoinHandle`]) or many
 /// ([`task::JoinSet`]), and aborting; ids ([`task::id`]), names
-/// ([`task::Builder`]) and records of every live task ([`task::tasks`]).
+/// ([`task::Builder`]), records of every live task ([`task::tasks`]), and a dump of
+/// what each waits on ([`task::dump`]).
 ///
 /// ```
 /// use wakeful::task;
@@ -112,8 +113,10 @@ pub use wakeful_macros::test;
 pub mod task {
     pub use crate::task_builder::Builder;
     pub use wakeful_executor::task::{id, tasks, try_id, Id, TaskInfo, TaskState, WakeKind, Wakes};
+    pub use wakeful_executor::task::{Dump, TaskDump, WaitsOn};
     pub use wakeful_executor::{spawn, yield_now, AbortHandle, JoinError, JoinHandle, JoinSet};
     pub use wakeful_net::blocking::{self, spawn_blocking};
+    pub use wakeful_net::dump::dump;
 }
 
 /// Networking: TCP, UDP, Unix sockets, and any fd through [`AsyncFd`](net::AsyncFd).
@@ -243,6 +246,30 @@ impl Builder {
     /// ```
     pub fn trace(mut self, path: impl AsRef<std::path::Path>) -> Builder {
         self.trace = Some(path.as_ref().to_path_buf());
+        self
+    }
+
+    /// Reports a task that nothing can wake any more (default: on in debug builds, off
+    /// in release); see [`executor::Builder::detect_lost_wakers`] and [`LostWaker`].
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let reports = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = reports.clone();
+    /// let rt = wakeful::Runtime::builder()
+    ///     .detect_lost_wakers(true)
+    ///     .on_report(move |report| sink.lock().unwrap().push(report.clone()))
+    ///     .build()?;
+    /// let stuck = rt.spawn(std::future::poll_fn(|_cx| std::task::Poll::<()>::Pending));
+    /// rt.run_until_stalled();
+    /// let reports = reports.lock().unwrap();
+    /// let wakeful::Report::LostWaker(lost) = &reports[0] else { panic!("{reports:?}") };
+    /// assert_eq!((lost.id, lost.location.file()), (stuck.id(), file!()));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn detect_lost_wakers(mut self, on: bool) -> Builder {
+        self.executor = self.executor.detect_lost_wakers(on);
         self
     }
 
@@ -414,6 +441,29 @@ impl Runtime {
     /// ```
     pub fn tasks(&self) -> Vec<task::TaskInfo> {
         self.executor.tasks()
+    }
+
+    /// Every live task and what it waits on, in words — fds and timers as the reactor
+    /// holds them, other tasks' `JoinHandle`s, wakers held elsewhere, or nothing at
+    /// all (a lost waker); [`task::dump`] from inside. Print it (`Display`) or walk
+    /// its [`task::TaskDump`] records.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = wakeful::Runtime::new()?;
+    /// let sleeper = wakeful::task::Builder::new()
+    ///     .name("sleeper")
+    ///     .spawn_on(wakeful::time::sleep(Duration::from_secs(5)), &rt)?;
+    /// rt.run_until_stalled(); // it runs once, and waits
+    /// let dump = rt.dump();
+    /// let text = dump.to_string();
+    /// assert!(text.contains(&format!("{} \"sleeper\" (idle", sleeper.id())), "{text}");
+    /// assert!(text.contains("waits on timer due in 4.") || text.contains("waits on timer due in 5"), "{text}");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn dump(&self) -> task::Dump {
+        self.executor.dump_with(&wakeful_net::dump::holders(&self.reactor))
     }
 }
 

@@ -72,3 +72,30 @@ fn chat_broadcasts_and_idle_timeouts_end_with_their_connections() {
     // When the last client is gone, no timer is left behind.
     server.wait_for("0 member(s), 0 timer(s) pending");
 }
+
+#[test]
+fn chat_prints_a_task_dump_on_sigusr1() {
+    let mut server = Running::start("chat", &["--addr", "127.0.0.1:0", "--idle", "60"]);
+    let addr = server.listening_addr();
+    let client = ChatClient::join(&addr); // welcomed: its connection task now waits to read
+    let client_addr = client.writer.local_addr().unwrap();
+    server.signal(libc::SIGUSR1);
+    server.wait_for("chat: task dump");
+    let mut dump = Vec::new();
+    loop {
+        let line = server.line();
+        if line.starts_with("chat: end of task dump") {
+            break;
+        }
+        dump.push(line);
+    }
+    let dump = dump.concat();
+    assert!(dump.contains(&format!("(TcpListener {addr}) readable\n")), "the accept wait:\n{dump}");
+    assert!(
+        dump.contains(&format!("(TcpStream {addr} ← {client_addr}) readable\n")),
+        "the connection's read:\n{dump}"
+    );
+    assert!(dump.contains("\"guest-1\" (idle"), "named tasks:\n{dump}");
+    assert!(dump.contains("waits on timer due in "), "the idle timer:\n{dump}");
+    assert!(!dump.contains("lost waker"), "{dump}");
+}

@@ -10,7 +10,14 @@ use crate::task::{Id, TaskRef};
 /// and [`JoinHandle::abort_handle`] makes.
 ///
 /// Dropping it does nothing to the task. `!Send`, like the task: aborting touches
-/// state of the runtime's thread.
+/// state of the runtime's thread — and task dumps count live handles in a plain
+/// `Cell` (each holds a reference that is no waker's), exact only because no handle
+/// is ever dropped on another thread:
+///
+/// ```compile_fail
+/// fn send<T: Send>() {}
+/// send::<wakeful_executor::AbortHandle>();
+/// ```
 ///
 /// [`JoinSet::spawn`]: crate::JoinSet::spawn
 /// [`JoinHandle::abort_handle`]: crate::JoinHandle::abort_handle
@@ -34,6 +41,9 @@ pub struct AbortHandle {
 
 impl AbortHandle {
     pub(crate) fn new(task: TaskRef) -> AbortHandle {
+        // Counted, so that a dump can tell this reference from a waker's.
+        let count = &task.header().abort_handles;
+        count.set(count.get().saturating_add(1));
         AbortHandle { task, _not_send: PhantomData }
     }
 
@@ -50,6 +60,16 @@ impl AbortHandle {
     /// True once the task finished (returned, panicked, or was aborted).
     pub fn is_finished(&self) -> bool {
         self.task.header().state.is_complete()
+    }
+}
+
+impl Drop for AbortHandle {
+    fn drop(&mut self) {
+        let count = &self.task.header().abort_handles;
+        // At `u16::MAX` the count is no longer exact: it sticks there.
+        if count.get() != u16::MAX {
+            count.set(count.get() - 1);
+        }
     }
 }
 

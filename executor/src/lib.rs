@@ -65,6 +65,12 @@
 //! [`Builder::long_poll_threshold`] is sent as a [`Report`] to
 //! [`Builder::on_report`]'s hook (default: a line on stderr).
 //!
+//! [`Runtime::dump`] (or [`task::dump`]) lists what each task waits on: who holds its
+//! wakers — holders the caller lists (the facade passes the reactor's, in words),
+//! other tasks' `JoinHandle`s, wakers held elsewhere (counted from the reference
+//! count), or none at all. The lost-waker detector ([`Builder::detect_lost_wakers`],
+//! on in debug builds) reports a task that returned `Pending` with none, once.
+//!
 //! # Files, bottom up
 //!
 //! Each file uses only files listed before it, except `task` and `scheduler`, which
@@ -78,7 +84,8 @@
 //!    drives), with the scheduler's tables `queue` and `live`; under `task/`, what
 //!    users see of a task: `id` ([`task::Id`], [`task::id`]), `info` (per-task
 //!    counters, [`task::TaskInfo`] records) and `builder` ([`task::Builder`]: names);
-//!    `measure`: timing polls, and the long-poll detector;
+//!    `measure`: timing polls, and the long-poll detector; `task/dump`: who holds a
+//!    task's wakers, and [`task::Dump`]; `lost`: the lost-waker detector;
 //! 4. `waker`: the `RawWakerVTable`, on top of `scheduler::wake_by_val` and its kin;
 //! 5. `abort_handle` ([`AbortHandle`]), then `join`: [`JoinHandle`], then `join_set`:
 //!    [`JoinSet`], on top of the handle and [`spawn`];
@@ -125,6 +132,7 @@ mod join_set;
 mod live;
 #[cfg(all(test, loom))]
 mod loom_tests;
+mod lost;
 mod measure;
 mod park;
 mod queue;
@@ -149,7 +157,7 @@ pub use join::JoinHandle;
 pub use join_error::JoinError;
 pub use join_set::JoinSet;
 pub use park::{Park, ThreadPark, Unpark};
-pub use report::{LongPoll, Report};
+pub use report::{LongPoll, LostWaker, Report};
 pub use runtime::{current_stats, spawn, Builder, Runtime, DEFAULT_EVENT_INTERVAL};
 pub use stats::Stats;
 pub use step::{PollOutcome, Polled, RunUntilStalled, Step, RUN_UNTIL_STALLED_MAX_POLLS};

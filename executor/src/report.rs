@@ -45,6 +45,52 @@ pub enum Report {
     /// One poll of a task took longer than the threshold: every other task, I/O and
     /// timers waited that long.
     LongPoll(LongPoll),
+    /// A task returned `Pending` while no waker of it existed and it was not queued:
+    /// nothing can ever wake it. Reported once per task, by the lost-waker detector
+    /// ([`Builder::detect_lost_wakers`](crate::Builder::detect_lost_wakers)).
+    LostWaker(LostWaker),
+}
+
+/// A task that nothing can wake: what the lost-waker detector reports.
+///
+/// The usual cause: a future returned `Pending` without storing `cx.waker()` (or a
+/// clone) where the event it waits for will find it — a hand-written `poll` that
+/// forgot, or one that dropped the waker it had stored. The task is stuck for good;
+/// it can still be aborted.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use wakeful_executor::{spawn, yield_now, Builder, Report};
+///
+/// let seen = Arc::new(Mutex::new(Vec::new()));
+/// let sink = seen.clone();
+/// let rt = Builder::default()
+///     .detect_lost_wakers(true)
+///     .on_report(move |report| sink.lock().unwrap().push(report.to_string()))
+///     .build();
+/// rt.block_on(async {
+///     // A future that forgets to store its waker.
+///     let stuck = spawn(std::future::poll_fn(|_cx| std::task::Poll::<()>::Pending));
+///     yield_now().await;
+///     stuck.abort(); // still possible
+///     assert!(stuck.await.unwrap_err().is_cancelled());
+/// });
+/// let seen = seen.lock().unwrap();
+/// assert_eq!(seen.len(), 1, "{seen:?}");
+/// assert!(seen[0].starts_with("lost waker: task"), "{}", seen[0]);
+/// assert!(seen[0].contains(file!()), "with the spawn location: {}", seen[0]);
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct LostWaker {
+    /// The task.
+    pub id: Id,
+    /// Its name, if it was given one.
+    pub name: Option<String>,
+    /// Where it was spawned.
+    pub location: &'static Location<'static>,
+    /// The type of its future (`std::any::type_name`).
+    pub future_type: &'static str,
 }
 
 /// A poll longer than [`Builder::long_poll_threshold`](crate::Builder::long_poll_threshold).
@@ -77,6 +123,19 @@ impl fmt::Display for Report {
                     f,
                     " (spawned at {}, future {}) ran {:?} in one poll (threshold {:?}): nothing else ran meanwhile",
                     long.location, long.future_type, long.duration, long.threshold
+                )
+            }
+            Report::LostWaker(lost) => {
+                write!(f, "lost waker: {}", lost.id)?;
+                if let Some(name) = &lost.name {
+                    write!(f, " {name:?}")?;
+                }
+                write!(
+                    f,
+                    " (spawned at {}, future {}) returned Pending, and no waker of it is held \
+                     anywhere: it can never wake (a poll that returned Pending without storing \
+                     cx.waker()?)",
+                    lost.location, lost.future_type
                 )
             }
         }

@@ -29,7 +29,7 @@ use crate::scheduler::{self, Enter, Scheduler};
 use crate::state::Start;
 use crate::stats::Stats;
 use crate::sync::Ordering;
-use crate::task::{PollRef, TaskInfo, TaskRef};
+use crate::task::{Dump, Holder, PollRef, TaskInfo, TaskRef};
 use crate::trace::{EventKind, PollEnd, Tracer};
 use crate::unwind;
 use crate::waker;
@@ -99,6 +99,7 @@ pub struct Builder {
     measure_polls: bool,
     long_poll: Option<Duration>,
     reporter: Reporter,
+    detect_lost_wakers: bool,
 }
 
 impl Default for Builder {
@@ -108,6 +109,7 @@ impl Default for Builder {
             measure_polls: cfg!(debug_assertions),
             long_poll: Some(DEFAULT_LONG_POLL),
             reporter: Reporter::default(),
+            detect_lost_wakers: cfg!(debug_assertions),
         }
     }
 }
@@ -164,11 +166,35 @@ impl Builder {
         self
     }
 
+    /// Reports a task that returned `Pending` while no waker of it existed and it was
+    /// not queued — it can never wake — as a [`Report::LostWaker`], once per task
+    /// (default: on in debug builds, off in release). See
+    /// [`LostWaker`](crate::LostWaker) for an example.
+    ///
+    /// Off, a `Pending` poll pays one predictable branch for it; on, one relaxed
+    /// atomic load and a few reads of the task's header. Never a false report.
+    ///
+    /// ```
+    /// use wakeful_executor::Builder;
+    ///
+    /// let rt = Builder::default().detect_lost_wakers(false).build();
+    /// rt.block_on(async {
+    ///     // Never wakes, by design: not reported, the detector being off.
+    ///     let _forever = wakeful_executor::spawn(std::future::pending::<()>());
+    ///     wakeful_executor::yield_now().await;
+    /// });
+    /// ```
+    pub fn detect_lost_wakers(mut self, on: bool) -> Builder {
+        self.detect_lost_wakers = on;
+        self
+    }
+
     /// A runtime that parks through `park` when idle.
     pub fn build_with_park(self, park: impl Park + 'static) -> Runtime {
         let mut scheduler = Scheduler::new(self.event_interval, park.unparker());
         scheduler.measure = self.measure_polls.then(|| Box::new(Measure::new(self.long_poll)));
         scheduler.reporter = self.reporter;
+        scheduler.detect_lost_wakers = self.detect_lost_wakers;
         Runtime { scheduler: Box::new(scheduler), park: RefCell::new(Box::new(park)), _not_send: PhantomData }
     }
 
@@ -288,6 +314,45 @@ impl Runtime {
     /// ```
     pub fn tasks(&self) -> Vec<TaskInfo> {
         crate::task::records(&self.scheduler)
+    }
+
+    /// Every live task and what it waits on: see [`Dump`]. From inside a task of this
+    /// runtime, [`task::dump`](crate::task::dump) does the same.
+    ///
+    /// ```
+    /// use wakeful_executor::{task::WaitsOn, Runtime};
+    ///
+    /// let rt = Runtime::new();
+    /// let handle = rt.spawn(async {});
+    /// let dump = rt.dump();
+    /// // Not polled yet: queued, and waiting on nothing else.
+    /// assert_eq!(dump.get(handle.id()).unwrap().waits_on, Vec::<WaitsOn>::new());
+    /// assert!(dump.to_string().starts_with("1 live task\n"));
+    /// ```
+    pub fn dump(&self) -> Dump {
+        self.dump_with(&[])
+    }
+
+    /// [`dump`](Self::dump), with what `holders` (the reactor's waiters, say) hold.
+    ///
+    /// ```
+    /// use std::task::Poll;
+    /// use wakeful_executor::{task::{Holder, WaitsOn}, Runtime};
+    ///
+    /// let rt = Runtime::new();
+    /// let slot = std::rc::Rc::new(std::cell::RefCell::new(None));
+    /// let keep = slot.clone();
+    /// let handle = rt.spawn(std::future::poll_fn(move |cx| {
+    ///     *keep.borrow_mut() = Some(cx.waker().clone());
+    ///     Poll::<()>::Pending
+    /// }));
+    /// rt.block_on(wakeful_executor::yield_now());
+    /// let holder = Holder::of(slot.borrow().as_ref().unwrap(), "my slot");
+    /// let dump = rt.dump_with(&[holder]);
+    /// assert_eq!(dump.get(handle.id()).unwrap().waits_on, [WaitsOn::Held("my slot".into())]);
+    /// ```
+    pub fn dump_with(&self, holders: &[Holder]) -> Dump {
+        crate::task::dump::build(&self.scheduler, holders)
     }
 
     /// Counters since creation.
@@ -420,17 +485,20 @@ pub(crate) fn run(scheduler: &Scheduler, task: TaskRef) -> bool {
     }
     scheduler.count(|s| s.polls += 1);
     header.counters.polls.set(header.counters.polls.get() + 1);
-    let (spent_budget, ours) = match scheduler.measure.as_deref() {
+    let (spent_budget, ours, pending) = match scheduler.measure.as_deref() {
         None => {
             let (done, spent_budget, ours) = poll_or_cancel(scheduler, &task);
             if done {
                 complete(scheduler, &task); // without `ours`, the task may be freed by now
             }
-            (spent_budget, ours)
+            (spent_budget, ours, !done)
         }
         Some(measure) => run_measured(scheduler, measure, &task),
     };
-    if ours {
+    if pending && scheduler.detect_lost_wakers {
+        // Out of line, and it drops `ours` itself: off, the loop pays this one branch.
+        crate::lost::check(scheduler, task, ours);
+    } else if ours {
         drop(ManuallyDrop::into_inner(task));
     }
     spent_budget
@@ -439,9 +507,10 @@ pub(crate) fn run(scheduler: &Scheduler, task: TaskRef) -> bool {
 /// `run`'s poll while measuring: timed, and a long poll reported only after
 /// `complete`, so that the hook (user code) never sees a task whose future is gone
 /// still listed as live and unfinished.
-/// Returns (the poll spent its budget, the queue entry's reference is still ours).
+/// Returns (the poll spent its budget, the queue entry's reference is still ours, the
+/// task is still pending).
 #[inline(never)]
-fn run_measured(scheduler: &Scheduler, measure: &Measure, task: &TaskRef) -> (bool, bool) {
+fn run_measured(scheduler: &Scheduler, measure: &Measure, task: &TaskRef) -> (bool, bool, bool) {
     let cancelled = task.header().cancelled.get();
     let ((done, spent_budget, ours), report, [start_ns, end_ns]) =
         measure.timed(task, || poll_or_cancel(scheduler, task));
@@ -459,7 +528,7 @@ fn run_measured(scheduler: &Scheduler, measure: &Measure, task: &TaskRef) -> (bo
     if let Some(report) = report {
         scheduler.reporter.send(&report);
     }
-    (spent_budget, ours)
+    (spent_budget, ours, !done)
 }
 
 /// Polls `task` once, or drops its future if aborted, as the task `running`. Returns

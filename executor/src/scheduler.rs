@@ -61,6 +61,11 @@ pub(crate) struct Scheduler {
     pub(crate) reporter: Reporter,
     /// Present while tracing (`Builder::build_traced`): see `trace.rs`.
     pub(crate) trace: Option<Tracer>,
+    /// Look for lost wakers after each `Pending` poll (`lost.rs`).
+    pub(crate) detect_lost_wakers: bool,
+    /// The task `step.rs` holds one more reference to while it runs it (null when
+    /// none), no waker's: what the count of wakers must leave out (`task/dump.rs`).
+    pub(crate) step_ref: Cell<*const Header>,
 }
 
 /// The runtime's half that wakers reach from any thread.
@@ -95,6 +100,8 @@ impl Scheduler {
             measure: None,
             reporter: Reporter::default(),
             trace: None,
+            detect_lost_wakers: false,
+            step_ref: Cell::new(ptr::null()),
         }
     }
 

@@ -143,6 +143,17 @@ impl State {
         self.0.load(Ordering::Relaxed) & (SCHEDULED | COMPLETE) == SCHEDULED
     }
 
+    /// The reference count and whether `SCHEDULED` is set, from one relaxed load: for
+    /// dumps and the lost-waker detector (`task/dump.rs`), never for decisions of the
+    /// run loop. One load gives a value the word really had: other threads change it
+    /// only by cloning or dropping a waker (each made from one already counted) or by
+    /// a wake that sets `SCHEDULED` and moves a reference into a queue in one step, so
+    /// a count of zero wakers seen here was true at that moment.
+    pub(crate) fn refs_and_scheduled(&self) -> (usize, bool) {
+        let word = self.0.load(Ordering::Relaxed);
+        (word / REF_ONE, word & SCHEDULED != 0)
+    }
+
     pub(crate) fn is_complete(&self) -> bool {
         self.0.load(Ordering::Acquire) & COMPLETE != 0
     }

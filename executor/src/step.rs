@@ -213,7 +213,9 @@ impl Runtime {
             let keep = task.clone(); // to read the state once `run` has consumed `task`
             let queued = scheduler.ready.len();
             let spawned_before = scheduler.stats().tasks_spawned;
+            scheduler.step_ref.set(header); // `keep` is no waker (for the lost-waker count)
             let spent_budget = run(scheduler, task);
+            scheduler.step_ref.set(std::ptr::null());
             let outcome = match (aborted, keep.header().state.is_complete()) {
                 (true, _) => PollOutcome::Aborted,
                 (false, true) => PollOutcome::Ready,

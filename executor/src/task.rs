@@ -13,7 +13,7 @@
 //!              │ join_waker, detached,          │  runtime thread only
 //!              │ cancelled, slot, location,     │
 //!              │ name, counters, queued_local,  │
-//!              │ poll_ref                       │
+//!              │ poll_ref, abort_handles, ...   │
 //!              ├──────────── Stage<F> ──────────┤  runtime thread only
 //!              │ Running(F) │ Finished(result)  │
 //!              │            │ │ Consumed        │
@@ -42,10 +42,13 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 mod builder;
+pub(crate) mod dump;
 mod id;
 mod info;
 
 pub use builder::Builder;
+pub(crate) use dump::wakers_held;
+pub use dump::{dump, dump_with, Dump, Holder, TaskDump, WaitsOn};
 pub use id::{id, try_id, Id};
 pub(crate) use info::{records, Counters, Name};
 pub use info::{tasks, TaskInfo, TaskState, WakeKind, Wakes};
@@ -84,6 +87,13 @@ pub(crate) struct Header {
     pub(crate) queued_local: Cell<bool>,
     /// Where the run loop's reference to the task is during its poll. Runtime thread only.
     pub(crate) poll_ref: Cell<PollRef>,
+    /// Live `AbortHandle`s, each holding a reference that is not a waker's: what a
+    /// dump subtracts to count the wakers (`task/dump.rs`). Exact, since an
+    /// `AbortHandle` is `!Send`; sticks at `u16::MAX` once reached (then the count of
+    /// wakers is unknown, and no task is called lost). Runtime thread only.
+    pub(crate) abort_handles: Cell<u16>,
+    /// The lost-waker detector reported this task already: once is enough.
+    pub(crate) lost_reported: Cell<bool>,
 }
 
 /// The run loop's reference to a task during its poll (`run` in `runtime.rs`): lent to
@@ -180,6 +190,8 @@ impl TaskRef {
             counters: Counters::default(),
             queued_local: Cell::new(false),
             poll_ref: Cell::new(PollRef::Idle),
+            abort_handles: Cell::new(0),
+            lost_reported: Cell::new(false),
         };
         // SAFETY: `place` points at the uninitialized allocation, valid for writes of
         // both fields, each written exactly once; nothing reads it before.

@@ -37,6 +37,13 @@ use crate::task::TaskRef;
 
 static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_waker);
 
+/// True if a waker with this vtable is one of this module's: its data pointer is then a
+/// task's header. How a dump recognises the wakers of its tasks among those the reactor
+/// holds, without cloning them (a clone would change the count being read).
+pub(crate) fn is_task_waker(vtable: *const RawWakerVTable) -> bool {
+    std::ptr::eq(vtable, &VTABLE)
+}
+
 /// A waker borrowing `task`'s reference, for the duration of one poll: no refcount
 /// traffic unless the future clones it.
 pub(crate) fn borrowed(task: &TaskRef) -> ManuallyDrop<Waker> {

@@ -11,6 +11,7 @@
 //! - [`signal`]: `ctrl_c`, and a stream of deliveries of any Unix signal.
 //! - [`blocking`]: `spawn_blocking` and the process's pool of blocking threads.
 //! - [`fs`]: files and directories, on the blocking pool.
+//! - [`dump`]: task dumps that name the fds and timers tasks wait on.
 //! - [`context`]: how those types find the reactor of the current thread, and the
 //!   executor's `Park` implemented by turning that reactor.
 //!
@@ -65,6 +66,7 @@ mod addr;
 mod async_fd;
 pub mod blocking;
 pub mod context;
+pub mod dump;
 pub mod fs;
 mod interest;
 pub mod io;

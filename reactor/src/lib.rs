@@ -79,7 +79,7 @@ mod timer_wheel;
 mod waiters;
 
 pub use clock::clock_ever_paused_on_this_thread;
-pub use reactor::{AutoAdvanceInhibitor, Reactor, ReactorStats, Unparker};
+pub use reactor::{AutoAdvanceInhibitor, Reactor, ReactorStats, Unparker, Waiting, WaitsFor};
 pub use readiness::{Direction, Readiness};
 pub use registration::Token;
 pub use sys::errno;

@@ -444,6 +444,9 @@ impl Unparker {
 mod paused;
 pub use paused::AutoAdvanceInhibitor;
 
+mod waiting;
+pub use waiting::{Waiting, WaitsFor};
+
 #[cfg(test)]
 mod tests;
 

@@ -195,6 +195,15 @@ impl Registrations {
     pub(crate) fn len(&self) -> usize {
         self.slots.len() - self.free.len()
     }
+
+    /// Hands every waiting waker to `f`, with its source's fd and direction: for
+    /// `Reactor::waiting`. Read-only: no waker is cloned or dropped.
+    pub(crate) fn for_each_waker(&self, mut f: impl FnMut(RawFd, Direction, &Waker)) {
+        for source in self.slots.iter().filter_map(|slot| slot.source.as_ref()) {
+            source.readers.iter().for_each(|waker| f(source.fd, Direction::Read, waker));
+            source.writers.iter().for_each(|waker| f(source.fd, Direction::Write, waker));
+        }
+    }
 }
 
 #[cfg(test)]

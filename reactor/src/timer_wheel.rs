@@ -329,6 +329,17 @@ impl TimerWheel {
         self.near.end_slot(from);
     }
 
+    /// Hands every pending timer's deadline and waker to `f`, in no particular order:
+    /// for `Reactor::waiting`. Read-only: no waker is cloned or dropped.
+    pub(crate) fn for_each_waker(&self, mut f: impl FnMut(u64, &Waker)) {
+        let pending = |entry: &&Entry| matches!(entry.state, EntryState::Linked { .. } | EntryState::Near);
+        for entry in self.entries.iter().filter(pending) {
+            if let Some(waker) = &entry.waker {
+                f(entry.deadline, waker);
+            }
+        }
+    }
+
     /// Timers waiting to fire.
     pub(crate) fn len(&self) -> usize {
         self.pending

@@ -123,6 +123,11 @@ impl Waiters {
         }
     }
 
+    /// The wakers of the futures waiting, without taking them.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Waker> {
+        self.slots.iter().filter_map(|slot| slot.waker.as_ref())
+    }
+
     /// How many futures wait.
     pub(crate) fn len(&self) -> usize {
         self.slots.len() - self.free.len()

@@ -40,6 +40,32 @@ pub(crate) fn read(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n as usize)
 }
 
+/// What kind of file an fd is, as `fstat` tells: how a task dump names an fd that is
+/// no socket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FileKind {
+    Pipe,
+    Socket,
+    CharDevice,
+    Regular,
+    Other,
+}
+
+pub(crate) fn file_kind(fd: RawFd) -> io::Result<FileKind> {
+    let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: the kernel fills `stat` on success; it is read only then.
+    syscall!("fstat", unsafe { libc::fstat(fd, stat.as_mut_ptr()) })?;
+    // SAFETY: `fstat` succeeded, so `stat` is initialized.
+    let mode = unsafe { stat.assume_init() }.st_mode & libc::S_IFMT;
+    Ok(match mode {
+        libc::S_IFIFO => FileKind::Pipe,
+        libc::S_IFSOCK => FileKind::Socket,
+        libc::S_IFCHR => FileKind::CharDevice,
+        libc::S_IFREG => FileKind::Regular,
+        _ => FileKind::Other,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use std::os::fd::AsRawFd;

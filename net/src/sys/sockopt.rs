@@ -28,6 +28,10 @@ impl IntOption {
     pub(crate) const SEND_BUFFER: IntOption = IntOption::socket(libc::SO_SNDBUF, "SO_SNDBUF");
     /// `SO_RCVBUF`: the receive buffer's size.
     pub(crate) const RECV_BUFFER: IntOption = IntOption::socket(libc::SO_RCVBUF, "SO_RCVBUF");
+    /// `SO_TYPE`: stream, datagram, ... (read by task dumps).
+    const TYPE: IntOption = IntOption::socket(libc::SO_TYPE, "SO_TYPE");
+    /// `SO_ACCEPTCONN`: the socket listens (read by task dumps).
+    const ACCEPTCONN: IntOption = IntOption::socket(libc::SO_ACCEPTCONN, "SO_ACCEPTCONN");
     /// `SO_ERROR`: the pending error, cleared by reading it.
     const ERROR: IntOption = IntOption::socket(libc::SO_ERROR, "SO_ERROR");
     /// `SO_NOSIGPIPE`: macOS's way to keep `send` on a closed peer from raising `SIGPIPE`.
@@ -62,6 +66,17 @@ pub(crate) fn get_int(fd: RawFd, option: IntOption) -> io::Result<i32> {
         libc::getsockopt(fd, option.level, option.name, (&mut value as *mut libc::c_int).cast(), &mut len)
     })?;
     Ok(value)
+}
+
+/// True for a stream socket (TCP, Unix stream), false for any other type
+/// (`SO_TYPE`); an error if `fd` is no socket.
+pub(crate) fn is_stream(fd: RawFd) -> io::Result<bool> {
+    Ok(get_int(fd, IntOption::TYPE)? == libc::SOCK_STREAM)
+}
+
+/// True if the socket listens (`SO_ACCEPTCONN`).
+pub(crate) fn is_listening(fd: RawFd) -> io::Result<bool> {
+    Ok(get_int(fd, IntOption::ACCEPTCONN)? != 0)
 }
 
 /// The socket's pending error (`SO_ERROR`), cleared by reading it: how a non-blocking
