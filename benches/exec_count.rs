@@ -11,7 +11,9 @@
 //! `RUNTIME` is `wakeful`, `executor` (wakeful's executor alone, without the reactor),
 //! `executor-traced` (the same, recording a trace whose batches a sink discards: what
 //! recording costs, without writing JSON) or `tokio` (current-thread, with a `LocalSet`, as in the criterion bench); `WORK` is `ping_pong` (N hand-offs, two per round trip), `spawn`
-//! (N tasks spawned, then joined) or `yield` (one task yields N times). Run it at two
+//! (N tasks spawned, then joined) or `yield` (one task yields N times); `echo` (wakeful
+//! only: N round trips of 64 bytes over loopback TCP between two tasks, each through
+//! reactor turns and their I/O wakes). Run it at two
 //! sizes and divide the difference in instructions by the difference in N: that
 //! leaves out the runtime's creation and the process's start.
 
@@ -61,6 +63,10 @@ fn main() {
         panic!("usage: exec_count wakeful|executor|executor-traced|tokio ping_pong|spawn|yield N");
     };
     let n: usize = n.parse().expect("N: a count");
+    if what == "echo" {
+        assert_eq!(runtime, "wakeful", "echo: wakeful only");
+        return echo(n);
+    }
     match runtime.as_str() {
         "wakeful" => work(&wakeful(), what, n),
         "executor" => work(&Executor(wakeful::executor::Runtime::new()), what, n),
@@ -73,4 +79,30 @@ fn main() {
         "tokio" => work(&tokio(), what, n),
         _ => panic!("unknown runtime {runtime:?}: wakeful, executor, executor-traced or tokio"),
     }
+}
+
+/// `n` echo round trips of 64 bytes between two tasks over loopback TCP: the reactor's
+/// path (turn, event, I/O wake with its cause), deterministic under callgrind.
+fn echo(n: usize) {
+    use wakeful::net::{TcpListener, TcpStream};
+
+    wakeful::Runtime::new().unwrap().block_on(async move {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = wakeful::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 64];
+            while stream.read_exact(&mut buf).await.is_ok() {
+                stream.write_all(&buf).await.unwrap();
+            }
+        });
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        let mut buf = [7u8; 64];
+        for _ in 0..n {
+            client.write_all(&buf).await.unwrap();
+            client.read_exact(&mut buf).await.unwrap();
+        }
+        drop(client);
+        server.await.unwrap();
+    });
 }

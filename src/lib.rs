@@ -57,7 +57,7 @@ use std::rc::Rc;
 
 pub use wakeful_executor as executor;
 pub use wakeful_executor::{spawn, yield_now, JoinError, JoinHandle, LongPoll, LostWaker, Report};
-pub use wakeful_executor::{PollOutcome, Polled, RunUntilStalled, Step};
+pub use wakeful_executor::{PollOutcome, Polled, RunUntilStalled, Step, WokenTask};
 pub use wakeful_net::{fs, io, signal, time};
 pub use wakeful_reactor as reactor;
 pub use wakeful_sync as sync;
@@ -112,7 +112,9 @@ pub use wakeful_macros::test;
 ///   through [`task::blocking`] rather than the runtime's builder.
 pub mod task {
     pub use crate::task_builder::Builder;
-    pub use wakeful_executor::task::{id, tasks, try_id, Id, TaskInfo, TaskState, WakeKind, Wakes};
+    pub use wakeful_executor::task::{
+        id, tasks, try_id, wake_with_cause, Id, IoEvents, TaskInfo, TaskState, WakeCause, WakeKind, Wakes,
+    };
     pub use wakeful_executor::task::{Dump, TaskDump, WaitsOn};
     pub use wakeful_executor::{spawn, yield_now, AbortHandle, JoinError, JoinHandle, JoinSet};
     pub use wakeful_net::blocking::{self, spawn_blocking};
@@ -368,7 +370,8 @@ impl Runtime {
     /// [spawned](Self::spawn) task's poll (its id, [`PollOutcome`], the tasks it woke
     /// and spawned), or, when none is ready, one reactor turn that does not block
     /// ([`Step::Woke`]: the tasks its I/O events, due timers and other threads' wakes
-    /// woke), or [`Step::Stalled`] if that turn woke none.
+    /// woke, each with its [`WakeCause`](task::WakeCause): readable on fd 9, a timer's
+    /// deadline, another thread), or [`Step::Stalled`] if that turn woke none.
     ///
     /// Unlike [`block_on`](Self::block_on), there is no future of the caller's to run:
     /// steps drive spawned tasks only, one at a time, and return at once — for tests

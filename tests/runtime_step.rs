@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use wakeful::executor::RUN_UNTIL_STALLED_MAX_POLLS;
 use wakeful::net::{TcpListener, TcpStream};
 use wakeful::sync::mpsc;
-use wakeful::task::Id;
-use wakeful::{PollOutcome, Polled, Runtime, Step};
+use wakeful::task::{Id, IoEvents, WakeCause};
+use wakeful::{PollOutcome, Polled, Runtime, Step, WokenTask};
 
 fn polled(task: Id, outcome: PollOutcome, woke: &[Id]) -> Step {
     Step::Polled(Polled { task, outcome, woke: woke.to_vec(), spawned: Vec::new() })
@@ -74,6 +74,7 @@ fn a_socket_read_is_woken_by_a_reactor_turn() {
         let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
         (listener.accept().await.unwrap().0, client)
     });
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&server);
     let reader = rt.spawn(async move {
         let mut buf = [0; 5];
         server.read_exact(&mut buf).await.unwrap();
@@ -88,7 +89,14 @@ fn a_socket_read_is_woken_by_a_reactor_turn() {
     assert_eq!(rt.step(), polled(w, PollOutcome::Ready, &[]), "the write wakes no one itself");
     // The kernel tells the reactor: the next turn (no task is ready) wakes the reader.
     let woke = step_until(&rt, |step| !step.is_stalled());
-    assert_eq!(woke, Step::Woke(vec![r]));
+    // The writer wrote and dropped its end: readable, and (if the FIN has landed by
+    // the turn, as it usually has on loopback) read-closed too.
+    let Step::Woke(woken) = &woke else { panic!("a turn woke the reader: {woke:?}") };
+    assert!(
+        matches!(woken[..], [WokenTask { task, cause: WakeCause::Io { fd: on, events } }]
+            if task == r && on == fd && events.contains(IoEvents::READABLE)),
+        "the readable event, on the reader's fd: {woke:?}"
+    );
     assert_eq!(rt.step(), polled(r, PollOutcome::Ready, &[]));
     assert_eq!(rt.block_on(reader).unwrap(), *b"hello");
 }
@@ -247,7 +255,8 @@ fn a_wake_from_another_thread_is_reported_by_a_turn() {
     assert_eq!(rt.step(), polled(waiter.id(), PollOutcome::Pending, &[]));
     let waker = rx.recv().unwrap();
     std::thread::spawn(move || waker.wake()).join().unwrap();
-    assert_eq!(step_until(&rt, |step| !step.is_stalled()), Step::Woke(vec![waiter.id()]));
+    let woke = step_until(&rt, |step| !step.is_stalled());
+    assert_eq!(woke, Step::Woke(vec![WokenTask { task: waiter.id(), cause: WakeCause::Remote }]));
     assert_eq!(rt.step(), polled(waiter.id(), PollOutcome::Ready, &[]));
 }
 
@@ -291,7 +300,7 @@ fn steps_and_block_on_take_turns_on_one_runtime() {
     });
     rt.run_until_stalled();
     tx.send(2).unwrap(); // outside the runtime: the next turn reports the wake
-    assert_eq!(rt.step(), Step::Woke(vec![consumer.id()]));
+    assert_eq!(rt.step(), Step::Woke(vec![WokenTask { task: consumer.id(), cause: WakeCause::Remote }]));
     let Step::Polled(step) = rt.step() else { panic!("the consumer was woken") };
     assert_eq!((step.task, step.outcome), (consumer.id(), PollOutcome::Pending));
     rt.block_on(async { tx.send(3).unwrap() });

@@ -46,6 +46,22 @@ fn a_trace_has_task_tracks_poll_slices_reactor_waits_and_paired_flows() {
         let mut client = TcpStream::connect(addr).await.unwrap();
         futures_lite::AsyncWriteExt::write_all(&mut client, b"hello").await.unwrap();
         assert_eq!(&reader.await.unwrap(), b"hello");
+        // Woken from another thread.
+        let parked = std::sync::Arc::new(std::sync::Mutex::new(None::<std::task::Waker>));
+        let (slot, polled) = (parked.clone(), std::rc::Rc::new(std::cell::Cell::new(0)));
+        let count = polled.clone();
+        let remote = wakeful::spawn(std::future::poll_fn(move |cx| {
+            count.set(count.get() + 1);
+            if count.get() > 1 {
+                return std::task::Poll::Ready(());
+            }
+            *slot.lock().unwrap() = Some(cx.waker().clone());
+            std::task::Poll::Pending
+        }));
+        util::run_ready_tasks().await;
+        let waker = parked.lock().unwrap().take().expect("polled once");
+        std::thread::spawn(move || waker.wake()).join().unwrap();
+        remote.await.unwrap();
         let idle = wakeful::spawn(std::future::pending::<()>());
         util::run_ready_tasks().await;
         (yielder_id, idle.id())
@@ -72,6 +88,17 @@ fn a_trace_has_task_tracks_poll_slices_reactor_waits_and_paired_flows() {
     assert_eq!(flows_into(yielder_track), 3, "three self-wakes, three arrows");
     let from_reactor = trace.of_phase("s").filter(|s| s["tid"] == REACTOR_TID).count();
     assert!(from_reactor >= 2, "the timer's and the socket's wakes start on the reactor");
+    // Each poll names its wake's cause; the reactor's track has the event behind it.
+    let woken_by: Vec<&str> = trace.of_phase("X").filter_map(|e| e["args"]["woken_by"].as_str()).collect();
+    let fd = woken_by.iter().find(|by| by.starts_with("readable on fd ")).expect("a socket's wake");
+    assert!(woken_by.contains(&"timer") && woken_by.contains(&"itself"), "{woken_by:?}");
+    assert!(woken_by.contains(&"another thread"), "{woken_by:?}");
+    let instants: Vec<_> = trace.of_phase("i").filter(|e| e["tid"] == REACTOR_TID).collect();
+    let socket = instants.iter().find(|e| e["name"] == *fd).expect("the socket's event");
+    assert_eq!(socket["args"]["readiness"], "readable");
+    assert_eq!(fd.rsplit(' ').next().unwrap(), socket["args"]["fd"].to_string());
+    let timer = instants.iter().find(|e| e["name"] == "timer").expect("the timer's event");
+    assert!(timer["args"]["deadline_us"].as_f64().unwrap() <= parse::ts(timer), "fired after its deadline");
 }
 
 #[test]

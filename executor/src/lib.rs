@@ -160,7 +160,7 @@ pub use park::{Park, ThreadPark, Unpark};
 pub use report::{LongPoll, LostWaker, Report};
 pub use runtime::{current_stats, spawn, Builder, Runtime, DEFAULT_EVENT_INTERVAL};
 pub use stats::Stats;
-pub use step::{PollOutcome, Polled, RunUntilStalled, Step, RUN_UNTIL_STALLED_MAX_POLLS};
+pub use step::{PollOutcome, Polled, RunUntilStalled, Step, WokenTask, RUN_UNTIL_STALLED_MAX_POLLS};
 
 /// Runs `future` to completion on a new [`Runtime`] without I/O.
 pub fn block_on<F: Future>(future: F) -> F::Output {

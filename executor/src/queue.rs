@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::sync::{AtomicBool, Ordering};
-use crate::task::{Id, TaskRef, WakeKind};
+use crate::task::{Header, Id, TaskRef};
 
 /// Tasks to poll, first in first out, so that a task that keeps waking itself goes to
 /// the back and every other ready task runs before it again. Runtime thread only.
@@ -75,16 +75,17 @@ impl RemoteQueue {
         Ok(())
     }
 
-    /// Moves every queued task to `ready`, in the order they were woken.
-    pub(crate) fn drain_into(&self, ready: &ReadyQueue) {
+    /// Moves every queued task to `ready`, in the order they were woken, showing each
+    /// to `woken` first (`scheduler::drain_remote` counts the wake there).
+    #[inline]
+    pub(crate) fn drain_into(&self, ready: &ReadyQueue, mut woken: impl FnMut(&Header)) {
         if !self.pending.load(Ordering::Acquire) {
             return;
         }
         let mut inner = self.lock();
         self.pending.store(false, Ordering::Relaxed);
         inner.tasks.drain(..).for_each(|task| {
-            // Counted here, on the runtime's thread: the counters are plain `Cell`s.
-            task.header().counters.count_wake(WakeKind::Remote);
+            woken(task.header());
             ready.push(task);
         });
     }

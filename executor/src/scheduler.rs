@@ -27,7 +27,7 @@ use crate::report::Reporter;
 use crate::state::Schedule;
 use crate::stats::Stats;
 use crate::sync::{AtomicBool, AtomicU64, Ordering};
-use crate::task::{Header, Id, PollRef, TaskRef, WakeKind};
+use crate::task::{current_cause, Header, Id, PollRef, TaskRef, WakeCause};
 use crate::trace::Tracer;
 
 thread_local! {
@@ -52,8 +52,9 @@ pub(crate) struct Scheduler {
     pub(crate) closed: Cell<bool>,
     /// `wakes_remote` and `tasks_alive` are kept elsewhere and filled in by `stats()`.
     stats: Cell<Stats>,
-    /// The task being polled (or dropped by the runtime), null between polls: what
-    /// `task::id()` reads. Set by `runtime.rs` while it holds a reference to the task.
+    /// The task being polled (or dropped by the runtime, or waking its `JoinHandle`'s
+    /// owner as it completes), null between polls: what `task::id()` reads, and what
+    /// a wake meanwhile is attributed to. Set by `runtime.rs` while it holds a reference to the task.
     pub(crate) running: Cell<*const Header>,
     /// Present while polls are measured (`Builder::measure_polls`): see `measure.rs`.
     pub(crate) measure: Option<Box<Measure>>,
@@ -66,6 +67,11 @@ pub(crate) struct Scheduler {
     /// The task `step.rs` holds one more reference to while it runs it (null when
     /// none), no waker's: what the count of wakers must leave out (`task/dump.rs`).
     pub(crate) step_ref: Cell<*const Header>,
+    /// While `Runtime::step` turns the park: the wakes made outside any poll, with
+    /// their causes, for its `Step::Woke` (see `queue_between_polls`).
+    pub(crate) step_log: RefCell<Option<Vec<(Id, WakeCause)>>>,
+    /// `step_log` is open: one load to test, where the `RefCell` cost four per wake.
+    pub(crate) step_logging: Cell<bool>,
 }
 
 /// The runtime's half that wakers reach from any thread.
@@ -102,6 +108,8 @@ impl Scheduler {
             trace: None,
             detect_lost_wakers: false,
             step_ref: Cell::new(ptr::null()),
+            step_log: RefCell::new(None),
+            step_logging: Cell::new(false),
         }
     }
 
@@ -240,30 +248,77 @@ fn claim_local(header: &Header) -> bool {
     true
 }
 
-/// On the task's runtime thread: queues the task just claimed, counting the wake as
-/// the task's own (woken during its poll) or another local one.
+/// On the task's runtime thread: queues the task just claimed, recording the wake's
+/// cause (the rule is in `task/cause.rs`): the task itself or another task, if one
+/// is being polled; else whatever [`queue_between_polls`] finds.
+///
+/// The wake outside any poll leaves through a tail call that queues the task too:
+/// with a call that returned here, the ping-pong's every wake paid ~4 instructions
+/// more, saving registers across it (measured with callgrind).
 fn push_local(scheduler: &Scheduler, task: TaskRef) {
     scheduler.count(|s| s.wakes_local += 1);
-    let itself = ptr::eq(scheduler.running.get(), task.header());
-    task.header().counters.count_wake(if itself { WakeKind::Itself } else { WakeKind::Local });
-    if scheduler.trace.is_some() {
-        return push_traced(scheduler, task);
+    let header = task.header();
+    let running = scheduler.running.get();
+    if ptr::eq(running, header) {
+        record(scheduler, header, WakeCause::Itself);
+    } else if let Some(other) = {
+        // SAFETY: `running` is non-null only while the run loop (or shutdown) holds a
+        // reference to that task (see `running_id`); the id is copied out at once.
+        unsafe { running.as_ref() }
+    } {
+        record(scheduler, header, WakeCause::Task(other.id));
+    } else {
+        return queue_between_polls(scheduler, task);
     }
     scheduler.ready.push(task);
 }
 
-/// `push_local`'s last step while tracing: the wake recorded, then the push. Out of
-/// line, and a tail call like the untraced push, so that the untraced wake pays only
-/// the test of `trace` (measured with callgrind over `benches/exec_count.rs`: recording
-/// inline cost 16 instructions per wake, traced or not; a call followed by the push,
-/// 6; this, 2).
+/// [`push_local`] for a wake made while no task runs: the cause a `wake_with_cause`
+/// under way gave, else `Local`; logged for `Runtime::step` while it turns. Out of
+/// line: the task-to-task ping-pong never comes here.
+#[inline(never)]
+fn queue_between_polls(scheduler: &Scheduler, task: TaskRef) {
+    let header = task.header();
+    let cause = current_cause().unwrap_or(WakeCause::Local);
+    if scheduler.step_logging.get() {
+        if let Some(log) = scheduler.step_log.borrow_mut().as_mut() {
+            log.push((header.id, cause));
+        }
+    }
+    record(scheduler, header, cause);
+    scheduler.ready.push(task);
+}
+
+/// The one place every attributed wake passes — local ones from [`push_local`],
+/// remote ones from [`drain_remote`] — on the runtime's thread: `header`'s task was queued
+/// because of `cause`. Counted by kind; `cause.kind()` folds to a constant where the
+/// cause is one.
+#[inline(always)]
+fn record(scheduler: &Scheduler, header: &Header, cause: WakeCause) {
+    header.counters.count_wake(cause.kind());
+    if scheduler.trace.is_some() {
+        trace_wake(scheduler, header.id, cause);
+    }
+}
+
+/// Records a wake into the trace. Cold and out of line: the untraced wake pays the
+/// test of `trace` only.
 #[cold]
 #[inline(never)]
-fn push_traced(scheduler: &Scheduler, task: TaskRef) {
+fn trace_wake(scheduler: &Scheduler, task: Id, cause: WakeCause) {
     if let Some(trace) = &scheduler.trace {
-        trace.woken(task.header().id, scheduler.running_id());
+        trace.woken(task, scheduler.running_id(), cause);
     }
-    scheduler.ready.push(task);
+}
+
+/// Moves the tasks woken from other threads to the ready queue, recording each wake
+/// as `Remote` on this thread (the counters are plain `Cell`s).
+#[inline]
+pub(crate) fn drain_remote(scheduler: &Scheduler) {
+    scheduler
+        .inbox
+        .remote
+        .drain_into(&scheduler.ready, |header| record(scheduler, header, WakeCause::Remote));
 }
 
 /// On the task's runtime thread: the run loop's reference if it is spare, else a

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use crate::runtime::{run, Runtime};
 use crate::scheduler::{self, Enter, Scheduler};
-use crate::task::Id;
+use crate::task::{Id, WakeCause};
 
 /// Polls [`Runtime::run_until_stalled`] does at most in one call, so that a task that
 /// is always ready (one that wakes itself on every poll) cannot keep it from returning.
@@ -29,13 +29,22 @@ pub enum Step {
     Polled(Polled),
     /// No task was ready, so I/O, timers and other threads' wakes were looked at
     /// without blocking (one turn of the [`Park`](crate::Park), with a zero timeout),
-    /// and they woke these tasks: first those the turn woke, in wake order, then
-    /// those woken from elsewhere since the last turn (other threads; this thread
-    /// between steps).
-    Woke(Vec<Id>),
+    /// and they woke these tasks, each with its cause: first those the turn woke, in
+    /// wake order (I/O events, timers), then those woken from elsewhere since the
+    /// last turn (other threads; this thread between steps: [`WakeCause::Remote`]).
+    Woke(Vec<WokenTask>),
     /// No task was ready, and that look woke none: only time, I/O or another thread
     /// can wake a task now.
     Stalled,
+}
+
+/// A task a [`Step::Woke`] woke, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WokenTask {
+    /// The task woken.
+    pub task: Id,
+    /// What woke it.
+    pub cause: WakeCause,
 }
 
 /// One poll of a task, as [`Step::Polled`] reports it.
@@ -228,18 +237,58 @@ impl Runtime {
         }
     }
 
-    /// One non-blocking turn of the park; what it queued (the ready queue was empty).
+    /// One non-blocking turn of the park; what it queued (the ready queue was empty),
+    /// with the causes the wakes were attributed to while the log was open.
     #[inline]
     fn turn(&self, scheduler: &Scheduler) -> Step {
         let queued = scheduler.ready.len();
-        self.park(Some(Duration::ZERO));
-        scheduler.inbox.remote.drain_into(&scheduler.ready);
-        let woke = scheduler.ready.ids_from(queued);
+        let log = {
+            let open = OpenLog::new(scheduler);
+            self.park(Some(Duration::ZERO));
+            open.take()
+        };
+        scheduler::drain_remote(scheduler);
+        let cause_of = |id: Id| {
+            log.iter().find(|(woken, _)| *woken == id).map_or(WakeCause::Remote, |(_, cause)| *cause)
+        };
+        let woke: Vec<WokenTask> = scheduler
+            .ready
+            .ids_from(queued)
+            .into_iter()
+            .map(|task| WokenTask { task, cause: cause_of(task) })
+            .collect();
         if woke.is_empty() {
             Step::Stalled
         } else {
             Step::Woke(woke)
         }
+    }
+}
+
+/// The scheduler's step log, open while it lives: closed again even if the park
+/// panics, so later wakes are not logged for nobody.
+struct OpenLog<'a>(&'a Scheduler);
+
+impl<'a> OpenLog<'a> {
+    #[inline]
+    fn new(scheduler: &'a Scheduler) -> OpenLog<'a> {
+        *scheduler.step_log.borrow_mut() = Some(Vec::new());
+        scheduler.step_logging.set(true);
+        OpenLog(scheduler)
+    }
+
+    #[inline]
+    fn take(self) -> Vec<(Id, WakeCause)> {
+        self.0.step_logging.set(false);
+        self.0.step_log.borrow_mut().take().unwrap_or_default()
+    }
+}
+
+impl Drop for OpenLog<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.0.step_logging.set(false);
+        self.0.step_log.borrow_mut().take();
     }
 }
 

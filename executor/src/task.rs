@@ -42,11 +42,14 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 mod builder;
+mod cause;
 pub(crate) mod dump;
 mod id;
 mod info;
 
 pub use builder::Builder;
+pub(crate) use cause::current_cause;
+pub use cause::{wake_with_cause, IoEvents, WakeCause};
 pub(crate) use dump::wakers_held;
 pub use dump::{dump, dump_with, Dump, Holder, TaskDump, WaitsOn};
 pub use id::{id, try_id, Id};

@@ -39,7 +39,7 @@ use std::panic::Location;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use crate::task::Id;
+use crate::task::{Id, WakeCause};
 
 /// Events buffered before the sink gets them, by default: 4096 ×
 /// `size_of::<TraceEvent>()` (64 bytes on 64-bit targets) = 256 KiB.
@@ -48,6 +48,12 @@ pub const DEFAULT_CAPACITY: usize = 4096;
 /// Receives the recorded events in batches, in the order they were recorded, on the
 /// runtime's thread, between polls. It must not call back into the runtime.
 pub trait TraceSink {
+    /// Called once, when the [`Tracer`] is made: the instant every `at_ns` counts from
+    /// (to place a timer's deadline, say).
+    fn start(&mut self, epoch: Instant) {
+        let _ = epoch;
+    }
+
     /// One batch: a full buffer, or what was left when the runtime was dropped (or
     /// [`Tracer::flush`] called). The slice is reused once this returns.
     fn write(&mut self, events: &[TraceEvent]);
@@ -95,13 +101,16 @@ pub enum EventKind {
         /// `Ready`: `block_on` returns; `Panicked`: it unwinds.
         outcome: PollEnd,
     },
-    /// A task was woken on the runtime's thread and queued (repeated wakes of a task
-    /// already queued are not events: they change nothing). `flow` numbers the wake,
-    /// so a viewer can draw an arrow from `by` to the poll the wake led to.
+    /// A task was woken and queued (repeated wakes of a task already queued are not
+    /// events: they change nothing). `flow` numbers the wake, so a viewer can draw an
+    /// arrow from `by` to the poll the wake led to. Wakes from other threads are
+    /// recorded when the runtime's thread takes them from its remote queue.
     Woken {
         /// The task woken.
         task: Id,
-        /// What was running when it was woken.
+        /// Why: the fd and readiness, the timer, the task, the thread.
+        cause: WakeCause,
+        /// What was running on the runtime's thread when it was woken.
         by: WakeSource,
         /// This wake's number, unique in the trace.
         flow: u64,
@@ -187,6 +196,10 @@ struct Recorder {
     phase: Cell<(WakeSource, Option<u64>)>,
     /// The last task polled, and when that poll ended.
     last_polled: Cell<Option<(Id, u64)>>,
+    /// The task completing (it is `running` again while its completion wakes its
+    /// `JoinHandle`'s owner), and the time to give those wakes: just before the end
+    /// of its last poll, so that their arrows start on it.
+    completing: Cell<Option<(Id, u64)>>,
     next_flow: Cell<u64>,
     stats: Cell<TraceStats>,
 }
@@ -195,14 +208,17 @@ impl Tracer {
     /// A recorder that hands batches of at most `capacity` events (at least 1) to
     /// `sink`: the memory it uses is `capacity * size_of::<TraceEvent>()`, whatever
     /// the trace's length.
-    pub fn new(sink: impl TraceSink + 'static, capacity: usize) -> Tracer {
+    pub fn new(mut sink: impl TraceSink + 'static, capacity: usize) -> Tracer {
         let capacity = capacity.max(1);
+        let epoch = Instant::now();
+        sink.start(epoch);
         Tracer(Rc::new(Recorder {
-            epoch: Instant::now(),
+            epoch,
             buffer: RefCell::new(Vec::with_capacity(capacity)),
             sink: RefCell::new(Box::new(sink)),
             phase: Cell::new((WakeSource::Other, None)),
             last_polled: Cell::new(None),
+            completing: Cell::new(None),
             next_flow: Cell::new(1),
             stats: Cell::new(TraceStats { capacity, ..TraceStats::default() }),
         }))
@@ -285,20 +301,24 @@ impl Tracer {
     }
 
     /// A wake on the runtime's thread queued `task`, while `running` (if any) was polled.
-    pub(crate) fn woken(&self, task: Id, running: Option<Id>) {
+    pub(crate) fn woken(&self, task: Id, running: Option<Id>, cause: WakeCause) {
         let flow = self.0.next_flow.get();
         self.0.next_flow.set(flow + 1);
         let (by, at_ns) = match running {
-            Some(id) => (WakeSource::Task(id), None),
+            Some(id) => match self.0.completing.get() {
+                Some((completing, at_ns)) if completing == id => (WakeSource::Task(id), Some(at_ns)),
+                _ => (WakeSource::Task(id), None),
+            },
             None => self.0.phase.get(),
         };
         let at_ns = at_ns.unwrap_or_else(|| self.now_ns());
-        self.record_at(at_ns, EventKind::Woken { task, by, flow });
+        self.record_at(at_ns, EventKind::Woken { task, cause, by, flow });
     }
 
     /// `task` was polled from `start_ns` to `end_ns` (since [`epoch`](Self::epoch)).
     pub(crate) fn polled(&self, task: Id, start_ns: u64, end_ns: u64, outcome: PollEnd) {
         self.0.last_polled.set(Some((task, end_ns)));
+        self.0.completing.set(None);
         self.record_at(end_ns, EventKind::Polled { task, start_ns, outcome });
         self.between_polls();
     }
@@ -307,13 +327,11 @@ impl Tracer {
     /// as woken by its last poll, if that poll just ended: the poll returned `Ready`.
     pub(crate) fn completed(&self, task: Id) {
         self.record(EventKind::Completed { task });
-        let phase = match self.0.last_polled.get() {
-            Some((polled, end_ns)) if polled == task => {
-                (WakeSource::Task(task), Some(end_ns.saturating_sub(1)))
-            }
-            _ => (WakeSource::Other, None),
+        let completing = match self.0.last_polled.get() {
+            Some((polled, end_ns)) if polled == task => Some((task, end_ns.saturating_sub(1))),
+            _ => None,
         };
-        self.0.phase.set(phase);
+        self.0.completing.set(completing);
     }
 
     /// Shutdown: wakes from here on come from dropped futures.

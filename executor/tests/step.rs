@@ -8,8 +8,9 @@ use std::rc::Rc;
 use std::task::{Poll, Waker};
 use std::time::Duration;
 
+use wakeful_executor::task::WakeCause;
 use wakeful_executor::{
-    yield_now, Builder, Park, PollOutcome, Polled, Runtime, Step, ThreadPark, Unpark,
+    yield_now, Builder, Park, PollOutcome, Polled, Runtime, Step, ThreadPark, Unpark, WokenTask,
     RUN_UNTIL_STALLED_MAX_POLLS,
 };
 
@@ -67,7 +68,7 @@ fn a_wake_from_another_thread_shows_in_the_next_turn() {
     );
     let waker = slot.borrow().clone().unwrap();
     std::thread::spawn(move || waker.wake()).join().unwrap();
-    assert_eq!(rt.step(), Step::Woke(vec![id]));
+    assert_eq!(rt.step(), Step::Woke(vec![WokenTask { task: id, cause: WakeCause::Remote }]));
     let Step::Polled(polled) = rt.step() else { panic!("the woken task is ready") };
     assert_eq!((polled.task, polled.outcome), (id, PollOutcome::Ready));
     assert_eq!(rt.step(), Step::Stalled);

@@ -7,11 +7,13 @@
 use std::cell::RefCell;
 use std::io;
 use std::rc::Rc;
+use std::task::Waker;
 use std::time::Duration;
 
+use wakeful_executor::task::{wake_with_cause, IoEvents, WakeCause};
 use wakeful_executor::trace::Tracer;
 use wakeful_executor::{Park, Unpark};
-use wakeful_reactor::{AutoAdvanceInhibitor, Reactor};
+use wakeful_reactor::{AutoAdvanceInhibitor, Reactor, Readiness, Woken};
 
 thread_local! {
     static CURRENT: RefCell<Option<Rc<Reactor>>> = const { RefCell::new(None) };
@@ -210,7 +212,7 @@ impl ReactorPark {
     fn turn(&self, timeout: Option<Duration>) -> io::Result<usize> {
         match timeout {
             None if self.reactor.is_paused() => self.park_paused(),
-            _ => self.reactor.turn(timeout),
+            _ => self.reactor.turn_with(timeout, wake_for),
         }
     }
 
@@ -222,13 +224,37 @@ impl ReactorPark {
     fn park_paused(&self) -> io::Result<usize> {
         if !self.reactor.auto_advance_inhibited() {
             let unparks = self.reactor.stats().unparks;
-            let woken = self.reactor.turn(Some(Duration::ZERO))?;
-            if woken > 0 || self.reactor.stats().unparks != unparks || self.reactor.auto_advance() {
+            let woken = self.reactor.turn_with(Some(Duration::ZERO), wake_for)?;
+            if woken > 0
+                || self.reactor.stats().unparks != unparks
+                || self.reactor.auto_advance_with(wake_for)
+            {
                 return Ok(woken);
             }
         }
-        self.reactor.turn(None)
+        self.reactor.turn_with(None, wake_for)
     }
+}
+
+/// Wakes a waker the reactor handed over, naming what ended its wait as the cause:
+/// the reactor's [`Woken`] in the executor's words.
+#[inline]
+fn wake_for(waker: Waker, woken: Woken) {
+    let cause = match woken {
+        Woken::Io { fd, readiness } => WakeCause::Io { fd, events: io_events(readiness) },
+        Woken::Timer { deadline } => WakeCause::Timer { deadline },
+        // `Woken` may grow: a reason this crate does not know yet is still a wake
+        // between polls on this thread.
+        _ => WakeCause::Local,
+    };
+    wake_with_cause(waker, cause);
+}
+
+/// The reactor's readiness bits as the executor's [`IoEvents`] (neither crate knows
+/// the other): both number them alike, so this is a copy (see the test below).
+#[inline]
+fn io_events(readiness: Readiness) -> IoEvents {
+    IoEvents::from_bits(readiness.bits())
 }
 
 impl Park for ReactorPark {
@@ -256,5 +282,26 @@ struct Unparker(wakeful_reactor::Unparker);
 impl Unpark for Unparker {
     fn unpark(&self) {
         self.0.unpark();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readiness_bits_map_to_the_same_io_events() {
+        let pairs = [
+            (Readiness::READABLE, IoEvents::READABLE),
+            (Readiness::WRITABLE, IoEvents::WRITABLE),
+            (Readiness::READ_CLOSED, IoEvents::READ_CLOSED),
+            (Readiness::WRITE_CLOSED, IoEvents::WRITE_CLOSED),
+            (Readiness::ERROR, IoEvents::ERROR),
+            (Readiness::PRIORITY, IoEvents::PRIORITY),
+        ];
+        for (readiness, events) in pairs {
+            assert_eq!(io_events(readiness), events, "{readiness:?}");
+        }
+        assert_eq!(io_events(Readiness::READABLE | Readiness::ERROR), IoEvents::READABLE | IoEvents::ERROR);
     }
 }

@@ -77,6 +77,7 @@ mod registration;
 pub mod sys;
 mod timer_wheel;
 mod waiters;
+mod woken;
 
 pub use clock::clock_ever_paused_on_this_thread;
 pub use reactor::{AutoAdvanceInhibitor, Reactor, ReactorStats, Unparker, Waiting, WaitsFor};
@@ -88,3 +89,4 @@ pub use sys::errno;
 pub(crate) use sys::syscall_error;
 pub use timer_wheel::TimerKey;
 pub use waiters::WaiterKey;
+pub use woken::Woken;

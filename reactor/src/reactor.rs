@@ -14,7 +14,7 @@ use crate::clock::Clock;
 use crate::registration::{Check, Registrations};
 use crate::sys::{self, UNPARK_TOKEN};
 use crate::timer_wheel::{TimerKey, TimerPoll, TimerWheel};
-use crate::{Direction, Readiness, Token, WaiterKey};
+use crate::{Direction, Readiness, Token, WaiterKey, Woken};
 
 /// Events taken from the OS per turn; more stay queued in the kernel for the next.
 const EVENTS_PER_TURN: usize = 1024;
@@ -67,9 +67,9 @@ pub struct Reactor {
     /// counted by `AutoAdvanceInhibitor`s, which any
     /// thread may drop.
     inhibitors: Arc<AtomicUsize>,
-    /// The wakers a turn collects, woken after every table borrow is released.
-    /// Kept between turns for its capacity.
-    due: RefCell<Vec<Waker>>,
+    /// The wakers a turn collects, each with what ended its wait, woken after every
+    /// table borrow is released. Kept between turns for its capacity.
+    due: RefCell<Vec<(Waker, Woken)>>,
     stats: Cell<ReactorStats>,
 }
 
@@ -275,6 +275,31 @@ impl Reactor {
     /// does not stop the others, nor the turn: its panic is reported by the panic hook
     /// and dropped.
     pub fn turn(&self, timeout: Option<Duration>) -> io::Result<usize> {
+        self.turn_with(timeout, |waker, _| waker.wake())
+    }
+
+    /// [`turn`](Self::turn), handing each waker to `wake` instead of waking it, with
+    /// what ended its wait: an event on an fd (the bits that end a wait in the
+    /// waiter's direction) or a timer (its deadline). `wake` should wake it; the
+    /// runtime passes the reason on as the woken task's cause. Timers come first,
+    /// then events, each in the order the OS reported them. A panic in `wake` is
+    /// contained as a waker's is in `turn`.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use wakeful_reactor::{Reactor, Woken};
+    ///
+    /// let reactor = Reactor::new()?;
+    /// let deadline = Instant::now() + Duration::from_millis(1);
+    /// reactor.insert_timer(deadline, std::task::Waker::noop());
+    /// let mut seen = Vec::new();
+    /// while seen.is_empty() {
+    ///     reactor.turn_with(None, |waker, woken| { seen.push(woken); waker.wake() })?;
+    /// }
+    /// assert!(matches!(seen[..], [Woken::Timer { deadline: at }] if at == deadline));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn turn_with(&self, timeout: Option<Duration>, wake: impl FnMut(Waker, Woken)) -> io::Result<usize> {
         // ① The wait ends at the first timer, or at the last of a close group of timers
         // (to the nanosecond where the OS allows, else rounded up to a millisecond:
         // never early, never a busy-spin).
@@ -323,7 +348,9 @@ impl Reactor {
         let fired = if paused {
             self.fire_in_order(now, &mut due)
         } else {
-            self.timers.borrow_mut().advance(now, &mut due)
+            self.timers.borrow_mut().advance_with(now, |deadline, waker| {
+                due.push((waker, Woken::Timer { deadline: self.deadline(deadline) }))
+            })
         };
 
         // ③ Readiness.
@@ -354,17 +381,17 @@ impl Reactor {
         self.stats.set(stats);
 
         // ⑤ Wake, outside every borrow.
-        Ok(self.wake_all(due))
+        Ok(self.wake_all(due, wake))
     }
 
     /// Wakes every waker of `due`, then keeps the vector for its capacity. A waker that
     /// panics is contained: the panic hook has reported it, and it must not stop the
     /// others, nor the loop that turns this reactor (one connection's bad waker would
     /// end a whole server).
-    fn wake_all(&self, mut due: Vec<Waker>) -> usize {
+    fn wake_all(&self, mut due: Vec<(Waker, Woken)>, mut wake: impl FnMut(Waker, Woken)) -> usize {
         let woken = due.len();
-        for waker in due.drain(..) {
-            if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| waker.wake())) {
+        for (waker, why) in due.drain(..) {
+            if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| wake(waker, why))) {
                 drop_payload(payload);
             }
         }
@@ -374,8 +401,16 @@ impl Reactor {
 
     /// Nanoseconds from the reactor's start to `at` (saturating: 0 before the start,
     /// `u64::MAX`, some 584 years, for anything later).
+    #[inline] // `turn_with` is compiled in its caller's crate: keep this in it too
     fn nanos(&self, at: Instant) -> u64 {
         u64::try_from(at.saturating_duration_since(self.start).as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    /// A timer's deadline, given in nanoseconds after the start, as an `Instant`: the
+    /// one it was inserted with, unless it was beyond what the wheel can name.
+    #[inline]
+    fn deadline(&self, nanos: u64) -> Instant {
+        self.start.checked_add(Duration::from_nanos(nanos)).unwrap_or_else(|| self.instant(nanos))
     }
 
     /// The instant `nanos` after the start.

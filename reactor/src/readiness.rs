@@ -47,6 +47,18 @@ impl Readiness {
         self.0 & other.0 != 0
     }
 
+    /// The bits as a number: `READABLE` is 1, `WRITABLE` 2, `READ_CLOSED` 4,
+    /// `WRITE_CLOSED` 8, `ERROR` 16, `PRIORITY` 32 (fixed: callers may map them).
+    ///
+    /// ```
+    /// use wakeful_reactor::Readiness;
+    ///
+    /// assert_eq!((Readiness::READABLE | Readiness::ERROR).bits(), 1 | 16);
+    /// ```
+    pub const fn bits(self) -> u8 {
+        self.0
+    }
+
     /// True if no bit is set.
     pub const fn is_empty(self) -> bool {
         self.0 == 0

@@ -10,7 +10,7 @@ use std::os::fd::RawFd;
 use std::task::Waker;
 
 use crate::waiters::{Place, WaiterKey, Waiters};
-use crate::{Direction, Readiness};
+use crate::{Direction, Readiness, Woken};
 
 /// Identifies one registration. Copy it freely; after deregistration it matches nothing.
 ///
@@ -79,14 +79,17 @@ pub(crate) enum Check {
 }
 
 impl Source {
-    /// Merges an event into the cached bits and takes the wakers it ends the wait of.
-    pub(crate) fn set_readiness(&mut self, ready: Readiness, wake: &mut Vec<Waker>) {
+    /// Merges an event into the cached bits and takes the wakers it ends the wait of,
+    /// each with the bits that ended it (the event's, in the waiter's direction).
+    #[inline]
+    pub(crate) fn set_readiness(&mut self, ready: Readiness, wake: &mut Vec<(Waker, Woken)>) {
         self.readiness |= ready;
-        if ready.intersects(Direction::Read.wakes_on()) {
-            self.readers.take_all(wake);
-        }
-        if ready.intersects(Direction::Write.wakes_on()) {
-            self.writers.take_all(wake);
+        let fd = self.fd;
+        for dir in [Direction::Read, Direction::Write] {
+            let readiness = ready.and(dir.wakes_on());
+            if !readiness.is_empty() {
+                self.waiters(dir).take_all(|waker| wake.push((waker, Woken::Io { fd, readiness })));
+            }
         }
     }
 
@@ -271,6 +274,7 @@ mod tests {
         let mut wake = Vec::new();
         source.set_readiness(Readiness::READABLE, &mut wake);
         assert_eq!(wake.len(), 2, "two tasks waited (one of them polled twice)");
+        assert!(wake.iter().all(|(_, woken)| *woken == Woken::Io { fd: 3, readiness: Readiness::READABLE }));
         assert!(matches!(source.check(Direction::Read, &mut key_a, &a), Check::Ready(..)));
     }
 }

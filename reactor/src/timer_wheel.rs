@@ -272,6 +272,7 @@ impl TimerWheel {
 
     /// Advances to `now` (nanoseconds), pushing the wakers of every timer due onto
     /// `fired`. Returns how many timers fired.
+    #[cfg(test)]
     pub(crate) fn advance(&mut self, now: u64, fired: &mut Vec<Waker>) -> usize {
         self.advance_with(now, |_, waker| fired.push(waker))
     }

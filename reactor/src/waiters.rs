@@ -107,7 +107,7 @@ impl Waiters {
     }
 
     /// Empties every place, moving the wakers to `into` (to be woken by the caller).
-    pub(crate) fn take_all(&mut self, into: &mut Vec<Waker>) {
+    pub(crate) fn take_all(&mut self, mut into: impl FnMut(Waker)) {
         if self.slots.len() == self.free.len() {
             return; // nobody waits: the common case of an event nobody asked for yet
         }
@@ -118,7 +118,7 @@ impl Waiters {
             if let Some(waker) = slot.waker.take() {
                 slot.generation = slot.generation.wrapping_add(1);
                 self.free.push(index as u32);
-                into.push(waker);
+                into(waker);
             }
         }
     }
@@ -197,7 +197,7 @@ mod tests {
         waiters.store(&mut a, waker().1);
         waiters.store(&mut b, waker().1);
         let mut woken = Vec::new();
-        waiters.take_all(&mut woken);
+        waiters.take_all(|waker| woken.push(waker));
         assert_eq!(woken.len(), 2);
         assert_eq!(waiters.len(), 0);
         // A new waiter may reuse a's slot; a's stale key must not remove it.

@@ -21,11 +21,11 @@ use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{self, Write};
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use std::panic::Location;
 
-use wakeful_executor::task::Id;
+use wakeful_executor::task::{Id, IoEvents, WakeCause};
 use wakeful_executor::trace::{EventKind, PollEnd, TraceEvent, TraceSink, WakeSource};
 
 /// The reactor's track: above every task (sort index), and no task's id.
@@ -36,8 +36,15 @@ pub(crate) const MAIN_TID: u64 = REACTOR_TID - 1;
 /// Text is written to the file once this much is pending: the writer's memory bound.
 const CHUNK: usize = 64 * 1024;
 
-/// A wake waiting for the poll it leads to: (flow id, the source's track, when).
-type PendingFlow = (u64, u64, u64);
+/// A wake waiting for the poll it leads to: its flow id, the track its arrow starts
+/// on (none for a wake from outside the run loop: another thread's), when, and why.
+#[derive(Clone, Copy)]
+struct PendingFlow {
+    flow: u64,
+    from: Option<u64>,
+    woken_ns: u64,
+    cause: WakeCause,
+}
 
 pub(crate) struct JsonSink {
     file: File,
@@ -54,6 +61,8 @@ pub(crate) struct JsonSink {
     wait: Option<(u64, Option<Duration>)>,
     /// A write failed: said once on stderr, then nothing more is written.
     failed: bool,
+    /// The trace's clock starts here (`TraceSink::start`): to place timers' deadlines.
+    epoch: Instant,
 }
 
 impl JsonSink {
@@ -66,6 +75,7 @@ impl JsonSink {
             pending: HashMap::default(),
             wait: None,
             failed: false,
+            epoch: Instant::now(),
         };
         let thread = std::thread::current();
         let thread = thread.name().unwrap_or("unnamed thread");
@@ -185,7 +195,7 @@ impl JsonSink {
     /// ends) leads to the next one: it stays pending.
     fn led_to(&mut self, tid: u64, start_ns: u64) -> Option<PendingFlow> {
         let waiting = self.pending.get_mut(&tid)?;
-        let before = |slot: &Option<PendingFlow>| slot.is_some_and(|(_, _, woken_ns)| woken_ns < start_ns);
+        let before = |slot: &Option<PendingFlow>| slot.is_some_and(|pending| pending.woken_ns < start_ns);
         let led = if before(&waiting[0]) { waiting[0].take() } else { None };
         if before(&waiting[1]) {
             waiting[1] = None;
@@ -199,6 +209,61 @@ impl JsonSink {
         led
     }
 
+    /// An instant on the reactor's track: the I/O event or timer that woke a task.
+    fn reactor_event(&mut self, at_ns: u64, cause: &WakeCause) {
+        self.out.extend_from_slice(b",\n{\"name\":\"");
+        self.cause(cause);
+        self.out.extend_from_slice(b"\",\"cat\":\"reactor\",\"ph\":\"i\",\"s\":\"t\",\"ts\":");
+        micros(&mut self.out, at_ns);
+        self.open(b"", REACTOR_TID);
+        self.out.extend_from_slice(b",\"args\":{");
+        match cause {
+            WakeCause::Io { fd, events } => {
+                self.out.extend_from_slice(b"\"fd\":");
+                if *fd < 0 {
+                    self.out.push(b'-');
+                }
+                number(&mut self.out, u64::from(fd.unsigned_abs()));
+                self.out.extend_from_slice(b",\"readiness\":\"");
+                io_events(&mut self.out, *events);
+                self.out.push(b'"');
+            }
+            WakeCause::Timer { deadline } => {
+                // Where the deadline lies on the trace's clock: the wake comes after it.
+                self.out.extend_from_slice(b"\"deadline_us\":");
+                let deadline_ns = deadline.saturating_duration_since(self.epoch).as_nanos();
+                micros(&mut self.out, u64::try_from(deadline_ns).unwrap_or(u64::MAX));
+            }
+            _ => {}
+        }
+        self.out.extend_from_slice(b"}}");
+    }
+
+    /// A wake's cause in words (inside a JSON string): "readable on fd 9", "timer",
+    /// "task 3", "itself", "this thread", "another thread".
+    fn cause(&mut self, cause: &WakeCause) {
+        let out = &mut self.out;
+        match cause {
+            WakeCause::Itself => out.extend_from_slice(b"itself"),
+            WakeCause::Task(id) => {
+                out.extend_from_slice(b"task ");
+                number(out, id.as_u64());
+            }
+            WakeCause::Io { fd, events } => {
+                io_events(out, *events);
+                out.extend_from_slice(b" on fd ");
+                if *fd < 0 {
+                    out.push(b'-');
+                }
+                number(out, u64::from(fd.unsigned_abs()));
+            }
+            WakeCause::Timer { .. } => out.extend_from_slice(b"timer"),
+            WakeCause::Local => out.extend_from_slice(b"this thread"),
+            WakeCause::Remote => out.extend_from_slice(b"another thread"),
+            _ => out.extend_from_slice(b"other"),
+        }
+    }
+
     fn event(&mut self, event: &TraceEvent) {
         match &event.kind {
             EventKind::Spawned { task, name, location, future_type } => {
@@ -208,11 +273,16 @@ impl JsonSink {
                 let tid = task.as_u64();
                 let outcome = outcome_name(*outcome);
                 let name = if outcome == "cancelled" { "drop (aborted)" } else { "poll" };
+                let led = self.led_to(tid, *start_ns);
                 self.slice(name, "poll", *start_ns, event.at_ns, tid);
                 self.out.extend_from_slice(br#""outcome":""#);
                 self.out.extend_from_slice(outcome.as_bytes());
+                if let Some(led) = &led {
+                    self.out.extend_from_slice(br#"","woken_by":""#);
+                    self.cause(&led.cause);
+                }
                 self.out.extend_from_slice(b"\"}}");
-                if let Some((flow, from, woken_ns)) = self.led_to(tid, *start_ns) {
+                if let Some(PendingFlow { flow, from: Some(from), woken_ns, .. }) = led {
                     self.flow("s", flow, woken_ns, from);
                     self.flow("f", flow, *start_ns, tid);
                 }
@@ -223,18 +293,20 @@ impl JsonSink {
                 self.out.extend_from_slice(outcome_name(*outcome).as_bytes());
                 self.out.extend_from_slice(b"\"}}");
             }
-            EventKind::Woken { task, by, flow } => {
+            EventKind::Woken { task, cause, by, flow } => {
                 let from = match by {
                     WakeSource::Task(id) => Some(id.as_u64()),
                     WakeSource::Main => Some(MAIN_TID),
                     WakeSource::Park => Some(REACTOR_TID),
                     _ => None, // no slice to start an arrow from
                 };
-                if let Some(from) = from {
-                    let waiting = self.pending.entry(task.as_u64()).or_default();
-                    let slot = if waiting[0].is_none() { 0 } else { 1 };
-                    waiting[slot] = Some((*flow, from, event.at_ns));
+                if let WakeCause::Io { .. } | WakeCause::Timer { .. } = cause {
+                    self.reactor_event(event.at_ns, cause);
                 }
+                let pending = PendingFlow { flow: *flow, from, woken_ns: event.at_ns, cause: *cause };
+                let waiting = self.pending.entry(task.as_u64()).or_default();
+                let slot = if waiting[0].is_none() { 0 } else { 1 };
+                waiting[slot] = Some(pending);
             }
             EventKind::Completed { task } => {
                 self.pending.remove(&task.as_u64());
@@ -281,6 +353,10 @@ impl JsonSink {
 }
 
 impl TraceSink for JsonSink {
+    fn start(&mut self, epoch: Instant) {
+        self.epoch = epoch;
+    }
+
     fn write(&mut self, events: &[TraceEvent]) {
         for event in events {
             self.event(event);
@@ -304,6 +380,31 @@ fn outcome_name(outcome: PollEnd) -> &'static str {
         PollEnd::Cancelled => "cancelled",
         PollEnd::Panicked => "panicked",
         _ => "other",
+    }
+}
+
+/// Readiness names joined by `|`, as `IoEvents`' `Display` (by hand: see [`number`]).
+fn io_events(out: &mut Vec<u8>, events: IoEvents) {
+    const NAMES: [(IoEvents, &[u8]); 6] = [
+        (IoEvents::READABLE, b"readable"),
+        (IoEvents::WRITABLE, b"writable"),
+        (IoEvents::READ_CLOSED, b"read-closed"),
+        (IoEvents::WRITE_CLOSED, b"write-closed"),
+        (IoEvents::ERROR, b"error"),
+        (IoEvents::PRIORITY, b"priority"),
+    ];
+    let mut first = true;
+    for (bit, name) in NAMES {
+        if events.contains(bit) {
+            if !first {
+                out.push(b'|');
+            }
+            out.extend_from_slice(name);
+            first = false;
+        }
+    }
+    if first {
+        out.extend_from_slice(b"no event");
     }
 }
 

@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use super::Id;
 use crate::scheduler::{self, Scheduler};
 
-/// Who woke a task, as far as the executor can tell.
+/// Who woke a task, in kinds: a [`WakeCause`](super::WakeCause) without its details
+/// (see there for the rule that attributes a wake).
 ///
 /// Only wakes that queued the task are counted: a wake of a task already queued, or
 /// complete, changes nothing and is not counted.
@@ -24,8 +25,14 @@ pub enum WakeKind {
     /// The task itself, during its own poll: `yield_now`, a spent cooperative budget,
     /// or any future that wakes its own waker before returning `Pending`.
     Itself,
-    /// Code on the runtime's thread while the runtime runs: another task, the
-    /// `block_on` future, or the reactor between polls (I/O, timers).
+    /// Another task of the runtime, during its poll or at its completion.
+    Task,
+    /// An I/O event of the reactor.
+    Io,
+    /// A timer.
+    Timer,
+    /// Other code on the runtime's thread while the runtime runs: the `block_on`
+    /// future, or the runtime between polls.
     Local,
     /// Another thread — or this one while the runtime was not running: through the
     /// remote queue.
@@ -34,9 +41,10 @@ pub enum WakeKind {
 
 impl WakeKind {
     /// Every kind, in the order of their indices.
-    pub const ALL: [WakeKind; 3] = [WakeKind::Itself, WakeKind::Local, WakeKind::Remote];
+    pub const ALL: [WakeKind; 6] =
+        [WakeKind::Itself, WakeKind::Task, WakeKind::Io, WakeKind::Timer, WakeKind::Local, WakeKind::Remote];
     /// How many kinds there are: the length of the counters' array.
-    pub(crate) const COUNT: usize = WakeKind::ALL.len();
+    pub const COUNT: usize = WakeKind::ALL.len();
 }
 
 /// Wakes of one task, by [`WakeKind`]: `wakes[WakeKind::Local]`.
@@ -252,12 +260,12 @@ mod tests {
     use crate::task::Header;
 
     /// The observability fields' share of every task: id 8, location 8, name 8 (a thin
-    /// pointer), counters 56 (polls, three wake kinds, busy, longest, last end). The
+    /// pointer), counters 80 (polls, six wake kinds, busy, longest, last end). The
     /// header was 56 bytes without them.
     #[test]
     fn header_size_is_known() {
-        assert_eq!(std::mem::size_of::<Counters>(), 56);
+        assert_eq!(std::mem::size_of::<Counters>(), 80);
         assert_eq!(std::mem::size_of::<Option<Box<Name>>>(), 8);
-        assert_eq!(std::mem::size_of::<Header>(), 56 + 80);
+        assert_eq!(std::mem::size_of::<Header>(), 56 + 104);
     }
 }

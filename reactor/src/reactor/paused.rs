@@ -11,6 +11,7 @@ use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use super::{Reactor, Unparker};
+use crate::Woken;
 
 /// How many times `auto_advance` steps through the wheel looking for a timer to fire:
 /// each step fires the earliest timer or cascades one slot to a lower level (at most
@@ -76,7 +77,7 @@ impl Reactor {
         let mut due = self.due.take();
         let fired = self.fire_in_order(self.nanos(to), &mut due);
         self.count_fired(fired, false);
-        Some(self.wake_all(due))
+        Some(self.wake_all(due, |waker, _| waker.wake()))
     }
 
     /// If the clock is paused and a timer is pending: jumps the clock to the earliest
@@ -86,6 +87,26 @@ impl Reactor {
     /// and no wake from another thread, and no [`AutoAdvanceInhibitor`] is alive: the
     /// runtime would otherwise wait for a timer that a paused clock never reaches.
     pub fn auto_advance(&self) -> bool {
+        self.auto_advance_with(|waker, _| waker.wake())
+    }
+
+    /// [`auto_advance`](Self::auto_advance), handing each due timer's waker to `wake`
+    /// with its deadline, as [`turn_with`](Self::turn_with) does.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use wakeful_reactor::{Reactor, Woken};
+    ///
+    /// let reactor = Reactor::new()?;
+    /// reactor.pause();
+    /// let deadline = reactor.now() + Duration::from_secs(60);
+    /// reactor.insert_timer(deadline, std::task::Waker::noop());
+    /// let mut seen = Vec::new();
+    /// assert!(reactor.auto_advance_with(|waker, woken| { seen.push(woken); waker.wake() }));
+    /// assert_eq!(seen, [Woken::Timer { deadline }]);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn auto_advance_with(&self, wake: impl FnMut(Waker, Woken)) -> bool {
         if !self.clock.is_paused() {
             return false;
         }
@@ -102,7 +123,7 @@ impl Reactor {
             }
         }
         self.count_fired(fired, fired > 0);
-        self.wake_all(due);
+        self.wake_all(due, wake);
         fired > 0
     }
 
@@ -137,12 +158,16 @@ impl Reactor {
     /// Advances the wheel to `now` and pushes the wakers of the timers due onto `due`
     /// sorted by deadline (ties in wheel order), so that under a paused clock, where
     /// many timers come due at one jump, tasks run in the order of their deadlines.
-    pub(super) fn fire_in_order(&self, now: u64, due: &mut Vec<Waker>) -> usize {
+    pub(super) fn fire_in_order(&self, now: u64, due: &mut Vec<(Waker, Woken)>) -> usize {
         let mut fired = Vec::new();
         let count =
             self.timers.borrow_mut().advance_with(now, |deadline, waker| fired.push((deadline, waker)));
         fired.sort_by_key(|&(deadline, _)| deadline);
-        due.extend(fired.into_iter().map(|(_, waker)| waker));
+        due.extend(
+            fired
+                .into_iter()
+                .map(|(deadline, waker)| (waker, Woken::Timer { deadline: self.deadline(deadline) })),
+        );
         count
     }
 
