@@ -129,7 +129,7 @@ pub enum EventKind {
     },
     /// The wait ended: what the park reported.
     WaitEnd {
-        /// Wakers it woke.
+        /// Tasks it woke (and queued).
         woken: u64,
         /// I/O events it delivered.
         events: u64,
@@ -201,6 +201,8 @@ struct Recorder {
     /// of its last poll, so that their arrows start on it.
     completing: Cell<Option<(Id, u64)>>,
     next_flow: Cell<u64>,
+    /// Tasks woken since the park's wait began.
+    woken_in_wait: Cell<u64>,
     stats: Cell<TraceStats>,
 }
 
@@ -220,6 +222,7 @@ impl Tracer {
             last_polled: Cell::new(None),
             completing: Cell::new(None),
             next_flow: Cell::new(1),
+            woken_in_wait: Cell::new(0),
             stats: Cell::new(TraceStats { capacity, ..TraceStats::default() }),
         }))
     }
@@ -312,6 +315,9 @@ impl Tracer {
             None => self.0.phase.get(),
         };
         let at_ns = at_ns.unwrap_or_else(|| self.now_ns());
+        if by == WakeSource::Park {
+            self.0.woken_in_wait.set(self.0.woken_in_wait.get() + 1);
+        }
         self.record_at(at_ns, EventKind::Woken { task, cause, by, flow });
     }
 
@@ -355,12 +361,14 @@ impl Tracer {
     pub fn wait_begin(&self, timeout: Option<Duration>) {
         self.between_polls();
         self.0.phase.set((WakeSource::Park, None));
+        self.0.woken_in_wait.set(0);
         self.record(EventKind::WaitBegin { timeout });
     }
 
-    /// For the park: the wait ended, having woken `woken` wakers, delivered `events`
-    /// I/O events and fired `timers` timers.
-    pub fn wait_end(&self, woken: u64, events: u64, timers: u64) {
+    /// For the park: the wait ended, having delivered `events` I/O events and fired
+    /// `timers` timers. The tasks it woke the tracer counted itself.
+    pub fn wait_end(&self, events: u64, timers: u64) {
+        let woken = self.0.woken_in_wait.replace(0);
         self.record(EventKind::WaitEnd { woken, events, timers });
         self.0.phase.set((WakeSource::Other, None));
     }
