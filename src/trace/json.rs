@@ -10,7 +10,10 @@
 //!   src/main.rs:10:5" (where it was spawned), with a complete slice (`"ph": "X"`) per
 //!   poll;
 //! - the `block_on` future's track, a slice per poll;
-//! - the reactor's track, a slice per wait, its args the timeout and what it returned;
+//! - the reactor's track, a slice per wait, its args the timeout and what it returned,
+//!   and an instant per I/O event (fd, readiness) or timer (deadline) that woke a task;
+//! - on each poll, `woken_by`: the cause of the wake it follows ("readable on fd 9",
+//!   "timer", "task 3", "itself", "another thread");
 //! - a flow arrow per wake (`"ph": "s"` then `"f"` with `"bp": "e"`, one id): from the
 //!   slice the wake happened in (the waking task's poll, the `block_on` future's poll,
 //!   or the reactor's wait) to the woken task's next poll. A wake that led to no poll
