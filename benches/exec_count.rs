@@ -8,8 +8,9 @@
 //!     target/release/examples/exec_count wakeful ping_pong 1000000
 //! ```
 //!
-//! `RUNTIME` is `wakeful`, `executor` (wakeful's executor alone, without the reactor)
-//! or `tokio` (current-thread, with a `LocalSet`, as in the criterion bench); `WORK` is `ping_pong` (N hand-offs, two per round trip), `spawn`
+//! `RUNTIME` is `wakeful`, `executor` (wakeful's executor alone, without the reactor),
+//! `executor-traced` (the same, recording a trace whose batches a sink discards: what
+//! recording costs, without writing JSON) or `tokio` (current-thread, with a `LocalSet`, as in the criterion bench); `WORK` is `ping_pong` (N hand-offs, two per round trip), `spawn`
 //! (N tasks spawned, then joined) or `yield` (one task yields N times); `echo` (wakeful
 //! only: N round trips of 64 bytes over loopback TCP between two tasks, each through
 //! reactor turns and their I/O wakes). Run it at two
@@ -38,6 +39,15 @@ impl Bench for Executor {
     }
 }
 
+/// Drops every batch of trace events: the recorder's cost alone.
+struct Discard;
+
+impl wakeful::executor::trace::TraceSink for Discard {
+    fn write(&mut self, events: &[wakeful::executor::trace::TraceEvent]) {
+        std::hint::black_box(events);
+    }
+}
+
 fn work<B: Bench>(rt: &B, work: &str, n: usize) {
     match work {
         "ping_pong" => ping_pong(rt, n),
@@ -50,7 +60,7 @@ fn work<B: Bench>(rt: &B, work: &str, n: usize) {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let [_, runtime, what, n] = &args[..] else {
-        panic!("usage: exec_count wakeful|executor|tokio ping_pong|spawn|yield N");
+        panic!("usage: exec_count wakeful|executor|executor-traced|tokio ping_pong|spawn|yield N");
     };
     let n: usize = n.parse().expect("N: a count");
     if what == "echo" {
@@ -60,8 +70,14 @@ fn main() {
     match runtime.as_str() {
         "wakeful" => work(&wakeful(), what, n),
         "executor" => work(&Executor(wakeful::executor::Runtime::new()), what, n),
+        "executor-traced" => {
+            let tracer =
+                wakeful::executor::trace::Tracer::new(Discard, wakeful::executor::trace::DEFAULT_CAPACITY);
+            let park = wakeful::executor::ThreadPark::new();
+            work(&Executor(wakeful::executor::Builder::default().build_traced(park, tracer)), what, n)
+        }
         "tokio" => work(&tokio(), what, n),
-        _ => panic!("unknown runtime {runtime:?}: wakeful, executor or tokio"),
+        _ => panic!("unknown runtime {runtime:?}: wakeful, executor, executor-traced or tokio"),
     }
 }
 

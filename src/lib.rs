@@ -45,6 +45,7 @@ pub mod cores;
 mod macros;
 pub mod stream;
 mod task_builder;
+pub mod trace;
 
 #[doc(hidden)]
 pub mod __private {
@@ -142,6 +143,8 @@ use wakeful_reactor::Reactor;
 pub struct Runtime {
     executor: wakeful_executor::Runtime,
     reactor: Rc<Reactor>,
+    /// The trace's recorder, if any (see [`trace`]); dropped last, which closes the file.
+    tracer: Option<wakeful_executor::trace::Tracer>,
 }
 
 /// Configures a [`Runtime`].
@@ -155,6 +158,7 @@ pub struct Runtime {
 pub struct Builder {
     executor: wakeful_executor::Builder,
     start_paused: bool,
+    trace: Option<std::path::PathBuf>,
 }
 
 impl Builder {
@@ -228,6 +232,25 @@ impl Builder {
         self
     }
 
+    /// Writes a trace of the runtime to `path` (see [`trace`]): Chrome Trace Event
+    /// JSON that opens in ui.perfetto.dev and chrome://tracing. Without this, the
+    /// `WAKEFUL_TRACE` environment variable names the file, if set and not empty.
+    /// [`build`](Self::build) fails, naming the path, if the file cannot be created.
+    ///
+    /// ```
+    /// let path = std::env::temp_dir().join(format!("wakeful-builder-{}.json", std::process::id()));
+    /// let rt = wakeful::Runtime::builder().trace(&path).build()?;
+    /// rt.block_on(async { wakeful::task::yield_now().await });
+    /// drop(rt); // closes the file
+    /// assert!(std::fs::read_to_string(&path)?.contains(r#""name":"block_on""#));
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn trace(mut self, path: impl AsRef<std::path::Path>) -> Builder {
+        self.trace = Some(path.as_ref().to_path_buf());
+        self
+    }
+
     /// Reports a task that nothing can wake any more (default: on in debug builds, off
     /// in release); see [`executor::Builder::detect_lost_wakers`] and [`LostWaker`].
     ///
@@ -258,8 +281,13 @@ impl Builder {
         if self.start_paused {
             reactor.pause();
         }
-        let executor = self.executor.build_with_park(ReactorPark::new(reactor.clone()));
-        Ok(Runtime { executor, reactor })
+        let park = ReactorPark::new(reactor.clone());
+        let tracer = trace::open(self.trace.as_deref())?;
+        let executor = match &tracer {
+            None => self.executor.build_with_park(park),
+            Some(tracer) => self.executor.build_traced(park.traced(tracer.clone()), tracer.clone()),
+        };
+        Ok(Runtime { executor, reactor, tracer })
     }
 }
 

@@ -144,6 +144,7 @@ mod stats;
 mod step;
 mod sync;
 pub mod task;
+pub mod trace;
 mod unwind;
 mod waker;
 

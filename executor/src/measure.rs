@@ -34,13 +34,16 @@ impl Measure {
     /// done (`complete`), so that the hook sees a finished task gone from the records.
     ///
     /// Kept out of line: the unmeasured run loop stays as it was.
+    /// Also returns when the poll started and ended, in nanoseconds since `epoch`,
+    /// for the trace (which shares the epoch: no more clock arithmetic).
     #[inline(never)]
-    pub(crate) fn timed<R>(&self, task: &TaskRef, poll: impl FnOnce() -> R) -> (R, Option<Report>) {
+    pub(crate) fn timed<R>(&self, task: &TaskRef, poll: impl FnOnce() -> R) -> (R, Option<Report>, [u64; 2]) {
         let start = Instant::now();
         let output = poll();
         let end = Instant::now();
         let header = task.header();
-        let took = header.counters.count_time(self.epoch, start, end);
+        let (took, end_ns) = header.counters.count_time(self.epoch, start, end);
+        let start_ns = end_ns.saturating_sub(u64::try_from(took.as_nanos()).unwrap_or(u64::MAX));
         let report = self.long_poll.filter(|threshold| took > *threshold).map(|threshold| {
             Report::LongPoll(LongPoll {
                 id: header.id,
@@ -51,6 +54,6 @@ impl Measure {
                 threshold,
             })
         });
-        (output, report)
+        (output, report, [start_ns, end_ns])
     }
 }

@@ -30,6 +30,7 @@ use crate::state::Start;
 use crate::stats::Stats;
 use crate::sync::Ordering;
 use crate::task::{Dump, Holder, PollRef, TaskInfo, TaskRef};
+use crate::trace::{EventKind, PollEnd, Tracer};
 use crate::unwind;
 use crate::waker;
 
@@ -197,6 +198,21 @@ impl Builder {
         Runtime { scheduler: Box::new(scheduler), park: RefCell::new(Box::new(park)), _not_send: PhantomData }
     }
 
+    /// A runtime that parks through `park`, recording a trace into `tracer` (see
+    /// [`trace`](crate::trace)): every spawn, poll, wake and completion, with the
+    /// park's waits if it records them too (`wakeful_net`'s `ReactorPark::traced`).
+    /// A traced runtime measures its polls, as [`measure_polls`](Self::measure_polls).
+    /// Not a builder option, as a `Tracer` stays on its thread and a `Builder` may not.
+    pub fn build_traced(mut self, park: impl Park + 'static, tracer: Tracer) -> Runtime {
+        self.measure_polls = true;
+        let mut rt = self.build_with_park(park);
+        if let Some(measure) = rt.scheduler.measure.as_mut() {
+            measure.epoch = tracer.epoch(); // one clock for both: see `Measure::timed`
+        }
+        rt.scheduler.trace = Some(tracer);
+        rt
+    }
+
     /// A runtime that parks its thread with `std::thread::park` (no I/O).
     pub fn build(self) -> Runtime {
         self.build_with_park(ThreadPark::new())
@@ -233,7 +249,11 @@ impl Runtime {
             if inbox.main_woken.swap(false, Ordering::AcqRel) {
                 scheduler.count(|s| s.polls += 1);
                 polls_since_park += 1;
-                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                let polled = match &scheduler.trace {
+                    None => future.as_mut().poll(&mut cx),
+                    Some(trace) => traced_main_poll(trace, || future.as_mut().poll(&mut cx)),
+                };
+                if let Poll::Ready(output) = polled {
                     return output;
                 }
             }
@@ -350,8 +370,60 @@ impl Runtime {
     }
 }
 
+/// The `block_on` future's poll, recorded. Out of line: the untraced loop stays as it was.
+#[inline(never)]
+fn traced_main_poll<T>(trace: &Tracer, poll: impl FnOnce() -> Poll<T>) -> Poll<T> {
+    let start_ns = trace.main_poll_begin();
+    // A panic of the future unwinds through here: the poll is recorded all the same.
+    struct Record<'a>(&'a Tracer, u64, PollEnd);
+    impl Drop for Record<'_> {
+        fn drop(&mut self) {
+            self.0.main_polled(self.1, self.2);
+        }
+    }
+    let mut record = Record(trace, start_ns, PollEnd::Panicked);
+    let polled = poll();
+    record.2 = if polled.is_ready() { PollEnd::Ready } else { PollEnd::Pending };
+    polled
+}
+
 /// Allocates a task on `scheduler` and queues it.
 pub(crate) fn spawn_on<F>(
+    scheduler: &Scheduler,
+    future: F,
+    location: &'static Location<'static>,
+    name: Option<Box<crate::task::Name>>,
+) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    // Tracing takes a copy of its own, out of line, so that the untraced spawn pays
+    // one test here and no register saved around a call (see `push_traced`).
+    if scheduler.trace.is_some() {
+        return spawn_traced(scheduler, future, location, name);
+    }
+    spawn_task::<F, false>(scheduler, future, location, name)
+}
+
+#[cold]
+#[inline(never)]
+fn spawn_traced<F>(
+    scheduler: &Scheduler,
+    future: F,
+    location: &'static Location<'static>,
+    name: Option<Box<crate::task::Name>>,
+) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    spawn_task::<F, true>(scheduler, future, location, name)
+}
+
+/// `spawn_on`'s body, recording the spawn if `TRACED`.
+#[inline(always)]
+fn spawn_task<F, const TRACED: bool>(
     scheduler: &Scheduler,
     future: F,
     location: &'static Location<'static>,
@@ -373,9 +445,23 @@ where
         live.header().state.complete();
         return JoinHandle::new(handle);
     }
+    if let (true, Some(trace)) = (TRACED, &scheduler.trace) {
+        trace_spawn(trace, &live);
+    }
     scheduler.live.borrow_mut().insert(live);
     scheduler.ready.push(queued);
     JoinHandle::new(handle)
+}
+
+#[inline(never)]
+fn trace_spawn(trace: &Tracer, task: &TaskRef) {
+    let header = task.header();
+    trace.record(EventKind::Spawned {
+        task: header.id,
+        name: header.name.as_ref().map(|name| name.0.as_str().into()),
+        location: header.location,
+        future_type: task.future_type(),
+    });
 }
 
 /// Polls `task` once (or drops its future if aborted), consuming its queue entry.
@@ -432,7 +518,17 @@ fn after_poll(scheduler: &Scheduler, task: ManuallyDrop<TaskRef>, ours: bool, pe
 /// Returns true if the poll spent its budget.
 #[inline(never)]
 fn run_measured(scheduler: &Scheduler, measure: &Measure, task: ManuallyDrop<TaskRef>) -> bool {
-    let ((done, spent_budget, ours), report) = measure.timed(&task, || poll_or_cancel(scheduler, &task));
+    let cancelled = task.header().cancelled.get();
+    let ((done, spent_budget, ours), report, [start_ns, end_ns]) =
+        measure.timed(&task, || poll_or_cancel(scheduler, &task));
+    if let Some(trace) = &scheduler.trace {
+        let outcome = match (cancelled, done) {
+            (true, _) => PollEnd::Cancelled,
+            (false, true) => PollEnd::Ready,
+            (false, false) => PollEnd::Pending,
+        };
+        trace.polled(task.header().id, start_ns, end_ns, outcome);
+    }
     if done {
         complete(scheduler, &task); // without `ours`, the task may be freed by now
     }
@@ -469,8 +565,27 @@ fn poll_or_cancel(scheduler: &Scheduler, task: &TaskRef) -> (bool, bool, bool) {
 /// released and the task is consistent, with a panic contained: here it would
 /// otherwise unwind out of the run loop, or out of `Runtime::drop` halfway.
 fn complete(scheduler: &Scheduler, task: &TaskRef) {
+    // As in `spawn_on`: tracing in a copy of its own, out of line.
+    if scheduler.trace.is_some() {
+        return complete_traced(scheduler, task);
+    }
+    complete_task::<false>(scheduler, task)
+}
+
+#[cold]
+#[inline(never)]
+fn complete_traced(scheduler: &Scheduler, task: &TaskRef) {
+    complete_task::<true>(scheduler, task)
+}
+
+/// `complete`'s body, recording the completion if `TRACED`.
+#[inline(always)]
+fn complete_task<const TRACED: bool>(scheduler: &Scheduler, task: &TaskRef) {
     let header = task.header();
     header.state.complete();
+    if let (true, Some(trace)) = (TRACED, &scheduler.trace) {
+        trace.completed(header.id);
+    }
     // The live list's reference, dropped last: the caller's may have been lent away.
     let removed = scheduler.live.borrow_mut().remove(task);
     // `completing` while the user code below runs, so that a wake it makes (the
@@ -507,6 +622,9 @@ impl Drop for Runtime {
         let _enter = Enter::for_shutdown(&self.scheduler);
         let scheduler = &*self.scheduler;
         scheduler.closed.set(true);
+        if let Some(trace) = &scheduler.trace {
+            trace.shutting_down();
+        }
         // The list is taken whole, its borrow released before any future is dropped:
         // a `Drop` may call back in (`current_stats`, `spawn`, `abort`). It may wake
         // or abort other tasks, never add one (`closed` cancels new tasks at once).
@@ -519,6 +637,9 @@ impl Drop for Runtime {
         }
         while scheduler.ready.pop().is_some() {}
         drop(scheduler.inbox.remote.close());
+        if let Some(trace) = &scheduler.trace {
+            trace.flush(); // the sink finishes its file when the last handle drops
+        }
     }
 }
 

@@ -11,6 +11,7 @@ use std::task::Waker;
 use std::time::Duration;
 
 use wakeful_executor::task::{wake_with_cause, IoEvents, WakeCause};
+use wakeful_executor::trace::Tracer;
 use wakeful_executor::{Park, Unpark};
 use wakeful_reactor::{AutoAdvanceInhibitor, Reactor, Readiness, Woken};
 
@@ -212,6 +213,11 @@ fn io_events(readiness: Readiness) -> IoEvents {
 }
 
 impl Park for ReactorPark {
+    // Never inlined into `TracedPark::park`: a second copy made the compiler stop
+    // inlining the reactor's turn into this one (measured with callgrind: +200
+    // instructions per echo round trip, untraced). Only called through `dyn Park`
+    // otherwise, so this changes nothing for the untraced runtime.
+    #[inline(never)]
     fn park(&mut self, timeout: Option<Duration>) {
         let turned = match timeout {
             None if self.reactor.is_paused() => self.park_paused(),
@@ -226,6 +232,59 @@ impl Park for ReactorPark {
 
     fn unparker(&self) -> Box<dyn Unpark> {
         Box::new(Unparker(self.reactor.unparker()))
+    }
+}
+
+/// A [`ReactorPark`] that records each wait into a trace: its timeout, and the
+/// wakers, I/O events and timers it delivered. A park of its own, so that the
+/// untraced park's code stays as it was. Made by [`ReactorPark::traced`].
+#[derive(Debug)]
+pub struct TracedPark {
+    inner: ReactorPark,
+    trace: Tracer,
+}
+
+impl ReactorPark {
+    /// Records each wait into `tracer` — the tracer given to the executor too
+    /// (`wakeful_executor::Builder::build_traced`).
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use wakeful_executor::trace::{EventKind, TraceEvent, TraceSink, Tracer};
+    /// use wakeful_executor::Park;
+    /// use wakeful_net::context::ReactorPark;
+    /// use wakeful_reactor::Reactor;
+    ///
+    /// struct Check;
+    /// impl TraceSink for Check {
+    ///     fn write(&mut self, events: &[TraceEvent]) {
+    ///         assert!(matches!(events[0].kind, EventKind::WaitBegin { .. }));
+    ///         assert!(matches!(events[1].kind, EventKind::WaitEnd { woken: 0, .. }));
+    ///     }
+    /// }
+    /// let tracer = Tracer::new(Check, 2);
+    /// let mut park = ReactorPark::new(Rc::new(Reactor::new()?)).traced(tracer.clone());
+    /// park.park(Some(std::time::Duration::ZERO));
+    /// assert_eq!(tracer.stats().batches, 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn traced(self, tracer: Tracer) -> TracedPark {
+        TracedPark { inner: self, trace: tracer }
+    }
+}
+
+impl Park for TracedPark {
+    fn park(&mut self, timeout: Option<Duration>) {
+        self.trace.wait_begin(timeout);
+        let before = self.inner.reactor.stats();
+        self.inner.park(timeout);
+        let after = self.inner.reactor.stats();
+        let events = after.events.wrapping_sub(before.events);
+        self.trace.wait_end(events, after.timers_fired.wrapping_sub(before.timers_fired));
+    }
+
+    fn unparker(&self) -> Box<dyn Unpark> {
+        self.inner.unparker()
     }
 }
 

@@ -149,15 +149,17 @@ impl Counters {
         wakes.set(wakes.get() + 1);
     }
 
-    /// Adds one measured poll from `start` to `end`, and returns its length.
-    pub(crate) fn count_time(&self, epoch: Instant, start: Instant, end: Instant) -> Duration {
+    /// Adds one measured poll from `start` to `end`, and returns its length and its
+    /// end in nanoseconds since `epoch` (which the trace reuses).
+    pub(crate) fn count_time(&self, epoch: Instant, start: Instant, end: Instant) -> (Duration, u64) {
         let took = end.saturating_duration_since(start);
         let ns = nanos(took);
         self.busy_ns.set(self.busy_ns.get().saturating_add(ns));
         self.longest_ns.set(self.longest_ns.get().max(ns));
+        let end_ns = nanos(end.saturating_duration_since(epoch));
         // At least 1: 0 means "never polled".
-        self.last_end_ns.set(nanos(end.saturating_duration_since(epoch)).max(1));
-        took
+        self.last_end_ns.set(end_ns.max(1));
+        (took, end_ns)
     }
 
     pub(crate) fn wakes(&self) -> Wakes {

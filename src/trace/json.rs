@@ -1,0 +1,521 @@
+//! The Chrome Trace Event writer: the executor's events as JSON that opens in
+//! ui.perfetto.dev and chrome://tracing.
+//!
+//! The file is the JSON *array* form, one event a line. Both viewers accept the array
+//! unterminated, so a file cut short (the process killed, the runtime leaked) still
+//! opens; dropping the writer closes it with `]`, making it strict JSON.
+//!
+//! What goes where, in one process (`pid`: the runtime's number):
+//! - a track (`tid`) per task, named "task 3 conn 12" (its name) or "task 3
+//!   src/main.rs:10:5" (where it was spawned), with a complete slice (`"ph": "X"`) per
+//!   poll;
+//! - the `block_on` future's track, a slice per poll;
+//! - the reactor's track, a slice per wait, its args the timeout and what it returned,
+//!   and an instant per I/O event (fd, readiness) or timer (deadline) that woke a task;
+//! - on each poll, `woken_by`: the cause of the wake it follows ("readable on fd 9",
+//!   "timer", "task 3", "itself", "another thread");
+//! - a flow arrow per wake (`"ph": "s"` then `"f"` with `"bp": "e"`, one id): from the
+//!   slice the wake happened in (the waking task's poll, the `block_on` future's poll,
+//!   or the reactor's wait) to the woken task's next poll. A wake that led to no poll
+//!   (the task was aborted, or the runtime dropped) draws no arrow.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use std::panic::Location;
+
+use wakeful_executor::task::{Id, IoEvents, WakeCause};
+use wakeful_executor::trace::{EventKind, PollEnd, TraceEvent, TraceSink, WakeSource};
+
+/// The reactor's track: above every task (sort index), and no task's id.
+pub(crate) const REACTOR_TID: u64 = i32::MAX as u64;
+/// The `block_on` future's track.
+pub(crate) const MAIN_TID: u64 = REACTOR_TID - 1;
+
+/// Text is written to the file once this much is pending: the writer's memory bound.
+const CHUNK: usize = 64 * 1024;
+
+/// A wake waiting for the poll it leads to: its flow id, the track its arrow starts
+/// on (none for a wake from outside the run loop: another thread's), when, and why.
+#[derive(Clone, Copy)]
+struct PendingFlow {
+    flow: u64,
+    from: Option<u64>,
+    woken_ns: u64,
+    cause: WakeCause,
+}
+
+pub(crate) struct JsonSink {
+    file: File,
+    path: PathBuf,
+    pid: u32,
+    /// Text not yet written; at most about [`CHUNK`].
+    out: Vec<u8>,
+    /// Per task woken and not yet polled since: the arrows to draw at its next poll.
+    /// At most two per live task: a task is queued once, however many wakes, and may
+    /// be queued again during the poll that the first wake led to (which is recorded
+    /// when it ends, after that second wake).
+    pending: HashMap<u64, [Option<PendingFlow>; 2], BuildHasherDefault<IdHasher>>,
+    /// The wait in progress (its start and timeout) when a batch ended inside it.
+    wait: Option<(u64, Option<Duration>)>,
+    /// A write failed: said once on stderr, then nothing more is written.
+    failed: bool,
+    /// The trace's clock starts here (`TraceSink::start`): to place timers' deadlines.
+    epoch: Instant,
+}
+
+impl JsonSink {
+    pub(crate) fn new(file: File, path: PathBuf, runtime: u32) -> JsonSink {
+        let mut sink = JsonSink {
+            file,
+            path,
+            pid: runtime,
+            out: Vec::with_capacity(CHUNK + 1024),
+            pending: HashMap::default(),
+            wait: None,
+            failed: false,
+            epoch: Instant::now(),
+        };
+        let thread = std::thread::current();
+        let thread = thread.name().unwrap_or("unnamed thread");
+        sink.out.push(b'[');
+        let name = format!("wakeful runtime {runtime} ({thread})");
+        sink.metadata_line(0, "process_name", &name, false);
+        sink.metadata(REACTOR_TID, "reactor", -2);
+        sink.metadata(MAIN_TID, "block_on", -1);
+        sink.write_out();
+        sink
+    }
+
+    /// A track's name and its place (lower first).
+    fn metadata(&mut self, tid: u64, name: &str, sort: i64) {
+        self.metadata_line(tid, "thread_name", name, true);
+        self.sort_index(tid, sort);
+    }
+
+    fn sort_index(&mut self, tid: u64, sort: i64) {
+        self.open(b",\n{\"name\":\"thread_sort_index\",\"ph\":\"M\"", tid);
+        self.out.extend_from_slice(b",\"args\":{\"sort_index\":");
+        if sort < 0 {
+            self.out.push(b'-');
+        }
+        number(&mut self.out, sort.unsigned_abs());
+        self.out.extend_from_slice(b"}}");
+    }
+
+    fn metadata_line(&mut self, tid: u64, kind: &str, name: &str, comma: bool) {
+        self.out.extend_from_slice(if comma { b",\n" } else { b"\n" });
+        self.out.extend_from_slice(b"{\"name\":\"");
+        self.out.extend_from_slice(kind.as_bytes());
+        self.open(b"\",\"ph\":\"M\"", tid);
+        self.out.extend_from_slice(b",\"args\":{\"name\":\"");
+        escape_inner(&mut self.out, name);
+        self.out.extend_from_slice(b"\"}}");
+    }
+
+    /// `head`, then the event's process and track.
+    fn open(&mut self, head: &[u8], tid: u64) {
+        self.out.extend_from_slice(head);
+        self.out.extend_from_slice(b",\"pid\":");
+        number(&mut self.out, u64::from(self.pid));
+        self.out.extend_from_slice(b",\"tid\":");
+        number(&mut self.out, tid);
+    }
+
+    /// A task's track, named "task 3 conn 12" or "task 3 src/main.rs:10:5", and
+    /// an instant at its spawn with where and what.
+    fn spawned(&mut self, at_ns: u64, task: Id, name: Option<&str>, location: &Location<'_>, future: &str) {
+        let tid = task.as_u64();
+        self.open(b",\n{\"name\":\"thread_name\",\"ph\":\"M\"", tid);
+        self.out.extend_from_slice(b",\"args\":{\"name\":\"task ");
+        number(&mut self.out, tid);
+        self.out.push(b' ');
+        match name {
+            Some(name) => escape_inner(&mut self.out, name),
+            None => self.location(location),
+        }
+        self.out.extend_from_slice(b"\"}}");
+        self.sort_index(tid, i64::try_from(tid).unwrap_or(i64::MAX));
+        self.out
+            .extend_from_slice(b",\n{\"name\":\"spawn\",\"cat\":\"task\",\"ph\":\"i\",\"s\":\"t\",\"ts\":");
+        micros(&mut self.out, at_ns);
+        self.open(b"", tid);
+        self.out.extend_from_slice(b",\"args\":{\"location\":\"");
+        self.location(location);
+        self.out.extend_from_slice(b"\",\"future\":\"");
+        escape_inner(&mut self.out, future);
+        self.out.extend_from_slice(b"\"}}");
+    }
+
+    fn location(&mut self, location: &Location<'_>) {
+        escape_inner(&mut self.out, location.file());
+        self.out.push(b':');
+        number(&mut self.out, u64::from(location.line()));
+        self.out.push(b':');
+        number(&mut self.out, u64::from(location.column()));
+    }
+
+    /// Opens a complete slice, up to its `args` object (left open).
+    fn slice(&mut self, name: &str, cat: &str, start_ns: u64, end_ns: u64, tid: u64) {
+        let out = &mut self.out;
+        out.extend_from_slice(b",\n{\"name\":\"");
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"\",\"cat\":\"");
+        out.extend_from_slice(cat.as_bytes());
+        out.extend_from_slice(b"\",\"ph\":\"X\",\"ts\":");
+        micros(out, start_ns);
+        out.extend_from_slice(b",\"dur\":");
+        micros(out, end_ns.saturating_sub(start_ns));
+        out.extend_from_slice(b",\"pid\":");
+        number(out, u64::from(self.pid));
+        out.extend_from_slice(b",\"tid\":");
+        number(out, tid);
+        out.extend_from_slice(b",\"args\":{");
+    }
+
+    /// One end of a wake's arrow: `ph` "s" (its cause) or "f" (the poll it led to).
+    fn flow(&mut self, ph: &str, id: u64, at_ns: u64, tid: u64) {
+        let out = &mut self.out;
+        out.extend_from_slice(b",\n{\"name\":\"wake\",\"cat\":\"wake\",\"ph\":\"");
+        out.extend_from_slice(ph.as_bytes());
+        out.extend_from_slice(if ph == "f" { b"\",\"bp\":\"e\",\"id\":" } else { b"\",\"id\":" });
+        number(out, id);
+        out.extend_from_slice(b",\"ts\":");
+        micros(out, at_ns);
+        out.extend_from_slice(b",\"pid\":");
+        number(out, u64::from(self.pid));
+        out.extend_from_slice(b",\"tid\":");
+        number(out, tid);
+        out.push(b'}');
+    }
+
+    /// The wake that led to `tid`'s poll starting at `start_ns`, if one is pending. A
+    /// wake during this very poll (recorded before it, as a poll is recorded when it
+    /// ends) leads to the next one: it stays pending.
+    fn led_to(&mut self, tid: u64, start_ns: u64) -> Option<PendingFlow> {
+        let waiting = self.pending.get_mut(&tid)?;
+        let before = |slot: &Option<PendingFlow>| slot.is_some_and(|pending| pending.woken_ns < start_ns);
+        let led = if before(&waiting[0]) { waiting[0].take() } else { None };
+        if before(&waiting[1]) {
+            waiting[1] = None;
+        }
+        if waiting[0].is_none() {
+            waiting.swap(0, 1);
+        }
+        if waiting[0].is_none() {
+            self.pending.remove(&tid);
+        }
+        led
+    }
+
+    /// An instant on the reactor's track: the I/O event or timer that woke a task.
+    fn reactor_event(&mut self, at_ns: u64, cause: &WakeCause) {
+        self.out.extend_from_slice(b",\n{\"name\":\"");
+        self.cause(cause);
+        self.out.extend_from_slice(b"\",\"cat\":\"reactor\",\"ph\":\"i\",\"s\":\"t\",\"ts\":");
+        micros(&mut self.out, at_ns);
+        self.open(b"", REACTOR_TID);
+        self.out.extend_from_slice(b",\"args\":{");
+        match cause {
+            WakeCause::Io { fd, events } => {
+                self.out.extend_from_slice(b"\"fd\":");
+                if *fd < 0 {
+                    self.out.push(b'-');
+                }
+                number(&mut self.out, u64::from(fd.unsigned_abs()));
+                self.out.extend_from_slice(b",\"readiness\":\"");
+                io_events(&mut self.out, *events);
+                self.out.push(b'"');
+            }
+            WakeCause::Timer { deadline } => {
+                // Where the deadline lies on the trace's clock: the wake comes after it.
+                self.out.extend_from_slice(b"\"deadline_us\":");
+                let deadline_ns = deadline.saturating_duration_since(self.epoch).as_nanos();
+                micros(&mut self.out, u64::try_from(deadline_ns).unwrap_or(u64::MAX));
+            }
+            _ => {}
+        }
+        self.out.extend_from_slice(b"}}");
+    }
+
+    /// A wake's cause in words (inside a JSON string): "readable on fd 9", "timer",
+    /// "task 3", "itself", "this thread", "another thread".
+    fn cause(&mut self, cause: &WakeCause) {
+        let out = &mut self.out;
+        match cause {
+            WakeCause::Itself => out.extend_from_slice(b"itself"),
+            WakeCause::Task(id) => {
+                out.extend_from_slice(b"task ");
+                number(out, id.as_u64());
+            }
+            WakeCause::Io { fd, events } => {
+                io_events(out, *events);
+                out.extend_from_slice(b" on fd ");
+                if *fd < 0 {
+                    out.push(b'-');
+                }
+                number(out, u64::from(fd.unsigned_abs()));
+            }
+            WakeCause::Timer { .. } => out.extend_from_slice(b"timer"),
+            WakeCause::Local => out.extend_from_slice(b"this thread"),
+            WakeCause::Remote => out.extend_from_slice(b"another thread"),
+            _ => out.extend_from_slice(b"other"),
+        }
+    }
+
+    fn event(&mut self, event: &TraceEvent) {
+        match &event.kind {
+            EventKind::Spawned { task, name, location, future_type } => {
+                self.spawned(event.at_ns, *task, name.as_deref(), location, future_type);
+            }
+            EventKind::Polled { task, start_ns, outcome } => {
+                let tid = task.as_u64();
+                let outcome = outcome_name(*outcome);
+                let name = if outcome == "cancelled" { "drop (aborted)" } else { "poll" };
+                let led = self.led_to(tid, *start_ns);
+                self.slice(name, "poll", *start_ns, event.at_ns, tid);
+                self.out.extend_from_slice(br#""outcome":""#);
+                self.out.extend_from_slice(outcome.as_bytes());
+                if let Some(led) = &led {
+                    self.out.extend_from_slice(br#"","woken_by":""#);
+                    self.cause(&led.cause);
+                }
+                self.out.extend_from_slice(b"\"}}");
+                if let Some(PendingFlow { flow, from: Some(from), woken_ns, .. }) = led {
+                    self.flow("s", flow, woken_ns, from);
+                    self.flow("f", flow, *start_ns, tid);
+                }
+            }
+            EventKind::MainPolled { start_ns, outcome } => {
+                self.slice("poll", "poll", *start_ns, event.at_ns, MAIN_TID);
+                self.out.extend_from_slice(br#""outcome":""#);
+                self.out.extend_from_slice(outcome_name(*outcome).as_bytes());
+                self.out.extend_from_slice(b"\"}}");
+            }
+            EventKind::Woken { task, cause, by, flow } => {
+                let from = match by {
+                    WakeSource::Task(id) => Some(id.as_u64()),
+                    WakeSource::Main => Some(MAIN_TID),
+                    WakeSource::Park => Some(REACTOR_TID),
+                    _ => None, // no slice to start an arrow from
+                };
+                if let WakeCause::Io { .. } | WakeCause::Timer { .. } = cause {
+                    self.reactor_event(event.at_ns, cause);
+                }
+                let pending = PendingFlow { flow: *flow, from, woken_ns: event.at_ns, cause: *cause };
+                let waiting = self.pending.entry(task.as_u64()).or_default();
+                let slot = if waiting[0].is_none() { 0 } else { 1 };
+                waiting[slot] = Some(pending);
+            }
+            EventKind::Completed { task } => {
+                self.pending.remove(&task.as_u64());
+            }
+            EventKind::WaitBegin { timeout } => self.wait = Some((event.at_ns, *timeout)),
+            EventKind::WaitEnd { woken, events, timers } => {
+                let Some((start_ns, timeout)) = self.wait.take() else { return };
+                let name = if timeout.is_some_and(|t| t.is_zero()) { "look" } else { "wait" };
+                self.slice(name, "reactor", start_ns, event.at_ns, REACTOR_TID);
+                self.out.extend_from_slice(br#""timeout_ms":"#);
+                match timeout {
+                    None => self.out.extend_from_slice(b"null"),
+                    Some(t) => micros(&mut self.out, u64::try_from(t.as_micros()).unwrap_or(u64::MAX)),
+                }
+                for (key, n) in
+                    [(r#","woken":"#, woken), (r#","events":"#, events), (r#","timers":"#, timers)]
+                {
+                    self.out.extend_from_slice(key.as_bytes());
+                    number(&mut self.out, *n);
+                }
+                self.out.extend_from_slice(b"}}");
+            }
+            _ => {}
+        }
+        if self.out.len() >= CHUNK {
+            self.write_out();
+        }
+    }
+
+    /// Writes the pending text; a failure is reported once and ends the trace.
+    fn write_out(&mut self) {
+        if !self.failed && !self.out.is_empty() {
+            if let Err(err) = self.file.write_all(&self.out) {
+                self.failed = true;
+                let path = self.path.display();
+                drop(writeln!(
+                    io::stderr(),
+                    "wakeful: writing trace file {path} failed: {err}; trace stops here"
+                ));
+            }
+        }
+        self.out.clear();
+    }
+}
+
+impl TraceSink for JsonSink {
+    fn start(&mut self, epoch: Instant) {
+        self.epoch = epoch;
+    }
+
+    fn write(&mut self, events: &[TraceEvent]) {
+        for event in events {
+            self.event(event);
+        }
+        self.write_out();
+    }
+}
+
+impl Drop for JsonSink {
+    /// Closes the array: the file is strict JSON from here on.
+    fn drop(&mut self) {
+        self.out.extend_from_slice(b"\n]\n");
+        self.write_out();
+    }
+}
+
+fn outcome_name(outcome: PollEnd) -> &'static str {
+    match outcome {
+        PollEnd::Pending => "pending",
+        PollEnd::Ready => "ready",
+        PollEnd::Cancelled => "cancelled",
+        PollEnd::Panicked => "panicked",
+        _ => "other",
+    }
+}
+
+/// Readiness names joined by `|`, as `IoEvents`' `Display` (by hand: see [`number`]).
+fn io_events(out: &mut Vec<u8>, events: IoEvents) {
+    const NAMES: [(IoEvents, &[u8]); 6] = [
+        (IoEvents::READABLE, b"readable"),
+        (IoEvents::WRITABLE, b"writable"),
+        (IoEvents::READ_CLOSED, b"read-closed"),
+        (IoEvents::WRITE_CLOSED, b"write-closed"),
+        (IoEvents::ERROR, b"error"),
+        (IoEvents::PRIORITY, b"priority"),
+    ];
+    let mut first = true;
+    for (bit, name) in NAMES {
+        if events.contains(bit) {
+            if !first {
+                out.push(b'|');
+            }
+            out.extend_from_slice(name);
+            first = false;
+        }
+    }
+    if first {
+        out.extend_from_slice(b"no event");
+    }
+}
+
+/// `n` in decimal. By hand: `core::fmt` made formatting most of a traced poll's cost
+/// (callgrind: ~5 800 instructions per yield, of ~6 300).
+fn number(out: &mut Vec<u8>, n: u64) {
+    let mut digits = [0u8; 20];
+    let start = decimal(&mut digits, n);
+    out.extend_from_slice(&digits[start..]);
+}
+
+/// Nanoseconds printed as microseconds (the format's unit), to the nanosecond.
+fn micros(out: &mut Vec<u8>, ns: u64) {
+    number(out, ns / 1000);
+    let fraction = ns % 1000;
+    out.extend_from_slice(&[
+        b'.',
+        b'0' + (fraction / 100) as u8,
+        b'0' + (fraction / 10 % 10) as u8,
+        b'0' + (fraction % 10) as u8,
+    ]);
+}
+
+/// Writes `n`'s digits at the end of `digits`; returns where they start. Two digits
+/// a step, from a table: numbers are most of a trace's text.
+fn decimal(digits: &mut [u8; 20], mut n: u64) -> usize {
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+        2021222324252627282930313233343536373839\
+        4041424344454647484950515253545556575859\
+        6061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899";
+    let mut i = digits.len();
+    while n >= 100 {
+        let pair = (n % 100) as usize * 2;
+        n /= 100;
+        i -= 2;
+        digits[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    }
+    if n >= 10 {
+        let pair = n as usize * 2;
+        i -= 2;
+        digits[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    } else {
+        i -= 1;
+        digits[i] = b'0' + n as u8;
+    }
+    i
+}
+
+/// `text` inside a JSON string: quotes, backslashes and control characters escaped.
+/// Byte by byte: every byte of a multi-byte UTF-8 character is 0x80 or more, so
+/// none is mistaken for one of those.
+fn escape_inner(out: &mut Vec<u8>, text: &str) {
+    let plain = |byte: &u8| *byte >= 0x20 && *byte != b'"' && *byte != b'\\';
+    if text.bytes().all(|byte| plain(&byte)) {
+        return out.extend_from_slice(text.as_bytes());
+    }
+    for byte in text.bytes() {
+        match byte {
+            b'"' | b'\\' => out.extend_from_slice(&[b'\\', byte]),
+            byte if byte < 0x20 => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(b"\\u00");
+                out.extend_from_slice(&[HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0xf)]]);
+            }
+            byte => out.push(byte),
+        }
+    }
+}
+
+/// Task ids are unique counters: the map needs no protection from chosen keys.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(byte)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_with_quotes_and_control_characters_stay_valid_json() {
+        let mut out = Vec::new();
+        escape_inner(&mut out, "conn \"12\"\\\n\u{1}é");
+        let expected = r#"conn \"12\"\\\n\u0001é"#.replace("\\n", "\\u000a");
+        assert_eq!(String::from_utf8(out).unwrap(), expected);
+        let mut text = Vec::new();
+        micros(&mut text, 1_234_567);
+        text.push(b' ');
+        micros(&mut text, 5);
+        for n in [u64::MAX, 0, 9, 10, 99, 100, 101, 12_345] {
+            text.push(b' ');
+            number(&mut text, n);
+        }
+        assert_eq!(text, b"1234.567 0.005 18446744073709551615 0 9 10 99 100 101 12345");
+    }
+}

@@ -1,0 +1,319 @@
+//! The trace file (`Builder::trace`, `WAKEFUL_TRACE`): Chrome Trace Event JSON with a
+//! track per task, a slice per poll, the reactor's waits and flow arrows per wake,
+//! parsed back with a JSON parser; and what becomes of it under misuse.
+
+#[path = "trace/parse.rs"]
+mod parse;
+mod util;
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::time::Duration;
+
+use parse::{Trace, MAIN_TID, REACTOR_TID};
+use wakeful::net::{TcpListener, TcpStream};
+use wakeful::task;
+
+fn traced(dir: &util::TempDir, name: &str) -> (wakeful::Runtime, PathBuf) {
+    let path = dir.path(name);
+    (wakeful::Runtime::builder().trace(&path).build().unwrap(), path)
+}
+
+#[test]
+fn a_trace_has_task_tracks_poll_slices_reactor_waits_and_paired_flows() {
+    let dir = util::TempDir::new("trace-structure");
+    let (rt, path) = traced(&dir, "trace.json");
+    let (yielder, idle) = rt.block_on(async {
+        // Woken by itself three times: four polls.
+        let yielder = task::Builder::new().name("yielder").spawn(async {
+            for _ in 0..3 {
+                task::yield_now().await;
+            }
+        });
+        let yielder_id = yielder.as_ref().unwrap().id();
+        yielder.unwrap().await.unwrap();
+        // Woken by a timer, by a socket, and by another task (a channel-like hand-off).
+        wakeful::spawn(wakeful::time::sleep(Duration::from_millis(2))).await.unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let reader = wakeful::spawn(async move {
+            let (mut conn, _) = listener.accept().await.unwrap();
+            let mut buf = [0; 5];
+            futures_lite::AsyncReadExt::read_exact(&mut conn, &mut buf).await.unwrap();
+            buf
+        });
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        futures_lite::AsyncWriteExt::write_all(&mut client, b"hello").await.unwrap();
+        assert_eq!(&reader.await.unwrap(), b"hello");
+        // Woken from another thread.
+        let parked = std::sync::Arc::new(std::sync::Mutex::new(None::<std::task::Waker>));
+        let (slot, polled) = (parked.clone(), std::rc::Rc::new(std::cell::Cell::new(0)));
+        let count = polled.clone();
+        let remote = wakeful::spawn(std::future::poll_fn(move |cx| {
+            count.set(count.get() + 1);
+            if count.get() > 1 {
+                return std::task::Poll::Ready(());
+            }
+            *slot.lock().unwrap() = Some(cx.waker().clone());
+            std::task::Poll::Pending
+        }));
+        util::run_ready_tasks().await;
+        let waker = parked.lock().unwrap().take().expect("polled once");
+        std::thread::spawn(move || waker.wake()).join().unwrap();
+        remote.await.unwrap();
+        let idle = wakeful::spawn(std::future::pending::<()>());
+        util::run_ready_tasks().await;
+        (yielder_id, idle.id())
+    });
+    let idle_polls = rt.tasks().into_iter().find(|info| info.id == idle).unwrap().polls;
+    drop(rt);
+
+    let trace = Trace::read(&path);
+    trace.check_structure();
+    let yielder_track = trace.track_of(&format!("{yielder} yielder"));
+    assert_eq!(trace.slices(yielder_track, "poll").len(), 4, "a slice per poll");
+    let idle_track = trace.track_of(&format!("{idle} "));
+    assert!(trace.track_names()[&idle_track].contains("tests/trace.rs"), "unnamed: where it was spawned");
+    assert_eq!(trace.slices(idle_track, "poll").len() as u64, idle_polls);
+    let pid = yielder_track.0;
+    assert_eq!(trace.track_names()[&(pid, REACTOR_TID)], "reactor");
+    assert_eq!(trace.track_names()[&(pid, MAIN_TID)], "block_on");
+    let waits: Vec<_> = trace.of_phase("X").filter(|e| e["tid"] == REACTOR_TID).collect();
+    assert!(waits.iter().any(|w| w["args"]["events"].as_u64() > Some(0)), "a wait returned I/O events");
+    assert!(waits.iter().any(|w| w["args"]["timers"].as_u64() > Some(0)), "a wait fired the timer");
+    assert!(waits.iter().all(|w| w["args"].get("timeout_ms").is_some()));
+    let flows_into =
+        |track: (u64, u64)| trace.of_phase("f").filter(|f| (parse::pid(f), parse::tid(f)) == track).count();
+    assert_eq!(flows_into(yielder_track), 3, "three self-wakes, three arrows");
+    let from_reactor = trace.of_phase("s").filter(|s| s["tid"] == REACTOR_TID).count();
+    assert!(from_reactor >= 2, "the timer's and the socket's wakes start on the reactor");
+    // Each poll names its wake's cause; the reactor's track has the event behind it.
+    let woken_by: Vec<&str> = trace.of_phase("X").filter_map(|e| e["args"]["woken_by"].as_str()).collect();
+    let fd = woken_by.iter().find(|by| by.starts_with("readable on fd ")).expect("a socket's wake");
+    assert!(woken_by.contains(&"timer") && woken_by.contains(&"itself"), "{woken_by:?}");
+    assert!(woken_by.contains(&"another thread"), "{woken_by:?}");
+    let instants: Vec<_> = trace.of_phase("i").filter(|e| e["tid"] == REACTOR_TID).collect();
+    let socket = instants.iter().find(|e| e["name"] == *fd).expect("the socket's event");
+    assert_eq!(socket["args"]["readiness"], "readable");
+    assert_eq!(fd.rsplit(' ').next().unwrap(), socket["args"]["fd"].to_string());
+    let timer = instants.iter().find(|e| e["name"] == "timer").expect("the timer's event");
+    assert!(timer["args"]["deadline_us"].as_f64().unwrap() <= parse::ts(timer), "fired after its deadline");
+}
+
+#[test]
+fn an_unwritable_path_fails_build_with_the_path_in_the_error() {
+    let err = wakeful::Runtime::builder().trace("/nonexistent-wakeful-dir/t.json").build().unwrap_err();
+    assert!(err.to_string().contains("/nonexistent-wakeful-dir/t.json"), "{err}");
+    assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+}
+
+#[test]
+fn a_panicking_task_loses_nothing_from_the_trace() {
+    let dir = util::TempDir::new("trace-task-panic");
+    let (rt, path) = traced(&dir, "trace.json");
+    let (panicked, after) = rt.block_on(async {
+        let panicked = wakeful::spawn(async { panic!("boom (expected by the test)") });
+        let id = panicked.id();
+        assert!(panicked.await.unwrap_err().is_panic());
+        let after = wakeful::spawn(async {});
+        let after_id = after.id();
+        after.await.unwrap();
+        (id, after_id)
+    });
+    drop(rt);
+    let trace = Trace::read(&path);
+    trace.check_structure();
+    assert_eq!(trace.slices(trace.track_of(&format!("{panicked} ")), "poll")[0]["args"]["outcome"], "ready");
+    assert_eq!(trace.slices(trace.track_of(&format!("{after} ")), "poll").len(), 1, "the runtime traced on");
+}
+
+#[test]
+fn a_panic_out_of_block_on_still_flushes_and_closes_the_file() {
+    let dir = util::TempDir::new("trace-main-panic");
+    let path = dir.path("trace.json");
+    let unwound = std::panic::catch_unwind(|| {
+        let rt = wakeful::Runtime::builder().trace(&path).build().unwrap();
+        rt.block_on(async {
+            wakeful::spawn(async {}).await.unwrap();
+            panic!("out of block_on (expected by the test)");
+        })
+    });
+    assert!(unwound.is_err());
+    let trace = Trace::read(&path); // strict JSON: closed by the runtime's drop
+    trace.check_structure();
+    let main_polls: Vec<_> = trace.of_phase("X").filter(|e| e["tid"] == MAIN_TID).collect();
+    assert_eq!(main_polls.last().unwrap()["args"]["outcome"], "panicked", "the poll that panicked is there");
+    assert_eq!(trace.of_phase("X").filter(|e| e["tid"] != MAIN_TID && e["name"] == "poll").count(), 1);
+}
+
+#[test]
+fn a_million_events_keep_the_buffer_at_its_bound() {
+    // /dev/null: the point is the memory, not 150 MB of file.
+    let rt = wakeful::Runtime::builder().trace("/dev/null").build().unwrap();
+    let before = rt.trace_stats().unwrap();
+    rt.block_on(async {
+        wakeful::spawn(async {
+            for _ in 0..500_000 {
+                task::yield_now().await; // a poll and a wake each
+            }
+        })
+        .await
+        .unwrap();
+        let stats = wakeful::stats().unwrap();
+        assert!(stats.polls >= 500_000);
+    });
+    let after = rt.trace_stats().unwrap();
+    assert!(after.events >= 1_000_000, "{after:?}");
+    assert_eq!((before.allocated, after.allocated), (before.capacity, before.capacity), "never grew");
+    assert!(after.batches as usize >= 1_000_000 / after.capacity, "handed over as it went: {after:?}");
+}
+
+#[test]
+fn a_leaked_runtime_loses_only_its_buffer_and_the_closing_bracket() {
+    let dir = util::TempDir::new("trace-leaked");
+    let (rt, path) = traced(&dir, "trace.json");
+    rt.block_on(async { wakeful::spawn(async {}).await.unwrap() });
+    std::mem::forget(rt);
+    let mut text = String::new();
+    std::fs::File::open(&path).unwrap().read_to_string(&mut text).unwrap();
+    assert!(text.starts_with('[') && !text.trim_end().ends_with(']'), "unterminated: {text}");
+    // What viewers do with an unterminated array: close it.
+    let trace = Trace::parse(&format!("{text}]"));
+    assert_eq!(trace.track_names().values().filter(|n| *n == "reactor").count(), 1, "the header is on disk");
+    assert_eq!(trace.of_phase("X").count(), 0, "the buffered polls are lost with the runtime");
+}
+
+#[test]
+fn wakeful_trace_env_var_empty_unopenable_and_numbered_per_runtime() {
+    if util::ran_in_child("wakeful_trace_env_var_empty_unopenable_and_numbered_per_runtime") {
+        return;
+    }
+    // SAFETY (set_var): this child process runs one test on one thread.
+    std::env::set_var("WAKEFUL_TRACE", "");
+    assert!(wakeful::Runtime::new().unwrap().trace_stats().is_none(), "empty: no trace");
+    std::env::set_var("WAKEFUL_TRACE", "/nonexistent-wakeful-dir/t.json");
+    let rt = wakeful::Runtime::new().expect("an unopenable env path only warns");
+    assert!(rt.trace_stats().is_none());
+    assert_eq!(rt.block_on(async { 7 }), 7);
+
+    let dir = util::TempDir::new("trace-env");
+    std::env::set_var("WAKEFUL_TRACE", dir.path("t.json"));
+    let first = wakeful::Runtime::new().unwrap();
+    let second = wakeful::Runtime::new().unwrap();
+    wakeful::block_on(async {}); // a third, one after the other
+    drop((first, second));
+    for name in ["t.json", "t.1.json", "t.2.json"] {
+        Trace::read(&dir.path(name)).check_structure();
+    }
+}
+
+#[test]
+fn cores_runtimes_each_write_their_own_file() {
+    if util::ran_in_child("cores_runtimes_each_write_their_own_file") {
+        return;
+    }
+    let dir = util::TempDir::new("trace-cores");
+    std::env::set_var("WAKEFUL_TRACE", dir.path("cores.json"));
+    let ran = util::bounded(|| {
+        wakeful::cores::Builder::new().cores(2).run(|core| async move {
+            let counter = Rc::new(std::cell::Cell::new(0));
+            let c = counter.clone();
+            wakeful::spawn(async move { c.set(core.index() + 1) }).await.unwrap();
+            counter.get()
+        })
+    });
+    assert_eq!(ran.unwrap(), vec![1, 2]);
+    let mut pids = Vec::new();
+    for name in ["cores.json", "cores.1.json"] {
+        let trace = Trace::read(&dir.path(name));
+        trace.check_structure();
+        let spawned = format!("tests/trace.rs:{}", line!() - 9);
+        let task = trace
+            .track_names()
+            .into_iter()
+            .find(|(_, name)| name.contains(&spawned))
+            .expect("the task's track");
+        assert_eq!(trace.slices(task.0, "poll").len(), 1);
+        pids.push(parse::pid(&trace.events[1]));
+    }
+    assert_ne!(pids[0], pids[1], "one process id per runtime");
+    let _ = std::io::stderr().flush();
+}
+
+#[test]
+fn trace_svg_draws_every_track_slice_and_arrow_of_a_recorded_trace() {
+    let dir = util::TempDir::new("trace-svg");
+    let (rt, path) = traced(&dir, "trace.json");
+    let named = rt.block_on(async {
+        let sleeper =
+            task::Builder::new().name("sleeper <&>").spawn(wakeful::time::sleep(Duration::from_millis(1)));
+        let sleeper = sleeper.unwrap();
+        let id = sleeper.id();
+        sleeper.await.unwrap();
+        id
+    });
+    drop(rt);
+    let svg = dir.path("trace.svg");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/trace_svg.py");
+    let drawn = std::process::Command::new("python3").arg(script).arg(&path).arg(&svg).output().unwrap();
+    assert!(drawn.status.success(), "{}", String::from_utf8_lossy(&drawn.stderr));
+    // Parsed with xml.etree: well-formed, with the names of the tracks and the counts.
+    let check = r#"
+import sys, xml.etree.ElementTree as ET
+ns = '{http://www.w3.org/2000/svg}'
+root = ET.parse(sys.argv[1]).getroot()
+for t in root.iter(ns + 'text'):
+    if t.get('class') == 'track-name': print('track', t.text)
+print('rects', sum(1 for r in root.iter(ns + 'rect') if r.get('class') in ('poll', 'reactor')))
+print('flows', sum(1 for p in root.iter(ns + 'path') if p.get('class') == 'flow'))
+"#;
+    let parsed = std::process::Command::new("python3").args(["-c", check]).arg(&svg).output().unwrap();
+    assert!(parsed.status.success(), "{}", String::from_utf8_lossy(&parsed.stderr));
+    let lines = String::from_utf8(parsed.stdout).unwrap();
+    let trace = Trace::read(&path);
+    for name in ["track reactor", "track block_on", &format!("track {named} sleeper <&>")] {
+        assert!(lines.lines().any(|line| line == name), "{name:?} in:\n{lines}");
+    }
+    let slices = trace.of_phase("X").count();
+    assert!(lines.contains(&format!("rects {slices}\n")), "a box per slice ({slices}):\n{lines}");
+    let flows = trace.of_phase("f").count();
+    assert!(
+        flows >= 1 && lines.contains(&format!("flows {flows}\n")),
+        "an arrow per wake ({flows}):\n{lines}"
+    );
+}
+
+#[test]
+fn wakes_from_drops_at_shutdown_are_recorded_and_the_file_still_closes() {
+    /// Wakes the waker it holds when dropped.
+    struct WakeOnDrop(Option<std::task::Waker>);
+    impl Drop for WakeOnDrop {
+        fn drop(&mut self) {
+            if let Some(waker) = self.0.take() {
+                waker.wake();
+            }
+        }
+    }
+    let dir = util::TempDir::new("trace-shutdown-wakes");
+    let (rt, path) = traced(&dir, "trace.json");
+    // Task A parks its waker in a cell; task B holds it in a guard that wakes it when
+    // B's future is dropped at shutdown: a wake with no poll after it, so no arrow.
+    let parked: Rc<std::cell::RefCell<Option<std::task::Waker>>> = Rc::default();
+    let slot = parked.clone();
+    rt.spawn(std::future::poll_fn(move |cx| {
+        *slot.borrow_mut() = Some(cx.waker().clone());
+        std::task::Poll::<()>::Pending
+    }));
+    rt.block_on(util::run_ready_tasks());
+    let waker = parked.borrow_mut().take().expect("A ran");
+    rt.spawn(async move {
+        let _guard = WakeOnDrop(Some(waker));
+        std::future::pending::<()>().await
+    });
+    rt.block_on(util::run_ready_tasks());
+    drop(rt);
+    let trace = Trace::read(&path);
+    trace.check_structure();
+    assert_eq!(trace.of_phase("X").filter(|e| e["name"] == "poll" && e["tid"] != MAIN_TID).count(), 2);
+}
