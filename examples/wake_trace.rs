@@ -2,7 +2,7 @@
 //! step at a time — the path `WAKERS.md` walks through the code.
 //!
 //! ```text
-//! cargo run --example wake_trace
+//! cargo run --example wake_trace [TRACE.json]
 //! ```
 //!
 //! Every line but the titles (`# ...`) is something the runtime reported, not narration:
@@ -12,7 +12,9 @@
 //!
 //! Four tasks: a reader waits for a socket that has nothing yet, and a writer (after
 //! one `yield_now`) writes to the other end; then a sleeper sleeps, and a waiter awaits
-//! the sleeper's `JoinHandle`.
+//! the sleeper's `JoinHandle`. The same run is written as a trace (to the path given,
+//! or a temporary file) that opens in ui.perfetto.dev, and that
+//! `python3 scripts/trace_svg.py TRACE.json out.svg` draws.
 
 use std::os::unix::net::UnixStream as StdUnixStream;
 use std::time::Duration;
@@ -25,8 +27,10 @@ use wakeful::{Runtime, Step};
 const NAP: Duration = Duration::from_millis(20);
 
 fn main() -> std::io::Result<()> {
+    let trace =
+        std::env::args_os().nth(1).map_or_else(|| std::env::temp_dir().join("wake_trace.json"), Into::into);
     // Measured polls give the dump its idle times (on by default in debug builds only).
-    let rt = Runtime::builder().measure_polls(true).build()?;
+    let rt = Runtime::builder().measure_polls(true).trace(&trace).build()?;
     let (reader_end, writer_end) = StdUnixStream::pair()?;
     println!("# a reader and a writer on the two ends of a socket pair; a line per step");
 
@@ -73,6 +77,8 @@ fn main() -> std::io::Result<()> {
             .collect();
         println!("  {} {:?}: {} polls; wakes: {}", info.id, name(&info), info.polls, wakes.join(", "));
     }
+    drop(rt); // closes the trace
+    println!("# the trace of this run: {} (open it in ui.perfetto.dev)", trace.display());
     Ok(())
 }
 

@@ -5,8 +5,14 @@
 //! Each example runs as its own process, spoken to over loopback with plain blocking
 //! std sockets (`util::example`).
 
+#[path = "trace/parse.rs"]
+#[allow(dead_code)] // tests/trace.rs's reader: this file uses only part of it
+mod parse;
 mod util;
 
+use std::path::Path;
+
+use parse::Trace;
 use util::example::example;
 
 #[test]
@@ -30,9 +36,9 @@ fn timers_end_in_order_two_three_one() {
 }
 
 /// The wake_trace example's output: its steps, in order, each with the cause the
-/// runtime recorded.
-fn wake_trace_output() -> String {
-    let output = example("wake_trace").output().unwrap();
+/// runtime recorded; its trace goes to `trace`.
+fn wake_trace_output(trace: &Path) -> String {
+    let output = example("wake_trace").arg(trace).output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8(output.stdout).unwrap()
 }
@@ -48,7 +54,8 @@ fn find_after(lines: &[&str], from: usize, wanted: &str) -> usize {
 
 #[test]
 fn wake_trace_prints_the_recorded_steps_of_a_socket_read_and_a_timer_in_order() {
-    let stdout = wake_trace_output();
+    let dir = util::TempDir::new("wake-trace-order");
+    let stdout = wake_trace_output(&dir.path("trace.json"));
     let lines: Vec<&str> = stdout.lines().collect();
     // The reader waits on its socket: the dump says which fd.
     let first = find_after(&lines, 0, "polled task 1 \"reader\" → Pending");
@@ -123,10 +130,14 @@ fn wakers_md_shows_what_wake_trace_prints() {
     let marker = "<!-- the output of examples/wake_trace.rs";
     let block = doc.split_once(marker).expect("WAKERS.md has the example's output").1;
     let block = block.split_once("```text\n").unwrap().1.split_once("```").unwrap().0;
-    let printed = wake_trace_output();
+    let dir = util::TempDir::new("wake-trace-doc");
+    let printed = wake_trace_output(&dir.path("trace.json"));
+    // The trace's path is the run's own.
+    let without_path = |text: &str| shape(text.split("# the trace of this run: ").next().unwrap());
+    assert!(block.contains("# the trace of this run: ") && printed.contains("# the trace of this run: "));
     assert_eq!(
-        shape(block),
-        shape(&printed),
+        without_path(block),
+        without_path(&printed),
         "paste the example's output (cargo run --example wake_trace) into WAKERS.md"
     );
 }
@@ -135,4 +146,45 @@ fn wakers_md_shows_what_wake_trace_prints() {
 fn shape_blots_numbers_and_times_only() {
     assert_eq!(shape("task 12 on fd 5: due 266.528µs ago, idle 46 µs"), "task # on fd #: due # ago, idle #");
     assert_eq!(shape("wake_trace.rs:118:37 sleeps 20ms; 2 polls"), "wake_trace.rs:#:# sleeps #; # polls");
+}
+
+#[test]
+fn wake_trace_writes_a_trace_with_a_slice_per_poll_and_the_cause_of_each_wake() {
+    let dir = util::TempDir::new("wake-trace-file");
+    let path = dir.path("trace.json");
+    let stdout = wake_trace_output(&path);
+    assert!(stdout.contains(&format!("# the trace of this run: {}", path.display())), "{stdout}");
+    let trace = Trace::read(&path);
+    trace.check_structure();
+    // As the example's own steps and counters say: a slice per poll, the cause of the
+    // wake each poll followed, and an arrow from that wake to the poll.
+    let fd = |line: &str| line.rsplit(' ').next().unwrap().parse::<u32>().unwrap();
+    let reader_fd = fd(stdout.lines().find(|l| l.contains("turn woke task 1")).unwrap());
+    let writer_fd = fd(stdout.lines().find(|l| l.contains("turn woke task 2")).unwrap());
+    let tasks: [(&str, &[&str], usize); 4] = [
+        ("task 1 reader", &["", &format!("readable|read-closed on fd {reader_fd}")], 1),
+        ("task 2 writer", &["", "itself", &format!("writable on fd {writer_fd}")], 2),
+        ("task 3 sleeper", &["", "timer"], 1),
+        // The sleeper wakes the waiter as it completes, after its last poll's slice
+        // ended: the trace names the cause, but draws no arrow (no slice to start it).
+        ("task 4 waiter", &["", "task 3"], 0),
+    ];
+    for (task, causes, arrows) in tasks {
+        let track = trace.track_of(task);
+        let polls = trace.slices(track, "poll");
+        let woken_by: Vec<&str> =
+            polls.iter().map(|p| p["args"]["woken_by"].as_str().unwrap_or("")).collect();
+        assert_eq!(woken_by, causes, "{task}: a slice per poll, each with the cause of its wake");
+        let ends = trace.of_phase("f").filter(|end| (parse::pid(end), parse::tid(end)) == track).count();
+        assert_eq!(ends, arrows, "{task}'s arrows");
+    }
+}
+
+#[test]
+fn wake_trace_with_a_trace_path_it_cannot_create_fails_with_a_clear_error() {
+    let dir = util::TempDir::new("wake-trace-bad-path");
+    let output = example("wake_trace").arg(dir.path("no/such/dir/trace.json")).output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot create trace file") && !stderr.contains("panicked"), "{stderr}");
 }
