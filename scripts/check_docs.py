@@ -16,6 +16,8 @@ docs given), outside fenced code blocks:
   `Type` implements) defines `fn function` outside test-only code, so a name that
   exists only under `#[cfg(test)]` is reported too;
 - `function()` and `path::to::item` in backticks: an item of that name exists;
+- `Type::Variant { field, .. }` in backticks: the variant (or struct) exists, and
+  each field's name occurs in the sources;
 - snake_case and SCREAMING_CASE names in backticks (test names, constants, options):
   the word occurs in the sources, or is a file's name.
 
@@ -150,6 +152,8 @@ def strip_fences(text):
     return "\n".join(out)
 
 
+# `Type::Variant { field, other, .. }`: a struct-like variant (or struct) as a pattern.
+STRUCT_PATTERN_RE = re.compile(r"^([A-Z]\w*(?:::[A-Za-z_]\w*)*)\s*\{\s*((?:[a-z_]\w*\s*,\s*)*(?:[a-z_]\w*|\.\.)?)\s*\}$")
 CELL_SPLIT_RE = re.compile(r"(?<!\\)\|")
 
 
@@ -256,6 +260,10 @@ class Checker:
     def check_span(self, doc, text, offset, span):
         if span.startswith("./"):
             span = span[2:]  # `./scripts/x.sh`: a path like any other
+        variant = STRUCT_PATTERN_RE.match(span)
+        if variant:
+            self.check_struct_pattern(doc, text, offset, span, *variant.groups())
+            return
         if " " in span and not re.match(r"^[\w:]+(::\{[^}]*\})?(\(.*\))?[\w.()?]*$", span):
             return  # a command line or an expression: not a name
         if self.looks_like_path(span):
@@ -270,6 +278,16 @@ class Checker:
             known = span in self.code.words or span in self.code.file_names or span in EXTERNAL_WORDS
             if not known:
                 self.error(doc, text, offset, f"`{span}`: named nowhere in the sources")
+
+    def check_struct_pattern(self, doc, text, offset, span, path, fields):
+        """`Woken::Io { fd, readiness }`: the variant (or struct) and its fields."""
+        if "::" in path:
+            self.check_rust_path(doc, text, offset, path)
+        elif path not in self.code.items:
+            self.error(doc, text, offset, f"`{span}`: no item {path} in the sources")
+        for field in re.findall(r"[A-Za-z_]\w*", fields):
+            if field not in self.code.words:
+                self.error(doc, text, offset, f"`{span}`: field {field} named nowhere in the sources")
 
     @staticmethod
     def looks_like_path(span):

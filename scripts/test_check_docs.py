@@ -47,6 +47,8 @@ class CheckDocs(unittest.TestCase):
             "bad.md:17: `src/time.rs`: no such file or folder",
             "bad.md:18: link out of the repository: ../test_check_docs.py",
             "bad.md:19: `Config::probe`: fn probe of Config is compiled only in tests",
+            "bad.md:20: `Woken::Gone`: no item Gone in the sources",
+            "bad.md:20: `Woken::Io { fd, nofield }`: field nofield named nowhere",
         ]
         self.assertEqual(len(lines), len(expected), "\n".join(lines))
         for line, want in zip(sorted(lines), sorted(expected)):

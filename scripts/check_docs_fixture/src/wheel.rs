@@ -50,3 +50,8 @@ pub trait Probe {
 // Implemented only in tests: `Config::probe` names nothing a user can call.
 #[cfg(test)]
 impl Probe for Config {}
+
+pub enum Woken {
+    Io { fd: i32, readiness: u8 },
+    Timer { deadline: u64 },
+}
