@@ -171,9 +171,10 @@ where
 /// Jobs submitted from this thread (by `spawn_blocking` or `fs`) that have not
 /// finished: queued, or running on a pool thread.
 ///
-/// A job is counted from its submission until after its result is stored and its
-/// waiting task woken, so when this reads 0 every result is either taken or its task
-/// is in the executor's queue. A paused clock checks this before auto-advancing.
+/// A job is counted from its submission until its waiting task has taken the result,
+/// or the pool thread is done with it after storing it and waking that task, whichever
+/// comes first: so when this reads 0 every result is either taken or its task is in the
+/// executor's queue, and a task that has awaited its job sees it no longer counted.
 pub fn in_flight() -> usize {
     IN_FLIGHT.try_with(|count| count.load(Ordering::SeqCst)).unwrap_or(0)
 }

@@ -28,6 +28,8 @@ pub(crate) type Outcome<T> = Result<T, Box<dyn Any + Send + 'static>>;
 
 struct Shared<T> {
     inner: Mutex<Inner<T>>,
+    /// The in-flight counter of the thread that submitted the job.
+    in_flight: Arc<AtomicUsize>,
 }
 
 struct Inner<T> {
@@ -36,6 +38,9 @@ struct Inner<T> {
     waker: Option<Waker>,
     /// The receiver is gone: a value would be dropped unread.
     receiver_gone: bool,
+    /// The job still counts in `in_flight`: until the receiver takes its outcome or
+    /// the sender is gone, whichever comes first.
+    counted: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -60,8 +65,6 @@ pub(crate) enum OnDrop {
 /// never waits forever.
 pub(crate) struct Sender<T> {
     shared: Arc<Shared<T>>,
-    /// The in-flight counter of the thread that submitted the job.
-    in_flight: Arc<AtomicUsize>,
     /// Holds a paused clock still while the job is out (none outside a runtime).
     _inhibitor: Option<AutoAdvanceInhibitor>,
     finished: bool,
@@ -80,18 +83,32 @@ impl<T> std::fmt::Debug for Receiver<T> {
 }
 
 pub(crate) fn channel<T>(on_drop: OnDrop, in_flight: Arc<AtomicUsize>) -> (Sender<T>, Receiver<T>) {
-    let shared = Arc::new(Shared {
-        inner: Mutex::new(Inner { stage: Stage::Queued, value: None, waker: None, receiver_gone: false }),
-    });
     in_flight.fetch_add(1, Ordering::SeqCst);
+    let shared = Arc::new(Shared {
+        inner: Mutex::new(Inner {
+            stage: Stage::Queued,
+            value: None,
+            waker: None,
+            receiver_gone: false,
+            counted: true,
+        }),
+        in_flight,
+    });
     let _inhibitor = context::inhibit_auto_advance().ok();
-    (Sender { shared: shared.clone(), in_flight, _inhibitor, finished: false }, Receiver { shared, on_drop })
+    (Sender { shared: shared.clone(), _inhibitor, finished: false }, Receiver { shared, on_drop })
 }
 
 impl<T> Shared<T> {
     fn lock(&self) -> MutexGuard<'_, Inner<T>> {
         // Nothing panics under the lock; stay usable even so.
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Ends the job's count in `in_flight`, once.
+    fn uncount(&self, inner: &mut Inner<T>) {
+        if std::mem::take(&mut inner.counted) {
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 }
 
@@ -145,9 +162,12 @@ impl<T> Drop for Sender<T> {
             }
         }
         // Last, after the wake: whoever sees the count drop to zero also sees the
-        // receiver's task queued. The inhibitor, a field, is dropped after this body,
-        // so a paused clock moves on only once the woken task is in its queue.
-        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        // receiver's task queued (or the outcome taken: the receiver may have run
+        // first, and then ended the count itself). The inhibitor, a field, is dropped
+        // after this body, so a paused clock moves on only once the woken task is in
+        // its queue.
+        let mut inner = self.shared.lock();
+        self.shared.uncount(&mut inner);
     }
 }
 
@@ -157,6 +177,7 @@ impl<T> Future for Receiver<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome<T>> {
         let mut inner = self.shared.lock();
         if let Some(outcome) = inner.value.take() {
+            self.shared.uncount(&mut inner);
             return Poll::Ready(outcome);
         }
         if inner.stage == Stage::Done {
@@ -175,6 +196,7 @@ impl<T> Future for Receiver<T> {
             let new = cx.waker().clone();
             let mut inner = self.shared.lock();
             if let Some(outcome) = inner.value.take() {
+                self.shared.uncount(&mut inner);
                 drop(inner);
                 drop(new);
                 return Poll::Ready(outcome);
