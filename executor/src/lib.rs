@@ -125,6 +125,7 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 mod abort_handle;
+mod builder;
 pub mod coop;
 mod join;
 mod join_error;
@@ -153,12 +154,13 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 pub use abort_handle::AbortHandle;
+pub use builder::Builder;
 pub use join::JoinHandle;
 pub use join_error::JoinError;
 pub use join_set::JoinSet;
 pub use park::{Park, ThreadPark, Unpark};
 pub use report::{LongPoll, LostWaker, Report};
-pub use runtime::{current_stats, spawn, Builder, Runtime, DEFAULT_EVENT_INTERVAL};
+pub use runtime::{current_stats, spawn, Runtime, DEFAULT_EVENT_INTERVAL};
 pub use stats::Stats;
 pub use step::{PollOutcome, Polled, RunUntilStalled, Step, WokenTask, RUN_UNTIL_STALLED_MAX_POLLS};
 
