@@ -161,14 +161,12 @@ fn wake_trace_writes_a_trace_with_a_slice_per_poll_and_the_cause_of_each_wake() 
     let fd = |line: &str| line.rsplit(' ').next().unwrap().parse::<u32>().unwrap();
     let reader_fd = fd(stdout.lines().find(|l| l.contains("turn woke task 1")).unwrap());
     let writer_fd = fd(stdout.lines().find(|l| l.contains("turn woke task 2")).unwrap());
-    let tasks: [(&str, &[&str], Option<usize>); 4] = [
-        ("task 1 reader", &["", &format!("readable on fd {reader_fd}")], Some(1)),
-        ("task 2 writer", &["", "itself", &format!("writable on fd {writer_fd}")], Some(2)),
-        ("task 3 sleeper", &["", "timer"], Some(1)),
-        // The sleeper wakes the waiter as it completes, after its last poll's slice has
-        // ended; the trace names the cause, but today draws no arrow for such a wake
-        // (none starts outside a slice): not checked here.
-        ("task 4 waiter", &["", "task 3"], None),
+    let tasks: [(&str, &[&str], usize); 4] = [
+        ("task 1 reader", &["", &format!("readable on fd {reader_fd}")], 1),
+        ("task 2 writer", &["", "itself", &format!("writable on fd {writer_fd}")], 2),
+        ("task 3 sleeper", &["", "timer"], 1),
+        // The sleeper wakes the waiter as it completes: the arrow starts on its last poll.
+        ("task 4 waiter", &["", "task 3"], 1),
     ];
     for (task, causes, arrows) in tasks {
         let track = trace.track_of(task);
@@ -180,9 +178,7 @@ fn wake_trace_writes_a_trace_with_a_slice_per_poll_and_the_cause_of_each_wake() 
             .collect();
         assert_eq!(woken_by, causes, "{task}: a slice per poll, each with the cause of its wake");
         let ends = trace.of_phase("f").filter(|end| (parse::pid(end), parse::tid(end)) == track).count();
-        if let Some(arrows) = arrows {
-            assert_eq!(ends, arrows, "{task}: an arrow per wake");
-        }
+        assert_eq!(ends, arrows, "{task}: an arrow per wake");
     }
 }
 

@@ -102,6 +102,35 @@ fn a_trace_has_task_tracks_poll_slices_reactor_waits_and_paired_flows() {
 }
 
 #[test]
+fn a_join_handles_wake_at_completion_draws_an_arrow_from_the_finished_task() {
+    let dir = util::TempDir::new("trace-join");
+    let (rt, path) = traced(&dir, "trace.json");
+    let (worker, waiter) = rt.block_on(async {
+        let worker = task::Builder::new().name("worker").spawn(async {
+            task::yield_now().await;
+            7
+        });
+        let worker = worker.unwrap();
+        let worker_id = worker.id();
+        let waiter = task::Builder::new().name("waiter").spawn(async move { worker.await.unwrap() }).unwrap();
+        let waiter_id = waiter.id();
+        assert_eq!(waiter.await.unwrap(), 7);
+        (worker_id, waiter_id)
+    });
+    drop(rt);
+
+    let trace = Trace::read(&path);
+    trace.check_structure();
+    let on = |track: (u64, u64), ph: &'static str| {
+        trace.of_phase(ph).filter(move |e| (parse::pid(e), parse::tid(e)) == track).map(|e| e["id"].clone())
+    };
+    let worker_track = trace.track_of(&format!("{worker} worker"));
+    let into_waiter: Vec<_> = on(trace.track_of(&format!("{waiter} waiter")), "f").collect();
+    let from_worker = on(worker_track, "s").filter(|id| into_waiter.contains(id)).count();
+    assert_eq!(from_worker, 1, "the worker's completion woke the waiter: one arrow, from the worker");
+}
+
+#[test]
 fn an_unwritable_path_fails_build_with_the_path_in_the_error() {
     let err = wakeful::Runtime::builder().trace("/nonexistent-wakeful-dir/t.json").build().unwrap_err();
     assert!(err.to_string().contains("/nonexistent-wakeful-dir/t.json"), "{err}");

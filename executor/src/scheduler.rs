@@ -346,11 +346,16 @@ fn record(_scheduler: &Scheduler, header: &Header, cause: WakeCause) {
     header.counters.count_wake(cause.kind());
 }
 
-/// Records a wake into the trace, if tracing. Out of line: not on the untraced path.
+/// Records a wake into the trace, if tracing, as made by the task being polled or
+/// else the task completing (its arrow starts on that task's last poll). Out of line:
+/// not on the untraced path.
 #[inline(never)]
 fn trace_wake(scheduler: &Scheduler, task: Id, cause: WakeCause) {
     if let Some(trace) = &scheduler.trace {
-        trace.woken(task, scheduler.running_id(), cause);
+        // SAFETY: `completing` is non-null only while `complete` holds a reference to
+        // that task; the id is copied out at once.
+        let completing = || unsafe { scheduler.completing.get().as_ref() }.map(|header| header.id);
+        trace.woken(task, scheduler.running_id().or_else(completing), cause);
     }
 }
 
