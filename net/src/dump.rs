@@ -126,8 +126,8 @@ pub fn describe_fd(fd: RawFd) -> String {
     out
 }
 
-/// "TcpListener 127.0.0.1:8002", "UdpSocket [::1]:5353 → [::1]:53", "UnixStream
-/// /tmp/s ← (unnamed)", ... from `SO_TYPE`, `SO_ACCEPTCONN`, `getsockname` and
+/// `TcpListener 127.0.0.1:8002`, `UdpSocket [::1]:5353 → [::1]:53`, `UnixStream
+/// /tmp/s ← (unnamed)`, ... from `SO_TYPE`, `SO_ACCEPTCONN`, `getsockname` and
 /// `getpeername`.
 fn describe_socket(fd: RawFd) -> String {
     let Ok(local) = socket::local_addr(fd) else { return "socket".to_string() };
