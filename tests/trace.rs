@@ -317,3 +317,87 @@ fn wakes_from_drops_at_shutdown_are_recorded_and_the_file_still_closes() {
     trace.check_structure();
     assert_eq!(trace.of_phase("X").filter(|e| e["name"] == "poll" && e["tid"] != MAIN_TID).count(), 2);
 }
+
+/// A sink that panics on every batch, and one that calls back into the runtime
+/// (spawns, wakes, asks for stats) from inside its `write`: the runtime runs on as
+/// an untraced one would.
+mod hostile_sinks {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use wakeful::executor::trace::{TraceEvent, TraceSink, Tracer};
+    use wakeful::executor::{spawn, yield_now, Builder, Runtime, ThreadPark};
+
+    struct Panics(Rc<RefCell<u32>>);
+    impl TraceSink for Panics {
+        fn write(&mut self, _: &[TraceEvent]) {
+            *self.0.borrow_mut() += 1;
+            panic!("sink panics (expected by the test)");
+        }
+    }
+
+    /// Eight tasks yield four times each, then are joined: their ids summed.
+    fn work(rt: &Runtime) -> u32 {
+        rt.block_on(async {
+            let handles: Vec<_> = (0..8u32)
+                .map(|i| {
+                    spawn(async move {
+                        for _ in 0..4 {
+                            yield_now().await;
+                        }
+                        i
+                    })
+                })
+                .collect();
+            let mut sum = 0;
+            for handle in handles {
+                sum += handle.await.unwrap();
+            }
+            sum
+        })
+    }
+
+    #[test]
+    fn a_panicking_sink_leaves_the_runtime_running_as_untraced() {
+        let calls = Rc::new(RefCell::new(0));
+        for capacity in [1, 2, 3, 5] {
+            let tracer = Tracer::new(Panics(calls.clone()), capacity);
+            let rt = Builder::default().build_traced(ThreadPark::new(), tracer);
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&rt)));
+            assert_eq!(run.ok(), Some(28), "capacity {capacity}: the panic stays in the sink");
+            drop(rt);
+        }
+        assert!(*calls.borrow() >= 4, "the sink was called");
+    }
+
+    /// Calls back in from `write`: spawns a task, reads the stats, wakes a task.
+    struct CallsBack(Rc<RefCell<Option<std::task::Waker>>>, Rc<RefCell<u32>>);
+    impl TraceSink for CallsBack {
+        fn write(&mut self, _: &[TraceEvent]) {
+            *self.1.borrow_mut() += 1;
+            let _ = wakeful::executor::current_stats();
+            drop(spawn(async {}));
+            if let Some(waker) = self.0.borrow_mut().take() {
+                waker.wake();
+            }
+        }
+    }
+
+    #[test]
+    fn a_sink_that_calls_back_in_neither_panics_nor_changes_the_results() {
+        let slot: Rc<RefCell<Option<std::task::Waker>>> = Rc::default();
+        let calls = Rc::new(RefCell::new(0));
+        for capacity in [1, 2, 3, 5] {
+            let tracer = Tracer::new(CallsBack(slot.clone(), calls.clone()), capacity);
+            let rt = Builder::default().build_traced(ThreadPark::new(), tracer);
+            let parked = slot.clone();
+            rt.spawn(std::future::poll_fn(move |cx| {
+                *parked.borrow_mut() = Some(cx.waker().clone());
+                std::task::Poll::<()>::Pending
+            }));
+            assert_eq!(work(&rt), 28, "capacity {capacity}");
+            drop(rt);
+        }
+        assert!(*calls.borrow() >= 4, "the sink was called");
+    }
+}
