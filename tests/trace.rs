@@ -401,3 +401,41 @@ mod hostile_sinks {
         assert!(*calls.borrow() >= 4, "the sink was called");
     }
 }
+
+#[test]
+fn a_disk_full_mid_trace_leaves_a_file_that_still_parses() {
+    if util::ran_in_child("a_disk_full_mid_trace_leaves_a_file_that_still_parses") {
+        return;
+    }
+    // A file size limit stands in for a full disk: a write past it is cut short, then
+    // fails (EFBIG), as a write to a filling disk is cut short, then fails (ENOSPC).
+    // SAFETY: this child process runs this test alone; no other thread handles signals.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+        let limit = libc::rlimit { rlim_cur: 100_003, rlim_max: libc::RLIM_INFINITY };
+        assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &limit), 0);
+    }
+    let dir = util::TempDir::new("trace-disk-full");
+    let (rt, path) = traced(&dir, "trace.json");
+    rt.block_on(async {
+        wakeful::spawn(async {
+            for _ in 0..20_000 {
+                task::yield_now().await;
+            }
+        })
+        .await
+        .unwrap();
+    });
+    drop(rt);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.len() > 50_000, "the trace got as far as the limit: {} bytes", text.len());
+    // Strict JSON, or, unterminated, what a viewer makes of it: never half an event.
+    let strict = serde_json::from_str::<serde_json::Value>(&text).is_ok();
+    let closed = format!("{}]", text.trim_end());
+    assert!(
+        strict || serde_json::from_str::<serde_json::Value>(&closed).is_ok(),
+        "cut: {:?}",
+        &text[text.len() - 200..]
+    );
+    Trace::parse(if strict { &text } else { &closed }).check_structure();
+}

@@ -22,7 +22,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::io::{self, Write};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -64,6 +64,8 @@ pub(crate) struct JsonSink {
     wait: Option<(u64, Option<Duration>)>,
     /// A write failed: said once on stderr, then nothing more is written.
     failed: bool,
+    /// Bytes written to the file: whole events, the end of the last one.
+    written: u64,
     /// The trace's clock starts here (`TraceSink::start`): to place timers' deadlines.
     epoch: Instant,
 }
@@ -78,6 +80,7 @@ impl JsonSink {
             pending: HashMap::default(),
             wait: None,
             failed: false,
+            written: 0,
             epoch: Instant::now(),
         };
         let thread = std::thread::current();
@@ -342,16 +345,30 @@ impl JsonSink {
     /// Writes the pending text; a failure is reported once and ends the trace.
     fn write_out(&mut self) {
         if !self.failed && !self.out.is_empty() {
-            if let Err(err) = self.file.write_all(&self.out) {
-                self.failed = true;
-                let path = self.path.display();
-                drop(writeln!(
-                    io::stderr(),
-                    "wakeful: writing trace file {path} failed: {err}; trace stops here"
-                ));
+            match self.file.write_all(&self.out) {
+                Ok(()) => self.written += self.out.len() as u64,
+                Err(err) => {
+                    self.failed = true;
+                    let path = self.path.display();
+                    drop(writeln!(
+                        io::stderr(),
+                        "wakeful: writing trace file {path} failed: {err}; trace stops here"
+                    ));
+                    self.close_after_failure();
+                }
             }
         }
         self.out.clear();
+    }
+
+    /// A failed write may have left part of its text (a full disk takes what fits):
+    /// half an event, which no viewer parses. The file goes back to the last whole
+    /// event, and is closed if the bracket fits; a file that cannot be cut (a pipe,
+    /// a device) is left as it is.
+    fn close_after_failure(&mut self) {
+        if self.file.set_len(self.written).is_ok() && self.file.seek(SeekFrom::Start(self.written)).is_ok() {
+            drop(self.file.write_all(b"\n]\n"));
+        }
     }
 }
 
