@@ -439,3 +439,49 @@ fn a_disk_full_mid_trace_leaves_a_file_that_still_parses() {
     );
     Trace::parse(if strict { &text } else { &closed }).check_structure();
 }
+
+#[test]
+fn long_task_names_do_not_multiply_the_buffers_memory() {
+    use wakeful::executor::trace::{EventKind, TraceEvent, TraceSink, Tracer, MAX_NAME};
+
+    /// The longest name among the buffered spawns it is handed.
+    struct LongestName(Rc<std::cell::Cell<usize>>);
+    impl TraceSink for LongestName {
+        fn write(&mut self, events: &[TraceEvent]) {
+            for event in events {
+                if let EventKind::Spawned { name: Some(name), .. } = &event.kind {
+                    self.0.set(self.0.get().max(name.len()));
+                }
+            }
+        }
+    }
+    let longest = Rc::new(std::cell::Cell::new(0));
+    let tracer = Tracer::new(LongestName(longest.clone()), 1024);
+    let rt = wakeful::executor::Builder::default().build_traced(wakeful::executor::ThreadPark::new(), tracer);
+    // Each name lives as long as its task; the buffer's copy would outlive it, 1024 of
+    // them at 1 MiB each: a GiB for a buffer said to take 64 KiB.
+    let name = "é".repeat(512 * 1024);
+    rt.block_on(async {
+        for _ in 0..4 {
+            let named = wakeful::executor::task::Builder::new().name(name.clone()).spawn(async {});
+            named.unwrap().await.unwrap();
+        }
+    });
+    drop(rt);
+    assert!(longest.get() > 0, "the spawns were recorded");
+    assert!(longest.get() <= MAX_NAME, "a buffered name holds {} bytes", longest.get());
+
+    // The file names the track by the name's start, cut on a character boundary.
+    let dir = util::TempDir::new("trace-long-name");
+    let (rt, path) = traced(&dir, "trace.json");
+    let id = rt.block_on(async {
+        let named = task::Builder::new().name(name.clone()).spawn(async {}).unwrap();
+        let id = named.id();
+        named.await.unwrap();
+        id
+    });
+    drop(rt);
+    let trace = Trace::read(&path);
+    let track = trace.track_of(&format!("{id} éé"));
+    assert!(trace.track_names()[&track].len() <= MAX_NAME + 32, "{}", trace.track_names()[&track].len());
+}

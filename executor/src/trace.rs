@@ -42,8 +42,14 @@ use std::time::{Duration, Instant};
 use crate::task::{Id, WakeCause};
 
 /// Events buffered before the sink gets them, by default: 4096 ×
-/// `size_of::<TraceEvent>()` (64 bytes on 64-bit targets) = 256 KiB.
+/// `size_of::<TraceEvent>()` (64 bytes on 64-bit targets) = 256 KiB, plus the task
+/// names of the spawns among them, each at most [`MAX_NAME`] bytes.
 pub const DEFAULT_CAPACITY: usize = 4096;
+
+/// The longest task name a [`EventKind::Spawned`] carries, in bytes: a longer one is
+/// cut (on a character boundary). The buffer's copy may outlive the task, so an
+/// uncut name would multiply the buffer's memory by its length.
+pub const MAX_NAME: usize = 256;
 
 /// Receives the recorded events in batches, in the order they were recorded, on the
 /// runtime's thread, between polls (or, when a poll alone fills the buffer, inside
@@ -80,7 +86,8 @@ pub enum EventKind {
     Spawned {
         /// The task.
         task: Id,
-        /// The name given to its `task::Builder`, if any.
+        /// The name given to its `task::Builder`, if any: at most its first
+        /// [`MAX_NAME`] bytes.
         name: Option<Box<str>>,
         /// Where it was spawned.
         location: &'static Location<'static>,
@@ -212,8 +219,8 @@ struct Recorder {
 
 impl Tracer {
     /// A recorder that hands batches of at most `capacity` events (at least 1) to
-    /// `sink`: the memory it uses is `capacity * size_of::<TraceEvent>()`, whatever
-    /// the trace's length.
+    /// `sink`: the memory it uses is `capacity * size_of::<TraceEvent>()`, plus at
+    /// most [`MAX_NAME`] bytes a buffered spawn, whatever the trace's length.
     pub fn new(mut sink: impl TraceSink + 'static, capacity: usize) -> Tracer {
         let capacity = capacity.max(1);
         let epoch = Instant::now();

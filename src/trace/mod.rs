@@ -88,7 +88,8 @@ fn numbered(path: &Path, nth: u32) -> PathBuf {
 impl crate::Runtime {
     /// The trace's counters, if this runtime writes one: events recorded, batches
     /// written, and the buffer's bound — [`TraceStats::capacity`] events of 64 bytes
-    /// (256 KiB), allocated once, plus at most 64 KiB of text being written.
+    /// (256 KiB), allocated once, plus the names of the spawns among them (at most
+    /// `MAX_NAME`, 256 bytes, each), plus about 64 KiB of text being written.
     ///
     /// ```
     /// let path = std::env::temp_dir().join(format!("wakeful-doc-{}.json", std::process::id()));
