@@ -485,3 +485,33 @@ fn long_task_names_do_not_multiply_the_buffers_memory() {
     let track = trace.track_of(&format!("{id} éé"));
     assert!(trace.track_names()[&track].len() <= MAX_NAME + 32, "{}", trace.track_names()[&track].len());
 }
+
+#[test]
+fn a_task_woken_then_aborted_draws_no_arrow_into_its_drop() {
+    let dir = util::TempDir::new("trace-wake-abort");
+    let (rt, path) = traced(&dir, "trace.json");
+    rt.block_on(async {
+        let parked: Rc<std::cell::RefCell<Option<std::task::Waker>>> = Rc::default();
+        let slot = parked.clone();
+        let victim = wakeful::spawn(std::future::poll_fn(move |cx| {
+            *slot.borrow_mut() = Some(cx.waker().clone());
+            std::task::Poll::<()>::Pending
+        }));
+        util::run_ready_tasks().await;
+        let abort = victim.abort_handle();
+        // Another task wakes it, then aborts it, in one poll: the wake leads to no poll.
+        wakeful::spawn(async move {
+            parked.borrow_mut().take().expect("the victim ran").wake();
+            abort.abort();
+        })
+        .await
+        .unwrap();
+        assert!(victim.await.unwrap_err().is_cancelled());
+    });
+    drop(rt);
+    let trace = Trace::read(&path);
+    let drops: Vec<_> = trace.of_phase("X").filter(|e| e["name"] == "drop (aborted)").collect();
+    assert_eq!(drops.len(), 1, "the abort drops the future in a slice of its own");
+    assert!(drops[0]["args"].get("woken_by").is_none(), "no wake led to it: {}", drops[0]);
+    trace.check_structure();
+}

@@ -277,9 +277,17 @@ impl JsonSink {
             }
             EventKind::Polled { task, start_ns, outcome } => {
                 let tid = task.as_u64();
+                let cancelled = *outcome == PollEnd::Cancelled;
+                let name = if cancelled { "drop (aborted)" } else { "poll" };
+                // An abort drops the future instead of polling it: the wakes pending
+                // led to no poll, and draw no arrow (the module docs say so).
+                let led = if cancelled {
+                    self.pending.remove(&tid);
+                    None
+                } else {
+                    self.led_to(tid, *start_ns)
+                };
                 let outcome = outcome_name(*outcome);
-                let name = if outcome == "cancelled" { "drop (aborted)" } else { "poll" };
-                let led = self.led_to(tid, *start_ns);
                 self.slice(name, "poll", *start_ns, event.at_ns, tid);
                 self.out.extend_from_slice(br#""outcome":""#);
                 self.out.extend_from_slice(outcome.as_bytes());
