@@ -515,3 +515,31 @@ fn a_task_woken_then_aborted_draws_no_arrow_into_its_drop() {
     assert!(drops[0]["args"].get("woken_by").is_none(), "no wake led to it: {}", drops[0]);
     trace.check_structure();
 }
+
+#[test]
+fn runtimes_never_share_a_file_however_its_path_is_spelled() {
+    let dir = util::TempDir::new("trace-spelling");
+    // The second runtime on t.json is numbered t.1.json, which a third runtime
+    // named itself; a fourth spells the first one's path another way.
+    let first = wakeful::Runtime::builder().trace(dir.path("t.json")).build().unwrap();
+    let named = wakeful::Runtime::builder().trace(dir.path("t.1.json")).build().unwrap();
+    let numbered = wakeful::Runtime::builder().trace(dir.path("t.json")).build().unwrap();
+    let respelled = wakeful::Runtime::builder().trace(dir.path(".").join("t.json")).build().unwrap();
+    let runtimes = [first, named, numbered, respelled];
+    for (i, rt) in runtimes.iter().enumerate() {
+        rt.block_on(async move {
+            for _ in 0..i + 1 {
+                wakeful::spawn(async {}).await.unwrap();
+            }
+        });
+    }
+    drop(runtimes);
+    let mut tasks = Vec::new();
+    for entry in std::fs::read_dir(dir.path(".")).unwrap() {
+        let trace = Trace::read(&entry.unwrap().path()); // strict JSON: one writer each
+        trace.check_structure();
+        tasks.push(trace.of_phase("X").filter(|e| e["name"] == "poll" && e["tid"] != MAIN_TID).count());
+    }
+    tasks.sort();
+    assert_eq!(tasks, [1, 2, 3, 4], "four files, one per runtime");
+}

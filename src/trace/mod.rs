@@ -13,7 +13,7 @@
 
 mod json;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, Write};
@@ -60,14 +60,31 @@ fn start(path: &Path) -> io::Result<Tracer> {
 }
 
 /// The file the next runtime tracing to `path` writes: `path` itself the first time
-/// in this process, then `path` with `.1`, `.2`, … before the extension.
+/// in this process, then `path` with `.1`, `.2`, … before the extension. Never a file
+/// already given out, however it was asked for: `t.json` spelled `./t.json`, or a
+/// runtime's own `t.1.json` that a later one on `t.json` would be numbered. Two
+/// writers on one file would interleave their events.
 fn claim(path: &Path) -> PathBuf {
-    static USES: Mutex<Option<HashMap<PathBuf, u32>>> = Mutex::new(None);
-    let mut uses = USES.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let count = uses.get_or_insert_with(HashMap::new).entry(path.to_path_buf()).or_insert(0);
-    let nth = *count;
-    *count += 1;
-    numbered(path, nth)
+    #[derive(Default)]
+    struct Claims {
+        /// Per path asked for, the next number to try.
+        next: HashMap<PathBuf, u32>,
+        /// Every file given out (made absolute, `.` components gone).
+        given: HashSet<PathBuf>,
+    }
+    static CLAIMS: Mutex<Option<Claims>> = Mutex::new(None);
+    let mut claims = CLAIMS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let claims = claims.get_or_insert_with(Claims::default);
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut nth = claims.next.get(&path).copied().unwrap_or(0);
+    loop {
+        let file = numbered(&path, nth);
+        nth += 1;
+        if claims.given.insert(file.clone()) {
+            claims.next.insert(path, nth);
+            return file;
+        }
+    }
 }
 
 /// `path` for the `nth` runtime (0: itself).
