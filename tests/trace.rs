@@ -543,3 +543,11 @@ fn runtimes_never_share_a_file_however_its_path_is_spelled() {
     tasks.sort();
     assert_eq!(tasks, [1, 2, 3, 4], "four files, one per runtime");
 }
+
+#[test]
+fn a_path_that_takes_no_bytes_fails_build_with_the_path_in_the_error() {
+    // /dev/full opens, then fails every write (ENOSPC), as a full disk does.
+    let err = wakeful::Runtime::builder().trace("/dev/full").build().unwrap_err();
+    assert!(err.to_string().contains("/dev/full"), "{err}");
+    assert_eq!(err.kind(), std::io::ErrorKind::StorageFull, "{err}");
+}

@@ -71,7 +71,9 @@ pub(crate) struct JsonSink {
 }
 
 impl JsonSink {
-    pub(crate) fn new(file: File, path: PathBuf, runtime: u32) -> JsonSink {
+    /// The writer, its header written: an error if the file takes no bytes (a full
+    /// disk), rather than a trace that is silently empty.
+    pub(crate) fn new(file: File, path: PathBuf, runtime: u32) -> io::Result<JsonSink> {
         let mut sink = JsonSink {
             file,
             path,
@@ -90,8 +92,13 @@ impl JsonSink {
         sink.metadata_line(0, "process_name", &name, false);
         sink.metadata(REACTOR_TID, "reactor", -2);
         sink.metadata(MAIN_TID, "block_on", -1);
-        sink.write_out();
-        sink
+        if let Err(err) = sink.file.write_all(&sink.out) {
+            sink.failed = true; // nothing more, not even the closing bracket
+            return Err(err);
+        }
+        sink.written = sink.out.len() as u64;
+        sink.out.clear();
+        Ok(sink)
     }
 
     /// A track's name and its place (lower first).

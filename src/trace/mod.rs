@@ -55,7 +55,9 @@ fn start(path: &Path) -> io::Result<Tracer> {
     })?;
     static RUNTIMES: AtomicU32 = AtomicU32::new(1);
     let runtime = RUNTIMES.fetch_add(1, Ordering::Relaxed);
-    let sink = json::JsonSink::new(file, path, runtime);
+    let display = path.display().to_string();
+    let sink = json::JsonSink::new(file, path, runtime)
+        .map_err(|err| io::Error::new(err.kind(), format!("cannot write trace file {display}: {err}")))?;
     Ok(Tracer::new(sink, DEFAULT_CAPACITY))
 }
 
