@@ -551,3 +551,84 @@ fn a_path_that_takes_no_bytes_fails_build_with_the_path_in_the_error() {
     assert!(err.to_string().contains("/dev/full"), "{err}");
     assert_eq!(err.kind(), std::io::ErrorKind::StorageFull, "{err}");
 }
+
+#[test]
+fn a_traced_runtime_dropped_inside_a_traced_task_keeps_both_traces_valid() {
+    /// Wakes the waker it holds when dropped.
+    struct WakeOnDrop(Rc<std::cell::RefCell<Option<std::task::Waker>>>);
+    impl Drop for WakeOnDrop {
+        fn drop(&mut self) {
+            if let Some(waker) = self.0.borrow_mut().take() {
+                waker.wake();
+            }
+        }
+    }
+    let dir = util::TempDir::new("trace-nested");
+    let (outer, outer_path) = traced(&dir, "outer.json");
+    let (inner, inner_path) = traced(&dir, "inner.json");
+    let slot: Rc<std::cell::RefCell<Option<std::task::Waker>>> = Rc::default();
+    // The inner runtime's task, dropped at its shutdown, wakes an outer task.
+    let guard = WakeOnDrop(slot.clone());
+    inner.spawn(async move {
+        let _guard = guard;
+        std::future::pending::<()>().await
+    });
+    inner.block_on(util::run_ready_tasks());
+    let polls = Rc::new(std::cell::Cell::new(0));
+    let counted = polls.clone();
+    outer.block_on(async move {
+        let waiter = wakeful::spawn(std::future::poll_fn(move |cx| {
+            counted.set(counted.get() + 1);
+            if counted.get() > 1 {
+                return std::task::Poll::Ready(());
+            }
+            *slot.borrow_mut() = Some(cx.waker().clone());
+            std::task::Poll::Pending
+        }));
+        util::run_ready_tasks().await;
+        wakeful::spawn(async move { drop(inner) }).await.unwrap();
+        waiter.await.unwrap();
+    });
+    assert_eq!(polls.get(), 2, "woken by the inner runtime's shutdown");
+    drop(outer);
+    let outer = Trace::read(&outer_path);
+    outer.check_structure();
+    let inner = Trace::read(&inner_path);
+    inner.check_structure();
+    assert_ne!(parse::pid(&outer.events[1]), parse::pid(&inner.events[1]));
+    let woken = outer.of_phase("X").filter(|e| e["args"]["woken_by"].is_string()).count();
+    assert!(woken >= 1, "the waiter's second poll names its wake");
+}
+
+#[test]
+fn many_runtimes_starting_at_once_on_many_threads_each_get_a_file() {
+    if util::ran_in_child("many_runtimes_starting_at_once_on_many_threads_each_get_a_file") {
+        return;
+    }
+    let dir = util::TempDir::new("trace-many-threads");
+    std::env::set_var("WAKEFUL_TRACE", dir.path("t.json"));
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                for _ in 0..4 {
+                    let rt = wakeful::Runtime::new().unwrap();
+                    assert!(rt.trace_stats().is_some());
+                    rt.block_on(async { wakeful::spawn(async {}).await.unwrap() });
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    let files: Vec<_> = std::fs::read_dir(dir.path(".")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), 32, "{files:?}");
+    for file in files {
+        let trace = Trace::read(&file);
+        trace.check_structure();
+        assert_eq!(trace.of_phase("X").filter(|e| e["name"] == "poll" && e["tid"] != MAIN_TID).count(), 1);
+    }
+}
