@@ -632,3 +632,30 @@ fn many_runtimes_starting_at_once_on_many_threads_each_get_a_file() {
         assert_eq!(trace.of_phase("X").filter(|e| e["name"] == "poll" && e["tid"] != MAIN_TID).count(), 1);
     }
 }
+
+#[test]
+fn trace_svg_draws_names_with_control_characters_as_well_formed_xml() {
+    let dir = util::TempDir::new("trace-svg-control");
+    let (rt, path) = traced(&dir, "trace.json");
+    rt.block_on(async {
+        task::Builder::new()
+            .name("bell\u{7} esc\u{1b}[31m nul\u{0} tab\t")
+            .spawn(async {})
+            .unwrap()
+            .await
+            .unwrap();
+    });
+    drop(rt);
+    Trace::read(&path).check_structure(); // the JSON escapes them
+    let svg = dir.path("trace.svg");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/trace_svg.py");
+    let drawn = std::process::Command::new("python3").arg(script).arg(&path).arg(&svg).output().unwrap();
+    assert!(drawn.status.success(), "{}", String::from_utf8_lossy(&drawn.stderr));
+    let check = "import sys, xml.etree.ElementTree as ET\n\
+        root = ET.parse(sys.argv[1]).getroot()\n\
+        print([t.text for t in root.iter('{http://www.w3.org/2000/svg}text') if t.get('class') == 'track-name'])";
+    let parsed = std::process::Command::new("python3").args(["-c", check]).arg(&svg).output().unwrap();
+    assert!(parsed.status.success(), "not well-formed XML: {}", String::from_utf8_lossy(&parsed.stderr));
+    let names = String::from_utf8(parsed.stdout).unwrap();
+    assert!(names.contains("bell") && names.contains("tab"), "{names}");
+}
