@@ -1,6 +1,7 @@
 //! Writing a runtime's trace to a file: where it goes (`WAKEFUL_TRACE`,
 //! [`Builder::trace`](crate::Builder::trace)), and the Chrome Trace Event JSON writer
-//! (`json.rs`) that the executor's recorder hands its batches to.
+//! (`json.rs`, its text by hand in `text.rs`) that the executor's recorder hands its
+//! batches to.
 //!
 //! The executor records (`wakeful_executor::trace`), the reactor's park records its
 //! waits (`wakeful_net::context::ReactorPark::traced`), and this module owns the file:
@@ -12,6 +13,7 @@
 //! (`trace.json`, `trace.1.json`, `trace.2.json`), in the order they were built.
 
 mod json;
+mod text;
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
