@@ -12,8 +12,19 @@ Times are the trace's microseconds; --from/--to cut a window out of a long trace
 
 import argparse
 import json
+import re
 import sys
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape as escape_markup
+
+# Characters XML 1.0 forbids even escaped (a task's name may hold them: the JSON
+# escapes them, and they come back from it).
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def escape(text):
+    """`text` for the SVG: markup escaped, forbidden characters shown as \\uXXXX."""
+    return escape_markup(NOT_XML.sub(lambda m: "\\u%04x" % ord(m.group()), text))
+
 
 LABEL_W = 230  # the track names' column
 ROW_H = 26  # one track

@@ -115,7 +115,8 @@ impl Builder {
     /// Writes a trace of the runtime to `path` (see [`trace`]): Chrome Trace Event
     /// JSON that opens in ui.perfetto.dev and chrome://tracing. Without this, the
     /// `WAKEFUL_TRACE` environment variable names the file, if set and not empty.
-    /// [`build`](Self::build) fails, naming the path, if the file cannot be created.
+    /// [`build`](Self::build) fails, naming the path, if the file cannot be created
+    /// or takes no bytes (a full disk).
     ///
     /// ```
     /// let path = std::env::temp_dir().join(format!("wakeful-builder-{}.json", std::process::id()));

@@ -346,3 +346,347 @@ fn wakes_from_drops_at_shutdown_are_recorded_and_the_file_still_closes() {
     trace.check_structure();
     assert_eq!(trace.of_phase("X").filter(|e| e["name"] == "poll" && e["tid"] != MAIN_TID).count(), 2);
 }
+
+/// A sink that panics on every batch, and one that calls back into the runtime
+/// (spawns, wakes, asks for stats) from inside its `write`: the runtime runs on as
+/// an untraced one would.
+mod hostile_sinks {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use wakeful::executor::trace::{TraceEvent, TraceSink, Tracer};
+    use wakeful::executor::{spawn, yield_now, Builder, Runtime, ThreadPark};
+
+    struct Panics(Rc<RefCell<u32>>);
+    impl TraceSink for Panics {
+        fn write(&mut self, _: &[TraceEvent]) {
+            *self.0.borrow_mut() += 1;
+            panic!("sink panics (expected by the test)");
+        }
+    }
+
+    /// Eight tasks yield four times each, then are joined: their ids summed.
+    fn work(rt: &Runtime) -> u32 {
+        rt.block_on(async {
+            let handles: Vec<_> = (0..8u32)
+                .map(|i| {
+                    spawn(async move {
+                        for _ in 0..4 {
+                            yield_now().await;
+                        }
+                        i
+                    })
+                })
+                .collect();
+            let mut sum = 0;
+            for handle in handles {
+                sum += handle.await.unwrap();
+            }
+            sum
+        })
+    }
+
+    #[test]
+    fn a_panicking_sink_leaves_the_runtime_running_as_untraced() {
+        let calls = Rc::new(RefCell::new(0));
+        for capacity in [1, 2, 3, 5] {
+            let tracer = Tracer::new(Panics(calls.clone()), capacity);
+            let rt = Builder::default().build_traced(ThreadPark::new(), tracer);
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&rt)));
+            assert_eq!(run.ok(), Some(28), "capacity {capacity}: the panic stays in the sink");
+            drop(rt);
+        }
+        assert!(*calls.borrow() >= 4, "the sink was called");
+    }
+
+    /// Calls back in from `write`: spawns a task, reads the stats, dumps the tasks,
+    /// wakes a task.
+    struct CallsBack(Rc<RefCell<Option<std::task::Waker>>>, Rc<RefCell<u32>>);
+    impl TraceSink for CallsBack {
+        fn write(&mut self, _: &[TraceEvent]) {
+            let _ = wakeful::executor::current_stats();
+            let _ = wakeful::executor::task::dump().to_string();
+            drop(spawn(async {}));
+            if let Some(waker) = self.0.borrow_mut().take() {
+                waker.wake();
+            }
+            *self.1.borrow_mut() += 1; // got here: nothing above panicked
+        }
+    }
+
+    #[test]
+    fn a_sink_that_calls_back_in_neither_panics_nor_changes_the_results() {
+        let slot: Rc<RefCell<Option<std::task::Waker>>> = Rc::default();
+        let calls = Rc::new(RefCell::new(0));
+        for capacity in [1, 2, 3, 5] {
+            let tracer = Tracer::new(CallsBack(slot.clone(), calls.clone()), capacity);
+            let rt = Builder::default().build_traced(ThreadPark::new(), tracer);
+            let parked = slot.clone();
+            rt.spawn(std::future::poll_fn(move |cx| {
+                *parked.borrow_mut() = Some(cx.waker().clone());
+                std::task::Poll::<()>::Pending
+            }));
+            assert_eq!(work(&rt), 28, "capacity {capacity}");
+            drop(rt);
+        }
+        assert!(*calls.borrow() >= 40, "the sink's writes ran to their end: {}", calls.borrow());
+    }
+}
+
+#[test]
+fn a_disk_full_mid_trace_leaves_a_file_that_still_parses() {
+    if util::ran_in_child("a_disk_full_mid_trace_leaves_a_file_that_still_parses") {
+        return;
+    }
+    // A file size limit stands in for a full disk: a write past it is cut short, then
+    // fails (EFBIG), as a write to a filling disk is cut short, then fails (ENOSPC).
+    // SAFETY: this child process runs this test alone; no other thread handles signals.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+        let limit = libc::rlimit { rlim_cur: 100_003, rlim_max: libc::RLIM_INFINITY };
+        assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &limit), 0);
+    }
+    let dir = util::TempDir::new("trace-disk-full");
+    let (rt, path) = traced(&dir, "trace.json");
+    rt.block_on(async {
+        wakeful::spawn(async {
+            for _ in 0..20_000 {
+                task::yield_now().await;
+            }
+        })
+        .await
+        .unwrap();
+    });
+    drop(rt);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.len() > 50_000, "the trace got as far as the limit: {} bytes", text.len());
+    // Strict JSON, or, unterminated, what a viewer makes of it: never half an event.
+    let strict = serde_json::from_str::<serde_json::Value>(&text).is_ok();
+    let closed = format!("{}]", text.trim_end());
+    assert!(
+        strict || serde_json::from_str::<serde_json::Value>(&closed).is_ok(),
+        "cut: {:?}",
+        &text[text.len() - 200..]
+    );
+    Trace::parse(if strict { &text } else { &closed }).check_structure();
+}
+
+#[test]
+fn long_task_names_do_not_multiply_the_buffers_memory() {
+    use wakeful::executor::trace::{EventKind, TraceEvent, TraceSink, Tracer, MAX_NAME};
+
+    /// The longest name among the buffered spawns it is handed.
+    struct LongestName(Rc<std::cell::Cell<usize>>);
+    impl TraceSink for LongestName {
+        fn write(&mut self, events: &[TraceEvent]) {
+            for event in events {
+                if let EventKind::Spawned { name: Some(name), .. } = &event.kind {
+                    self.0.set(self.0.get().max(name.len()));
+                }
+            }
+        }
+    }
+    let longest = Rc::new(std::cell::Cell::new(0));
+    let tracer = Tracer::new(LongestName(longest.clone()), 1024);
+    let rt = wakeful::executor::Builder::default().build_traced(wakeful::executor::ThreadPark::new(), tracer);
+    // Each name lives as long as its task; the buffer's copy would outlive it, 1024 of
+    // them at 1 MiB each: a GiB for a buffer said to take 64 KiB.
+    let name = "é".repeat(512 * 1024);
+    rt.block_on(async {
+        for _ in 0..4 {
+            let named = wakeful::executor::task::Builder::new().name(name.clone()).spawn(async {});
+            named.unwrap().await.unwrap();
+        }
+    });
+    drop(rt);
+    assert!(longest.get() > 0, "the spawns were recorded");
+    assert!(longest.get() <= MAX_NAME, "a buffered name holds {} bytes", longest.get());
+
+    // The file names the track by the name's start, cut on a character boundary.
+    let dir = util::TempDir::new("trace-long-name");
+    let (rt, path) = traced(&dir, "trace.json");
+    let id = rt.block_on(async {
+        let named = task::Builder::new().name(name.clone()).spawn(async {}).unwrap();
+        let id = named.id();
+        named.await.unwrap();
+        id
+    });
+    drop(rt);
+    let trace = Trace::read(&path);
+    let track = trace.track_of(&format!("{id} éé"));
+    assert!(trace.track_names()[&track].len() <= MAX_NAME + 32, "{}", trace.track_names()[&track].len());
+}
+
+#[test]
+fn a_task_woken_then_aborted_draws_no_arrow_into_its_drop() {
+    let dir = util::TempDir::new("trace-wake-abort");
+    let (rt, path) = traced(&dir, "trace.json");
+    rt.block_on(async {
+        let parked: Rc<std::cell::RefCell<Option<std::task::Waker>>> = Rc::default();
+        let slot = parked.clone();
+        let victim = wakeful::spawn(std::future::poll_fn(move |cx| {
+            *slot.borrow_mut() = Some(cx.waker().clone());
+            std::task::Poll::<()>::Pending
+        }));
+        util::run_ready_tasks().await;
+        let abort = victim.abort_handle();
+        // Another task wakes it, then aborts it, in one poll: the wake leads to no poll.
+        wakeful::spawn(async move {
+            parked.borrow_mut().take().expect("the victim ran").wake();
+            abort.abort();
+        })
+        .await
+        .unwrap();
+        assert!(victim.await.unwrap_err().is_cancelled());
+    });
+    drop(rt);
+    let trace = Trace::read(&path);
+    let drops: Vec<_> = trace.of_phase("X").filter(|e| e["name"] == "drop (aborted)").collect();
+    assert_eq!(drops.len(), 1, "the abort drops the future in a slice of its own");
+    assert!(drops[0]["args"].get("woken_by").is_none(), "no wake led to it: {}", drops[0]);
+    trace.check_structure();
+}
+
+#[test]
+fn runtimes_never_share_a_file_however_its_path_is_spelled() {
+    let dir = util::TempDir::new("trace-spelling");
+    // The second runtime on t.json is numbered t.1.json, which a third runtime
+    // named itself; a fourth spells the first one's path another way.
+    let first = wakeful::Runtime::builder().trace(dir.path("t.json")).build().unwrap();
+    let named = wakeful::Runtime::builder().trace(dir.path("t.1.json")).build().unwrap();
+    let numbered = wakeful::Runtime::builder().trace(dir.path("t.json")).build().unwrap();
+    let respelled = wakeful::Runtime::builder().trace(dir.path(".").join("t.json")).build().unwrap();
+    let runtimes = [first, named, numbered, respelled];
+    for (i, rt) in runtimes.iter().enumerate() {
+        rt.block_on(async move {
+            for _ in 0..i + 1 {
+                wakeful::spawn(async {}).await.unwrap();
+            }
+        });
+    }
+    drop(runtimes);
+    let mut tasks = Vec::new();
+    for entry in std::fs::read_dir(dir.path(".")).unwrap() {
+        let trace = Trace::read(&entry.unwrap().path()); // strict JSON: one writer each
+        trace.check_structure();
+        tasks.push(trace.of_phase("X").filter(|e| e["name"] == "poll" && e["tid"] != MAIN_TID).count());
+    }
+    tasks.sort();
+    assert_eq!(tasks, [1, 2, 3, 4], "four files, one per runtime");
+}
+
+#[test]
+fn a_path_that_takes_no_bytes_fails_build_with_the_path_in_the_error() {
+    // /dev/full opens, then fails every write (ENOSPC), as a full disk does.
+    let err = wakeful::Runtime::builder().trace("/dev/full").build().unwrap_err();
+    assert!(err.to_string().contains("/dev/full"), "{err}");
+    assert_eq!(err.kind(), std::io::ErrorKind::StorageFull, "{err}");
+}
+
+#[test]
+fn a_traced_runtime_dropped_inside_a_traced_task_keeps_both_traces_valid() {
+    /// Wakes the waker it holds when dropped.
+    struct WakeOnDrop(Rc<std::cell::RefCell<Option<std::task::Waker>>>);
+    impl Drop for WakeOnDrop {
+        fn drop(&mut self) {
+            if let Some(waker) = self.0.borrow_mut().take() {
+                waker.wake();
+            }
+        }
+    }
+    let dir = util::TempDir::new("trace-nested");
+    let (outer, outer_path) = traced(&dir, "outer.json");
+    let (inner, inner_path) = traced(&dir, "inner.json");
+    let slot: Rc<std::cell::RefCell<Option<std::task::Waker>>> = Rc::default();
+    // The inner runtime's task, dropped at its shutdown, wakes an outer task.
+    let guard = WakeOnDrop(slot.clone());
+    inner.spawn(async move {
+        let _guard = guard;
+        std::future::pending::<()>().await
+    });
+    inner.block_on(util::run_ready_tasks());
+    let polls = Rc::new(std::cell::Cell::new(0));
+    let counted = polls.clone();
+    outer.block_on(async move {
+        let waiter = wakeful::spawn(std::future::poll_fn(move |cx| {
+            counted.set(counted.get() + 1);
+            if counted.get() > 1 {
+                return std::task::Poll::Ready(());
+            }
+            *slot.borrow_mut() = Some(cx.waker().clone());
+            std::task::Poll::Pending
+        }));
+        util::run_ready_tasks().await;
+        wakeful::spawn(async move { drop(inner) }).await.unwrap();
+        waiter.await.unwrap();
+    });
+    assert_eq!(polls.get(), 2, "woken by the inner runtime's shutdown");
+    drop(outer);
+    let outer = Trace::read(&outer_path);
+    outer.check_structure();
+    let inner = Trace::read(&inner_path);
+    inner.check_structure();
+    assert_ne!(parse::pid(&outer.events[1]), parse::pid(&inner.events[1]));
+    let woken = outer.of_phase("X").filter(|e| e["args"]["woken_by"].is_string()).count();
+    assert!(woken >= 1, "the waiter's second poll names its wake");
+}
+
+#[test]
+fn many_runtimes_starting_at_once_on_many_threads_each_get_a_file() {
+    if util::ran_in_child("many_runtimes_starting_at_once_on_many_threads_each_get_a_file") {
+        return;
+    }
+    let dir = util::TempDir::new("trace-many-threads");
+    std::env::set_var("WAKEFUL_TRACE", dir.path("t.json"));
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                for _ in 0..4 {
+                    let rt = wakeful::Runtime::new().unwrap();
+                    assert!(rt.trace_stats().is_some());
+                    rt.block_on(async { wakeful::spawn(async {}).await.unwrap() });
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    let files: Vec<_> = std::fs::read_dir(dir.path(".")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), 32, "{files:?}");
+    for file in files {
+        let trace = Trace::read(&file);
+        trace.check_structure();
+        assert_eq!(trace.of_phase("X").filter(|e| e["name"] == "poll" && e["tid"] != MAIN_TID).count(), 1);
+    }
+}
+
+#[test]
+fn trace_svg_draws_names_with_control_characters_as_well_formed_xml() {
+    let dir = util::TempDir::new("trace-svg-control");
+    let (rt, path) = traced(&dir, "trace.json");
+    rt.block_on(async {
+        task::Builder::new()
+            .name("bell\u{7} esc\u{1b}[31m nul\u{0} tab\t")
+            .spawn(async {})
+            .unwrap()
+            .await
+            .unwrap();
+    });
+    drop(rt);
+    Trace::read(&path).check_structure(); // the JSON escapes them
+    let svg = dir.path("trace.svg");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/trace_svg.py");
+    let drawn = std::process::Command::new("python3").arg(script).arg(&path).arg(&svg).output().unwrap();
+    assert!(drawn.status.success(), "{}", String::from_utf8_lossy(&drawn.stderr));
+    let check = "import sys, xml.etree.ElementTree as ET\n\
+        root = ET.parse(sys.argv[1]).getroot()\n\
+        print([t.text for t in root.iter('{http://www.w3.org/2000/svg}text') if t.get('class') == 'track-name'])";
+    let parsed = std::process::Command::new("python3").args(["-c", check]).arg(&svg).output().unwrap();
+    assert!(parsed.status.success(), "not well-formed XML: {}", String::from_utf8_lossy(&parsed.stderr));
+    let names = String::from_utf8(parsed.stdout).unwrap();
+    assert!(names.contains("bell") && names.contains("tab"), "{names}");
+}

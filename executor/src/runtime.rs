@@ -323,12 +323,21 @@ where
     JoinHandle::new(handle)
 }
 
+/// `text`'s longest start of at most `max` bytes that ends on a character boundary.
+fn cut(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 #[inline(never)]
 fn trace_spawn(trace: &Tracer, task: &TaskRef) {
     let header = task.header();
     trace.record(EventKind::Spawned {
         task: header.id,
-        name: header.name.as_ref().map(|name| name.0.as_str().into()),
+        name: header.name.as_ref().map(|name| cut(&name.0, crate::trace::MAX_NAME).into()),
         location: header.location,
         future_type: task.future_type(),
     });

@@ -42,11 +42,19 @@ use std::time::{Duration, Instant};
 use crate::task::{Id, WakeCause};
 
 /// Events buffered before the sink gets them, by default: 4096 ×
-/// `size_of::<TraceEvent>()` (64 bytes on 64-bit targets) = 256 KiB.
+/// `size_of::<TraceEvent>()` (64 bytes on 64-bit targets) = 256 KiB, plus the task
+/// names of the spawns among them, each at most [`MAX_NAME`] bytes.
 pub const DEFAULT_CAPACITY: usize = 4096;
 
+/// The longest task name a [`EventKind::Spawned`] carries, in bytes: a longer one is
+/// cut (on a character boundary). The buffer's copy may outlive the task, so an
+/// uncut name would multiply the buffer's memory by its length.
+pub const MAX_NAME: usize = 256;
+
 /// Receives the recorded events in batches, in the order they were recorded, on the
-/// runtime's thread, between polls. It must not call back into the runtime.
+/// runtime's thread, between polls (or, when a poll alone fills the buffer, inside
+/// it). It must not call back into the runtime. A panic in `write` is contained: the
+/// sink is not called again, and the runtime runs on untraced.
 pub trait TraceSink {
     /// Called once, when the [`Tracer`] is made: the instant every `at_ns` counts from
     /// (to place a timer's deadline, say).
@@ -78,7 +86,8 @@ pub enum EventKind {
     Spawned {
         /// The task.
         task: Id,
-        /// The name given to its `task::Builder`, if any.
+        /// The name given to its `task::Builder`, if any: at most its first
+        /// [`MAX_NAME`] bytes.
         name: Option<Box<str>>,
         /// Where it was spawned.
         location: &'static Location<'static>,
@@ -201,6 +210,8 @@ struct Recorder {
     /// of its last poll, so that their arrows start on it.
     completing: Cell<Option<(Id, u64)>>,
     next_flow: Cell<u64>,
+    /// The sink panicked: it is not called again.
+    broken: Cell<bool>,
     /// Tasks woken since the park's wait began.
     woken_in_wait: Cell<u64>,
     stats: Cell<TraceStats>,
@@ -208,8 +219,8 @@ struct Recorder {
 
 impl Tracer {
     /// A recorder that hands batches of at most `capacity` events (at least 1) to
-    /// `sink`: the memory it uses is `capacity * size_of::<TraceEvent>()`, whatever
-    /// the trace's length.
+    /// `sink`: the memory it uses is `capacity * size_of::<TraceEvent>()`, plus at
+    /// most [`MAX_NAME`] bytes a buffered spawn, whatever the trace's length.
     pub fn new(mut sink: impl TraceSink + 'static, capacity: usize) -> Tracer {
         let capacity = capacity.max(1);
         let epoch = Instant::now();
@@ -222,6 +233,7 @@ impl Tracer {
             last_polled: Cell::new(None),
             completing: Cell::new(None),
             next_flow: Cell::new(1),
+            broken: Cell::new(false),
             woken_in_wait: Cell::new(0),
             stats: Cell::new(TraceStats { capacity, ..TraceStats::default() }),
         }))
@@ -279,21 +291,27 @@ impl Tracer {
         if buffer.is_empty() {
             return;
         }
-        if let Ok(mut sink) = self.0.sink.try_borrow_mut() {
-            // The facade's writer, not user code; were it to panic, the buffer is
-            // still cleared (by the guard) so that memory stays bounded.
-            struct Clear<'a>(&'a mut Vec<TraceEvent>);
-            impl Drop for Clear<'_> {
-                fn drop(&mut self) {
-                    self.0.clear();
+        if let (Ok(mut sink), false) = (self.0.sink.try_borrow_mut(), self.0.broken.get()) {
+            // A sink is any `TraceSink`, so it may panic. Here the panic would unwind
+            // through the run loop halfway through a poll's bookkeeping, or abort the
+            // process from `Runtime::drop` or a poll's drop guard; instead it is
+            // contained (the panic hook has reported it) and the sink is not called
+            // again: the runtime runs on untraced.
+            let wrote = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sink.write(buffer)));
+            match wrote {
+                Ok(()) => {
+                    let mut stats = self.0.stats.get();
+                    stats.batches += 1;
+                    self.0.stats.set(stats);
+                }
+                Err(payload) => {
+                    self.0.broken.set(true);
+                    crate::unwind::drop_payload(payload);
                 }
             }
-            let buffer = Clear(buffer);
-            sink.write(buffer.0);
-            let mut stats = self.0.stats.get();
-            stats.batches += 1;
-            self.0.stats.set(stats);
         }
+        // Cleared whatever became of the batch, so that memory stays bounded.
+        buffer.clear();
     }
 
     /// Hands what is buffered to the sink now (the runtime does at drop).

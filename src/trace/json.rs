@@ -22,13 +22,15 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::io::{self, Write};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use std::panic::Location;
 
-use wakeful_executor::task::{Id, IoEvents, WakeCause};
+use wakeful_executor::task::{Id, WakeCause};
+
+use super::text::{escape_inner, io_events, micros, number, outcome_name};
 use wakeful_executor::trace::{EventKind, PollEnd, TraceEvent, TraceSink, WakeSource};
 
 /// The reactor's track: above every task (sort index), and no task's id.
@@ -64,12 +66,16 @@ pub(crate) struct JsonSink {
     wait: Option<(u64, Option<Duration>)>,
     /// A write failed: said once on stderr, then nothing more is written.
     failed: bool,
+    /// Bytes written to the file: whole events, the end of the last one.
+    written: u64,
     /// The trace's clock starts here (`TraceSink::start`): to place timers' deadlines.
     epoch: Instant,
 }
 
 impl JsonSink {
-    pub(crate) fn new(file: File, path: PathBuf, runtime: u32) -> JsonSink {
+    /// The writer, its header written: an error if the file takes no bytes (a full
+    /// disk), rather than a trace that is silently empty.
+    pub(crate) fn new(file: File, path: PathBuf, runtime: u32) -> io::Result<JsonSink> {
         let mut sink = JsonSink {
             file,
             path,
@@ -78,6 +84,7 @@ impl JsonSink {
             pending: HashMap::default(),
             wait: None,
             failed: false,
+            written: 0,
             epoch: Instant::now(),
         };
         let thread = std::thread::current();
@@ -87,8 +94,13 @@ impl JsonSink {
         sink.metadata_line(0, "process_name", &name, false);
         sink.metadata(REACTOR_TID, "reactor", -2);
         sink.metadata(MAIN_TID, "block_on", -1);
-        sink.write_out();
-        sink
+        if let Err(err) = sink.file.write_all(&sink.out) {
+            sink.failed = true; // nothing more, not even the closing bracket
+            return Err(err);
+        }
+        sink.written = sink.out.len() as u64;
+        sink.out.clear();
+        Ok(sink)
     }
 
     /// A track's name and its place (lower first).
@@ -274,9 +286,17 @@ impl JsonSink {
             }
             EventKind::Polled { task, start_ns, outcome } => {
                 let tid = task.as_u64();
+                let cancelled = *outcome == PollEnd::Cancelled;
+                let name = if cancelled { "drop (aborted)" } else { "poll" };
+                // An abort drops the future instead of polling it: the wakes pending
+                // led to no poll, and draw no arrow (the module docs say so).
+                let led = if cancelled {
+                    self.pending.remove(&tid);
+                    None
+                } else {
+                    self.led_to(tid, *start_ns)
+                };
                 let outcome = outcome_name(*outcome);
-                let name = if outcome == "cancelled" { "drop (aborted)" } else { "poll" };
-                let led = self.led_to(tid, *start_ns);
                 self.slice(name, "poll", *start_ns, event.at_ns, tid);
                 self.out.extend_from_slice(br#""outcome":""#);
                 self.out.extend_from_slice(outcome.as_bytes());
@@ -342,16 +362,30 @@ impl JsonSink {
     /// Writes the pending text; a failure is reported once and ends the trace.
     fn write_out(&mut self) {
         if !self.failed && !self.out.is_empty() {
-            if let Err(err) = self.file.write_all(&self.out) {
-                self.failed = true;
-                let path = self.path.display();
-                drop(writeln!(
-                    io::stderr(),
-                    "wakeful: writing trace file {path} failed: {err}; trace stops here"
-                ));
+            match self.file.write_all(&self.out) {
+                Ok(()) => self.written += self.out.len() as u64,
+                Err(err) => {
+                    self.failed = true;
+                    let path = self.path.display();
+                    drop(writeln!(
+                        io::stderr(),
+                        "wakeful: writing trace file {path} failed: {err}; trace stops here"
+                    ));
+                    self.close_after_failure();
+                }
             }
         }
         self.out.clear();
+    }
+
+    /// A failed write may have left part of its text (a full disk takes what fits):
+    /// half an event, which no viewer parses. The file goes back to the last whole
+    /// event, and is closed if the bracket fits; a file that cannot be cut (a pipe,
+    /// a device) is left as it is.
+    fn close_after_failure(&mut self) {
+        if self.file.set_len(self.written).is_ok() && self.file.seek(SeekFrom::Start(self.written)).is_ok() {
+            drop(self.file.write_all(b"\n]\n"));
+        }
     }
 }
 
@@ -376,108 +410,6 @@ impl Drop for JsonSink {
     }
 }
 
-fn outcome_name(outcome: PollEnd) -> &'static str {
-    match outcome {
-        PollEnd::Pending => "pending",
-        PollEnd::Ready => "ready",
-        PollEnd::Cancelled => "cancelled",
-        PollEnd::Panicked => "panicked",
-        _ => "other",
-    }
-}
-
-/// Readiness names joined by `|`, as `IoEvents`' `Display` (by hand: see [`number`]).
-fn io_events(out: &mut Vec<u8>, events: IoEvents) {
-    const NAMES: [(IoEvents, &[u8]); 6] = [
-        (IoEvents::READABLE, b"readable"),
-        (IoEvents::WRITABLE, b"writable"),
-        (IoEvents::READ_CLOSED, b"read-closed"),
-        (IoEvents::WRITE_CLOSED, b"write-closed"),
-        (IoEvents::ERROR, b"error"),
-        (IoEvents::PRIORITY, b"priority"),
-    ];
-    let mut first = true;
-    for (bit, name) in NAMES {
-        if events.contains(bit) {
-            if !first {
-                out.push(b'|');
-            }
-            out.extend_from_slice(name);
-            first = false;
-        }
-    }
-    if first {
-        out.extend_from_slice(b"no event");
-    }
-}
-
-/// `n` in decimal. By hand: `core::fmt` made formatting most of a traced poll's cost
-/// (callgrind: ~5 800 instructions per yield, of ~6 300).
-fn number(out: &mut Vec<u8>, n: u64) {
-    let mut digits = [0u8; 20];
-    let start = decimal(&mut digits, n);
-    out.extend_from_slice(&digits[start..]);
-}
-
-/// Nanoseconds printed as microseconds (the format's unit), to the nanosecond.
-fn micros(out: &mut Vec<u8>, ns: u64) {
-    number(out, ns / 1000);
-    let fraction = ns % 1000;
-    out.extend_from_slice(&[
-        b'.',
-        b'0' + (fraction / 100) as u8,
-        b'0' + (fraction / 10 % 10) as u8,
-        b'0' + (fraction % 10) as u8,
-    ]);
-}
-
-/// Writes `n`'s digits at the end of `digits`; returns where they start. Two digits
-/// a step, from a table: numbers are most of a trace's text.
-fn decimal(digits: &mut [u8; 20], mut n: u64) -> usize {
-    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
-        2021222324252627282930313233343536373839\
-        4041424344454647484950515253545556575859\
-        6061626364656667686970717273747576777879\
-        8081828384858687888990919293949596979899";
-    let mut i = digits.len();
-    while n >= 100 {
-        let pair = (n % 100) as usize * 2;
-        n /= 100;
-        i -= 2;
-        digits[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
-    }
-    if n >= 10 {
-        let pair = n as usize * 2;
-        i -= 2;
-        digits[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
-    } else {
-        i -= 1;
-        digits[i] = b'0' + n as u8;
-    }
-    i
-}
-
-/// `text` inside a JSON string: quotes, backslashes and control characters escaped.
-/// Byte by byte: every byte of a multi-byte UTF-8 character is 0x80 or more, so
-/// none is mistaken for one of those.
-fn escape_inner(out: &mut Vec<u8>, text: &str) {
-    let plain = |byte: &u8| *byte >= 0x20 && *byte != b'"' && *byte != b'\\';
-    if text.bytes().all(|byte| plain(&byte)) {
-        return out.extend_from_slice(text.as_bytes());
-    }
-    for byte in text.bytes() {
-        match byte {
-            b'"' | b'\\' => out.extend_from_slice(&[b'\\', byte]),
-            byte if byte < 0x20 => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.extend_from_slice(b"\\u00");
-                out.extend_from_slice(&[HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0xf)]]);
-            }
-            byte => out.push(byte),
-        }
-    }
-}
-
 /// Task ids are unique counters: the map needs no protection from chosen keys.
 #[derive(Default)]
 struct IdHasher(u64);
@@ -495,27 +427,5 @@ impl Hasher for IdHasher {
 
     fn write_u64(&mut self, n: u64) {
         self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_with_quotes_and_control_characters_stay_valid_json() {
-        let mut out = Vec::new();
-        escape_inner(&mut out, "conn \"12\"\\\n\u{1}é");
-        let expected = r#"conn \"12\"\\\n\u0001é"#.replace("\\n", "\\u000a");
-        assert_eq!(String::from_utf8(out).unwrap(), expected);
-        let mut text = Vec::new();
-        micros(&mut text, 1_234_567);
-        text.push(b' ');
-        micros(&mut text, 5);
-        for n in [u64::MAX, 0, 9, 10, 99, 100, 101, 12_345] {
-            text.push(b' ');
-            number(&mut text, n);
-        }
-        assert_eq!(text, b"1234.567 0.005 18446744073709551615 0 9 10 99 100 101 12345");
     }
 }

@@ -1,6 +1,7 @@
 //! Writing a runtime's trace to a file: where it goes (`WAKEFUL_TRACE`,
 //! [`Builder::trace`](crate::Builder::trace)), and the Chrome Trace Event JSON writer
-//! (`json.rs`) that the executor's recorder hands its batches to.
+//! (`json.rs`, its text by hand in `text.rs`) that the executor's recorder hands its
+//! batches to.
 //!
 //! The executor records (`wakeful_executor::trace`), the reactor's park records its
 //! waits (`wakeful_net::context::ReactorPark::traced`), and this module owns the file:
@@ -12,8 +13,9 @@
 //! (`trace.json`, `trace.1.json`, `trace.2.json`), in the order they were built.
 
 mod json;
+mod text;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, Write};
@@ -55,19 +57,38 @@ fn start(path: &Path) -> io::Result<Tracer> {
     })?;
     static RUNTIMES: AtomicU32 = AtomicU32::new(1);
     let runtime = RUNTIMES.fetch_add(1, Ordering::Relaxed);
-    let sink = json::JsonSink::new(file, path, runtime);
+    let display = path.display().to_string();
+    let sink = json::JsonSink::new(file, path, runtime)
+        .map_err(|err| io::Error::new(err.kind(), format!("cannot write trace file {display}: {err}")))?;
     Ok(Tracer::new(sink, DEFAULT_CAPACITY))
 }
 
 /// The file the next runtime tracing to `path` writes: `path` itself the first time
-/// in this process, then `path` with `.1`, `.2`, … before the extension.
+/// in this process, then `path` with `.1`, `.2`, … before the extension. Never a file
+/// already given out, however it was asked for: `t.json` spelled `./t.json`, or a
+/// runtime's own `t.1.json` that a later one on `t.json` would be numbered. Two
+/// writers on one file would interleave their events.
 fn claim(path: &Path) -> PathBuf {
-    static USES: Mutex<Option<HashMap<PathBuf, u32>>> = Mutex::new(None);
-    let mut uses = USES.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let count = uses.get_or_insert_with(HashMap::new).entry(path.to_path_buf()).or_insert(0);
-    let nth = *count;
-    *count += 1;
-    numbered(path, nth)
+    #[derive(Default)]
+    struct Claims {
+        /// Per path asked for, the next number to try.
+        next: HashMap<PathBuf, u32>,
+        /// Every file given out (made absolute, `.` components gone).
+        given: HashSet<PathBuf>,
+    }
+    static CLAIMS: Mutex<Option<Claims>> = Mutex::new(None);
+    let mut claims = CLAIMS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let claims = claims.get_or_insert_with(Claims::default);
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut nth = claims.next.get(&path).copied().unwrap_or(0);
+    loop {
+        let file = numbered(&path, nth);
+        nth += 1;
+        if claims.given.insert(file.clone()) {
+            claims.next.insert(path, nth);
+            return file;
+        }
+    }
 }
 
 /// `path` for the `nth` runtime (0: itself).
@@ -88,7 +109,8 @@ fn numbered(path: &Path, nth: u32) -> PathBuf {
 impl crate::Runtime {
     /// The trace's counters, if this runtime writes one: events recorded, batches
     /// written, and the buffer's bound — [`TraceStats::capacity`] events of 64 bytes
-    /// (256 KiB), allocated once, plus at most 64 KiB of text being written.
+    /// (256 KiB), allocated once, plus the names of the spawns among them (at most
+    /// `MAX_NAME`, 256 bytes, each), plus about 64 KiB of text being written.
     ///
     /// ```
     /// let path = std::env::temp_dir().join(format!("wakeful-doc-{}.json", std::process::id()));
