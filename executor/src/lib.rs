@@ -65,7 +65,7 @@
 //! [`Builder::long_poll_threshold`] is sent as a [`Report`] to
 //! [`Builder::on_report`]'s hook (default: a line on stderr).
 //!
-//! [`Runtime::dump`] (or [`task::dump`]) lists what each task waits on: who holds its
+//! [`Runtime::dump`] (or [`task::dump()`]) lists what each task waits on: who holds its
 //! wakers — holders the caller lists (the facade passes the reactor's, in words),
 //! other tasks' `JoinHandle`s, wakers held elsewhere (counted from the reference
 //! count), or none at all. The lost-waker detector ([`Builder::detect_lost_wakers`],

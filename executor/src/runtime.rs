@@ -187,7 +187,7 @@ impl Runtime {
     }
 
     /// Every live task and what it waits on: see [`Dump`]. From inside a task of this
-    /// runtime, [`task::dump`](crate::task::dump) does the same.
+    /// runtime, [`task::dump`](crate::task::dump()) does the same.
     ///
     /// ```
     /// use wakeful_executor::{task::WaitsOn, Runtime};

@@ -277,8 +277,9 @@ impl TimerWheel {
         self.advance_with(now, |_, waker| fired.push(waker))
     }
 
-    /// [`advance`](Self::advance), handing each fired timer's deadline and waker to
-    /// `fire` (in deadline order, within each slot reached).
+    /// Advances to `now` (nanoseconds), handing each fired timer's deadline and waker
+    /// to `fire` (in deadline order, within each slot reached). Returns how many
+    /// timers fired.
     pub(crate) fn advance_with(&mut self, now: u64, mut fire: impl FnMut(u64, Waker)) -> usize {
         let now_tick = now / TICK_NANOS;
         let mut count = 0;

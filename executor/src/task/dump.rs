@@ -132,7 +132,7 @@ pub struct TaskDump {
 
 /// Every live task of a runtime, by id, with what each waits on; `Display` prints it
 /// as an indented listing. Made by [`Runtime::dump`](crate::Runtime::dump) or
-/// [`task::dump`](dump) (the facade's add the reactor's waiters, in words).
+/// [`task::dump`](dump()) (the facade's add the reactor's waiters, in words).
 ///
 /// ```
 /// use wakeful_executor::{spawn, task::{self, WaitsOn}, yield_now, Runtime};
