@@ -94,8 +94,8 @@ fn serve_cores(options: Options) -> std::io::Result<()> {
             }
         })
         .map_err(|err| std::io::Error::other(err.to_string()))?;
-    for (index, accepted) in accepted.into_iter().enumerate() {
-        println!("echo: core {index} accepted {} connection(s)", accepted?);
+    for (index, accepted) in reuseport::counts(accepted)?.into_iter().enumerate() {
+        println!("echo: core {index} accepted {accepted} connection(s)");
     }
     println!("echo: bye");
     Ok(())

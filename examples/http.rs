@@ -178,8 +178,8 @@ fn serve_cores(addr: &str, cores: usize, limits: Limits) -> io::Result<()> {
             }
         })
         .map_err(|err| io::Error::other(err.to_string()))?;
-    for (index, accepted) in accepted.into_iter().enumerate() {
-        println!("http: core {index} accepted {} connection(s)", accepted?);
+    for (index, accepted) in reuseport::counts(accepted)?.into_iter().enumerate() {
+        println!("http: core {index} accepted {accepted} connection(s)");
     }
     println!("http: bye");
     Ok(())

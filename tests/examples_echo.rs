@@ -220,5 +220,8 @@ fn echo_on_four_cores_with_too_few_fds_for_every_runtime_exits_at_once() {
     let mut stderr = String::new();
     child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
     assert_eq!(status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("could not set up its runtime"), "{stderr}");
+    // Which core runs out first, and whether in its runtime or its listener, depends
+    // on timing; the error printed is that cause, never the other cores' stopping.
+    assert!(stderr.contains("os error 24"), "the cause, no fds: {stderr}");
+    assert!(!stderr.contains("stopped before every core listened"), "{stderr}");
 }

@@ -62,7 +62,7 @@ impl Ticket {
             Poll::Ready(bound) => Poll::Ready(bound),
             Poll::Pending => Pin::new(&mut *stop)
                 .poll(cx)
-                .map(|()| Err(io::Error::other("the cores were stopped before every core listened"))),
+                .map(|()| Err(knock_on("the cores were stopped before every core listened"))),
         })
         .await
     }
@@ -79,16 +79,41 @@ impl Ticket {
                 }
                 for _ in 0..expected {
                     // `None`: every other core is done and one never bound.
-                    bound.recv().await.ok_or_else(|| io::Error::other("a core could not listen"))?;
+                    bound.recv().await.ok_or_else(|| knock_on("a core could not listen"))?;
                 }
                 Ok(listener)
             }
             Ticket::Other { addr, bound } => {
-                let addr = addr.await.map_err(|_| io::Error::other("core 0 could not listen"))?;
+                let addr = addr.await.map_err(|_| knock_on("core 0 could not listen"))?;
                 let listener = TcpListener::bind_reuseport(addr)?;
                 let _ = bound.send(()).await;
                 Ok(listener)
             }
         }
     }
+}
+
+/// The error of a core that stopped because another core failed: a consequence, not
+/// the news (`Interrupted`, so that [`counts`] can tell).
+fn knock_on(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::Interrupted, what)
+}
+
+/// Each core's count of accepted connections; or, if a core failed, the error that
+/// says why: the first that is not merely another core's failure felt (which core
+/// fails first, and which notices, depends on timing).
+pub fn counts(results: Vec<io::Result<u64>>) -> io::Result<Vec<u64>> {
+    let knocked_on = |err: &io::Error| err.kind() == io::ErrorKind::Interrupted;
+    let mut counts = Vec::with_capacity(results.len());
+    let mut cause: Option<io::Error> = None;
+    for result in results {
+        match result {
+            Ok(count) => counts.push(count),
+            Err(err) => match &cause {
+                Some(found) if !knocked_on(found) || knocked_on(&err) => {}
+                _ => cause = Some(err),
+            },
+        }
+    }
+    cause.map_or(Ok(counts), Err)
 }
