@@ -484,9 +484,12 @@ fn a_turn_that_calls_back_into_its_runtime_keeps_the_step_log() {
     assert_eq!(rt.step(), Step::Stalled);
 }
 
+/// What each task waited on, per dump.
+type Dumped = Rc<RefCell<Vec<(Id, Vec<task::WaitsOn>)>>>;
+
 /// A sink that takes a dump of the runtime on every batch, keeping what it says of
 /// each task: `Nothing` for the tasks it calls lost.
-struct DumpingSink(Rc<RefCell<Vec<(Id, Vec<task::WaitsOn>)>>>);
+struct DumpingSink(Dumped);
 
 impl wakeful_executor::trace::TraceSink for DumpingSink {
     fn write(&mut self, _events: &[wakeful_executor::trace::TraceEvent]) {
@@ -498,7 +501,7 @@ impl wakeful_executor::trace::TraceSink for DumpingSink {
 
 #[test]
 fn a_traced_stepped_runtime_reports_the_lost_task_alone_and_its_sink_can_dump() {
-    let seen: Rc<RefCell<Vec<(Id, Vec<task::WaitsOn>)>>> = Rc::default();
+    let seen: Dumped = Rc::default();
     // Capacity 2: the sink writes (and dumps) inside polls, inside wakes, at completions.
     let tracer = wakeful_executor::trace::Tracer::new(DumpingSink(seen.clone()), 2);
     let lost = Arc::new(Mutex::new(Vec::new()));
@@ -519,7 +522,11 @@ fn a_traced_stepped_runtime_reports_the_lost_task_alone_and_its_sink_can_dump() 
         Poll::<()>::Pending
     }));
     let dropped = dropped.id();
-    let pinger = rt.spawn(async { for _ in 0..4 { yield_now().await } });
+    let pinger = rt.spawn(async {
+        for _ in 0..4 {
+            yield_now().await
+        }
+    });
     while !rt.step().is_stalled() {}
     assert_eq!(*lost.lock().unwrap(), vec![dropped], "only the task without a waker is lost");
     slot.borrow_mut().take().unwrap().wake();
@@ -589,7 +596,9 @@ fn a_dump_from_the_trace_sink_agrees_with_the_lost_waker_detector() {
         }
         assert_eq!(*lost.lock().unwrap(), vec![dropped_id], "stepped: {stepped}");
         let seen = seen.borrow();
-        let at = |what: String| seen.iter().find(|(w, _)| *w == what).unwrap_or_else(|| panic!("{what}: {seen:?}")).1.clone();
+        let at = |what: String| {
+            seen.iter().find(|(w, _)| *w == what).unwrap_or_else(|| panic!("{what}: {seen:?}")).1.clone()
+        };
         let of_lost = at(format!("{dropped_id} polled Pending"));
         assert!(
             of_lost.as_ref().is_some_and(|(_, waits)| waits == &[task::WaitsOn::Nothing]),
