@@ -373,3 +373,27 @@ fn a_detached_job_panicking_with_a_payload_whose_drop_panics() {
     });
     assert!(outcome.is_ok(), "a payload's Drop unwound out of the runtime");
 }
+
+#[test]
+fn in_flight_ends_once_for_panicking_aborted_and_dropped_jobs() {
+    util::run(async {
+        // A panicking job: counted out once its task has taken the panic.
+        let panicked = spawn_blocking(|| -> () { panic!("job panics") }).await;
+        assert!(panicked.is_err());
+        assert_eq!(blocking::in_flight(), 0, "after a panicking job");
+        // Jobs aborted at once (cancelled before they start, or run anyway), and jobs
+        // whose handle is dropped unawaited: each counted out once, never below zero.
+        for _ in 0..50 {
+            spawn_blocking(|| std::thread::sleep(Duration::from_micros(50))).abort();
+            drop(spawn_blocking(|| 7));
+        }
+        wait_until("the jobs counted out", || blocking::in_flight() == 0);
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(blocking::in_flight(), 0, "no double decrement (it would wrap to a huge count)");
+        // And one taken after its job finished long before.
+        let late = spawn_blocking(|| 3);
+        wait_until("the job done", || blocking::in_flight() == 0);
+        assert_eq!(late.await.unwrap(), 3);
+        assert_eq!(blocking::in_flight(), 0);
+    });
+}

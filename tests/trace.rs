@@ -690,3 +690,54 @@ fn trace_svg_draws_names_with_control_characters_as_well_formed_xml() {
     let names = String::from_utf8(parsed.stdout).unwrap();
     assert!(names.contains("bell") && names.contains("tab"), "{names}");
 }
+
+#[test]
+fn a_stepped_paused_runtime_records_its_polls_wakes_and_paired_flows() {
+    let dir = util::TempDir::new("trace-step");
+    let path = dir.path("trace.json");
+    let rt = wakeful::Runtime::builder().trace(&path).start_paused(true).build().unwrap();
+    // A hand-off between two tasks, a self-wake, a timer (paused: advanced by the
+    // clock when only it is left), and a wake from between steps.
+    let slot: Rc<std::cell::RefCell<Option<std::task::Waker>>> = Rc::default();
+    let waiter = rt.spawn({
+        let slot = slot.clone();
+        let mut polls = 0;
+        std::future::poll_fn(move |cx| {
+            polls += 1;
+            if polls > 2 {
+                return std::task::Poll::Ready(());
+            }
+            *slot.borrow_mut() = Some(cx.waker().clone());
+            std::task::Poll::Pending
+        })
+    });
+    let waker_task = rt.spawn({
+        let slot = slot.clone();
+        async move {
+            task::yield_now().await;
+            slot.borrow_mut().take().expect("the waiter ran first").wake();
+        }
+    });
+    let sleeper = rt.spawn(wakeful::time::sleep(Duration::from_millis(5)));
+    let mut steps = 0;
+    while !rt.step().is_stalled() {
+        steps += 1;
+        assert!(steps < 100);
+    }
+    slot.borrow_mut().take().expect("the waiter waits again").wake(); // between steps
+    while !rt.step().is_stalled() {
+        steps += 1;
+        assert!(steps < 100);
+    }
+    assert!(waiter.is_finished() && waker_task.is_finished(), "steps: {steps}");
+    let slept = sleeper.is_finished();
+    drop(rt);
+    let trace = Trace::read(&path);
+    trace.check_structure();
+    let polls = trace.of_phase("X").filter(|e| e["name"] == "poll").count();
+    // waiter 3, waker_task 2, sleeper 1 or 2.
+    assert!(polls >= 6, "polls recorded: {polls}");
+    let arrows = trace.of_phase("s").count();
+    // waker_task's self-wake, its wake of the waiter, the wake from between steps.
+    assert!(arrows >= 2, "arrows: {arrows}, slept: {slept}");
+}

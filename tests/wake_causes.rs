@@ -286,3 +286,34 @@ fn a_sleep_ended_by_time_advance_in_block_on_is_woken_by_its_timer() {
     });
     assert_one(wakes_of(&rt, sleeper.id()), WakeKind::Timer);
 }
+
+#[test]
+fn causes_under_cores_a_remote_join_is_remote_and_a_timer_on_the_other_core_is_a_timer() {
+    fn my_wakes() -> Wakes {
+        let me = task::id();
+        task::tasks().into_iter().find(|info| info.id == me).expect("listed").wakes
+    }
+    let outputs = wakeful::cores::Builder::new()
+        .cores(2)
+        .run(|core| async move {
+            if core.index() == 1 {
+                return None;
+            }
+            let handle = core.handle();
+            let waiter = wakeful::spawn(async move {
+                let slept = handle
+                    .spawn_on(1, || async {
+                        wakeful::time::sleep(Duration::from_millis(20)).await;
+                        my_wakes()
+                    })
+                    .await
+                    .unwrap();
+                (slept, my_wakes())
+            });
+            Some(waiter.await.unwrap())
+        })
+        .unwrap();
+    let (slept, waited) = outputs[0].unwrap();
+    assert_eq!((slept[WakeKind::Timer], slept.total()), (1, 1), "the sleeper on core 1: {slept:?}");
+    assert_eq!((waited[WakeKind::Remote], waited.total()), (1, 1), "the waiter on core 0: {waited:?}");
+}

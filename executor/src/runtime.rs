@@ -401,6 +401,14 @@ fn run_measured(scheduler: &Scheduler, measure: &Measure, task: ManuallyDrop<Tas
     let ((done, spent_budget, ours), report, [start_ns, end_ns]) =
         measure.timed(&task, || poll_or_cancel(scheduler, &task));
     if let Some(trace) = &scheduler.trace {
+        // The sink may run below, and take a dump: the reference still `ours` is the
+        // run loop's, no waker (else a lost task shows a waker held elsewhere).
+        if ours {
+            scheduler.loop_ref.set(task.header());
+        }
+        if done {
+            scheduler.finishing.set(task.header()); // until `complete` marks it
+        }
         let outcome = match (cancelled, done) {
             (true, _) => PollEnd::Cancelled,
             (false, true) => PollEnd::Ready,
@@ -410,7 +418,9 @@ fn run_measured(scheduler: &Scheduler, measure: &Measure, task: ManuallyDrop<Tas
     }
     if done {
         complete(scheduler, &task); // without `ours`, the task may be freed by now
+        scheduler.finishing.set(std::ptr::null());
     }
+    scheduler.loop_ref.set(std::ptr::null());
     after_poll(scheduler, task, ours, !done);
     if let Some(report) = report {
         scheduler.reporter.send(&report);

@@ -72,6 +72,14 @@ pub(crate) struct Scheduler {
     /// The task `step.rs` holds one more reference to while it runs it (null when
     /// none), no waker's: what the count of wakers must leave out (`task/dump.rs`).
     pub(crate) step_ref: Cell<*const Header>,
+    /// The task whose queue entry's reference the run loop still holds after its
+    /// measured poll, until it drops it (null otherwise), no waker's: the trace's sink
+    /// is called meanwhile, and may take a dump (`runtime.rs`'s `run_measured`).
+    pub(crate) loop_ref: Cell<*const Header>,
+    /// The task whose measured poll just ended it (null otherwise), until `complete`
+    /// marks it so: its future is gone, and a dump from the trace's sink meanwhile
+    /// must not list it (`task/info.rs`'s `records`).
+    pub(crate) finishing: Cell<*const Header>,
     /// While `Runtime::step` turns the park: the wakes made outside any poll, with
     /// their causes, for its `Step::Woke` (see `queue_between_polls`).
     pub(crate) step_log: RefCell<Option<Vec<(Id, WakeCause)>>>,
@@ -114,6 +122,8 @@ impl Scheduler {
             trace: None,
             detect_lost_wakers: false,
             step_ref: Cell::new(ptr::null()),
+            loop_ref: Cell::new(ptr::null()),
+            finishing: Cell::new(ptr::null()),
             step_log: RefCell::new(None),
             step_logging: Cell::new(false),
         }

@@ -483,3 +483,128 @@ fn a_turn_that_calls_back_into_its_runtime_keeps_the_step_log() {
     assert!(matches!(rt.step(), Step::Polled(_)));
     assert_eq!(rt.step(), Step::Stalled);
 }
+
+/// What each task waited on, per dump.
+type Dumped = Rc<RefCell<Vec<(Id, Vec<task::WaitsOn>)>>>;
+
+/// A sink that takes a dump of the runtime on every batch, keeping what it says of
+/// each task: `Nothing` for the tasks it calls lost.
+struct DumpingSink(Dumped);
+
+impl wakeful_executor::trace::TraceSink for DumpingSink {
+    fn write(&mut self, _events: &[wakeful_executor::trace::TraceEvent]) {
+        for t in task::dump().iter() {
+            self.0.borrow_mut().push((t.info.id, t.waits_on.clone()));
+        }
+    }
+}
+
+#[test]
+fn a_traced_stepped_runtime_reports_the_lost_task_alone_and_its_sink_can_dump() {
+    let seen: Dumped = Rc::default();
+    // Capacity 2: the sink writes (and dumps) inside polls, inside wakes, at completions.
+    let tracer = wakeful_executor::trace::Tracer::new(DumpingSink(seen.clone()), 2);
+    let lost = Arc::new(Mutex::new(Vec::new()));
+    let rt = Builder::default()
+        .detect_lost_wakers(true)
+        .on_report({
+            let lost = lost.clone();
+            move |report| {
+                if let wakeful_executor::Report::LostWaker(l) = report {
+                    lost.lock().unwrap().push(l.id);
+                }
+            }
+        })
+        .build_traced(ThreadPark::new(), tracer);
+    let (kept, slot) = parked_task(&rt);
+    let dropped = rt.spawn(poll_fn(|cx| {
+        drop(cx.waker().clone());
+        Poll::<()>::Pending
+    }));
+    let dropped = dropped.id();
+    let pinger = rt.spawn(async {
+        for _ in 0..4 {
+            yield_now().await
+        }
+    });
+    while !rt.step().is_stalled() {}
+    assert_eq!(*lost.lock().unwrap(), vec![dropped], "only the task without a waker is lost");
+    slot.borrow_mut().take().unwrap().wake();
+    while !rt.step().is_stalled() {}
+    assert_eq!(*lost.lock().unwrap(), vec![dropped]);
+    assert!(pinger.is_finished());
+    let wrong: Vec<_> = seen
+        .borrow()
+        .iter()
+        .filter(|(id, waits)| *id != dropped && waits.contains(&task::WaitsOn::Nothing))
+        .cloned()
+        .collect();
+    assert!(wrong.is_empty(), "a dump from the sink called a task lost: {wrong:?} (kept: {kept})");
+}
+
+/// Per `Polled` and `Completed` event handed to the sink: what a dump taken there
+/// says of that task (`None`: not listed).
+type Seen = Rc<RefCell<Vec<(String, Option<(task::TaskState, Vec<task::WaitsOn>)>)>>>;
+
+struct DumpAtEachPoll(Seen);
+
+impl wakeful_executor::trace::TraceSink for DumpAtEachPoll {
+    fn write(&mut self, events: &[wakeful_executor::trace::TraceEvent]) {
+        use wakeful_executor::trace::EventKind;
+        for event in events {
+            let (what, id) = match &event.kind {
+                EventKind::Polled { task, outcome, .. } => (format!("{task} polled {outcome:?}"), *task),
+                EventKind::Completed { task } => (format!("{task} completed"), *task),
+                _ => continue,
+            };
+            let dump = task::dump();
+            let said = dump.get(id).map(|t| (t.info.state, t.waits_on.clone()));
+            self.0.borrow_mut().push((what, said));
+        }
+    }
+}
+
+#[test]
+fn a_dump_from_the_trace_sink_agrees_with_the_lost_waker_detector() {
+    for stepped in [false, true] {
+        let seen: Seen = Rc::default();
+        // Capacity 1: every event goes to the sink as it is recorded.
+        let tracer = wakeful_executor::trace::Tracer::new(DumpAtEachPoll(seen.clone()), 1);
+        let lost = Arc::new(Mutex::new(Vec::new()));
+        let rt = Builder::default()
+            .detect_lost_wakers(true)
+            .on_report({
+                let lost = lost.clone();
+                move |report| {
+                    if let wakeful_executor::Report::LostWaker(l) = report {
+                        lost.lock().unwrap().push(l.id);
+                    }
+                }
+            })
+            .build_traced(ThreadPark::new(), tracer);
+        let dropped = rt.spawn(poll_fn(|cx| {
+            drop(cx.waker().clone());
+            Poll::<()>::Pending
+        }));
+        let dropped_id = dropped.id();
+        let done = rt.spawn(async {});
+        let done_id = done.id();
+        if stepped {
+            rt.run_until_stalled();
+        } else {
+            rt.block_on(async { yield_now().await });
+        }
+        assert_eq!(*lost.lock().unwrap(), vec![dropped_id], "stepped: {stepped}");
+        let seen = seen.borrow();
+        let at = |what: String| {
+            seen.iter().find(|(w, _)| *w == what).unwrap_or_else(|| panic!("{what}: {seen:?}")).1.clone()
+        };
+        let of_lost = at(format!("{dropped_id} polled Pending"));
+        assert!(
+            of_lost.as_ref().is_some_and(|(_, waits)| waits == &[task::WaitsOn::Nothing]),
+            "stepped: {stepped}: the detector reports {dropped_id} lost, a dump at its poll's end says {of_lost:?}"
+        );
+        assert_eq!(at(format!("{done_id} polled Ready")), None, "stepped: {stepped}: its future is gone");
+        assert_eq!(at(format!("{done_id} completed")), None, "stepped: {stepped}: its future is gone");
+    }
+}

@@ -193,12 +193,21 @@ impl fmt::Debug for Counters {
 }
 
 /// Records of every live task of `scheduler`.
+/// False for a task still on the live list whose future is gone: its poll returned
+/// `Ready` (or it was aborted), and its completion is under way.
+pub(crate) fn is_live(scheduler: &Scheduler, header: &crate::task::Header) -> bool {
+    !header.state.is_complete() && !std::ptr::eq(scheduler.finishing.get(), header)
+}
+
 pub(crate) fn records(scheduler: &Scheduler) -> Vec<TaskInfo> {
     // Read once for all records: only while measuring, the clock is read here.
     let now = scheduler.measure.as_deref().map(|measure| (measure.epoch, Instant::now()));
     let running = scheduler.running.get();
     let live = scheduler.live.borrow();
     live.iter()
+        // Complete, a task is still listed while `complete` records it in the trace
+        // (whose sink may call here): its future is gone, it is live no more.
+        .filter(|task| is_live(scheduler, task.header()))
         .map(|task| {
             let header = task.header();
             let state = if std::ptr::eq(running, header) {

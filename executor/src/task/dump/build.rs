@@ -68,6 +68,7 @@ pub(crate) fn build(scheduler: &Scheduler, holders: &[Holder]) -> Dump {
     }
     let mut tasks: Vec<TaskDump> = live
         .iter()
+        .filter(|task| crate::task::info::is_live(scheduler, task.header())) // as `records` does
         .zip(infos)
         .map(|(task, info)| {
             debug_assert_eq!(task.header().id, info.id, "records follow the live list's order");
@@ -78,7 +79,8 @@ pub(crate) fn build(scheduler: &Scheduler, holders: &[Holder]) -> Dump {
             // to a waker: during a poll (`Spare`), and while it drops an aborted task's
             // future (`Idle`: nothing is lent then).
             let run_loop_refs = usize::from(running && header.poll_ref.get() != PollRef::Lent)
-                + usize::from(std::ptr::eq(scheduler.step_ref.get(), header));
+                + usize::from(std::ptr::eq(scheduler.step_ref.get(), header))
+                + usize::from(std::ptr::eq(scheduler.loop_ref.get(), header));
             let held = wakers_held(header, run_loop_refs);
             match held.wakers {
                 Some(0) if !held.queued && !running => waits_on.push(WaitsOn::Nothing),
