@@ -484,6 +484,27 @@ fn a_turn_that_calls_back_into_its_runtime_keeps_the_step_log() {
     assert_eq!(rt.step(), Step::Stalled);
 }
 
+/// A runtime traced into `sink` (a buffer of `capacity` events), with the lost-waker
+/// detector on; the ids it reports lost.
+fn traced_with_lost_reports(
+    sink: impl wakeful_executor::trace::TraceSink + 'static,
+    capacity: usize,
+) -> (wakeful_executor::Runtime, Arc<Mutex<Vec<Id>>>) {
+    let lost = Arc::new(Mutex::new(Vec::new()));
+    let rt = Builder::default()
+        .detect_lost_wakers(true)
+        .on_report({
+            let lost = lost.clone();
+            move |report| {
+                if let wakeful_executor::Report::LostWaker(l) = report {
+                    lost.lock().unwrap().push(l.id);
+                }
+            }
+        })
+        .build_traced(ThreadPark::new(), wakeful_executor::trace::Tracer::new(sink, capacity));
+    (rt, lost)
+}
+
 /// What each task waited on, per dump.
 type Dumped = Rc<RefCell<Vec<(Id, Vec<task::WaitsOn>)>>>;
 
@@ -503,19 +524,7 @@ impl wakeful_executor::trace::TraceSink for DumpingSink {
 fn a_traced_stepped_runtime_reports_the_lost_task_alone_and_its_sink_can_dump() {
     let seen: Dumped = Rc::default();
     // Capacity 2: the sink writes (and dumps) inside polls, inside wakes, at completions.
-    let tracer = wakeful_executor::trace::Tracer::new(DumpingSink(seen.clone()), 2);
-    let lost = Arc::new(Mutex::new(Vec::new()));
-    let rt = Builder::default()
-        .detect_lost_wakers(true)
-        .on_report({
-            let lost = lost.clone();
-            move |report| {
-                if let wakeful_executor::Report::LostWaker(l) = report {
-                    lost.lock().unwrap().push(l.id);
-                }
-            }
-        })
-        .build_traced(ThreadPark::new(), tracer);
+    let (rt, lost) = traced_with_lost_reports(DumpingSink(seen.clone()), 2);
     let (kept, slot) = parked_task(&rt);
     let dropped = rt.spawn(poll_fn(|cx| {
         drop(cx.waker().clone());
@@ -569,19 +578,7 @@ fn a_dump_from_the_trace_sink_agrees_with_the_lost_waker_detector() {
     for stepped in [false, true] {
         let seen: Seen = Rc::default();
         // Capacity 1: every event goes to the sink as it is recorded.
-        let tracer = wakeful_executor::trace::Tracer::new(DumpAtEachPoll(seen.clone()), 1);
-        let lost = Arc::new(Mutex::new(Vec::new()));
-        let rt = Builder::default()
-            .detect_lost_wakers(true)
-            .on_report({
-                let lost = lost.clone();
-                move |report| {
-                    if let wakeful_executor::Report::LostWaker(l) = report {
-                        lost.lock().unwrap().push(l.id);
-                    }
-                }
-            })
-            .build_traced(ThreadPark::new(), tracer);
+        let (rt, lost) = traced_with_lost_reports(DumpAtEachPoll(seen.clone()), 1);
         let dropped = rt.spawn(poll_fn(|cx| {
             drop(cx.waker().clone());
             Poll::<()>::Pending
