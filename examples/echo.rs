@@ -76,25 +76,14 @@ async fn serve_one(options: Options) -> std::io::Result<()> {
 /// `--cores N`: N runtimes, one per thread, each with its own listener on the port.
 fn serve_cores(options: Options) -> std::io::Result<()> {
     let addr = resolve(&options.addr)?;
-    let tickets = reuseport::Tickets::new(addr, options.cores);
     let grace = options.grace;
-    let accepted = wakeful::cores::Builder::new()
-        .cores(options.cores)
-        // Each core drains its connections for up to `grace` before it returns.
-        .shutdown_timeout(grace.saturating_add(Duration::from_secs(1)))
-        .run(move |core| {
-            let ticket = tickets.take(core.index());
-            async move {
-                let handle = core.handle();
-                let served = serve_core(core, ticket, grace).await;
-                if served.is_err() {
-                    handle.shutdown(); // one core failed: stop the others too
-                }
-                served
-            }
-        })
-        .map_err(|err| std::io::Error::other(err.to_string()))?;
-    for (index, accepted) in reuseport::counts(accepted)?.into_iter().enumerate() {
+    // Each core drains its connections for up to `grace` before it returns.
+    let builder =
+        wakeful::cores::Builder::new().shutdown_timeout(grace.saturating_add(Duration::from_secs(1)));
+    let accepted = reuseport::run_cores(builder, addr, options.cores, move |core, ticket| {
+        serve_core(core, ticket, grace)
+    })?;
+    for (index, accepted) in accepted.into_iter().enumerate() {
         println!("echo: core {index} accepted {accepted} connection(s)");
     }
     println!("echo: bye");

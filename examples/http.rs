@@ -163,22 +163,10 @@ fn serve_cores(addr: &str, cores: usize, limits: Limits) -> io::Result<()> {
     let addr = std::net::ToSocketAddrs::to_socket_addrs(addr)?.next().ok_or_else(|| {
         io::Error::new(io::ErrorKind::InvalidInput, format!("--addr {addr:?} names no address"))
     })?;
-    let tickets = reuseport::Tickets::new(addr, cores);
-    let accepted = wakeful::cores::Builder::new()
-        .cores(cores)
-        .run(move |core| {
-            let ticket = tickets.take(core.index());
-            async move {
-                let handle = core.handle();
-                let served = serve_core(core, ticket, limits).await;
-                if served.is_err() {
-                    handle.shutdown(); // one core failed: stop the others too
-                }
-                served
-            }
-        })
-        .map_err(|err| io::Error::other(err.to_string()))?;
-    for (index, accepted) in reuseport::counts(accepted)?.into_iter().enumerate() {
+    let builder = wakeful::cores::Builder::new();
+    let accepted =
+        reuseport::run_cores(builder, addr, cores, move |core, ticket| serve_core(core, ticket, limits))?;
+    for (index, accepted) in accepted.into_iter().enumerate() {
         println!("http: core {index} accepted {accepted} connection(s)");
     }
     println!("http: bye");

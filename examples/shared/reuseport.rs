@@ -20,7 +20,7 @@ use std::pin::{pin, Pin};
 use std::sync::Mutex;
 use std::task::Poll;
 
-use wakeful::cores::ShutdownRequested;
+use wakeful::cores::{Builder, Core, ShutdownRequested};
 use wakeful::net::TcpListener;
 use wakeful::sync::remote::{mpsc, oneshot};
 
@@ -99,10 +99,37 @@ fn knock_on(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::Interrupted, what)
 }
 
+/// Runs `serve` on `cores` runtimes made by `builder`, each core with its ticket to
+/// listen on `addr`; a core whose `serve` fails stops the others. Returns each core's
+/// count of accepted connections, or the error that explains a failure ([`counts`]).
+pub fn run_cores<S, Fut>(builder: Builder, addr: SocketAddr, cores: usize, serve: S) -> io::Result<Vec<u64>>
+where
+    S: Fn(Core, Ticket) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = io::Result<u64>> + 'static,
+{
+    let tickets = Tickets::new(addr, cores);
+    let results = builder
+        .cores(cores)
+        .run(move |core| {
+            let ticket = tickets.take(core.index());
+            let handle = core.handle();
+            let served = serve(core, ticket);
+            async move {
+                let served = served.await;
+                if served.is_err() {
+                    handle.shutdown(); // one core failed: stop the others too
+                }
+                served
+            }
+        })
+        .map_err(|err| io::Error::other(err.to_string()))?;
+    counts(results)
+}
+
 /// Each core's count of accepted connections; or, if a core failed, the error that
 /// says why: the first that is not merely another core's failure felt (which core
 /// fails first, and which notices, depends on timing).
-pub fn counts(results: Vec<io::Result<u64>>) -> io::Result<Vec<u64>> {
+fn counts(results: Vec<io::Result<u64>>) -> io::Result<Vec<u64>> {
     let knocked_on = |err: &io::Error| err.kind() == io::ErrorKind::Interrupted;
     let mut counts = Vec::with_capacity(results.len());
     let mut cause: Option<io::Error> = None;
