@@ -24,13 +24,13 @@ const EVENTS_PER_TURN: usize = 1024;
 /// time. The window includes the OS's timer slack (`TimerWheel::next_wakeup`), so no
 /// timer is woken later than this past its deadline, plus the OS's latency.
 ///
-/// Every wakeup costs the same (~16–20 µs of CPU on the benchmark machine, nearly all
-/// in the kernel), so with dense timers this window sets both figures: wakeups ≈ one
-/// per window, mean lateness ≈ half a window plus ~40 µs of latency. A simulation of
-/// 100k random timers in 1 s (`batch_rule_figures` in `timer_wheel/tests.rs`) gives
-/// 4 781 wakeups at 200 µs, where the 125 µs window that ignored the slack took 5 717,
-/// for a simulated mean lateness of 94 µs against 88.
-const TIMER_BATCH_NANOS: u64 = 200_000;
+/// With dense timers this window sets both figures: wakeups ≈ one per window, mean
+/// lateness ≈ half a window plus the OS's latency. A simulation of 100k random timers in
+/// 1 s (`batch_rule_figures` in `timer_wheel/tests.rs`) gives 7 418 wakeups and a mean
+/// of 57 µs at 125 µs, 4 781 and 94 µs at 200 µs. Measured on the benchmark machine
+/// (BENCHMARKS.md, "Timers"), a wakeup costs ~6 µs of CPU, and 125 µs is the widest
+/// window whose mean lateness stays under 0.1 ms: 88 µs, at tokio's CPU (200 µs: 131 µs).
+const TIMER_BATCH_NANOS: u64 = 125_000;
 
 /// Waits for I/O readiness and timers, and wakes whoever waits on them.
 ///
