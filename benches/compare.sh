@@ -54,6 +54,13 @@ cd "$(dirname "$0")/.."
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 ROUNDS=${ROUNDS:-3}
+# The echo runs' regimes: see the top.
+case ${SATURATE:-0} in
+  0) REGIMES=closed ;;
+  1) REGIMES=saturated ;;
+  both) REGIMES="closed saturated" ;;
+  *) echo "SATURATE: 0, 1 or both" >&2; exit 1 ;;
+esac
 SECS=${SECS:-5}
 WARMUP=${WARMUP:-1}
 OUT=target/compare
@@ -462,12 +469,6 @@ PY
 }
 
 echo "proto,conns,depth,size,server,rps,p50_us,p99_us,cpu_us_per_req,syscalls_per_req,epoll_wait_per_req,recv_per_req,send_per_req,epoll_ctl_per_req,other_per_req,regime,waits_by_events,nonblocking_waits_per_req" >"$CSV"
-case ${SATURATE:-0} in
-  0) REGIMES=closed ;;
-  1) REGIMES=saturated ;;
-  both) REGIMES="closed saturated" ;;
-  *) echo "SATURATE: 0, 1 or both" >&2; exit 1 ;;
-esac
 CONFIGS=${CONFIGS:-"tcp:1:1 tcp:10:1 tcp:100:1 tcp:1000:1 tcp:10000:1 tcp:100:16 udp:1:1 udp:10:1 udp:100:1"}
 # CONNS="10 100 1000": TCP ping-pong (depth 1) at these connection counts instead.
 if [ -n "${CONNS:-}" ]; then
