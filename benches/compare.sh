@@ -44,7 +44,10 @@
 # every runtime works in batches. Chosen over a load generator with more requests in
 # flight per connection (--depth): with depth > 1 one recv reads several requests and
 # the per-request count of recv and send changes too, which is not what is compared.
-# SATURATE=both runs each configuration in both regimes in the same round.
+# SATURATE=both runs each configuration in both regimes in the same round. Measured
+# (BENCHMARKS.md, "Two regimes"): this keeps batches large at 1 000 connections and
+# up, but not at 10 or 100, where the server, woken by the first reply after each
+# park, preempts the hog and answers it alone.
 # Each wait's return value (events) is counted into buckets (0, 1, 2-3, 4-7, ...,
 # 512+) by tracepoint filters on syscalls:sys_exit_epoll_wait (and its pwait kin):
 # counted in the kernel like the rest, so the batch size is shown, not inferred.
