@@ -13,6 +13,9 @@
 #   CONNS="10 100 1000 10000" ROUNDS=5 benches/compare.sh --echo
 #                                      # TCP ping-pong rows only, at these connection
 #                                      # counts (syscalls per request by name included)
+#   SATURATE=both CONNS="10 100 1000 10000" ROUNDS=5 SECS=3 benches/compare.sh --echo
+#                                      # the same, each run closed loop and again with a
+#                                      # CPU hog beside the server (SATURATE=1: hog only)
 #   BASELINE=/tmp/echo-old CONNS=1000 benches/compare.sh --echo
 #                                      # also an older build of examples/echo, as a
 #                                      # third server ("baseline") in every round
@@ -28,12 +31,39 @@
 # slow the server down), in total and by name (epoll_wait, recv, send, epoll_ctl,
 # other: the syscalls:sys_enter_* tracepoints). Prints medians and the wakeful/tokio
 # ratio.
+#
+# What a closed loop measures of epoll_wait: every request costs one recv and one send
+# in both servers, so the difference is how many events each wait returns, and that
+# depends on who is faster. On a quiet machine the server keeps up with the load
+# generator: it answers what is ready, finds nothing more and blocks, and how often it
+# does depends on the two processes' speeds at that moment, not on the runtime's rule
+# (the figure swings 2-70x between rounds). SATURATE=1 makes the server fall behind the
+# same way for both: a busy loop (a shell `while :`, same nice, started and ended by its
+# PID) pinned to the server's CPU takes about half of it in scheduler slices, and the
+# requests that arrive while the hog runs are all ready when the server runs again, so
+# every runtime works in batches. Chosen over a load generator with more requests in
+# flight per connection (--depth): with depth > 1 one recv reads several requests and
+# the per-request count of recv and send changes too, which is not what is compared.
+# SATURATE=both runs each configuration in both regimes in the same round. Measured
+# (BENCHMARKS.md, "Two regimes"): this keeps batches large at 1 000 connections and
+# up, but not at 10 or 100, where the server, woken by the first reply after each
+# park, preempts the hog and answers it alone.
+# Each wait's return value (events) is counted into buckets (0, 1, 2-3, 4-7, ...,
+# 512+) by tracepoint filters on syscalls:sys_exit_epoll_wait (and its pwait kin):
+# counted in the kernel like the rest, so the batch size is shown, not inferred.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # 10 000 connections take 10 000 fds in the server and as many in the load generator.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 ROUNDS=${ROUNDS:-3}
+# The echo runs' regimes: see the top.
+case ${SATURATE:-0} in
+  0) REGIMES=closed ;;
+  1) REGIMES=saturated ;;
+  both) REGIMES="closed saturated" ;;
+  *) echo "SATURATE: 0, 1 or both" >&2; exit 1 ;;
+esac
 SECS=${SECS:-5}
 WARMUP=${WARMUP:-1}
 OUT=target/compare
@@ -288,6 +318,26 @@ for call in epoll_wait epoll_pwait epoll_pwait2 recvfrom recvmsg read sendto sen
   [ -z "$PERF" ] || perf stat -x, -e "syscalls:sys_enter_$call" -o /dev/null -- true 2>/dev/null || continue
   BY_NAME="$BY_NAME,syscalls:sys_enter_$call"
 done
+# Events per wait: one counter per bucket of the return value and per wait flavour,
+# each `-e` with its `--filter` (perf applies a filter to the event before it).
+WAIT_BUCKETS="0:0 1:1 2:3 4:7 8:15 16:31 32:63 64:127 128:255 256:511 512:1000000000"
+WAIT_EVENTS=()
+for call in epoll_wait epoll_pwait epoll_pwait2; do
+  [ -n "$PERF" ] || break
+  perf stat -x, -e "syscalls:sys_exit_$call" -o /dev/null -- true 2>/dev/null || continue
+  for bucket in $WAIT_BUCKETS; do
+    WAIT_EVENTS+=(-e "syscalls:sys_exit_$call" --filter "ret >= ${bucket%:*} && ret <= ${bucket#*:}")
+  done
+done
+# Non-blocking waits (a turn with a zero timeout), to tell them from blocking ones:
+# epoll_wait's timeout is a number; epoll_pwait2's a pointer, which no filter reads
+# (wakeful uses epoll_pwait2 only for a wait bounded by a timer, none in an echo run).
+NONBLOCKING_EVENTS=()
+for call in epoll_wait epoll_pwait; do
+  [ -n "$PERF" ] || break
+  perf stat -x, -e "syscalls:sys_enter_$call" -o /dev/null -- true 2>/dev/null || continue
+  NONBLOCKING_EVENTS+=(-e "syscalls:sys_enter_$call" --filter "timeout == 0")
+done
 
 # server_cmd NAME PROTO -> the command line of that server on port 0
 server_cmd() {
@@ -302,9 +352,10 @@ server_cmd() {
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-# run_one NAME PROTO CONNS DEPTH SIZE -> appends a CSV line
+# run_one NAME PROTO CONNS DEPTH SIZE REGIME -> appends a CSV line. REGIME: closed (the
+# load generator alone) or saturated (a CPU hog beside the server: see the top).
 run_one() {
-  local name=$1 proto=$2 conns=$3 depth=$4 size=$5
+  local name=$1 proto=$2 conns=$3 depth=$4 size=$5 regime=${6:-closed}
   local log="$OUT/server.log"
   # Emptied here, not only by the redirection below: that one runs in the background
   # job, and on a busy machine the wait loop could read the previous server's address.
@@ -320,6 +371,11 @@ run_one() {
   done
   [ -n "$addr" ] || { echo "server $name/$proto did not start" >&2; kill "$pid"; exit 1; }
   local udp_flag=""; [ "$proto" = udp ] && udp_flag="--udp"
+  local hog=""
+  if [ "$regime" = saturated ]; then
+    taskset -c 0 sh -c 'while :; do :; done' &
+    hog=$! # taskset execs the shell: this PID is the loop itself
+  fi
   local before; before=$(cpu_ticks "$pid")
   local perf_out="$OUT/perf.txt"
   # Removed first: a perf that fails leaves the file alone, and the previous run's
@@ -330,7 +386,7 @@ run_one() {
     # `total` counts from the first request): perf stops when its `sleep` is ended
     # below (a background job cannot take SIGINT). A fixed-length sleep missed the
     # end of runs whose thousands of connections took long to set up.
-    perf stat -x, -e "raw_syscalls:sys_enter$BY_NAME" -p "$pid" -o "$perf_out" -- sleep 3600 &
+    perf stat -x, -e "raw_syscalls:sys_enter$BY_NAME" "${WAIT_EVENTS[@]}" "${NONBLOCKING_EVENTS[@]}" -p "$pid" -o "$perf_out" -- sleep 3600 &
     local perf_pid=$!
     sleep 0.2 # attached before the first connection
   fi
@@ -338,7 +394,8 @@ run_one() {
   result=$(taskset -c 1 "$BIN/loadgen" $udp_flag --addr "$addr" --conns "$conns" --depth "$depth" \
     --size "$size" --secs "$SECS" --warmup "$WARMUP" | tail -1)
   local after; after=$(cpu_ticks "$pid")
-  local syscalls="" by_name=",,,,"
+  [ -z "$hog" ] || { kill "$hog"; wait "$hog" 2>/dev/null || true; }
+  local syscalls="" by_name=",,,," hist="" nonblocking=""
   if [ -n "$PERF" ]; then
     local sleeper; sleeper=$(pgrep -P "$perf_pid" || true) # perf's own child
     [ -z "$sleeper" ] || kill "$sleeper" 2>/dev/null || true # perf then reports
@@ -354,19 +411,67 @@ run_one() {
     per_req=$(awk -v s="$syscalls" -v n="$total" 'BEGIN { printf "%.3f", s / n }')
     # Per request, by name: epoll_wait (any flavour), recv, send, epoll_ctl, other.
     by_name=$(awk -F, -v n="$total" -v all="$syscalls" '
+      seen[$3]++ { next } # a filtered copy of an event counted already (see above)
       /sys_enter_epoll_(p?wait|pwait2),/ { c["wait"] += $1 }
       /sys_enter_(recvfrom|recvmsg|read),/ { c["recv"] += $1 }
       /sys_enter_(sendto|sendmsg|write),/ { c["send"] += $1 }
       /sys_enter_epoll_ctl,/ { c["ctl"] += $1 }
       END { other = all - c["wait"] - c["recv"] - c["send"] - c["ctl"]
             printf "%.4f,%.4f,%.4f,%.4f,%.4f", c["wait"] / n, c["recv"] / n, c["send"] / n, c["ctl"] / n, other / n }' "$perf_out")
+    # Waits by events returned: the sys_exit lines, in WAIT_BUCKETS order per flavour.
+    hist=$(awk -F, -v k="$(echo "$WAIT_BUCKETS" | wc -w)" '
+      /sys_exit_epoll_/ { b = i++ % k; c[b] += ($1 ~ /^[0-9]+$/) ? $1 : 0 }
+      END { for (b = 0; b < k; b++) printf "%s%d", (b ? "/" : ""), c[b] }' "$perf_out")
+    # The filtered sys_enter lines come after the unfiltered ones of BY_NAME: each call
+    # name's second line.
+    nonblocking=$(awk -F, -v n="$total" '/sys_enter_epoll_(p?wait),/ { if (seen[$3]++) c += $1 }
+      END { printf "%.4f", c / n }' "$perf_out")
   fi
-  echo "$proto,$conns,$depth,$size,$name,$(field rps),$(field p50_us),$(field p99_us),$cpu_us,$per_req,$by_name" >>"$CSV"
-  printf '  %-8s %-4s conns=%-5s depth=%-3s rps=%-8s p99=%-6sus cpu/req=%sus syscalls/req=%s (wait,recv,send,ctl,other: %s)\n' \
-    "$name" "$proto" "$conns" "$depth" "$(field rps)" "$(field p99_us)" "$cpu_us" "$per_req" "$by_name"
+  echo "$proto,$conns,$depth,$size,$name,$(field rps),$(field p50_us),$(field p99_us),$cpu_us,$per_req,$by_name,$regime,$hist,$nonblocking" >>"$CSV"
+  printf '  %-8s %-4s conns=%-5s depth=%-3s %-9s rps=%-8s p99=%-6sus cpu/req=%sus syscalls/req=%s (wait,recv,send,ctl,other: %s) waits by events (0/1/2-3/4-7/...): %s, non-blocking waits/req=%s\n' \
+    "$name" "$proto" "$conns" "$depth" "$regime" "$(field rps)" "$(field p99_us)" "$cpu_us" "$per_req" "$by_name" "$hist" "$nonblocking"
 }
 
-echo "proto,conns,depth,size,server,rps,p50_us,p99_us,cpu_us_per_req,syscalls_per_req,epoll_wait_per_req,recv_per_req,send_per_req,epoll_ctl_per_req,other_per_req" >"$CSV"
+# epoll_wait per request by regime, connections and server: median [min-max] over the
+# rounds, the wakeful/tokio ratio of the medians, and the events per wait (the median
+# run's bucket holding the middle wait, and the share of waits that returned 0 or 1).
+wait_table() {
+  python3 - "$1" <<'PY'
+import csv, statistics, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["proto"] == "tcp" and r.get("waits_by_events")]
+labels = ["0", "1", "2-3", "4-7", "8-15", "16-31", "32-63", "64-127", "128-255", "256-511", "512+"]
+def middle_bucket(hist):
+    counts = [int(c) for c in hist.split("/")]
+    half, seen = sum(counts) / 2, 0
+    for label, count in zip(labels, counts):
+        seen += count
+        if seen >= half:
+            return label
+    return "-"
+def low_share(hist):
+    counts = [int(c) for c in hist.split("/")]
+    return (counts[0] + counts[1]) / max(1, sum(counts))
+print("| regime | conns | server | epoll_wait/req median [min–max] | ÷ tokio | events per wait: median bucket | waits returning 0–1 | non-blocking waits/req |")
+print("|---|---:|---|---|---:|---|---:|---:|")
+for regime in dict.fromkeys(r["regime"] for r in rows):
+    for conns in dict.fromkeys(r["conns"] for r in rows if r["regime"] == regime):
+        med = {}
+        for server in ("wakeful", "tokio", "baseline"):
+            sel = [r for r in rows if (r["regime"], r["conns"], r["server"]) == (regime, conns, server)]
+            if sel:
+                med[server] = (sel, statistics.median(float(r["epoll_wait_per_req"]) for r in sel))
+        for server, (sel, m) in med.items():
+            waits = sorted(float(r["epoll_wait_per_req"]) for r in sel)
+            # The run whose epoll_wait per request is the median's (the lower middle one).
+            mid = sorted(sel, key=lambda r: float(r["epoll_wait_per_req"]))[(len(sel) - 1) // 2]
+            ratio = m / med["tokio"][1] if "tokio" in med and med["tokio"][1] else float("nan")
+            print(f"| {regime} | {conns} | {server} | {m:.3f} [{waits[0]:.3f}–{waits[-1]:.3f}] | {ratio:.2f} | "
+                  f"{middle_bucket(mid['waits_by_events'])} | {statistics.median(low_share(r['waits_by_events']) for r in sel):.0%} | "
+                  f"{statistics.median(float(r.get('nonblocking_waits_per_req') or 'nan') for r in sel):.4f} |")
+PY
+}
+
+echo "proto,conns,depth,size,server,rps,p50_us,p99_us,cpu_us_per_req,syscalls_per_req,epoll_wait_per_req,recv_per_req,send_per_req,epoll_ctl_per_req,other_per_req,regime,waits_by_events,nonblocking_waits_per_req" >"$CSV"
 CONFIGS=${CONFIGS:-"tcp:1:1 tcp:10:1 tcp:100:1 tcp:1000:1 tcp:10000:1 tcp:100:16 udp:1:1 udp:10:1 udp:100:1"}
 # CONNS="10 100 1000": TCP ping-pong (depth 1) at these connection counts instead.
 if [ -n "${CONNS:-}" ]; then
@@ -378,11 +483,14 @@ for config in $CONFIGS; do
   for round in $(seq "$ROUNDS"); do
     if [ $((round % 2)) = 1 ]; then order="wakeful tokio"; else order="tokio wakeful"; fi
     [ -n "${BASELINE:-}" ] && [ "$proto" = tcp ] && order="baseline $order"
-    for name in $order; do run_one "$name" "$proto" "$conns" "$depth" 64; done
+    for regime in $REGIMES; do
+      for name in $order; do run_one "$name" "$proto" "$conns" "$depth" 64 "$regime"; done
+    done
   done
 done
 if [ "${1:-}" = "--echo" ]; then
   python3 benches/report.py --syscalls "$CSV" | tee "$OUT/syscalls.md"
+  wait_table "$CSV" | tee "$OUT/waits.md"
   exit 0
 fi
 

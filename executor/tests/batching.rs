@@ -95,6 +95,21 @@ fn a_batch_of_woken_tasks_runs_whole_before_the_next_turn() {
 }
 
 #[test]
+fn a_batch_smaller_than_the_interval_waits_once_per_batch_and_blocks() {
+    // Ten echo connections: the queue empties after each batch of ten, so every turn
+    // is a blocking wait (the same rule as tokio's current-thread runtime), one per
+    // batch, with no non-blocking turn in between. How many events such a wait finds
+    // is then up to the load, not the run loop (BENCHMARKS.md, syscalls per request).
+    let (tasks, rounds) = (10, 20);
+    let parks = run_connections(tasks, rounds);
+    assert!(parks.len() <= rounds + 3, "{} turns for {rounds} rounds: {parks:?}", parks.len());
+    let blocking = parks.iter().filter(|(timeout, _)| timeout.is_none()).count();
+    assert_eq!(blocking, parks.len(), "every turn a blocking wait: {parks:?}");
+    let full = parks.iter().filter(|(_, polls)| *polls == tasks).count();
+    assert!(full >= rounds - 1, "each batch ran whole between two waits: {parks:?}");
+}
+
+#[test]
 fn a_batch_larger_than_the_cap_still_lets_the_reactor_in_every_1024_polls() {
     let (tasks, rounds) = (3000, 2);
     let parks = run_connections(tasks, rounds);
