@@ -14,9 +14,10 @@
 //! data without a buffer, and only once data is there does the task borrow the one
 //! buffer shared by every connection, `try_read` into it, `try_write` the bytes back,
 //! and give the buffer back — all without an `.await` in between, so no other task can
-//! see the borrow. An idle connection then costs its task (a few hundred bytes, see
-//! the test `tests/examples_echo_lean.rs`), its registration in the reactor and the
-//! kernel's socket, and nothing else.
+//! see the borrow. An idle connection then costs its task (272 bytes), its
+//! registration in the reactor (88) and the kernel's socket, and nothing else: about
+//! 400 bytes of the process's RSS (BENCHMARKS.md, "Memory per connection";
+//! `tests/examples_echo_lean_memory.rs` keeps it so).
 //!
 //! What it costs: one readiness check more per read when a wakeup was spurious
 //! (`try_read` says `WouldBlock`, and the loop waits again — cheap, no data is lost),
