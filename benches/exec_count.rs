@@ -13,7 +13,8 @@
 //! recording costs, without writing JSON) or `tokio` (current-thread, with a `LocalSet`, as in the criterion bench); `WORK` is `ping_pong` (N hand-offs, two per round trip), `spawn`
 //! (N tasks spawned, then joined) or `yield` (one task yields N times); `echo` (wakeful
 //! only: N round trips of 64 bytes over loopback TCP between two tasks, each through
-//! reactor turns and their I/O wakes). Run it at two
+//! reactor turns and their I/O wakes; `echo_ready` the same with the server waiting in
+//! `readable()` and then calling `try_read`, as `examples/echo_lean.rs` does). Run it at two
 //! sizes and divide the difference in instructions by the difference in N: that
 //! leaves out the runtime's creation and the process's start.
 
@@ -63,9 +64,9 @@ fn main() {
         panic!("usage: exec_count wakeful|executor|executor-traced|tokio ping_pong|spawn|yield N");
     };
     let n: usize = n.parse().expect("N: a count");
-    if what == "echo" {
+    if what == "echo" || what == "echo_ready" {
         assert_eq!(runtime, "wakeful", "echo: wakeful only");
-        return echo(n);
+        return echo(n, what == "echo_ready");
     }
     match runtime.as_str() {
         "wakeful" => work(&wakeful(), what, n),
@@ -83,7 +84,9 @@ fn main() {
 
 /// `n` echo round trips of 64 bytes between two tasks over loopback TCP: the reactor's
 /// path (turn, event, I/O wake with its cause), deterministic under callgrind.
-fn echo(n: usize) {
+/// With `ready`, the server waits in `readable()` and then calls `try_read` and
+/// `try_write`, as `examples/echo_lean.rs` does (`WORK` `echo_ready`).
+fn echo(n: usize, ready: bool) {
     use wakeful::net::{TcpListener, TcpStream};
 
     wakeful::Runtime::new().unwrap().block_on(async move {
@@ -92,6 +95,17 @@ fn echo(n: usize) {
         let server = wakeful::spawn(async move {
             let (mut stream, _) = listener.accept().await.unwrap();
             let mut buf = [0u8; 64];
+            if ready {
+                while stream.readable().await.is_ok() {
+                    match stream.try_read(&mut buf) {
+                        Ok(0) => break,
+                        Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => continue,
+                        Err(err) => panic!("echo_ready: {err}"),
+                        Ok(n) => assert_eq!(stream.try_write(&buf[..n]).unwrap(), n),
+                    }
+                }
+                return;
+            }
             while stream.read_exact(&mut buf).await.is_ok() {
                 stream.write_all(&buf).await.unwrap();
             }

@@ -235,12 +235,13 @@ impl<T: AsRawFd> IoSource<T> {
     /// Waits until `dir` may proceed. Spends a unit of the task's budget, as an
     /// operation does: a `readable().await` + `try_read` loop on a socket that stays
     /// ready (at end of stream, say) must yield now and then too.
-    pub(crate) async fn ready(&self, dir: Direction) -> io::Result<Readiness> {
-        self.wait(dir, |cx, waiter| {
-            ready!(coop::poll_proceed(cx));
-            self.poll_ready(dir, cx, waiter)
-        })
-        .await
+    ///
+    /// A future written by hand, not an `async fn` over [`wait`](Self::wait): that
+    /// one nests three state machines, each keeping its own copy of `self` and `dir`
+    /// (120 bytes where this takes 24), and an idle connection waiting here is
+    /// mostly this future (`examples/echo_lean.rs`).
+    pub(crate) fn ready(&self, dir: Direction) -> Ready<'_, T> {
+        Ready { waiter: Waiter { source: self, dir, key: None } }
     }
 
     /// Waits until any direction of `interest` may proceed, with a place of its own
@@ -275,6 +276,22 @@ impl<T: AsRawFd> IoSource<T> {
         mut op: impl FnMut(&T) -> io::Result<R>,
     ) -> io::Result<R> {
         self.wait(dir, |cx, waiter| self.poll_io(dir, cx, waiter, &mut op)).await
+    }
+}
+
+/// The future of [`IoSource::ready`]: its place among the waiters, nothing else.
+pub(crate) struct Ready<'a, T: AsRawFd> {
+    waiter: Waiter<'a, T>,
+}
+
+impl<T: AsRawFd> std::future::Future for Ready<'_, T> {
+    type Output = io::Result<Readiness>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        ready!(coop::poll_proceed(cx));
+        // `Ready` is `Unpin` (references and plain values): no pinning to keep.
+        let waiter = &mut self.get_mut().waiter;
+        waiter.source.poll_ready(waiter.dir, cx, &mut waiter.key)
     }
 }
 
