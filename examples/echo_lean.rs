@@ -88,6 +88,12 @@ async fn serve(addr: &str) -> io::Result<()> {
 #[allow(clippy::manual_async_fn)] // the `async fn` form is 56 bytes larger (above)
 pub fn echo(mut stream: TcpStream, shared: SharedBuffer) -> impl Future<Output = ()> {
     async move {
+        // Nagle off, as in `echo.rs` and the tokio twin: an echo that leaves in two
+        // segments (a pipelined client read in two parts, a partial `try_write` and its
+        // `write_all`) would otherwise wait for the client's delayed ACK.
+        if let Err(err) = stream.set_nodelay(true) {
+            return report(err);
+        }
         loop {
             // Sleep without a buffer until the OS says there is something to read.
             if let Err(err) = stream.readable().await {

@@ -136,3 +136,32 @@ fn a_half_closing_client_gets_its_burst_back_and_a_reset_ends_only_its_connectio
     let mut other = connect(&addr);
     echo_round_trip(&mut other, b"the server lives on");
 }
+
+/// The server turns Nagle's algorithm off on each connection, as before the memory cuts
+/// and as its tokio twin (`benches/tokio_echo_lean.rs`) does: with it on, an echo that
+/// goes out in two segments (two reads of a pipelined client, a partial `try_write`
+/// and its `write_all`) waits for the client's delayed ACK, up to 40 ms.
+#[test]
+fn a_connection_runs_with_nodelay_as_its_tokio_twin() {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    util::run(async {
+        let listener = wakeful::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (stream, _) = listener.accept().await.unwrap();
+        assert!(!stream.nodelay().unwrap(), "a new connection starts with Nagle on");
+        let fd = stream.as_raw_fd();
+        let shared = Rc::new(RefCell::new(vec![0; 64 * 1024]));
+        let task = wakeful::spawn(echo_lean::echo(stream, shared));
+        // The task runs to its first `readable()`.
+        wakeful::yield_now().await;
+        // SAFETY: `fd` is the server's socket, alive while its task waits (the client
+        // has not closed); `ManuallyDrop` keeps this view from closing it.
+        let view = std::mem::ManuallyDrop::new(unsafe { TcpStream::from_raw_fd(fd) });
+        let nodelay = view.nodelay().unwrap();
+        client.shutdown(std::net::Shutdown::Write).unwrap();
+        task.await.unwrap();
+        let mut rest = Vec::new();
+        client.read_to_end(&mut rest).unwrap();
+        assert!(nodelay, "echo_lean serves its connection with Nagle's algorithm on");
+    });
+}
