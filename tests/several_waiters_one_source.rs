@@ -51,3 +51,120 @@ fn waiters_that_leave_do_not_stop_the_others_from_being_woken() {
         assert_eq!(woken.get(), 3, "the three waiters still there, each woken once");
     });
 }
+
+/// A `readable()` future dropped at each `Pending`, polled by one waker and then
+/// another (moved between polls), takes its waker with it each time, never more than
+/// one held; and a wait that starts after readiness came finds it.
+#[test]
+fn a_readable_future_dropped_or_moved_at_each_pending_holds_one_waker_at_most() {
+    run(async {
+        let listener = wakeful::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (stream, _) = listener.accept().await.unwrap();
+        // Another waiter sits in the inline place, so the polled ones use the others.
+        let (a, b) = (util::CountingWaker::new(), util::CountingWaker::new());
+        let mut keeper = Box::pin(stream.readable());
+        assert!(a.poll(keeper.as_mut()).is_pending());
+        for round in 0..1000 {
+            let mut fut = Box::pin(stream.readable());
+            assert!(b.poll(fut.as_mut()).is_pending(), "round {round}");
+            assert_eq!(b.held(), 1, "round {round}: one place, one waker");
+            let mut moved = Box::new(fut); // moved between polls
+            assert!(a.poll(moved.as_mut().as_mut()).is_pending());
+            assert_eq!((a.held(), b.held()), (2, 0), "round {round}: replaced, not added");
+            drop(moved);
+            assert_eq!(a.held(), 1, "round {round}: the dropped future took its waker");
+        }
+        drop(keeper);
+        assert_eq!(a.held(), 0);
+        client.write_all(b"x").unwrap();
+        // Readiness arrives while nobody waits; the next wait finds it.
+        let mut fut = Box::pin(stream.readable());
+        let mut turns = 0;
+        while a.poll(fut.as_mut()).is_pending() {
+            turns += 1;
+            assert!(turns < 10_000, "the readiness was never seen");
+            wakeful::yield_now().await; // lets the reactor turn
+        }
+        assert_eq!(a.held(), 0, "ready: nothing kept");
+    });
+}
+
+/// Rounds of tasks waiting on one stream in both directions, with random aborts and
+/// newcomers between the waits (so the inline place and the others are freed and
+/// reused in every order): when the stream becomes readable, exactly the readers
+/// still there finish; when it becomes writable, exactly the writers.
+#[test]
+fn readers_and_writers_with_aborts_and_newcomers_are_each_woken_once() {
+    use std::io::Read;
+    run(async {
+        let listener = wakeful::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (stream, _) = listener.accept().await.unwrap();
+        let stream = Rc::new(stream);
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for round in 0..30 {
+            // Fill the server's send buffer so that writers wait too.
+            let chunk = vec![7u8; 64 * 1024];
+            while stream.try_write(&chunk).is_ok() {}
+            let done = Rc::new(Cell::new([0usize; 2]));
+            let mut tasks = Vec::new(); // (direction, handle, aborted)
+            for _ in 0..12 {
+                if next(3) == 0 && !tasks.is_empty() {
+                    let i = next(tasks.len() as u64) as usize;
+                    let (_, handle, aborted): &mut (usize, wakeful::JoinHandle<()>, bool) = &mut tasks[i];
+                    handle.abort();
+                    *aborted = true;
+                } else {
+                    let dir = next(2) as usize;
+                    let (stream, done) = (stream.clone(), done.clone());
+                    let handle = wakeful::spawn(async move {
+                        if dir == 0 { stream.readable().await } else { stream.writable().await }.unwrap();
+                        let mut counts = done.get();
+                        counts[dir] += 1;
+                        done.set(counts);
+                    });
+                    tasks.push((dir, handle, false));
+                }
+                wakeful::yield_now().await; // each new task reaches its wait
+            }
+            assert_eq!(done.get(), [0, 0], "round {round}: woken before anything happened");
+            let live = |dir: usize| tasks.iter().filter(|t| t.0 == dir && !t.2).count();
+            let (readers, writers) = (live(0), live(1));
+            client.write_all(b"r").unwrap();
+            // Drain what the server sent: the writers' wait ends.
+            client.set_nonblocking(true).unwrap();
+            let mut sink = vec![0u8; 256 * 1024];
+            let mut idle = 0;
+            while done.get() != [readers, writers] {
+                match client.read(&mut sink) {
+                    Ok(_) => idle = 0,
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => idle += 1,
+                    Err(e) => panic!("round {round}: {e}"),
+                }
+                assert!(
+                    idle < 100_000,
+                    "round {round}: {:?} of {readers} readers, {writers} writers",
+                    done.get()
+                );
+                wakeful::yield_now().await;
+            }
+            client.set_nonblocking(false).unwrap();
+            for (dir, handle, aborted) in tasks {
+                let result = handle.await;
+                assert_eq!(result.is_err(), aborted, "round {round}: direction {dir}");
+            }
+            assert_eq!(done.get(), [readers, writers], "round {round}: woken more than once");
+            // Take the byte back so that the next round starts unreadable.
+            let mut one = [0u8; 1];
+            assert_eq!(stream.try_read(&mut one).unwrap(), 1);
+            assert!(stream.try_read(&mut one).is_err(), "round {round}: more than one byte");
+        }
+    });
+}

@@ -297,4 +297,89 @@ mod tests {
             assert!(waiters.remove(key.unwrap()).is_none(), "every key is stale after a wakeup");
         }
     }
+
+    /// A model of the table under a random mix of what futures do (wait, re-poll with
+    /// another task's waker, leave, be woken), checked after every step: each live key
+    /// finds its own waker, a stale key finds nothing, a wakeup wakes exactly the
+    /// futures waiting, and the table never holds a waker nobody waits with.
+    #[test]
+    fn random_waits_replacements_leaves_and_wakeups_match_a_model() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        struct Counted(AtomicUsize);
+        impl Wake for Counted {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        struct Fut {
+            task: Arc<Counted>,
+            key: Option<WaiterKey>,
+            waiting: bool,
+        }
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut waiters = Waiters::default();
+        let mut futs: Vec<Fut> = Vec::new();
+        for step in 0..200_000 {
+            match next(10) {
+                0..=2 => {
+                    futs.push(Fut { task: Arc::new(Counted(AtomicUsize::new(0))), key: None, waiting: false })
+                }
+                3..=5 if !futs.is_empty() => {
+                    // A poll that must wait: same task, or a new task (the future moved).
+                    let i = next(futs.len());
+                    if next(4) == 0 {
+                        futs[i].task = Arc::new(Counted(AtomicUsize::new(0)));
+                    }
+                    let fut = &mut futs[i];
+                    let w = Waker::from(fut.task.clone());
+                    if waiters.place(fut.key, &w) == Place::Current {
+                        assert!(fut.waiting, "step {step}: a stale key found a waker");
+                    } else {
+                        let old = waiters.store(&mut fut.key, w);
+                        assert_eq!(old.is_some(), fut.waiting, "step {step}: replaced iff waiting");
+                        fut.waiting = true;
+                    }
+                }
+                6..=7 if !futs.is_empty() => {
+                    let fut = futs.swap_remove(next(futs.len()));
+                    let removed = fut.key.and_then(|key| waiters.remove(key));
+                    assert_eq!(removed.is_some(), fut.waiting, "step {step}: removed iff waiting");
+                    if let Some(key) = fut.key {
+                        assert!(waiters.remove(key).is_none(), "step {step}: removed twice");
+                    }
+                }
+                8 if next(8) == 0 => {
+                    let before: Vec<usize> = futs.iter().map(|f| f.task.0.load(Ordering::Relaxed)).collect();
+                    waiters.take_all(Waker::wake);
+                    for (fut, before) in futs.iter_mut().zip(before) {
+                        let woken = fut.task.0.load(Ordering::Relaxed) - before;
+                        assert_eq!(woken, usize::from(fut.waiting), "step {step}: woken once iff waiting");
+                        fut.waiting = false;
+                    }
+                }
+                _ => {}
+            }
+            let waiting = futs.iter().filter(|f| f.waiting).count();
+            assert_eq!(waiters.len(), waiting, "step {step}");
+            assert_eq!(waiters.iter().count(), waiting, "step {step}");
+            for fut in &futs {
+                let w = Waker::from(fut.task.clone());
+                let current = waiters.place(fut.key, &w) == Place::Current;
+                assert_eq!(current, fut.waiting, "step {step}: a key finds its waker iff waiting");
+            }
+            if futs.len() > 40 {
+                // Keep the population small, so places are freed and reused often.
+                let fut = futs.swap_remove(0);
+                if let Some(key) = fut.key {
+                    waiters.remove(key);
+                }
+            }
+        }
+    }
 }
