@@ -278,15 +278,17 @@ impl TimerWheel {
         let now_tick = now / TICK_NANOS;
         let mut count = 0;
         loop {
-            // ① The timers of the ticks reached, in deadline order, as far as `now`.
-            while let Some(item) = self.near.pop_due(now, |item| is_live(&self.entries, item)) {
-                let entry = &mut self.entries[item.index as usize];
-                entry.state = EntryState::Fired;
-                self.pending -= 1;
-                count += 1;
-                if let Some(waker) = entry.waker.take() {
-                    fire(entry.deadline, waker);
+            // ① The timers of the ticks reached, in deadline order, as far as `now`:
+            // a batch at a time where the run allows, else one by one.
+            loop {
+                let fired = self.fire_batch(now, &mut fire);
+                if fired > 0 {
+                    count += fired;
+                    continue;
                 }
+                let Some(item) = self.near.pop_due(now, |item| is_live(&self.entries, item)) else { break };
+                count += 1;
+                self.fire_one(item.index, item.deadline, &mut fire);
             }
             // ② A live timer left there is later than `now`, and every timer of the
             // levels later still (`elapsed` ≥ its tick ≥ `now`'s tick).
@@ -303,6 +305,45 @@ impl TimerWheel {
         // Every timer of the levels is in a later tick than `now`'s.
         self.elapsed = self.elapsed.max(now_tick);
         count
+    }
+
+    /// Fires a batch of due timers from the front of `near`'s run; returns how many
+    /// fired (0 also when the run's front is not due or not first).
+    ///
+    /// Why batches: with many timers, each one's entry is a cache miss. Checked one by
+    /// one, each check waits for its miss before the next starts; here the checks of
+    /// the whole batch come first, in a tight loop whose loads are independent, so the
+    /// CPU has them all in flight at once, and the second loop finds the entries
+    /// cached.
+    fn fire_batch(&mut self, now: u64, fire: &mut impl FnMut(u64, Waker)) -> usize {
+        const BATCH: usize = 32;
+        let mut batch = [Item::default(); BATCH];
+        let taken = self.near.take_due_run(now, &mut batch);
+        let mut live = [false; BATCH];
+        for (live, item) in live.iter_mut().zip(&batch[..taken]) {
+            // The deadline compare is always true of a live item (a reset makes its
+            // item stale); it also loads the entry's first bytes, which hold the
+            // waker, when the entry straddles two cache lines.
+            let entry = &self.entries[item.index as usize];
+            *live = is_live(&self.entries, item) && entry.deadline == item.deadline;
+        }
+        let mut fired = 0;
+        for (_, item) in live.iter().zip(&batch[..taken]).filter(|(live, _)| **live) {
+            fired += 1;
+            self.fire_one(item.index, item.deadline, fire);
+        }
+        self.near.fired(fired);
+        fired
+    }
+
+    /// Marks a live timer of `near` fired, and hands its waker to `fire`.
+    fn fire_one(&mut self, index: u32, deadline: u64, fire: &mut impl FnMut(u64, Waker)) {
+        let entry = &mut self.entries[index as usize];
+        entry.state = EntryState::Fired;
+        self.pending -= 1;
+        if let Some(waker) = entry.waker.take() {
+            fire(deadline, waker);
+        }
     }
 
     /// Steps into the slot (time never goes back) and re-files all its items: timers

@@ -297,3 +297,33 @@ fn random_inserts_cancels_resets_and_advances_fire_as_a_sorted_list_would() {
         run_sorted(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15), 4_000);
     }
 }
+
+#[test]
+fn batches_of_due_timers_skip_cancelled_ones_and_yield_to_earlier_arrivals() {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mut wheel = TimerWheel::default();
+    // 100 timers in one millisecond: more than one batch.
+    let keys: Vec<_> = (0..100).map(|i| wheel.insert(SLOT_1 + 10 * i, logged(i as usize, &log))).collect();
+    assert!(fire(&mut wheel, SLOT_1 - 1, &log).is_empty(), "none due a nanosecond early");
+    // Looking for the next wakeup reaches the millisecond: its timers move to `near`.
+    assert_eq!(wheel.next_expiration(), Some(SLOT_1));
+    for key in keys.iter().step_by(3) {
+        wheel.remove(*key); // stale items in the run, across batches
+    }
+    // Arrivals into the millisecond reached, between the run's deadlines.
+    wheel.insert(SLOT_1 + 5, logged(1000, &log));
+    wheel.insert(SLOT_1 + 405, logged(1001, &log));
+    assert_eq!(wheel.near.queued(), 102, "the run (cancelled items still in it) and two arrivals");
+    let fired = fire(&mut wheel, SLOT_1 + 1_000, &log);
+    let mut expected: Vec<(u64, usize)> =
+        (0..100).filter(|i| i % 3 != 0).map(|i| (10 * i as u64, i)).collect();
+    expected.extend([(5, 1000), (405, 1001)]);
+    expected.sort_unstable();
+    assert_eq!(
+        fired,
+        expected.iter().map(|&(_, id)| id).collect::<Vec<_>>(),
+        "deadline order, cancelled skipped"
+    );
+    assert_eq!(wheel.len(), 0);
+    assert!(wheel.near.is_empty());
+}
