@@ -17,12 +17,14 @@
 //!
 //! A timer goes to the level of the highest bit in which its deadline differs from the
 //! wheel's current tick (`elapsed`), in the slot named by the deadline's digit at that
-//! level. Each slot is an intrusive doubly-linked list through the entry slab, so
-//! insert and cancel are O(1); a 64-bit mask per level finds the next occupied slot in
-//! O(1). When time reaches a slot of level > 0, its timers *cascade* to lower levels.
+//! level. Each slot is a vector of `(deadline, entry)` items, read in order when the
+//! slot is reached; each entry remembers its item's position, so insert and cancel are
+//! O(1) (see [`slots`] for why vectors and how their memory is bounded). A 64-bit mask
+//! per level finds the next occupied slot in O(1). When time reaches a slot of
+//! level > 0, its timers *cascade* to lower levels.
 //!
 //! Invariants (checked with `debug_assert!` where cheap):
-//! - every linked entry's tick is ≥ the start of the slot it sits in, and later than
+//! - every filed entry's tick is ≥ the start of the slot it sits in, and later than
 //!   the last tick reached (`elapsed`); timers of ticks reached (including deadlines
 //!   already past when inserted) are in `near`, and expire before any in the levels;
 //! - every timer in level L expires before any timer in level L + 1, so the first
@@ -41,6 +43,7 @@
 use std::task::Waker;
 
 use near::{Item, Near};
+use slots::{Slots, Slotted};
 
 /// Nanoseconds per tick: one millisecond.
 pub(crate) const TICK_NANOS: u64 = 1_000_000;
@@ -51,7 +54,7 @@ const LEVELS: usize = 6;
 const HORIZON: u64 = 1 << (SLOT_BITS * LEVELS as u32);
 /// Ticks covered by one slot of the top level.
 const TOP_SLOT: u64 = 1 << (SLOT_BITS * (LEVELS as u32 - 1));
-/// End of an intrusive list.
+/// End of the free list.
 const NIL: u32 = u32::MAX;
 
 /// Identifies one timer of the wheel until it is removed.
@@ -80,15 +83,15 @@ struct Entry {
     state: EntryState,
     /// Bumped when the entry is freed, so a stale key matches nothing.
     generation: u32,
-    prev: u32,
-    /// Next in the slot's list, or in the free list; in `near`, the ticket of its item
-    /// there.
-    next: u32,
+    /// Filed in a slot: its item's position there. In `near`: the ticket of its item
+    /// there. Free: the next free entry.
+    position: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum EntryState {
-    Linked {
+    /// In a slot of the levels.
+    Filed {
         level: u8,
         slot: u8,
     },
@@ -118,10 +121,8 @@ pub(crate) struct TimerWheel {
     /// in the levels. It may run ahead of the clock: [`next_wakeup`](Self::next_wakeup)
     /// reaches the milliseconds it looks into.
     elapsed: u64,
-    /// Per level, one bit per non-empty slot.
-    occupied: [u64; LEVELS],
-    /// Per level and slot, the head of the slot's list.
-    heads: [[u32; SLOTS]; LEVELS],
+    /// The timers of later ticks, by level and slot.
+    slots: Slots,
     entries: Vec<Entry>,
     free_head: u32,
     /// Timers of the ticks reached, in deadline order.
@@ -140,8 +141,7 @@ impl Default for TimerWheel {
     fn default() -> Self {
         TimerWheel {
             elapsed: 0,
-            occupied: [0; LEVELS],
-            heads: [[NIL; SLOTS]; LEVELS],
+            slots: Slots::default(),
             entries: Vec::new(),
             free_head: NIL,
             near: Near::default(),
@@ -155,18 +155,12 @@ impl Default for TimerWheel {
 impl TimerWheel {
     /// Adds a timer that wakes `waker` once time reaches `deadline` (nanoseconds).
     pub(crate) fn insert(&mut self, deadline: u64, waker: Waker) -> TimerKey {
-        let entry = Entry {
-            deadline,
-            waker: Some(waker),
-            state: EntryState::Fired,
-            generation: 0,
-            prev: NIL,
-            next: NIL,
-        };
+        let entry =
+            Entry { deadline, waker: Some(waker), state: EntryState::Fired, generation: 0, position: NIL };
         let index = if self.free_head != NIL {
             let index = self.free_head;
             let slot = &mut self.entries[index as usize];
-            self.free_head = slot.next;
+            self.free_head = slot.position;
             *slot = Entry { generation: slot.generation, ..entry };
             index
         } else {
@@ -218,7 +212,7 @@ impl TimerWheel {
         let entry = &mut self.entries[key.index as usize];
         entry.state = EntryState::Free;
         entry.generation = entry.generation.wrapping_add(1);
-        entry.next = self.free_head;
+        entry.position = self.free_head;
         self.free_head = key.index;
         entry.waker.take()
     }
@@ -284,15 +278,17 @@ impl TimerWheel {
         let now_tick = now / TICK_NANOS;
         let mut count = 0;
         loop {
-            // ① The timers of the ticks reached, in deadline order, as far as `now`.
-            while let Some(item) = self.near.pop_due(now, |item| is_live(&self.entries, item)) {
-                let entry = &mut self.entries[item.index as usize];
-                entry.state = EntryState::Fired;
-                self.pending -= 1;
-                count += 1;
-                if let Some(waker) = entry.waker.take() {
-                    fire(entry.deadline, waker);
+            // ① The timers of the ticks reached, in deadline order, as far as `now`:
+            // a batch at a time where the run allows, else one by one.
+            loop {
+                let fired = self.fire_batch(now, &mut fire);
+                if fired > 0 {
+                    count += fired;
+                    continue;
                 }
+                let Some(item) = self.near.pop_due(now, |item| is_live(&self.entries, item)) else { break };
+                count += 1;
+                self.fire_one(item.index, item.deadline, &mut fire);
             }
             // ② A live timer left there is later than `now`, and every timer of the
             // levels later still (`elapsed` ≥ its tick ≥ `now`'s tick).
@@ -311,30 +307,66 @@ impl TimerWheel {
         count
     }
 
-    /// Steps into the slot (time never goes back) and re-files its whole list: timers
+    /// Fires a batch of due timers from the front of `near`'s run; returns how many
+    /// fired (0 also when the run's front is not due or not first).
+    ///
+    /// Why batches: with many timers, each one's entry is a cache miss. Checked one by
+    /// one, each check waits for its miss before the next starts; here the checks of
+    /// the whole batch come first, in a tight loop whose loads are independent, so the
+    /// CPU has them all in flight at once, and the second loop finds the entries
+    /// cached.
+    fn fire_batch(&mut self, now: u64, fire: &mut impl FnMut(u64, Waker)) -> usize {
+        const BATCH: usize = 32;
+        let mut batch = [Item::default(); BATCH];
+        let taken = self.near.take_due_run(now, &mut batch);
+        let mut live = [false; BATCH];
+        for (live, item) in live.iter_mut().zip(&batch[..taken]) {
+            // The deadline compare is always true of a live item (a reset makes its
+            // item stale); it also loads the entry's first bytes, which hold the
+            // waker, when the entry straddles two cache lines.
+            let entry = &self.entries[item.index as usize];
+            *live = is_live(&self.entries, item) && entry.deadline == item.deadline;
+        }
+        let mut fired = 0;
+        for (_, item) in live.iter().zip(&batch[..taken]).filter(|(live, _)| **live) {
+            fired += 1;
+            self.fire_one(item.index, item.deadline, fire);
+        }
+        self.near.fired(fired);
+        fired
+    }
+
+    /// Marks a live timer of `near` fired, and hands its waker to `fire`.
+    fn fire_one(&mut self, index: u32, deadline: u64, fire: &mut impl FnMut(u64, Waker)) {
+        let entry = &mut self.entries[index as usize];
+        entry.state = EntryState::Fired;
+        self.pending -= 1;
+        if let Some(waker) = entry.waker.take() {
+            fire(deadline, waker);
+        }
+    }
+
+    /// Steps into the slot (time never goes back) and re-files all its items: timers
     /// of the tick reached go to `near`, later ones to lower levels (or, past the
     /// horizon, round the top level).
     fn reach(&mut self, level: usize, slot: usize, start: u64) {
         self.elapsed = self.elapsed.max(start);
-        let mut index = self.heads[level][slot];
-        self.heads[level][slot] = NIL;
-        self.occupied[level] &= !(1 << slot);
+        let items = self.slots.take(level, slot);
         let from = self.near.slot_start();
-        while index != NIL {
-            let entry = &self.entries[index as usize];
-            let next = entry.next;
-            debug_assert!(entry.deadline / TICK_NANOS >= start, "entry before its slot");
-            self.pending -= 1; // `link_from` counts it again
-            self.link_from(index, true);
-            index = next;
+        // The items are read in order and carry their deadlines: the only entries
+        // touched are written, each independently of the last.
+        for item in &items {
+            debug_assert!(item.deadline / TICK_NANOS >= start, "entry before its slot");
+            self.file(item.index, item.deadline, true);
         }
         self.near.end_slot(from);
+        self.slots.give_back(level, slot, items);
     }
 
     /// Hands every pending timer's deadline and waker to `f`, in no particular order:
     /// for `Reactor::waiting`. Read-only: no waker is cloned or dropped.
     pub(crate) fn for_each_waker(&self, mut f: impl FnMut(u64, &Waker)) {
-        let pending = |entry: &&Entry| matches!(entry.state, EntryState::Linked { .. } | EntryState::Near);
+        let pending = |entry: &&Entry| matches!(entry.state, EntryState::Filed { .. } | EntryState::Near);
         for entry in self.entries.iter().filter(pending) {
             if let Some(waker) = &entry.waker {
                 f(entry.deadline, waker);
@@ -349,7 +381,7 @@ impl TimerWheel {
 
     /// The next occupied slot: its level, index and starting tick.
     fn next_occupied(&self) -> Option<(usize, usize, u64)> {
-        let level = (0..LEVELS).find(|&level| self.occupied[level] != 0)?;
+        let level = (0..LEVELS).find(|&level| self.slots.occupied(level) != 0)?;
         let (slot, start) = self.next_slot(level)?;
         Some((level, slot, start))
     }
@@ -357,7 +389,7 @@ impl TimerWheel {
     /// The first occupied slot of `level` at or after the current position, and the
     /// tick at which it starts.
     fn next_slot(&self, level: usize) -> Option<(usize, u64)> {
-        let occupied = self.occupied[level];
+        let occupied = self.slots.occupied(level);
         if occupied == 0 {
             return None;
         }
@@ -375,22 +407,24 @@ impl TimerWheel {
         Some((slot, start))
     }
 
-    /// Files a timer: in `near` if its tick was reached, else in the levels.
+    /// Files a pending timer: in `near` if its tick was reached, else in the levels.
     fn link(&mut self, index: u32) {
-        self.link_from(index, false);
+        self.pending += 1;
+        let deadline = self.entries[index as usize].deadline;
+        self.file(index, deadline, false);
     }
 
-    /// [`link`](Self::link), for a timer of the slot being reached if `reached`.
-    fn link_from(&mut self, index: u32, reached: bool) {
-        self.pending += 1;
-        let entry = &mut self.entries[index as usize];
-        if entry.deadline / TICK_NANOS <= self.elapsed {
+    /// Files the timer of entry `index`, due at `deadline`, and records where it went;
+    /// with `reached`, it is one of a slot being reached (and counted pending already).
+    fn file(&mut self, index: u32, deadline: u64, reached: bool) {
+        if deadline / TICK_NANOS <= self.elapsed {
             // A new ticket each time, so that an item left behind by an earlier stay
             // (a timer moved away and back, to the same deadline or not) is stale.
             self.tickets = self.tickets.wrapping_add(1);
+            let entry = &mut self.entries[index as usize];
             entry.state = EntryState::Near;
-            entry.next = self.tickets;
-            let item = Item { deadline: entry.deadline, index, ticket: self.tickets };
+            entry.position = self.tickets;
+            let item = Item { deadline, index, ticket: self.tickets };
             if reached {
                 self.near.push_slot(item);
             } else {
@@ -398,48 +432,32 @@ impl TimerWheel {
             }
             return;
         }
-        let deadline = entry.deadline;
         let (level, slot) = self.place(deadline);
-        let head = self.heads[level][slot];
-        if head != NIL {
-            self.entries[head as usize].prev = index;
-        }
+        let position = self.slots.push(level, slot, Slotted { deadline, index });
         let entry = &mut self.entries[index as usize];
-        entry.prev = NIL;
-        entry.next = head;
-        entry.state = EntryState::Linked { level: level as u8, slot: slot as u8 };
-        self.heads[level][slot] = index;
-        self.occupied[level] |= 1 << slot;
+        entry.state = EntryState::Filed { level: level as u8, slot: slot as u8 };
+        entry.position = position;
     }
 
     /// Takes a pending timer out of the levels or `near` (its item there goes stale).
     fn unlink(&mut self, index: u32) {
         let entry = &mut self.entries[index as usize];
-        let (level, slot) = match entry.state {
-            EntryState::Linked { level, slot } => (level, slot),
+        match entry.state {
+            EntryState::Filed { level, slot } => {
+                let position = entry.position;
+                entry.state = EntryState::Fired;
+                self.pending -= 1;
+                if let Some(moved) = self.slots.swap_remove(level as usize, slot as usize, position, index) {
+                    self.entries[moved as usize].position = position;
+                }
+            }
             EntryState::Near => {
                 entry.state = EntryState::Fired;
                 self.pending -= 1;
                 self.near.forget(|item| is_live(&self.entries, item));
-                return;
             }
-            EntryState::Fired | EntryState::Free => return,
-        };
-        let (prev, next) = (entry.prev, entry.next);
-        let (level, slot) = (level as usize, slot as usize);
-        if prev == NIL {
-            self.heads[level][slot] = next;
-            if next == NIL {
-                self.occupied[level] &= !(1 << slot);
-            }
-        } else {
-            self.entries[prev as usize].next = next;
+            EntryState::Fired | EntryState::Free => {}
         }
-        if next != NIL {
-            self.entries[next as usize].prev = prev;
-        }
-        self.entries[index as usize].state = EntryState::Fired;
-        self.pending -= 1;
     }
 
     /// The level and slot for a deadline in a later tick than the current one.
@@ -470,7 +488,7 @@ impl TimerWheel {
 /// arrivals; an item stale that long has long been swept or passed.
 fn is_live(entries: &[Entry], item: &Item) -> bool {
     let entry = &entries[item.index as usize];
-    entry.state == EntryState::Near && entry.next == item.ticket
+    entry.state == EntryState::Near && entry.position == item.ticket
 }
 
 /// How far past the requested time the OS may end this thread's timed waits. On Linux,
@@ -503,6 +521,9 @@ fn os_wait_slack() -> u64 {
 }
 
 mod near;
+mod slots;
 
+#[cfg(test)]
+mod slot_tests;
 #[cfg(test)]
 mod tests;

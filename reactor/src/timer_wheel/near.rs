@@ -25,7 +25,7 @@ use std::collections::BinaryHeap;
 
 /// A timer waiting here: its deadline when it arrived, its entry, and the ticket the
 /// entry was given for this stay.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) struct Item {
     pub(super) deadline: u64,
     pub(super) index: u32,
@@ -129,6 +129,33 @@ impl Near {
         }
         self.live -= 1;
         Some(item)
+    }
+
+    /// Takes, unchecked, the due items at the front of the run that precede every
+    /// early arrival, up to `out.len()`: copies them to `out` and returns how many. The
+    /// caller checks which are live, all at once (their entries' loads overlap), and
+    /// reports those with [`fired`](Self::fired). 0 if the front is not such an item.
+    pub(super) fn take_due_run(&mut self, now: u64, out: &mut [Item]) -> usize {
+        let early = self.early.peek().map(|&Reverse(item)| item);
+        let waiting = &self.run[self.head..];
+        let due = waiting
+            .iter()
+            .take(out.len())
+            .take_while(|item| item.deadline <= now && early.is_none_or(|early| **item <= early));
+        let mut taken = 0;
+        for (slot, item) in out.iter_mut().zip(due) {
+            *slot = *item;
+            taken += 1;
+        }
+        for _ in 0..taken {
+            self.advance_head();
+        }
+        taken
+    }
+
+    /// `count` live items taken by [`take_due_run`](Self::take_due_run) fired.
+    pub(super) fn fired(&mut self, count: usize) {
+        self.live -= count;
     }
 
     /// Items in memory: done, stale or live.
