@@ -131,6 +131,11 @@ impl Near {
         Some(item)
     }
 
+    /// Whether the run's first waiting item (live or not) is due at `now`.
+    pub(super) fn run_front_due(&self, now: u64) -> bool {
+        self.run.get(self.head).is_some_and(|item| item.deadline <= now)
+    }
+
     /// Takes, unchecked, the due items at the front of the run that precede every
     /// early arrival, up to `out.len()`: copies them to `out` and returns how many. The
     /// caller checks which are live, all at once (their entries' loads overlap), and
