@@ -425,6 +425,9 @@ impl TimerWheel {
             // A new ticket each time, so that an item left behind by an earlier stay
             // (a timer moved away and back, to the same deadline or not) is stale.
             self.tickets = self.tickets.wrapping_add(1);
+            if self.tickets == 0 {
+                self.tickets = self.renumber_near() + 1;
+            }
             let entry = &mut self.entries[index as usize];
             entry.state = EntryState::Near;
             entry.position = self.tickets;
@@ -441,6 +444,28 @@ impl TimerWheel {
         let entry = &mut self.entries[index as usize];
         entry.state = EntryState::Filed { level: level as u8, slot: slot as u8 };
         entry.position = position;
+    }
+
+    /// When the tickets wrap: gives the live items of `near` fresh tickets 1, 2, ...,
+    /// and its stale items ticket 0, which is never given; returns the last ticket
+    /// given. Without it, a stale item left behind a pending timer (in a millisecond
+    /// the clock does not leave: a paused one) would come alive 2^32 arrivals later,
+    /// when its entry, reused, is given its ticket again, and fire that timer at the
+    /// stale deadline: early. O(items in `near`), once per 2^32 arrivals.
+    #[cold]
+    fn renumber_near(&mut self) -> u32 {
+        let (entries, mut last) = (&mut self.entries, 0u32);
+        self.near.renumber(|item| {
+            let entry = &mut entries[item.index as usize];
+            if entry.state == EntryState::Near && entry.position == item.ticket {
+                last += 1;
+                entry.position = last;
+                item.ticket = last;
+            } else {
+                item.ticket = 0;
+            }
+        });
+        last
     }
 
     /// Takes a pending timer out of the levels or `near` (its item there goes stale).
@@ -488,8 +513,8 @@ impl TimerWheel {
 }
 
 /// Whether `item` still stands for its timer: the entry is in `near` on the item's
-/// ticket (not since moved, fired, or freed and reused). Tickets wrap after 2^32
-/// arrivals; an item stale that long has long been swept or passed.
+/// ticket (not since moved, fired, or freed and reused). When the tickets wrap, every
+/// item is given a new one (`renumber_near`), so no stale item meets its ticket again.
 fn is_live(entries: &[Entry], item: &Item) -> bool {
     let entry = &entries[item.index as usize];
     entry.state == EntryState::Near && entry.position == item.ticket

@@ -158,3 +158,75 @@ struct Counter;
 impl std::task::Wake for Counter {
     fn wake(self: Arc<Self>) {}
 }
+
+thread_local! {
+    /// The keys of the timers of a batch, and how many of their wakes ran to the end.
+    static BATCH: RefCell<Vec<TimerKey>> = const { RefCell::new(Vec::new()) };
+    static DONE: Cell<usize> = const { Cell::new(0) };
+}
+
+/// A timer's waker that, woken or dropped, changes the wheel: cancels its own timer
+/// and the next one of the batch (fired or not), inserts a timer and resets it, and
+/// lists what waits. Each wake that got through all of it counts in `DONE`.
+struct Rearranger(usize);
+
+impl Rearranger {
+    fn rearrange(&self) {
+        REACTOR.with(|r| {
+            let Some(reactor) = r.borrow().clone() else { return };
+            let keys = BATCH.with(|b| b.borrow().clone());
+            reactor.remove_timer(keys[self.0]);
+            reactor.remove_timer(keys[(self.0 + 1) % keys.len()]);
+            let key = reactor.insert_timer(reactor.now() + Duration::from_secs(60), Waker::noop());
+            reactor.reset_timer(key, reactor.now() + Duration::from_secs(61));
+            let _ = reactor.waiting();
+        });
+    }
+}
+
+impl std::task::Wake for Rearranger {
+    fn wake(self: Arc<Self>) {
+        self.rearrange();
+        DONE.with(|d| d.set(d.get() + 1));
+    }
+}
+
+impl Drop for Rearranger {
+    fn drop(&mut self) {
+        self.rearrange();
+    }
+}
+
+/// 40 timers due at once (more than one batch of the wheel), each waker changing the
+/// wheel on wake and drop; fired by a turn, a paused clock's advance, or auto-advance.
+fn a_batch_whose_wakers_rearrange_the_wheel(fire: impl Fn(&Reactor)) {
+    with_reactor(|reactor| {
+        let due = reactor.now() + Duration::from_millis(1);
+        let keys: Vec<_> =
+            (0..40).map(|i| reactor.insert_timer(due, &Waker::from(Arc::new(Rearranger(i))))).collect();
+        BATCH.with(|b| *b.borrow_mut() = keys);
+        DONE.with(|d| d.set(0));
+        fire(reactor);
+        assert_eq!(DONE.with(Cell::get), 40, "every wake ran to the end");
+        // One new timer per wake and per drop (of the wakers that ran): 80.
+        assert_eq!(reactor.len().1, 80, "only the timers the wakers inserted");
+        BATCH.with(|b| b.borrow_mut().clear());
+    });
+}
+
+#[test]
+fn wakers_that_cancel_reset_and_insert_timers_of_their_batch_on_wake_and_drop() {
+    a_batch_whose_wakers_rearrange_the_wheel(|reactor| {
+        while DONE.with(Cell::get) == 0 {
+            reactor.turn(Some(Duration::from_secs(10))).unwrap();
+        }
+    });
+    a_batch_whose_wakers_rearrange_the_wheel(|reactor| {
+        reactor.pause();
+        assert_eq!(reactor.advance(Duration::from_millis(1)), Some(40));
+    });
+    a_batch_whose_wakers_rearrange_the_wheel(|reactor| {
+        reactor.pause();
+        assert!(reactor.auto_advance());
+    });
+}

@@ -163,6 +163,16 @@ impl Near {
         self.live -= count;
     }
 
+    /// Hands every queued item (live or stale, not the done ones) to `f`, which may
+    /// change its ticket: for the wheel when its tickets wrap. The order of the items
+    /// (by deadline and entry) is kept; the heap is rebuilt, as its keys changed.
+    pub(super) fn renumber(&mut self, mut f: impl FnMut(&mut Item)) {
+        self.run[self.head..].iter_mut().for_each(&mut f);
+        let mut early = std::mem::take(&mut self.early).into_vec();
+        early.iter_mut().for_each(|Reverse(item)| f(item));
+        self.early = BinaryHeap::from(early);
+    }
+
     /// Items in memory: done, stale or live.
     #[cfg(test)]
     pub(super) fn held(&self) -> usize {

@@ -327,3 +327,151 @@ fn batches_of_due_timers_skip_cancelled_ones_and_yield_to_earlier_arrivals() {
     assert_eq!(wheel.len(), 0);
     assert!(wheel.near.is_empty());
 }
+
+/// A deadline for the harsher model: clustered in few nanoseconds of one millisecond
+/// (batches), in the past, at the ends of `u64`, or anywhere across the levels.
+fn harsh_deadline(rng: &mut u64, now: u64) -> u64 {
+    let r = xorshift(rng);
+    match r % 12 {
+        0..=3 => now + (r >> 8) % 3 * TICK_NANOS + (r >> 20) % 64,
+        4 => now.saturating_sub((r >> 8) % (5 * TICK_NANOS)),
+        5 => u64::MAX - (r >> 8) % 3,
+        6 => 0,
+        7 => now + (r >> 8) % (1 << 42),
+        _ => now + distance(rng),
+    }
+}
+
+/// Random inserts, cancels (of pending, fired and dead keys), resets (re-arming fired
+/// timers too), looks at the next wakeup (which reaches milliseconds ahead of the
+/// clock), small and huge clock steps, tickets wrapping, against the sorted reference.
+fn run_harsh(seed: u64, steps: usize) {
+    let mut rng = seed;
+    let log = Arc::new(Mutex::new(Vec::new()));
+    // The tickets of `near` wrap somewhere in the run (during a reach, or an arrival).
+    let mut wheel = TimerWheel { tickets: u32::MAX - (seed % 1_500) as u32, ..TimerWheel::default() };
+    let mut model = Sorted::default();
+    // Per id: its key, and whether the key is still alive (not removed).
+    let mut keys: Vec<(TimerKey, bool)> = Vec::new();
+    let mut now = 0u64;
+    for step in 0..steps {
+        let op = xorshift(&mut rng) % 16;
+        let pick = xorshift(&mut rng) as usize % keys.len().max(1);
+        match op {
+            0..=4 => {
+                let deadline = harsh_deadline(&mut rng, now);
+                let id = keys.len();
+                keys.push((wheel.insert(deadline, logged(id, &log)), true));
+                model.deadlines.push(None);
+                model.set(id, Some(deadline));
+            }
+            5 if !keys.is_empty() => {
+                drop(wheel.remove(keys[pick].0));
+                keys[pick].1 = false;
+                model.set(pick, None);
+            }
+            6..=7 if !keys.is_empty() => {
+                let deadline = harsh_deadline(&mut rng, now);
+                let (key, alive) = keys[pick];
+                wheel.reset(key, deadline);
+                if alive {
+                    // A fired timer is re-armed without a waker: give it one.
+                    drop(wheel.set_waker(key, logged(pick, &log)));
+                    model.set(pick, Some(deadline));
+                }
+            }
+            8..=9 => {
+                let window = [0, 125_000, 3 * TICK_NANOS][xorshift(&mut rng) as usize % 3];
+                let wakeup = wheel.next_wakeup(window);
+                let first = model.pending.first().map(|&(deadline, _)| deadline);
+                match (wakeup, first) {
+                    (None, None) => {}
+                    (Some(wakeup), Some(first)) => {
+                        assert!(
+                            wakeup <= first.saturating_add(window),
+                            "seed {seed} step {step}: wakeup {wakeup} past {first} + {window}"
+                        );
+                    }
+                    other => panic!("seed {seed} step {step}: wakeup/model {other:?}"),
+                }
+                if window == 0 {
+                    // Exact: the earliest deadline, or a cascade's start before it.
+                    if let (Some(w), Some(f)) = (wakeup, first) {
+                        assert!(w <= f, "seed {seed} step {step}: exact wakeup {w} after {f}");
+                    }
+                }
+            }
+            _ => {
+                let r = xorshift(&mut rng);
+                now = match r % 6 {
+                    0 => now.saturating_add(r % 100),
+                    1 => now.saturating_add((r >> 8) % (1 << 44)),
+                    2 => wheel.next_wakeup(0).unwrap_or(now).max(now),
+                    _ => now.saturating_add((r >> 8) % (3 * TICK_NANOS)),
+                };
+                let mut fired = Vec::new();
+                let count = wheel.advance_with(now, |deadline, waker| fired.push((deadline, waker)));
+                let deadlines: Vec<u64> = fired.iter().map(|(deadline, _)| *deadline).collect();
+                fired.into_iter().for_each(|(_, waker)| waker.wake());
+                let ids = std::mem::take(&mut *log.lock().unwrap());
+                let expected = model.advance(now);
+                let wanted: Vec<u64> = expected.iter().map(|(deadline, _)| *deadline).collect();
+                assert_eq!(deadlines, wanted, "seed {seed} step {step}: fired order at {now}");
+                assert_eq!(count, expected.len(), "seed {seed} step {step}: count at {now}");
+                let mut got: Vec<(u64, usize)> = deadlines.into_iter().zip(ids).collect();
+                got.sort_unstable();
+                assert_eq!(got, expected, "seed {seed} step {step}: fired timers at {now}");
+            }
+        }
+        assert_eq!(wheel.len(), model.pending.len(), "seed {seed} step {step}: pending");
+        if step % 32 == 0 {
+            assert_positions(&wheel);
+        }
+    }
+}
+
+#[test]
+fn harsher_random_model_with_rearms_wakeup_lookahead_and_extreme_deadlines() {
+    let seeds: u64 = std::env::var("HARSH_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(64);
+    for seed in 1..=seeds {
+        run_harsh(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1, 3_000);
+    }
+}
+
+#[test]
+fn a_stale_item_of_near_does_not_come_alive_when_the_tickets_wrap() {
+    // A paused clock standing still while a task sleeps for zero again and again: each
+    // sleep passes through `near` (a new ticket) and fires, while an item left behind
+    // by a cancelled timer of a later nanosecond of the same millisecond stays queued
+    // behind a pending one, neither passed nor swept. After 2^32 tickets its ticket is
+    // given again.
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mut wheel = TimerWheel::default();
+    let now = 10 * TICK_NANOS;
+    assert!(fire(&mut wheel, now, &log).is_empty());
+    // Skip ahead to the last ticket rather than 2^32 arrivals.
+    wheel.tickets = u32::MAX - 2;
+    let pending = wheel.insert(now + 100_000, logged(8, &log));
+    let cancelled = wheel.insert(now + 500_000, logged(0, &log));
+    wheel.remove(cancelled);
+    let sleep = |wheel: &mut TimerWheel, id| {
+        let key = wheel.insert(now, logged(id, &log));
+        assert_eq!(key.index, cancelled.index, "the sleeps reuse the cancelled timer's entry");
+        assert_eq!(fire(wheel, now, &log), [id], "a zero sleep fires at once");
+        wheel.remove(key);
+    };
+    for id in 1..=3 {
+        sleep(&mut wheel, id); // the tickets wrap here
+    }
+    // The 2^32 - 4 sleeps that follow, skipped.
+    wheel.tickets = u32::MAX - 1;
+    let later = wheel.insert(now + 900_000, logged(9, &log));
+    assert_eq!(later.index, cancelled.index);
+    // A timeout set and cancelled meanwhile: its item, earlier than the old one, sends
+    // the next firing down the one-by-one path.
+    let timeout = wheel.insert(now + 300_000, logged(7, &log));
+    wheel.remove(timeout);
+    assert_eq!(fire(&mut wheel, now + 600_000, &log), [8], "only the pending timer; not one 300 µs early");
+    assert!(wheel.remove(pending).is_none(), "fired");
+    assert_eq!(fire(&mut wheel, now + 900_000, &log), [9]);
+}
