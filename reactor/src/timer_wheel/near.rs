@@ -75,9 +75,10 @@ impl Near {
     pub(super) fn end_slot(&mut self, from: usize) {
         self.run[from..].sort_unstable();
         let (head, len) = (self.head, self.run.len());
-        if from > head && from < len && self.run[from - 1] > self.run[from] {
+        let in_order = from <= head || from >= len || self.run[from - 1] <= self.run[from];
+        debug_assert!(in_order, "a slot reached holds deadlines before the run's end");
+        if !in_order {
             // Not later than the run after all (never expected): sort the lot.
-            debug_assert!(from == head, "a slot reached holds deadlines before the run's end");
             self.run[head..].sort_unstable();
         }
     }
