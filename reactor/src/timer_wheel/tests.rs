@@ -1,5 +1,7 @@
 //! The wheel against a reference model, over random insert / reset / cancel / advance.
 
+#[cfg(target_os = "linux")]
+use super::slack::wait_slack_for;
 use super::*;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
