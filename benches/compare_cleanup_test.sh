@@ -26,6 +26,9 @@ left_behind() {
   true
 }
 
+# Whatever happens to this script, nothing it started is left running.
+trap 'for p in $(left_behind); do kill "$p" 2>/dev/null || true; done; rm -rf "$scratch"' EXIT
+
 failed=0
 check() {
   local what=$1 pids
@@ -69,5 +72,4 @@ wait "$runner" 2>/dev/null || true
 sleep 0.5
 check "Ctrl-C during a saturated run"
 
-rm -rf "$scratch"
 exit "$failed"
