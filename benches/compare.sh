@@ -131,6 +131,23 @@ kv_rows() {
   done
 }
 
+# What the current run_one started (server, CPU hog, perf), ended on any exit: a load
+# generator that fails (the server died) ends the script here under `set -e`, and
+# Ctrl-C reaches only the foreground job, since background jobs ignore SIGINT. Left
+# behind, the hog would spin on CPU 0 for good.
+RUN_PIDS=""
+end_run() {
+  local p
+  for p in $RUN_PIDS; do
+    # perf's `sleep` child first: perf ended alone leaves it for an hour.
+    kill $(pgrep -P "$p" || true) "$p" 2>/dev/null || true
+  done
+  RUN_PIDS=""
+}
+trap end_run EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 if [ "${1:-}" = "--kv" ]; then
@@ -363,6 +380,7 @@ run_one() {
   # shellcheck disable=SC2046
   taskset -c 0 $(server_cmd "$name" "$proto") >"$log" 2>&1 &
   local pid=$!
+  RUN_PIDS=$pid
   local addr=""
   for _ in $(seq 100); do
     addr=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$log" | head -1)
@@ -375,6 +393,7 @@ run_one() {
   if [ "$regime" = saturated ]; then
     taskset -c 0 sh -c 'while :; do :; done' &
     hog=$! # taskset execs the shell: this PID is the loop itself
+    RUN_PIDS="$RUN_PIDS $hog"
   fi
   local before; before=$(cpu_ticks "$pid")
   local perf_out="$OUT/perf.txt"
@@ -388,6 +407,7 @@ run_one() {
     # end of runs whose thousands of connections took long to set up.
     perf stat -x, -e "raw_syscalls:sys_enter$BY_NAME" "${WAIT_EVENTS[@]}" "${NONBLOCKING_EVENTS[@]}" -p "$pid" -o "$perf_out" -- sleep 3600 &
     local perf_pid=$!
+    RUN_PIDS="$RUN_PIDS $perf_pid"
     sleep 0.2 # attached before the first connection
   fi
   local result
@@ -403,6 +423,7 @@ run_one() {
     syscalls=$(awk -F, '/raw_syscalls/ && $1 ~ /^[0-9]+$/ {print $1}' "$perf_out" 2>/dev/null || true)
   fi
   kill "$pid"; wait "$pid" 2>/dev/null || true
+  RUN_PIDS=""
   local field; field() { echo "$result" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
   local total; total=$(field total)
   local cpu_us; cpu_us=$(awk -v t="$((after - before))" -v hz="$TICKS" -v n="$total" 'BEGIN { printf "%.3f", t / hz * 1e6 / n }')

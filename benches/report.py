@@ -21,11 +21,22 @@ DOCS = "docs"
 COLORS = {"wakeful": "#2b7bba", "tokio": "#e08a2c"}
 
 
+def regime(row):
+    """The row's regime: closed loop ("closed", or no column: older CSVs) or "saturated"
+    (a CPU hog beside the server). Figures of two regimes differ by design: every table
+    keeps them apart, and names the regime after the protocol unless it is closed."""
+    return row.get("regime") or "closed"
+
+
+def labelled(proto, regime):
+    return proto if regime == "closed" else f"{proto}, {regime}"
+
+
 def echo_tables(path):
     runs = defaultdict(list)
     with open(path) as f:
         for row in csv.DictReader(f):
-            key = (row["proto"], int(row["conns"]), int(row["depth"]), row["server"])
+            key = (labelled(row["proto"], regime(row)), int(row["conns"]), int(row["depth"]), row["server"])
             runs[key].append(row)
 
     def median(rows, field):
@@ -45,7 +56,8 @@ def echo_tables(path):
             continue
         m = {(s, f): median(rows, f) for s, rows in (("w", w), ("t", t)) for f in
              ("rps", "p99_us", "cpu_us_per_req", "syscalls_per_req")}
-        summary[(proto, conns, depth)] = m
+        if proto in ("tcp", "udp"):  # the charts show the closed loop
+            summary[(proto, conns, depth)] = m
 
         def fmt(v, digits=0):
             return "–" if v is None else f"{v:,.{digits}f}"
@@ -72,7 +84,7 @@ def syscall_table(path):
     with open(path) as f:
         for row in csv.DictReader(f):
             if row.get("epoll_wait_per_req"):
-                runs[(row["proto"], int(row["conns"]), int(row["depth"]), row["server"])].append(row)
+                runs[(labelled(row["proto"], regime(row)), int(row["conns"]), int(row["depth"]), row["server"])].append(row)
     lines = [
         "| proto | conns | depth | server | runs | epoll_wait | recv | send | epoll_ctl | other | total |",
         "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",

@@ -38,6 +38,11 @@ const STALE_SLACK: usize = 64;
 /// Done items tolerated at the front of the run before they are dropped.
 const DONE_SLACK: usize = 64;
 
+/// Capacity (items) the run and the heap each keep once emptied: a busy server's
+/// milliseconds refill them without reallocating, and a burst of timers (100k sleeps
+/// of one millisecond) does not leave its megabytes behind for the wheel's life.
+const KEEP: usize = 1024;
+
 #[derive(Debug, Default)]
 pub(super) struct Near {
     /// The sorted run: items from `head` on, ascending; those before `head` are done.
@@ -126,7 +131,7 @@ impl Near {
         if from_run {
             self.advance_head();
         } else {
-            self.early.pop();
+            self.pop_early();
         }
         self.live -= 1;
         Some(item)
@@ -180,6 +185,12 @@ impl Near {
         self.run.len() + self.early.len()
     }
 
+    /// Items the run and the heap have room for.
+    #[cfg(test)]
+    pub(super) fn capacity(&self) -> usize {
+        self.run.capacity() + self.early.capacity()
+    }
+
     /// Items held, live or stale.
     pub(super) fn queued(&self) -> usize {
         self.run.len() - self.head + self.early.len()
@@ -192,7 +203,7 @@ impl Near {
             self.advance_head();
         }
         while self.early.peek().is_some_and(|Reverse(item)| !is_live(item)) {
-            self.early.pop();
+            self.pop_early();
         }
         match (self.run.get(self.head), self.early.peek()) {
             (Some(&run), Some(&Reverse(early))) if early < run => Some((early, false)),
@@ -202,12 +213,22 @@ impl Near {
         }
     }
 
+    fn pop_early(&mut self) {
+        self.early.pop();
+        if self.early.is_empty() && self.early.capacity() > KEEP {
+            self.early.shrink_to(KEEP);
+        }
+    }
+
     fn advance_head(&mut self) {
         self.head += 1;
         if self.head == self.run.len() {
-            // Keep the capacity: the next millisecond fills it again.
+            // Keep the capacity, up to `KEEP`: the next millisecond fills it again.
             self.run.clear();
             self.head = 0;
+            if self.run.capacity() > KEEP {
+                self.run.shrink_to(KEEP);
+            }
         } else if self.head >= DONE_SLACK && self.head * 2 >= self.run.len() {
             // With dense timers the run may not empty for a whole level-0 turn (64 ms),
             // each turn appending the slots it reaches: drop the done items once they
