@@ -60,10 +60,12 @@ done
 sleep 1 # the server and hog started, the load generator waiting
 # The script's process group: setsid made it its own, and its jobs stay in it (the
 # subshell that started it is in this script's group, and is passed over).
-own=$(ps -o pgid= -p $$ | tr -d ' ')
+# pgid PID -> its process group, from /proc (after the command name: state, parent, group)
+pgid() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f3; }
+own=$(pgid $$)
 group=""
 for pid in $(left_behind); do
-  g=$(ps -o pgid= -p "$pid" | tr -d ' ' || true)
+  g=$(pgid "$pid" || true)
   [ -n "$g" ] && [ "$g" != "$own" ] && { group=$g; break; }
 done
 [ -n "$group" ] || { echo "FAIL: the run under test did not start" >&2; failed=1; }
