@@ -242,6 +242,30 @@ fn distance(rng: &mut u64) -> u64 {
     }
 }
 
+/// Advances the wheel and the model to `now`, and checks that the wheel fired what the
+/// model did: as many timers, in deadline order, each the model's (by the ids its
+/// wakers log). `at` names the step in failure messages.
+fn advance_both(
+    wheel: &mut TimerWheel,
+    model: &mut Sorted,
+    log: &Arc<Mutex<Vec<usize>>>,
+    now: u64,
+    at: impl Fn() -> String,
+) {
+    let mut fired = Vec::new();
+    let count = wheel.advance_with(now, |deadline, waker| fired.push((deadline, waker)));
+    let deadlines: Vec<u64> = fired.iter().map(|(deadline, _)| *deadline).collect();
+    fired.into_iter().for_each(|(_, waker)| waker.wake());
+    let ids = std::mem::take(&mut *log.lock().unwrap());
+    let expected = model.advance(now);
+    assert_eq!(count, expected.len(), "{}: count at {now}", at());
+    let wanted: Vec<u64> = expected.iter().map(|(deadline, _)| *deadline).collect();
+    assert_eq!(deadlines, wanted, "{}: fired order at {now}", at());
+    let mut got: Vec<(u64, usize)> = deadlines.into_iter().zip(ids).collect();
+    got.sort_unstable();
+    assert_eq!(got, expected, "{}: fired timers at {now}", at());
+}
+
 fn run_sorted(seed: u64, steps: usize) {
     let mut rng = seed;
     let log = Arc::new(Mutex::new(Vec::new()));
@@ -270,18 +294,7 @@ fn run_sorted(seed: u64, steps: usize) {
             }
             _ => {
                 now += distance(&mut rng) % (300 * TICK_NANOS);
-                let mut fired = Vec::new();
-                let count = wheel.advance_with(now, |deadline, waker| fired.push((deadline, waker)));
-                let deadlines: Vec<u64> = fired.iter().map(|(deadline, _)| *deadline).collect();
-                fired.into_iter().for_each(|(_, waker)| waker.wake());
-                let ids = std::mem::take(&mut *log.lock().unwrap());
-                let expected = model.advance(now);
-                assert_eq!(count, expected.len(), "seed {seed} step {step}: count at {now}");
-                let wanted: Vec<u64> = expected.iter().map(|(deadline, _)| *deadline).collect();
-                assert_eq!(deadlines, wanted, "seed {seed} step {step}: fired order at {now}");
-                let mut got: Vec<(u64, usize)> = deadlines.into_iter().zip(ids).collect();
-                got.sort_unstable();
-                assert_eq!(got, expected, "seed {seed} step {step}: fired timers at {now}");
+                advance_both(&mut wheel, &mut model, &log, now, || format!("seed {seed} step {step}"));
             }
         }
         assert_eq!(wheel.len(), model.pending.len(), "seed {seed} step {step}: pending");
@@ -409,18 +422,7 @@ fn run_harsh(seed: u64, steps: usize) {
                     2 => wheel.next_wakeup(0).unwrap_or(now).max(now),
                     _ => now.saturating_add((r >> 8) % (3 * TICK_NANOS)),
                 };
-                let mut fired = Vec::new();
-                let count = wheel.advance_with(now, |deadline, waker| fired.push((deadline, waker)));
-                let deadlines: Vec<u64> = fired.iter().map(|(deadline, _)| *deadline).collect();
-                fired.into_iter().for_each(|(_, waker)| waker.wake());
-                let ids = std::mem::take(&mut *log.lock().unwrap());
-                let expected = model.advance(now);
-                let wanted: Vec<u64> = expected.iter().map(|(deadline, _)| *deadline).collect();
-                assert_eq!(deadlines, wanted, "seed {seed} step {step}: fired order at {now}");
-                assert_eq!(count, expected.len(), "seed {seed} step {step}: count at {now}");
-                let mut got: Vec<(u64, usize)> = deadlines.into_iter().zip(ids).collect();
-                got.sort_unstable();
-                assert_eq!(got, expected, "seed {seed} step {step}: fired timers at {now}");
+                advance_both(&mut wheel, &mut model, &log, now, || format!("seed {seed} step {step}"));
             }
         }
         assert_eq!(wheel.len(), model.pending.len(), "seed {seed} step {step}: pending");
