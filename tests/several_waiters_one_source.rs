@@ -12,12 +12,18 @@ use std::rc::Rc;
 
 use util::run;
 
+/// A connected pair on 127.0.0.1: the runtime's end, and a blocking client.
+async fn connected() -> (wakeful::net::TcpStream, std::net::TcpStream) {
+    let listener = wakeful::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (stream, _) = listener.accept().await.unwrap();
+    (stream, client)
+}
+
 #[test]
 fn waiters_that_leave_do_not_stop_the_others_from_being_woken() {
     run(async {
-        let listener = wakeful::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (stream, _) = listener.accept().await.unwrap();
+        let (stream, mut client) = connected().await;
         let stream = Rc::new(stream);
         let woken = Rc::new(Cell::new(0));
         let spawn_waiter = || {
@@ -58,9 +64,7 @@ fn waiters_that_leave_do_not_stop_the_others_from_being_woken() {
 #[test]
 fn a_readable_future_dropped_or_moved_at_each_pending_holds_one_waker_at_most() {
     run(async {
-        let listener = wakeful::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (stream, _) = listener.accept().await.unwrap();
+        let (stream, mut client) = connected().await;
         // Another waiter sits in the inline place, so the polled ones use the others.
         let (a, b) = (util::CountingWaker::new(), util::CountingWaker::new());
         let mut keeper = Box::pin(stream.readable());
@@ -98,9 +102,7 @@ fn a_readable_future_dropped_or_moved_at_each_pending_holds_one_waker_at_most() 
 fn readers_and_writers_with_aborts_and_newcomers_are_each_woken_once() {
     use std::io::Read;
     run(async {
-        let listener = wakeful::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (stream, _) = listener.accept().await.unwrap();
+        let (stream, mut client) = connected().await;
         let stream = Rc::new(stream);
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         let mut next = move |n: u64| {
